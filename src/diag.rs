@@ -1,0 +1,149 @@
+//! Diagnostics: problems found in a spec, each tied to a byte range of the
+//! source, rendered rustc-style (`file:line:col`, the source line, a caret and
+//! a help line) by `annotate-snippets`, the renderer rustc and cargo use.
+//!
+//! Diagnostics are collected, never returned at the first problem: `validate`
+//! reports every problem in one run.
+
+use std::ops::Range;
+
+use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
+
+/// One problem in a spec file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub message: String,
+    /// Byte range in the source; `None` for problems with no position (I/O).
+    pub span: Option<Range<usize>>,
+    /// Short text printed under the caret.
+    pub label: Option<String>,
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn new(message: impl Into<String>, span: Range<usize>) -> Self {
+        Self { message: message.into(), span: Some(span), label: None, help: None }
+    }
+
+    pub fn unspanned(message: impl Into<String>) -> Self {
+        Self { message: message.into(), span: None, label: None, help: None }
+    }
+
+    #[must_use]
+    pub fn label(mut self, label: impl Into<String>) -> Self {
+        self.label = Some(label.into());
+        self
+    }
+
+    #[must_use]
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// 1-based line and column (in characters) of the start of the span.
+    pub fn line_col(&self, source: &str) -> Option<(usize, usize)> {
+        let start = self.span.as_ref()?.start.min(source.len());
+        let before = &source[..start];
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let col = source[line_start..start].chars().count() + 1;
+        Some((line, col))
+    }
+
+    /// Renders the diagnostic against `source`, shown as `path`.
+    pub fn render(&self, path: &str, source: &str, color: bool) -> String {
+        let renderer = if color { Renderer::styled() } else { Renderer::plain() };
+        let title = Level::ERROR.primary_title(&self.message);
+        let group = if let Some(span) = &self.span {
+            let span = clamp(span, source);
+            let mut ann = AnnotationKind::Primary.span(span);
+            if let Some(label) = &self.label {
+                ann = ann.label(label);
+            }
+            title.element(Snippet::source(source).path(path).annotation(ann))
+        } else {
+            title.element(Level::NOTE.message(format!("in {path}")))
+        };
+        let mut report: Vec<Group> = vec![group];
+        if let Some(help) = &self.help {
+            report.push(Group::with_title(Level::HELP.secondary_title(help)));
+        }
+        renderer.render(&report)
+    }
+}
+
+/// Keeps a span inside the source and on character boundaries, so a stray
+/// position can never panic the renderer.
+fn clamp(span: &Range<usize>, source: &str) -> Range<usize> {
+    let mut start = span.start.min(source.len());
+    let mut end = span.end.clamp(start, source.len());
+    while !source.is_char_boundary(start) {
+        start -= 1;
+    }
+    while !source.is_char_boundary(end) {
+        end += 1;
+    }
+    start..end
+}
+
+/// Renders many diagnostics, in source order, separated by blank lines, with a
+/// closing count line.
+pub fn render_all(diags: &[Diagnostic], path: &str, source: &str, color: bool) -> String {
+    let mut sorted: Vec<&Diagnostic> = diags.iter().collect();
+    sorted.sort_by_key(|d| d.span.as_ref().map_or(0, |s| s.start));
+    let mut out = String::new();
+    for d in sorted {
+        out.push_str(&d.render(path, source, color));
+        out.push_str("\n\n");
+    }
+    let n = diags.len();
+    out.push_str(&format!(
+        "error: {path} has {n} problem{}\n",
+        if n == 1 { "" } else { "s" }
+    ));
+    out
+}
+
+/// Closest candidate by Jaro-Winkler similarity, for "did you mean" hints.
+pub fn did_you_mean<'a>(given: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(given, c), c))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_path_line_col_caret_and_help() {
+        let src = "version: 1\nprojcet: demo\n";
+        let d = Diagnostic::new("unknown field `projcet`", 11..18)
+            .label("unknown field")
+            .help("did you mean `project`?");
+        assert_eq!(d.line_col(src), Some((2, 1)));
+        let text = d.render("agentform.yaml", src, false);
+        assert_eq!(
+            text,
+            "error: unknown field `projcet`\n --> agentform.yaml:2:1\n  |\n2 | projcet: demo\n  | ^^^^^^^ unknown field\n  |\n  = help: did you mean `project`?"
+        );
+    }
+
+    #[test]
+    fn out_of_range_span_does_not_panic() {
+        let d = Diagnostic::new("x", 100..200);
+        let _ = d.render("f", "ab\u{e9}", false);
+        let d = Diagnostic::new("x", 3..3);
+        let _ = d.render("f", "ab\u{e9}", false);
+    }
+
+    #[test]
+    fn suggestions() {
+        assert_eq!(did_you_mean("fucntions", ["functions", "gateways"]), Some("functions"));
+        assert_eq!(did_you_mean("zzz", ["functions", "gateways"]), None);
+    }
+}

@@ -1,0 +1,15 @@
+//! agentform: provision Amazon Bedrock AgentCore stacks from one YAML spec.
+//!
+//! Layers, from pure to effectful:
+//! - [`spec`]: parse and validate the spec (pure, offline).
+//! - [`names`], [`policy`], [`desired`], [`plan`], [`render`]: what the spec
+//!   means in AWS terms, the diff against what exists, and its rendering (pure).
+//! - [`aws`]: the only module that talks to AWS (observe, create, update,
+//!   delete), one file per service.
+//! - [`executor`]: runs a plan through [`aws`] in dependency order.
+//! - [`cli`]: argument parsing, terminal output and progress.
+
+pub mod diag;
+pub mod model;
+pub mod names;
+pub mod spec;

@@ -1,0 +1,265 @@
+//! The spec: what the user wrote, as typed data.
+//!
+//! Loading runs in stages, each collecting every problem it finds before the
+//! next stage starts:
+//! 1. `yaml` parses the text into JSON plus a pointer -> source range index.
+//! 2. `schema` checks the structure against the published JSON Schema
+//!    (`schema/agentform.schema.json`, also usable by editors).
+//! 3. `interpolate` substitutes `${var.*}` and `${env:*}`.
+//! 4. serde turns the JSON into the types below.
+//! 5. `validate` checks meaning: names, references, cycles, paths.
+
+pub mod interpolate;
+pub mod refs;
+pub mod schema;
+pub mod validate;
+pub mod yaml;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::diag::Diagnostic;
+use yaml::SourceMap;
+
+pub const SPEC_VERSION: u64 = 1;
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Spec {
+    pub version: u64,
+    pub project: String,
+    #[serde(default)]
+    pub region: Option<String>,
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+    #[serde(default)]
+    pub variables: BTreeMap<String, VariableSpec>,
+    #[serde(default)]
+    pub functions: BTreeMap<String, FunctionSpec>,
+    #[serde(default)]
+    pub gateways: BTreeMap<String, GatewaySpec>,
+    #[serde(default)]
+    pub repositories: BTreeMap<String, Option<RepositorySpec>>,
+    #[serde(default)]
+    pub runtimes: BTreeMap<String, RuntimeSpec>,
+    #[serde(default)]
+    pub outputs: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct VariableSpec {
+    #[serde(default)]
+    pub default: Option<Value>,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct FunctionSpec {
+    pub source: String,
+    pub runtime: String,
+    pub handler: String,
+    #[serde(default)]
+    pub memory: Option<i32>,
+    #[serde(default)]
+    pub timeout: Option<i32>,
+    #[serde(default)]
+    pub architecture: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub environment: BTreeMap<String, String>,
+}
+
+impl FunctionSpec {
+    pub const DEFAULT_MEMORY: i32 = 128;
+    pub const DEFAULT_TIMEOUT: i32 = 30;
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct GatewaySpec {
+    #[serde(default)]
+    pub description: Option<String>,
+    pub authorizer: AuthorizerSpec,
+    #[serde(default)]
+    pub search: Option<String>,
+    #[serde(default)]
+    pub targets: BTreeMap<String, TargetSpec>,
+}
+
+impl GatewaySpec {
+    pub fn semantic_search(&self) -> bool {
+        self.search.as_deref() == Some("semantic")
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum AuthorizerSpec {
+    /// `aws_iam` (the only string form the schema admits).
+    Named(String),
+    CustomJwt { custom_jwt: CustomJwtSpec },
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CustomJwtSpec {
+    pub discovery_url: String,
+    #[serde(default)]
+    pub allowed_audiences: Vec<String>,
+    #[serde(default)]
+    pub allowed_clients: Vec<String>,
+    #[serde(default)]
+    pub allowed_scopes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TargetSpec {
+    pub function: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub tools: Vec<ToolSpec>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ToolSpec {
+    pub name: String,
+    pub description: String,
+    pub input: Value,
+    #[serde(default)]
+    pub output: Option<Value>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RepositorySpec {
+    #[serde(default)]
+    pub scan_on_push: Option<bool>,
+    #[serde(default)]
+    pub image_tag_mutability: Option<String>,
+    #[serde(default)]
+    pub force_delete: Option<bool>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RuntimeSpec {
+    #[serde(default)]
+    pub description: Option<String>,
+    pub artifact: ArtifactSpec,
+    #[serde(default)]
+    pub network: Option<String>,
+    #[serde(default)]
+    pub protocol: Option<String>,
+    #[serde(default)]
+    pub environment: BTreeMap<String, String>,
+    #[serde(default)]
+    pub invoke_gateways: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum ArtifactSpec {
+    Image(String),
+    Container(ContainerSpec),
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ContainerSpec {
+    pub repository: String,
+    #[serde(default)]
+    pub tag: Option<String>,
+}
+
+/// A spec that passed every check, with what is needed to point back at it.
+#[derive(Debug, Clone)]
+pub struct LoadedSpec {
+    pub spec: Spec,
+    /// Path as given by the user (for messages).
+    pub path: PathBuf,
+    /// Directory that relative paths in the spec are resolved against.
+    pub dir: PathBuf,
+    pub source: String,
+    pub map: SourceMap,
+    /// The spec as JSON after variable substitution (pointers match `map`).
+    pub json: Value,
+}
+
+impl LoadedSpec {
+    /// Absolute-or-relative path of a function's source directory.
+    pub fn function_dir(&self, f: &FunctionSpec) -> PathBuf {
+        self.dir.join(&f.source)
+    }
+}
+
+/// Why a spec could not be loaded: problems to render against `source`.
+#[derive(Debug)]
+pub struct LoadError {
+    pub path: PathBuf,
+    pub source: String,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl LoadError {
+    pub fn render(&self, color: bool) -> String {
+        crate::diag::render_all(&self.diagnostics, &self.path.display().to_string(), &self.source, color)
+    }
+}
+
+/// Values given on the command line with `--var name=value`.
+pub type VarOverrides = BTreeMap<String, String>;
+
+/// Reads and checks a spec file.
+pub fn load(path: &Path, vars: &VarOverrides) -> Result<LoadedSpec, LoadError> {
+    let fail = |source: String, diagnostics| LoadError { path: path.to_path_buf(), source, diagnostics };
+    let source = match std::fs::read(path) {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(s) => s,
+            Err(e) => {
+                let at = e.utf8_error().valid_up_to();
+                let s = String::from_utf8_lossy(e.as_bytes()).into_owned();
+                return Err(fail(s, vec![Diagnostic::new("the spec file is not valid UTF-8", at..at)]));
+            }
+        },
+        Err(e) => {
+            return Err(fail(
+                String::new(),
+                vec![Diagnostic::unspanned(format!("cannot read {}: {e}", path.display()))
+                    .help("pass the spec with -f/--file, or run `agentform init` to create one")],
+            ));
+        }
+    };
+    let dir = path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let dir = if dir.as_os_str().is_empty() { PathBuf::from(".") } else { dir };
+    load_str(&source, path, &dir, vars).map_err(|d| fail(source.clone(), d))
+}
+
+/// Checks spec text; `dir` resolves relative paths (function sources).
+pub fn load_str(source: &str, path: &Path, dir: &Path, vars: &VarOverrides) -> Result<LoadedSpec, Vec<Diagnostic>> {
+    let yaml::Document { mut value, map } = yaml::parse(source)?;
+    let diags = schema::check(&value, &map);
+    if !diags.is_empty() {
+        return Err(diags);
+    }
+    let diags = interpolate::apply(&mut value, &map, vars);
+    if !diags.is_empty() {
+        return Err(diags);
+    }
+    let spec: Spec = serde_json::from_value(value.clone()).map_err(|e| {
+        // The schema admits only what these types accept, so this is a bug in
+        // agentform, not in the spec; still report it rather than panic.
+        vec![Diagnostic::new(format!("internal error: schema and spec types disagree: {e}"), 0..0)]
+    })?;
+    let loaded = LoadedSpec { spec, path: path.to_path_buf(), dir: dir.to_path_buf(), source: source.to_string(), map, json: value };
+    let diags = validate::check(&loaded);
+    if diags.is_empty() { Ok(loaded) } else { Err(diags) }
+}

@@ -1,0 +1,126 @@
+//! `${...}` expressions inside spec strings.
+//!
+//! - `${var.NAME}`: a variable (default, or `--var NAME=value`).
+//! - `${env:NAME}`: an environment variable of the process running agentform.
+//! - `${KIND.NAME.ATTR}`: an attribute of another resource of the spec, e.g.
+//!   `${gateways.main.url}`; these make the dependency graph.
+//! - `$${` is a literal `${`.
+
+use std::ops::Range;
+
+/// Resource kinds a reference may name, with the attributes each exposes.
+pub const REF_KINDS: &[(&str, &[&str])] = &[
+    ("functions", &["arn", "name"]),
+    ("gateways", &["id", "arn", "url", "name"]),
+    ("runtimes", &["id", "arn", "name"]),
+    ("repositories", &["uri", "arn", "name"]),
+];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ref {
+    Var(String),
+    Env(String),
+    Resource { kind: String, name: String, attr: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Segment {
+    Literal(String),
+    /// A reference and its byte range within the string (`${` to `}`).
+    Ref(Ref, Range<usize>),
+}
+
+/// A malformed expression: message and byte range within the string.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefError {
+    pub message: String,
+    pub range: Range<usize>,
+}
+
+/// Splits a string into literal text and references.
+pub fn parse(s: &str) -> Result<Vec<Segment>, RefError> {
+    let mut out = Vec::new();
+    let mut lit = String::new();
+    let mut i = 0;
+    let bytes = s.as_bytes();
+    while i < s.len() {
+        if s[i..].starts_with("$${") {
+            lit.push_str("${");
+            i += 3;
+        } else if s[i..].starts_with("${") {
+            let Some(close) = s[i..].find('}') else {
+                return Err(RefError { message: "unclosed `${`".into(), range: i..s.len() });
+            };
+            let body = &s[i + 2..i + close];
+            let range = i..i + close + 1;
+            let r = parse_body(body).map_err(|message| RefError { message, range: range.clone() })?;
+            if !lit.is_empty() {
+                out.push(Segment::Literal(std::mem::take(&mut lit)));
+            }
+            out.push(Segment::Ref(r, range));
+            i += close + 1;
+        } else {
+            let ch = s[i..].chars().next().unwrap_or('\0');
+            lit.push(ch);
+            i += ch.len_utf8().max(1);
+            let _ = bytes;
+        }
+    }
+    if !lit.is_empty() {
+        out.push(Segment::Literal(lit));
+    }
+    Ok(out)
+}
+
+fn ident_ok(s: &str) -> bool {
+    !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+fn parse_body(body: &str) -> Result<Ref, String> {
+    let body = body.trim();
+    if let Some(name) = body.strip_prefix("env:") {
+        return if ident_ok(name) { Ok(Ref::Env(name.to_string())) } else { Err(format!("invalid environment variable name in `${{{body}}}`")) };
+    }
+    let parts: Vec<&str> = body.split('.').collect();
+    match parts.as_slice() {
+        ["var", name] if ident_ok(name) => Ok(Ref::Var((*name).to_string())),
+        [kind, name, attr] if ident_ok(name) && ident_ok(attr) => {
+            Ok(Ref::Resource { kind: (*kind).to_string(), name: (*name).to_string(), attr: (*attr).to_string() })
+        }
+        _ => Err(format!(
+            "invalid expression `${{{body}}}`: expected `${{var.NAME}}`, `${{env:NAME}}` or `${{KIND.NAME.ATTRIBUTE}}`"
+        )),
+    }
+}
+
+/// Re-escapes `${` in text that must be taken literally.
+pub fn escape_literal(s: &str) -> String {
+    s.replace("${", "$${")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_mixed_strings() {
+        let segs = parse("https://${gateways.main.id}.x/$${raw}").unwrap();
+        assert_eq!(
+            segs,
+            vec![
+                Segment::Literal("https://".into()),
+                Segment::Ref(Ref::Resource { kind: "gateways".into(), name: "main".into(), attr: "id".into() }, 8..27),
+                Segment::Literal(".x/${raw}".into()),
+            ]
+        );
+        assert_eq!(parse("${var.model_id}").unwrap(), vec![Segment::Ref(Ref::Var("model_id".into()), 0..15)]);
+        assert_eq!(parse("${env:HOME}").unwrap(), vec![Segment::Ref(Ref::Env("HOME".into()), 0..11)]);
+    }
+
+    #[test]
+    fn rejects_malformed() {
+        assert_eq!(parse("a ${var.x").unwrap_err().message, "unclosed `${`");
+        assert!(parse("${gateways.main}").unwrap_err().message.starts_with("invalid expression"));
+        assert!(parse("${}").is_err());
+    }
+}

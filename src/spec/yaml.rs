@@ -1,0 +1,337 @@
+//! YAML with positions: the spec text is read into a tree whose every node
+//! knows its byte range, then turned into plain JSON plus an index from JSON
+//! pointer to source range. Validation then works on ordinary JSON values and
+//! asks the index where a problem is.
+//!
+//! Why serde-saphyr: `serde_yaml` is archived and deprecated; serde-saphyr is
+//! maintained, parses YAML 1.2 without unsafe code, has budgets against
+//! billion-laughs style documents, and gives every value its location through
+//! `Spanned<T>`, which is what `file:line:col` diagnostics need.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::ops::Range;
+
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::Value;
+use serde_saphyr::{Location, Spanned};
+
+use crate::diag::Diagnostic;
+
+/// Where one value sits in the source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Place {
+    /// Range of the value itself.
+    pub value: Range<usize>,
+    /// Range of the mapping key that holds it, if it is a mapping entry.
+    pub key: Option<Range<usize>>,
+    /// Whether the value is a scalar (one line) rather than a block.
+    pub scalar: bool,
+}
+
+impl Place {
+    /// The best range to underline: the value for scalars, the key for blocks.
+    pub fn primary(&self) -> Range<usize> {
+        if self.scalar {
+            self.value.clone()
+        } else {
+            self.key.clone().unwrap_or(self.value.start..self.value.start)
+        }
+    }
+}
+
+/// JSON pointer (RFC 6901) -> place in the source.
+#[derive(Debug, Default, Clone)]
+pub struct SourceMap {
+    places: BTreeMap<String, Place>,
+}
+
+impl SourceMap {
+    pub fn get(&self, pointer: &str) -> Option<&Place> {
+        self.places.get(pointer)
+    }
+
+    /// Range to underline for the value at `pointer`, falling back to the
+    /// closest ancestor that has a place.
+    pub fn span(&self, pointer: &str) -> Range<usize> {
+        let mut p = pointer.to_string();
+        loop {
+            if let Some(place) = self.places.get(&p) {
+                return place.primary();
+            }
+            match p.rfind('/') {
+                Some(i) => p.truncate(i),
+                None => return 0..0,
+            }
+        }
+    }
+
+    /// Range of the key at `pointer` (for "unknown field" errors).
+    pub fn key_span(&self, pointer: &str) -> Range<usize> {
+        match self.places.get(pointer).and_then(|p| p.key.clone()) {
+            Some(k) => k,
+            None => self.span(pointer),
+        }
+    }
+
+    /// Range of the value at `pointer`, even when it is a block.
+    pub fn value_span(&self, pointer: &str) -> Range<usize> {
+        match self.places.get(pointer) {
+            Some(p) if p.scalar => p.value.clone(),
+            _ => self.span(pointer),
+        }
+    }
+}
+
+/// Escapes one JSON pointer segment.
+pub fn escape(segment: &str) -> String {
+    segment.replace('~', "~0").replace('/', "~1")
+}
+
+enum Node {
+    Null,
+    Bool(bool),
+    Int(i64),
+    UInt(u64),
+    Float(f64),
+    Str(String),
+    Seq(Vec<Spanned<Node>>),
+    Map(Vec<(Spanned<Key>, Spanned<Node>)>),
+}
+
+struct Key(String);
+
+impl<'de> Deserialize<'de> for Key {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a scalar mapping key")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key, E> {
+                Ok(Key(v.to_string()))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Key, E> {
+                Ok(Key(v))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Key, E> {
+                Ok(Key(v.to_string()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Key, E> {
+                Ok(Key(v.to_string()))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Key, E> {
+                Ok(Key(v.to_string()))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Key, E> {
+                Ok(Key(v.to_string()))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Key, E> {
+                Ok(Key("null".into()))
+            }
+        }
+        d.deserialize_any(KeyVisitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for Node {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct NodeVisitor;
+        impl<'de> Visitor<'de> for NodeVisitor {
+            type Value = Node;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("any YAML value")
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Node, E> {
+                Ok(Node::Bool(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Node, E> {
+                Ok(Node::Int(v))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Node, E> {
+                Ok(Node::UInt(v))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Node, E> {
+                Ok(Node::Float(v))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Node, E> {
+                Ok(Node::Str(v.to_string()))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Node, E> {
+                Ok(Node::Str(v))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Node, E> {
+                Ok(Node::Null)
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Node, E> {
+                Ok(Node::Null)
+            }
+            fn visit_some<D2: Deserializer<'de>>(self, d: D2) -> Result<Node, D2::Error> {
+                Node::deserialize(d)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Node, A::Error> {
+                let mut items = Vec::new();
+                while let Some(item) = seq.next_element::<Spanned<Node>>()? {
+                    items.push(item);
+                }
+                Ok(Node::Seq(items))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Node, A::Error> {
+                let mut entries = Vec::new();
+                while let Some(k) = map.next_key::<Spanned<Key>>()? {
+                    let v = map.next_value::<Spanned<Node>>()?;
+                    entries.push((k, v));
+                }
+                Ok(Node::Map(entries))
+            }
+        }
+        d.deserialize_any(NodeVisitor)
+    }
+}
+
+/// A parsed document: plain JSON plus the source map.
+#[derive(Debug, Clone)]
+pub struct Document {
+    pub value: Value,
+    pub map: SourceMap,
+}
+
+/// Parses YAML text. A syntax error comes back as one diagnostic at its
+/// position; a duplicate key is reported as an error too (YAML forbids them).
+pub fn parse(source: &str) -> Result<Document, Vec<Diagnostic>> {
+    if source.trim().is_empty() {
+        return Err(vec![Diagnostic::new("the spec file is empty", 0..0)
+            .help("start with `version: 1` and `project: <name>`")]);
+    }
+    let root: Spanned<Node> = match serde_saphyr::from_str(source) {
+        Ok(root) => root,
+        Err(e) => {
+            let span = e.location().map_or(0..0, |l| range(&l, source));
+            let text = e.to_string();
+            let first = text.lines().next().unwrap_or("invalid YAML").to_string();
+            return Err(vec![Diagnostic::new(format!("invalid YAML: {}", strip_position(&first)), span.start..span.start)]);
+        }
+    };
+    let mut map = SourceMap::default();
+    let mut diags = Vec::new();
+    let value = convert(root, String::new(), None, source, &mut map, &mut diags);
+    if diags.is_empty() { Ok(Document { value, map }) } else { Err(diags) }
+}
+
+fn strip_position(msg: &str) -> &str {
+    match msg.find(" at line ") {
+        Some(i) => &msg[..i],
+        None => msg,
+    }
+}
+
+fn range(loc: &Location, source: &str) -> Range<usize> {
+    let span = loc.span();
+    if let (Some(o), Some(l)) = (span.byte_offset(), span.byte_len()) {
+        let start = usize::try_from(o).unwrap_or(source.len()).min(source.len());
+        let end = start.saturating_add(usize::try_from(l).unwrap_or(0)).min(source.len());
+        return start..end;
+    }
+    // Fall back to line/column (1-based, in characters).
+    let line = usize::try_from(loc.line()).unwrap_or(1).max(1);
+    let col = usize::try_from(loc.column()).unwrap_or(1).max(1);
+    let mut offset = 0;
+    for (i, l) in source.split_inclusive('\n').enumerate() {
+        if i + 1 == line {
+            let byte_col: usize = l.chars().take(col - 1).map(char::len_utf8).sum();
+            return offset + byte_col..offset + byte_col;
+        }
+        offset += l.len();
+    }
+    source.len()..source.len()
+}
+
+fn convert(
+    node: Spanned<Node>,
+    pointer: String,
+    key: Option<Range<usize>>,
+    source: &str,
+    map: &mut SourceMap,
+    diags: &mut Vec<Diagnostic>,
+) -> Value {
+    let value_range = range(&node.referenced, source);
+    let scalar = !matches!(node.value, Node::Seq(_) | Node::Map(_));
+    let value_range = if scalar { trim_scalar(value_range, source) } else { value_range };
+    map.places.insert(pointer.clone(), Place { value: value_range, key, scalar });
+    match node.value {
+        Node::Null => Value::Null,
+        Node::Bool(b) => Value::Bool(b),
+        Node::Int(i) => Value::from(i),
+        Node::UInt(u) => Value::from(u),
+        Node::Float(f) => serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number),
+        Node::Str(s) => Value::String(s),
+        Node::Seq(items) => Value::Array(
+            items
+                .into_iter()
+                .enumerate()
+                .map(|(i, item)| convert(item, format!("{pointer}/{i}"), None, source, map, diags))
+                .collect(),
+        ),
+        Node::Map(entries) => {
+            let mut obj = serde_json::Map::new();
+            for (k, v) in entries {
+                let key_range = trim_scalar(range(&k.referenced, source), source);
+                let name = k.value.0;
+                let child = format!("{pointer}/{}", escape(&name));
+                if obj.contains_key(&name) {
+                    diags.push(
+                        Diagnostic::new(format!("duplicate key `{name}`"), key_range)
+                            .label("defined twice")
+                            .help("each key may appear once in a mapping; remove or rename one"),
+                    );
+                    continue;
+                }
+                let val = convert(v, child, Some(key_range), source, map, diags);
+                obj.insert(name, val);
+            }
+            Value::Object(obj)
+        }
+    }
+}
+
+/// Keeps a scalar's range on its first line, without trailing whitespace, so
+/// the caret never spans a block.
+fn trim_scalar(r: Range<usize>, source: &str) -> Range<usize> {
+    let text = source.get(r.clone()).unwrap_or("");
+    let first_line = text.split('\n').next().unwrap_or("");
+    let trimmed = first_line.trim_end();
+    r.start..r.start + trimmed.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn maps_pointers_to_ranges() {
+        let src = "project: demo\nfunctions:\n  tools:\n    memory: 128\nlist: [a, b]\n";
+        let doc = parse(src).unwrap();
+        assert_eq!(doc.value["functions"]["tools"]["memory"], 128);
+        let p = doc.map.get("/functions/tools/memory").unwrap();
+        assert_eq!(&src[p.value.clone()], "128");
+        assert_eq!(&src[p.key.clone().unwrap()], "memory");
+        assert_eq!(&src[doc.map.span("/functions/tools")], "tools");
+        assert_eq!(&src[doc.map.span("/list/1")], "b");
+        assert_eq!(&src[doc.map.span("/functions/tools/missing")], "memory".replace("memory", "tools"));
+    }
+
+    #[test]
+    fn syntax_error_has_position() {
+        let err = parse("project: [unclosed\n").unwrap_err();
+        assert_eq!(err.len(), 1);
+        assert!(err[0].message.starts_with("invalid YAML"), "{}", err[0].message);
+    }
+
+    #[test]
+    fn duplicate_keys_are_errors() {
+        let err = parse("project: a\nproject: b\n").unwrap_err();
+        assert_eq!(err[0].message, "duplicate key `project`");
+        assert_eq!(err[0].span, Some(11..18));
+    }
+}
