@@ -193,9 +193,10 @@ def main() -> None:
                 # Reparented: whoever started us is gone.
                 break
     finally:
-        # No graceful shutdown(): the serving and request threads are daemon
-        # threads, so closing the socket and exiting is immediate.
-        server.server_close()
+        # No graceful shutdown: clients may hold idle keep-alive connections
+        # whose handler threads would delay a join; exit at once instead.
+        server.socket.close()
+        os._exit(0)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,202 @@
+//! Waiting and bounded retrying.
+//!
+//! The SDK has no waiters for AgentCore gateways, targets and runtimes, and it
+//! does not retry IAM eventual-consistency errors (a role that exists but
+//! cannot be assumed yet). Both are handled here, with a backoff, an overall
+//! bound, and a note to the [`Progress`] sink so the user sees why nothing
+//! seems to happen.
+
+use std::future::Future;
+use std::time::Duration;
+
+use anyhow::{Result, anyhow};
+use tokio::time::{Instant, sleep};
+
+use crate::model::{Address, Progress};
+
+/// Exponential backoff: `start`, then ×`factor` per step, never above `cap`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Backoff {
+    pub start: Duration,
+    pub factor: f64,
+    pub cap: Duration,
+}
+
+impl Backoff {
+    /// Polling a status: 250 ms, ×1.5, at most 5 s between reads.
+    pub const POLL: Backoff = Backoff { start: Duration::from_millis(250), factor: 1.5, cap: Duration::from_secs(5) };
+    /// Retrying a call the service refused for a reason that goes away by itself
+    /// (IAM propagation, a conflicting operation still in flight).
+    pub const RETRY: Backoff = Backoff { start: Duration::from_secs(1), factor: 2.0, cap: Duration::from_secs(10) };
+
+    fn next(&self, d: Duration) -> Duration {
+        d.mul_f64(self.factor).min(self.cap)
+    }
+}
+
+/// How long a new IAM role may take to become usable by other services
+/// (Terraform's `iamPropagationTimeout`).
+pub(crate) const PROPAGATION_LIMIT: Duration = Duration::from_secs(120);
+/// How long to keep retrying a delete refused with a conflict.
+pub(crate) const CONFLICT_LIMIT: Duration = Duration::from_secs(60);
+
+/// One observation while polling.
+pub(crate) enum Step<T> {
+    /// The goal is reached.
+    Done(T),
+    /// Not yet: the current status, shown to the user.
+    Pending(String),
+    /// The goal can no longer be reached: why.
+    Failed(String),
+}
+
+pub(crate) fn secs(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    if s < 10.0 { format!("{s:.1}s") } else { format!("{}s", d.as_secs()) }
+}
+
+/// Calls `check` until it reports [`Step::Done`] or [`Step::Failed`], or
+/// `timeout` has passed. An error from `check` ends the wait at once.
+pub(crate) async fn poll<T, F, Fut>(addr: &Address, progress: &dyn Progress, timeout: Duration, goal: &str, mut check: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Step<T>>>,
+{
+    let started = Instant::now();
+    let deadline = started + timeout;
+    let mut delay = Backoff::POLL.start;
+    let mut last_status: Option<String> = None;
+    let mut last_note = started;
+    loop {
+        match check().await? {
+            Step::Done(v) => return Ok(v),
+            Step::Failed(why) => return Err(anyhow!("{why}")),
+            Step::Pending(status) => {
+                let now = Instant::now();
+                if now >= deadline {
+                    return Err(anyhow!("timed out after {} waiting for {goal} (status still {status})", secs(timeout)));
+                }
+                // Say something when the status changes, else every ~10 s.
+                if last_status.as_deref() != Some(status.as_str()) || now - last_note >= Duration::from_secs(10) {
+                    progress.note(addr, &format!("waiting for {goal} ({status}, {})", secs(now - started)));
+                    last_note = now;
+                    last_status = Some(status);
+                }
+                sleep(delay.min(deadline - now)).await;
+                delay = Backoff::POLL.next(delay);
+            }
+        }
+    }
+}
+
+/// Runs `op` until it succeeds, fails with an error `retryable` does not
+/// accept, or `limit` has passed (then the last error is returned).
+/// `why` names the condition being waited out, for the progress note.
+pub(crate) async fn retry<T, F, Fut>(
+    addr: &Address,
+    progress: &dyn Progress,
+    limit: Duration,
+    why: &str,
+    retryable: impl Fn(&anyhow::Error) -> bool,
+    mut op: F,
+) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T>>,
+{
+    let deadline = Instant::now() + limit;
+    let mut delay = Backoff::RETRY.start;
+    loop {
+        match op().await {
+            Ok(v) => return Ok(v),
+            Err(e) if retryable(&e) => {
+                let now = Instant::now();
+                if now >= deadline {
+                    return Err(e.context(format!("still failing after retrying for {} ({why})", secs(limit))));
+                }
+                let wait = delay.min(deadline - now);
+                progress.note(addr, &format!("{why}; retrying in {}: {}", secs(wait), super::service_message(&e)));
+                sleep(wait).await;
+                delay = Backoff::RETRY.next(delay);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use super::*;
+    use crate::model::Kind;
+
+    struct Notes(Mutex<Vec<String>>);
+    impl Progress for Notes {
+        fn note(&self, _addr: &Address, message: &str) {
+            self.0.lock().unwrap().push(message.to_string());
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn poll_reaches_goal_and_reports_status() {
+        let addr = Address::new(Kind::Gateway, "main");
+        let notes = Notes(Mutex::new(vec![]));
+        let n = AtomicU32::new(0);
+        let v = poll(&addr, &notes, Duration::from_secs(60), "READY", || async {
+            Ok(if n.fetch_add(1, Ordering::SeqCst) < 3 { Step::Pending("CREATING".into()) } else { Step::Done(7) })
+        })
+        .await
+        .unwrap();
+        assert_eq!(v, 7);
+        let notes = notes.0.lock().unwrap();
+        assert_eq!(notes.len(), 1, "one note per status change: {notes:?}");
+        assert!(notes[0].starts_with("waiting for READY (CREATING"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn poll_times_out_and_fails() {
+        let addr = Address::new(Kind::Runtime, "agent");
+        let err = poll::<(), _, _>(&addr, &crate::model::NoProgress, Duration::from_secs(3), "READY", || async {
+            Ok(Step::Pending("CREATING".into()))
+        })
+        .await
+        .unwrap_err();
+        assert!(err.to_string().contains("timed out after 3.0s waiting for READY (status still CREATING)"), "{err}");
+        let err = poll::<(), _, _>(&addr, &crate::model::NoProgress, Duration::from_secs(3), "READY", || async {
+            Ok(Step::Failed("CREATE_FAILED: bad image".into()))
+        })
+        .await
+        .unwrap_err();
+        assert_eq!(err.to_string(), "CREATE_FAILED: bad image");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn retry_is_bounded_and_selective() {
+        let addr = Address::new(Kind::Function, "f");
+        let n = AtomicU32::new(0);
+        let v = retry(&addr, &crate::model::NoProgress, Duration::from_secs(30), "role not ready", |e| e.to_string() == "again", || async {
+            if n.fetch_add(1, Ordering::SeqCst) < 2 { Err(anyhow!("again")) } else { Ok(1) }
+        })
+        .await
+        .unwrap();
+        assert_eq!((v, n.load(Ordering::SeqCst)), (1, 3));
+
+        let err = retry::<(), _, _>(&addr, &crate::model::NoProgress, Duration::from_secs(30), "role not ready", |_| true, || async {
+            Err(anyhow!("again"))
+        })
+        .await
+        .unwrap_err();
+        assert!(format!("{err:#}").contains("still failing after retrying for 30s"), "{err:#}");
+
+        let n = AtomicU32::new(0);
+        let err = retry::<(), _, _>(&addr, &crate::model::NoProgress, Duration::from_secs(30), "x", |_| false, || async {
+            n.fetch_add(1, Ordering::SeqCst);
+            Err(anyhow!("hard"))
+        })
+        .await
+        .unwrap_err();
+        assert_eq!((err.to_string(), n.load(Ordering::SeqCst)), ("hard".to_string(), 1));
+    }
+}

@@ -1,0 +1,99 @@
+//! `agentform init [DIR]`: writes the scaffold embedded from `templates/`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use include_dir::{Dir, DirEntry, include_dir};
+
+static TEMPLATES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/templates");
+
+/// Project name from a directory name: lowercase, runs of other characters
+/// as single hyphens.
+pub fn project_name(dir: &Path) -> String {
+    let raw = std::fs::canonicalize(dir)
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .or_else(|| dir.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "my-agent".into());
+    let mut out = String::new();
+    for ch in raw.to_lowercase().chars() {
+        if ch.is_ascii_alphanumeric() {
+            out.push(ch);
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    let out = out.trim_matches('-').to_string();
+    let out = if out.starts_with(|c: char| c.is_ascii_alphabetic()) { out } else { format!("agent-{out}") };
+    out.chars().take(24).collect::<String>().trim_end_matches('-').to_string()
+}
+
+fn files<'a>(dir: &'a Dir<'a>, out: &mut Vec<&'a include_dir::File<'a>>) {
+    for e in dir.entries() {
+        match e {
+            DirEntry::Dir(d) => files(d, out),
+            DirEntry::File(f) => out.push(f),
+        }
+    }
+}
+
+/// Writes the scaffold into `dir`; refuses to overwrite existing files.
+pub fn run(dir: &Path, project: Option<String>) -> Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let project = project.unwrap_or_else(|| project_name(dir));
+    if let Some(problem) = crate::names::PROJECT.violation(&project) {
+        bail!("{problem}: {}; pass --project NAME", crate::names::PROJECT.explain);
+    }
+    let mut all = Vec::new();
+    files(&TEMPLATES, &mut all);
+    let skip = |p: &Path| p.components().any(|c| c.as_os_str() == "__pycache__" || c.as_os_str() == ".pytest_cache");
+    let existing: Vec<PathBuf> = all.iter().map(|f| dir.join(f.path())).filter(|p| p.exists()).collect();
+    if !existing.is_empty() {
+        bail!(
+            "refusing to overwrite existing files: {}",
+            existing.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+        );
+    }
+    let mut written = Vec::new();
+    for f in all {
+        if skip(f.path()) {
+            continue;
+        }
+        let target = dir.join(f.path());
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        let bytes = match std::str::from_utf8(f.contents()) {
+            Ok(text) => text.replace("__PROJECT__", &project).into_bytes(),
+            Err(_) => f.contents().to_vec(),
+        };
+        std::fs::write(&target, bytes).with_context(|| format!("writing {}", target.display()))?;
+        written.push(target);
+    }
+    Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_from_dirs() {
+        assert_eq!(project_name(Path::new("/nonexistent/My Agent_2")), "my-agent-2");
+        assert_eq!(project_name(Path::new("/nonexistent/42")), "agent-42");
+    }
+
+    #[test]
+    fn scaffold_passes_validate() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("demo-agent");
+        let written = run(&dir, None).unwrap();
+        assert!(written.iter().any(|p| p.ends_with("agentform.yaml")));
+        let loaded = crate::spec::load(&dir.join("agentform.yaml"), &Default::default());
+        match loaded {
+            Ok(l) => assert_eq!(l.spec.project, "demo-agent"),
+            Err(e) => panic!("scaffold does not validate:\n{}", e.render(false)),
+        }
+        assert!(run(&dir, None).unwrap_err().to_string().contains("refusing to overwrite"));
+    }
+}
