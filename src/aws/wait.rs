@@ -57,14 +57,21 @@ pub(crate) fn secs(d: Duration) -> String {
 
 /// Calls `check` until it reports [`Step::Done`] or [`Step::Failed`], or
 /// `timeout` has passed. An error from `check` ends the wait at once.
-pub(crate) async fn poll<T, F, Fut>(addr: &Address, progress: &dyn Progress, timeout: Duration, goal: &str, mut check: F) -> Result<T>
+pub(crate) async fn poll<T, F, Fut>(
+    addr: &Address,
+    progress: &dyn Progress,
+    backoff: Backoff,
+    timeout: Duration,
+    goal: &str,
+    mut check: F,
+) -> Result<T>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<Step<T>>>,
 {
     let started = Instant::now();
     let deadline = started + timeout;
-    let mut delay = Backoff::POLL.start;
+    let mut delay = backoff.start;
     let mut last_status: Option<String> = None;
     let mut last_note = started;
     loop {
@@ -83,7 +90,7 @@ where
                     last_status = Some(status);
                 }
                 sleep(delay.min(deadline - now)).await;
-                delay = Backoff::POLL.next(delay);
+                delay = backoff.next(delay);
             }
         }
     }
@@ -95,6 +102,7 @@ where
 pub(crate) async fn retry<T, F, Fut>(
     addr: &Address,
     progress: &dyn Progress,
+    backoff: Backoff,
     limit: Duration,
     why: &str,
     retryable: impl Fn(&anyhow::Error) -> bool,
@@ -105,7 +113,7 @@ where
     Fut: Future<Output = Result<T>>,
 {
     let deadline = Instant::now() + limit;
-    let mut delay = Backoff::RETRY.start;
+    let mut delay = backoff.start;
     loop {
         match op().await {
             Ok(v) => return Ok(v),
@@ -117,7 +125,7 @@ where
                 let wait = delay.min(deadline - now);
                 progress.note(addr, &format!("{why}; retrying in {}: {}", secs(wait), super::service_message(&e)));
                 sleep(wait).await;
-                delay = Backoff::RETRY.next(delay);
+                delay = backoff.next(delay);
             }
             Err(e) => return Err(e),
         }
@@ -132,6 +140,8 @@ mod tests {
     use super::*;
     use crate::model::Kind;
 
+    const FAST: Backoff = Backoff { start: Duration::from_millis(5), factor: 1.5, cap: Duration::from_millis(20) };
+
     struct Notes(Mutex<Vec<String>>);
     impl Progress for Notes {
         fn note(&self, _addr: &Address, message: &str) {
@@ -139,12 +149,12 @@ mod tests {
         }
     }
 
-    #[tokio::test(start_paused = true)]
+    #[tokio::test]
     async fn poll_reaches_goal_and_reports_status() {
         let addr = Address::new(Kind::Gateway, "main");
         let notes = Notes(Mutex::new(vec![]));
         let n = AtomicU32::new(0);
-        let v = poll(&addr, &notes, Duration::from_secs(60), "READY", || async {
+        let v = poll(&addr, &notes, FAST, Duration::from_secs(60), "READY", || async {
             Ok(if n.fetch_add(1, Ordering::SeqCst) < 3 { Step::Pending("CREATING".into()) } else { Step::Done(7) })
         })
         .await
@@ -155,16 +165,16 @@ mod tests {
         assert!(notes[0].starts_with("waiting for READY (CREATING"));
     }
 
-    #[tokio::test(start_paused = true)]
+    #[tokio::test]
     async fn poll_times_out_and_fails() {
         let addr = Address::new(Kind::Runtime, "agent");
-        let err = poll::<(), _, _>(&addr, &crate::model::NoProgress, Duration::from_secs(3), "READY", || async {
+        let err = poll::<(), _, _>(&addr, &crate::model::NoProgress, FAST, Duration::from_millis(100), "READY", || async {
             Ok(Step::Pending("CREATING".into()))
         })
         .await
         .unwrap_err();
-        assert!(err.to_string().contains("timed out after 3.0s waiting for READY (status still CREATING)"), "{err}");
-        let err = poll::<(), _, _>(&addr, &crate::model::NoProgress, Duration::from_secs(3), "READY", || async {
+        assert!(err.to_string().contains("timed out after 0.1s waiting for READY (status still CREATING)"), "{err}");
+        let err = poll::<(), _, _>(&addr, &crate::model::NoProgress, FAST, Duration::from_millis(100), "READY", || async {
             Ok(Step::Failed("CREATE_FAILED: bad image".into()))
         })
         .await
@@ -172,26 +182,26 @@ mod tests {
         assert_eq!(err.to_string(), "CREATE_FAILED: bad image");
     }
 
-    #[tokio::test(start_paused = true)]
+    #[tokio::test]
     async fn retry_is_bounded_and_selective() {
         let addr = Address::new(Kind::Function, "f");
         let n = AtomicU32::new(0);
-        let v = retry(&addr, &crate::model::NoProgress, Duration::from_secs(30), "role not ready", |e| e.to_string() == "again", || async {
+        let v = retry(&addr, &crate::model::NoProgress, FAST, Duration::from_secs(30), "role not ready", |e| e.to_string() == "again", || async {
             if n.fetch_add(1, Ordering::SeqCst) < 2 { Err(anyhow!("again")) } else { Ok(1) }
         })
         .await
         .unwrap();
         assert_eq!((v, n.load(Ordering::SeqCst)), (1, 3));
 
-        let err = retry::<(), _, _>(&addr, &crate::model::NoProgress, Duration::from_secs(30), "role not ready", |_| true, || async {
+        let err = retry::<(), _, _>(&addr, &crate::model::NoProgress, FAST, Duration::from_millis(100), "role not ready", |_| true, || async {
             Err(anyhow!("again"))
         })
         .await
         .unwrap_err();
-        assert!(format!("{err:#}").contains("still failing after retrying for 30s"), "{err:#}");
+        assert!(format!("{err:#}").contains("still failing after retrying for 0.1s"), "{err:#}");
 
         let n = AtomicU32::new(0);
-        let err = retry::<(), _, _>(&addr, &crate::model::NoProgress, Duration::from_secs(30), "x", |_| false, || async {
+        let err = retry::<(), _, _>(&addr, &crate::model::NoProgress, FAST, Duration::from_secs(30), "x", |_| false, || async {
             n.fetch_add(1, Ordering::SeqCst);
             Err(anyhow!("hard"))
         })

@@ -17,6 +17,10 @@ What is configured on top of a plain ``moto_server``:
   report CREATING for AGENTFORM_MOTO_DELAY seconds (default 1; ``--delay``
   overrides it) and then READY. After an Update* call they report UPDATING for
   the same delay and then READY. A delay of 0 means "READY on the next read".
+* Runtime ARNs are ``...:runtime/{agentRuntimeId}`` and stay the same (with
+  their tags) across UpdateAgentRuntime, and gateway URLs end in ``/mcp``, as
+  on real AWS (moto mints ``...:agent/{uuid}:{version}`` per update and
+  leaves ``/mcp`` out).
 * Deletes are moto's own behaviour: the resource is removed at once (the
   Delete* response says DELETING; the next Get* gets ResourceNotFoundException).
 
@@ -95,6 +99,69 @@ def configure_agentcore(delay: float) -> None:
         cls.__init__ = patched_init
         cls.update = patched_update
         cls._agentform_patched = True
+
+    patch_real_aws_identifiers(models)
+
+
+def patch_real_aws_identifiers(models) -> None:
+    """Make runtime ARNs and gateway URLs look like the real service's.
+
+    * Runtime ARN. moto builds ``...:agent/{uuid}:{version}`` and mints a new
+      one on every UpdateAgentRuntime; its tags stay on the old ARN, so
+      ListTagsForResource on the current ARN returns {} after an update. Real
+      AWS: ``arn:aws:bedrock-agentcore:{region}:{acct}:runtime/{agentRuntimeId}``,
+      stable across updates (the version is a separate field), tags kept.
+      CreateAgentRuntime tags ``runtime.agent_runtime_arn`` after __init__,
+      so setting the stable ARN in __init__ puts the tags on it.
+    * Gateway URL. Real AWS returns
+      ``https://{gatewayId}.gateway.bedrock-agentcore.{region}.amazonaws.com/mcp``;
+      moto leaves out the ``/mcp`` path.
+    """
+    from moto.utilities.utils import get_partition
+
+    runtime_cls = models.AgentRuntime
+    if not getattr(runtime_cls, "_agentform_arn_patched", False):
+        original_init = runtime_cls.__init__
+        original_update = runtime_cls.update
+
+        def stable_arn(self) -> str:
+            return (
+                f"arn:{get_partition(self.region_name)}:bedrock-agentcore:"
+                f"{self.region_name}:{self.account_id}:runtime/{self.agent_runtime_id}"
+            )
+
+        def runtime_init(self, *args, __orig=original_init, **kwargs):
+            __orig(self, *args, **kwargs)
+            self.agent_runtime_arn = stable_arn(self)
+            for version in self.versions:  # the snapshot taken in __init__
+                version["agentRuntimeArn"] = self.agent_runtime_arn
+
+        def runtime_update(self, *args, __orig=original_update, **kwargs):
+            # moto's update() parses the uuid out of an `agent/{uuid}:{v}` ARN
+            # to mint the next one: hand it that shape, then put ours back.
+            self.agent_runtime_arn = f"agent/{self.agent_runtime_id}:0"
+            try:
+                __orig(self, *args, **kwargs)
+            finally:
+                self.agent_runtime_arn = stable_arn(self)
+                if self.versions:
+                    self.versions[-1]["agentRuntimeArn"] = self.agent_runtime_arn
+
+        runtime_cls.__init__ = runtime_init
+        runtime_cls.update = runtime_update
+        runtime_cls._agentform_arn_patched = True
+
+    gateway_cls = models.Gateway
+    if not getattr(gateway_cls, "_agentform_url_patched", False):
+        original_gateway_init = gateway_cls.__init__
+
+        def gateway_init(self, *args, __orig=original_gateway_init, **kwargs):
+            __orig(self, *args, **kwargs)
+            if not self.gateway_url.endswith("/mcp"):
+                self.gateway_url = self.gateway_url.rstrip("/") + "/mcp"
+
+        gateway_cls.__init__ = gateway_init
+        gateway_cls._agentform_url_patched = True
 
 
 def wait_until_serving(host: str, port: int, timeout: float = 30.0) -> None:
