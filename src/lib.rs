@@ -9,6 +9,7 @@
 //! - [`executor`]: runs a plan through [`aws`] in dependency order.
 //! - [`cli`]: argument parsing, terminal output and progress.
 
+pub mod aws;
 pub mod diag;
 pub mod model;
 pub mod names;

@@ -57,7 +57,10 @@ pub async fn plan(aws: &Aws, l: &LoadedSpec, destroy: bool) -> Result<Planned> {
     let mut known = plan::known_ids(&observed);
     let conflicts_err = |c: Vec<plan::Conflict>| anyhow::anyhow!(c.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"));
     if destroy {
-        let p = plan::diff(&[], &observed).map_err(conflicts_err)?;
+        let mut p = plan::diff(&[], &observed).map_err(conflicts_err)?;
+        for c in &mut p.changes {
+            c.reason = None;
+        }
         return Ok(Planned { plan: p, account, packages, known, observed });
     }
     let mut p = plan::diff(&desired::build(l, &account, &packages, &known), &observed).map_err(conflicts_err)?;

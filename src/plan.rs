@@ -261,3 +261,7 @@ pub fn known_ids(observed: &[Observed]) -> BTreeMap<Address, crate::model::Ids> 
         })
         .collect()
 }
+
+#[cfg(test)]
+#[path = "plan_tests.rs"]
+mod tests;

@@ -111,7 +111,10 @@ impl Aws {
     /// every resource tagged for `project`, with role policies and gateway
     /// targets. See the module docs of each service for the details.
     pub async fn observe(&self, account: &Account, project: &str, lookups: &[Lookup]) -> Result<Vec<Observed>> {
-        let scope = Scope { account, project, lookups };
+        // Everything is found by name and tag; the account is implied by the
+        // credentials (kept in the signature for ARN-based lookups later).
+        let _ = account;
+        let scope = Scope { project, lookups };
         let (iam, lambda, ecr, agentcore) =
             futures::try_join!(self.observe_iam(&scope), self.observe_lambda(&scope), self.observe_ecr(&scope), self.observe_agentcore(&scope),)?;
         let mut all: Vec<Observed> = [iam, lambda, ecr, agentcore].into_iter().flatten().collect();
@@ -169,7 +172,6 @@ impl Aws {
 
 /// What one `observe` call looks for.
 pub(crate) struct Scope<'a> {
-    pub account: &'a Account,
     pub project: &'a str,
     pub lookups: &'a [Lookup],
 }
@@ -423,8 +425,7 @@ mod tests {
         assert_eq!(set, t(&[("b", "x"), ("d", "4")]));
         assert_eq!(remove, vec!["c".to_string()]);
 
-        let account = Account { id: "123456789012".into(), region: "us-east-1".into(), partition: "aws".into() };
-        let scope = Scope { account: &account, project: "demo", lookups: &[] };
+        let scope = Scope { project: "demo", lookups: &[] };
         let ours = t(&[(TAG_PROJECT, "demo"), (TAG_RESOURCE, "gateway.main")]);
         assert_eq!(scope.owner(Kind::Gateway, &ours), Owner::Ours(Address::new(Kind::Gateway, "main")));
         assert_eq!(scope.owner(Kind::Runtime, &ours), Owner::Foreign);

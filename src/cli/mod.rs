@@ -315,10 +315,8 @@ async fn output(ctx: &Ctx, json: bool, name: Option<String>) -> Result<i32> {
     };
     let aws = ctx.aws(&l).await?;
     let account = aws.account().await?;
-    let wanted = desired::build(&l, &account, &BTreeMap::new(), &desired::Known::new());
-    let lookups: Vec<_> = Vec::new();
-    let _ = wanted;
-    let observed = aws.observe(&account, &l.spec.project, &lookups).await?;
+    // Outputs only read resources the project owns: no lookups by name needed.
+    let observed = aws.observe(&account, &l.spec.project, &[]).await?;
     let known = crate::plan::known_ids(&observed);
     print_outputs(&desired::outputs(&l.spec, &account, &known), json, name)?;
     Ok(OK)

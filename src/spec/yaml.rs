@@ -27,12 +27,15 @@ pub struct Place {
     pub key: Option<Range<usize>>,
     /// Whether the value is a scalar (one line) rather than a block.
     pub scalar: bool,
+    /// Whether the whole value sits on one line (scalars, `[a, b]`, `{a: 1}`).
+    pub one_line: bool,
 }
 
 impl Place {
-    /// The best range to underline: the value for scalars, the key for blocks.
+    /// The best range to underline: the value for scalars, the key for blocks
+    /// and for empty values (`key:` with nothing after it has no text to mark).
     pub fn primary(&self) -> Range<usize> {
-        if self.scalar {
+        if self.scalar && !self.value.is_empty() {
             self.value.clone()
         } else {
             self.key.clone().unwrap_or(self.value.start..self.value.start)
@@ -74,10 +77,11 @@ impl SourceMap {
         }
     }
 
-    /// Range of the value at `pointer`, even when it is a block.
+    /// Range of the value at `pointer` when it fits on one line (a scalar or
+    /// a flow collection such as `[a, b]`), else what `span` gives.
     pub fn value_span(&self, pointer: &str) -> Range<usize> {
         match self.places.get(pointer) {
-            Some(p) if p.scalar => p.value.clone(),
+            Some(p) if p.one_line && !p.value.is_empty() => p.value.clone(),
             _ => self.span(pointer),
         }
     }
@@ -195,35 +199,89 @@ impl<'de> Deserialize<'de> for Node {
 pub struct Document {
     pub value: Value,
     pub map: SourceMap,
+    /// Problems that do not stop the later stages (duplicate keys: the first
+    /// occurrence is kept).
+    pub problems: Vec<Diagnostic>,
 }
 
-/// Parses YAML text. A syntax error comes back as one diagnostic at its
-/// position; a duplicate key is reported as an error too (YAML forbids them).
+/// Parses YAML text. A syntax error is fatal and comes back as one diagnostic
+/// at its position; duplicate keys are reported in `Document::problems`.
 pub fn parse(source: &str) -> Result<Document, Vec<Diagnostic>> {
     if source.trim().is_empty() {
         return Err(vec![Diagnostic::new("the spec file is empty", 0..0)
             .help("start with `version: 1` and `project: <name>`")]);
     }
-    let root: Spanned<Node> = match serde_saphyr::from_str(source) {
+    // Duplicate keys are passed through so that `convert` reports every one
+    // with its own message; YAML 1.2 booleans only, so `no` and `y` stay
+    // strings (the spec describes itself as YAML 1.2).
+    let options = serde_saphyr::options! {
+        duplicate_keys: serde_saphyr::DuplicateKeyPolicy::PassThrough,
+        strict_booleans: true,
+    };
+    let root: Spanned<Node> = match serde_saphyr::from_str_with_options(source, options) {
         Ok(root) => root,
-        Err(e) => {
-            let span = e.location().map_or(0..0, |l| range(&l, source));
-            let text = e.to_string();
-            let first = text.lines().next().unwrap_or("invalid YAML").to_string();
-            return Err(vec![Diagnostic::new(format!("invalid YAML: {}", strip_position(&first)), span.start..span.start)]);
-        }
+        Err(e) => return Err(vec![syntax_error(&e, source)]),
     };
     let mut map = SourceMap::default();
-    let mut diags = Vec::new();
-    let value = convert(root, String::new(), None, source, &mut map, &mut diags);
-    if diags.is_empty() { Ok(Document { value, map }) } else { Err(diags) }
+    let mut problems = Vec::new();
+    let value = convert(root, String::new(), None, source, &mut map, &mut problems);
+    Ok(Document { value, map, problems })
 }
 
-fn strip_position(msg: &str) -> &str {
-    match msg.find(" at line ") {
-        Some(i) => &msg[..i],
-        None => msg,
+/// One diagnostic for a YAML syntax error, worded for people and placed where
+/// the fix goes.
+fn syntax_error(e: &serde_saphyr::Error, source: &str) -> Diagnostic {
+    use serde_saphyr::MessageFormatter;
+    let raw = serde_saphyr::UserMessageFormatter.format_message(e.without_snippet()).into_owned();
+    let raw = raw.lines().next().unwrap_or("invalid YAML").trim().to_string();
+    let at = e.location().map_or(0, |l| range(&l, source).start);
+    let (message, help, at): (String, Option<&str>, usize) = if raw.contains("found a tab") || raw.contains("tab") && raw.contains("indent") {
+        let at = first_indent_tab(source, at).unwrap_or(at);
+        ("invalid YAML: tab character in indentation".into(), Some("YAML indents with spaces only; replace the tab with spaces"), at)
+    } else if raw.contains("mapping values are not allowed") {
+        (
+            "invalid YAML: a `key: value` pair cannot start here".into(),
+            Some("check this line's indentation against the lines above; quote a value that contains `: `"),
+            at,
+        )
+    } else if raw.contains("did not find expected '-' indicator") {
+        ("invalid YAML: expected a `- ` list item".into(), Some("items of a list each start with `- ` at the same indentation"), at)
+    } else if raw.contains("did not find expected key") {
+        ("invalid YAML: expected a `key: value` entry".into(), Some("check this line's indentation against the lines above"), at)
+    } else if raw.contains("unclosed quote") {
+        ("invalid YAML: unclosed quote".into(), Some("end the string with the same quote it starts with"), at)
+    } else if raw.contains("unclosed bracket") {
+        (format!("invalid YAML: {raw}"), Some("close it with the matching `]` or `}`"), at)
+    } else if raw.contains("multiple") && raw.contains("document") {
+        ("invalid YAML: the spec must be a single YAML document".into(), Some("remove the `---` separator and everything after it, or merge the documents"), at)
+    } else if raw.contains("budget") || raw.contains("recursion limit") || raw.contains("depth") {
+        ("the spec is nested too deeply or is too large".into(), Some("a spec needs only a few levels of nesting"), at)
+    } else if raw.contains("expected string scalar") {
+        ("invalid YAML: mapping keys must be plain text".into(), Some("use a plain word as the key"), at)
+    } else {
+        (format!("invalid YAML: {raw}"), None, at)
+    };
+    let d = Diagnostic::new(message, at..at);
+    match help {
+        Some(h) => d.help(h),
+        None => d,
     }
+}
+
+/// Byte offset of the first tab in the leading whitespace of a line, from the
+/// line holding `from` on (the parser reports a tab where the scalar before it
+/// started, which is the line above).
+fn first_indent_tab(source: &str, from: usize) -> Option<usize> {
+    let line_start = source.get(..from.min(source.len())).and_then(|b| b.rfind('\n')).map_or(0, |i| i + 1);
+    let mut offset = line_start;
+    for line in source.get(line_start..)?.split_inclusive('\n') {
+        let indent = line.len() - line.trim_start_matches([' ', '\t']).len();
+        if let Some(i) = line[..indent].find('\t') {
+            return Some(offset + i);
+        }
+        offset += line.len();
+    }
+    None
 }
 
 fn range(loc: &Location, source: &str) -> Range<usize> {
@@ -258,7 +316,8 @@ fn convert(
     let value_range = range(&node.referenced, source);
     let scalar = !matches!(node.value, Node::Seq(_) | Node::Map(_));
     let value_range = if scalar { trim_scalar(value_range, source) } else { value_range };
-    map.places.insert(pointer.clone(), Place { value: value_range, key, scalar });
+    let one_line = source.get(value_range.clone()).is_some_and(|t| !t.contains('\n'));
+    map.places.insert(pointer.clone(), Place { value: value_range, key, scalar, one_line });
     match node.value {
         Node::Null => Value::Null,
         Node::Bool(b) => Value::Bool(b),
@@ -280,10 +339,12 @@ fn convert(
                 let name = k.value.0;
                 let child = format!("{pointer}/{}", escape(&name));
                 if obj.contains_key(&name) {
+                    let first = map.places.get(&child).and_then(|p| p.key.clone()).unwrap_or(0..0);
+                    let line = source.get(..first.start).map_or(1, |b| b.matches('\n').count() + 1);
                     diags.push(
                         Diagnostic::new(format!("duplicate key `{name}`"), key_range)
-                            .label("defined twice")
-                            .help("each key may appear once in a mapping; remove or rename one"),
+                            .label(format!("`{name}` is already set on line {line}"))
+                            .help("a key may appear once in a mapping; remove one (the first one is used)"),
                     );
                     continue;
                 }
@@ -329,9 +390,42 @@ mod tests {
     }
 
     #[test]
-    fn duplicate_keys_are_errors() {
-        let err = parse("project: a\nproject: b\n").unwrap_err();
-        assert_eq!(err[0].message, "duplicate key `project`");
-        assert_eq!(err[0].span, Some(11..18));
+    fn duplicate_keys_are_reported_and_the_first_is_kept() {
+        let doc = parse("project: a\nproject: b\nx:\n  k: 1\n  k: 2\n  k: 3\n").unwrap();
+        assert_eq!(doc.value["project"], "a");
+        assert_eq!(doc.value["x"]["k"], 1);
+        let found: Vec<_> = doc.problems.iter().map(|d| (d.message.as_str(), d.span.clone().unwrap())).collect();
+        assert_eq!(found, [("duplicate key `project`", 11..18), ("duplicate key `k`", 35..36), ("duplicate key `k`", 42..43)]);
+    }
+
+    #[test]
+    fn yaml_1_2_booleans_only() {
+        let doc = parse("a: yes\nb: no\nc: y\nd: true\n").unwrap();
+        assert_eq!(doc.value, serde_json::json!({"a": "yes", "b": "no", "c": "y", "d": true}));
+    }
+
+    #[test]
+    fn syntax_errors_are_worded_and_placed() {
+        let cases: &[(&str, &str, usize)] = &[
+            ("a: [b\n", "invalid YAML: unclosed bracket '['", 3),
+            ("a: 1\n\tb: 2\n", "invalid YAML: tab character in indentation", 5),
+            ("a: 1\n  b: 2\n", "invalid YAML: a `key: value` pair cannot start here", 8),
+            ("a: \"x\n", "invalid YAML: unclosed quote", 3),
+            ("a: 1\n---\nb: 2\n", "invalid YAML: the spec must be a single YAML document", 9),
+        ];
+        for (src, message, at) in cases {
+            let err = parse(src).unwrap_err();
+            assert_eq!(err.len(), 1, "{src:?}");
+            assert_eq!((err[0].message.as_str(), err[0].span.clone()), (*message, Some(*at..*at)), "{src:?}");
+        }
+    }
+
+    #[test]
+    fn flow_collections_are_one_line_values() {
+        let src = "t: [number, \"null\"]\nm:\n  a: 1\nn:\n";
+        let doc = parse(src).unwrap();
+        assert_eq!(&src[doc.map.value_span("/t")], "[number, \"null\"]");
+        assert_eq!(&src[doc.map.value_span("/m")], "m");
+        assert_eq!(&src[doc.map.value_span("/n")], "n");
     }
 }
