@@ -55,7 +55,7 @@ impl Diagnostic {
     pub fn render(&self, path: &str, source: &str, color: bool) -> String {
         let renderer = if color { Renderer::styled() } else { Renderer::plain() };
         let title = Level::ERROR.primary_title(&self.message);
-        let group = if let Some(span) = &self.span {
+        let mut group = if let Some(span) = &self.span {
             let span = clamp(span, source);
             let mut ann = AnnotationKind::Primary.span(span);
             if let Some(label) = &self.label {
@@ -65,10 +65,10 @@ impl Diagnostic {
         } else {
             title.element(Level::NOTE.message(format!("in {path}")))
         };
-        let mut report: Vec<Group> = vec![group];
         if let Some(help) = &self.help {
-            report.push(Group::with_title(Level::HELP.secondary_title(help)));
+            group = group.element(Level::HELP.message(help));
         }
+        let report: Vec<Group> = vec![group];
         renderer.render(&report)
     }
 }
@@ -105,14 +105,30 @@ pub fn render_all(diags: &[Diagnostic], path: &str, source: &str, color: bool) -
     out
 }
 
-/// Closest candidate by Jaro-Winkler similarity, for "did you mean" hints.
+/// Closest candidate for "did you mean" hints: one that differs only in case,
+/// else the best Jaro-Winkler match above 0.8.
 pub fn did_you_mean<'a>(given: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let candidates: Vec<&'a str> = candidates.into_iter().filter(|c| *c != given).collect();
+    if let Some(c) = candidates.iter().find(|c| c.eq_ignore_ascii_case(given)) {
+        return Some(c);
+    }
     candidates
         .into_iter()
         .map(|c| (strsim::jaro_winkler(given, c), c))
         .filter(|(score, _)| *score > 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, c)| c)
+}
+
+/// A user's text cut to fit in a one-line message.
+pub fn shorten(s: &str) -> String {
+    const MAX: usize = 60;
+    if s.chars().count() <= MAX {
+        s.to_string()
+    } else {
+        let head: String = s.chars().take(MAX - 1).collect();
+        format!("{head}…")
+    }
 }
 
 #[cfg(test)]
@@ -145,5 +161,14 @@ mod tests {
     fn suggestions() {
         assert_eq!(did_you_mean("fucntions", ["functions", "gateways"]), Some("functions"));
         assert_eq!(did_you_mean("zzz", ["functions", "gateways"]), None);
+        assert_eq!(did_you_mean("mcp", ["HTTP", "MCP", "A2A"]), Some("MCP"));
+        assert_eq!(did_you_mean("main", ["main", "mian"]), Some("mian"));
+    }
+
+    #[test]
+    fn shortens_long_text() {
+        assert_eq!(shorten("abc"), "abc");
+        assert_eq!(shorten(&"x".repeat(200)).chars().count(), 60);
+        assert!(shorten(&"é".repeat(200)).ends_with('…'));
     }
 }

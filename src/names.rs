@@ -66,11 +66,26 @@ pub fn role(project: &str, owner: RoleOwner, key: &str) -> String {
 }
 
 /// A naming rule: a regex, a length bound and the words to explain it.
+/// `allowed` and `first` describe the regex character by character, so that a
+/// violation can name the character at fault.
 pub struct Rule {
     pub what: &'static str,
     pub regex: &'static LazyLock<Regex>,
     pub max_len: usize,
     pub explain: &'static str,
+    pub allowed: fn(char) -> bool,
+    /// What the first character must be, and its description.
+    pub first: (fn(char) -> bool, &'static str),
+}
+
+fn alnum(c: char) -> bool {
+    c.is_ascii_alphanumeric()
+}
+fn letter(c: char) -> bool {
+    c.is_ascii_alphabetic()
+}
+fn lower_alnum(c: char) -> bool {
+    c.is_ascii_lowercase() || c.is_ascii_digit()
 }
 
 macro_rules! re {
@@ -98,61 +113,105 @@ pub static PROJECT: Rule = Rule {
     regex: &PROJECT_RE,
     max_len: 24,
     explain: "lowercase letters, digits and single hyphens, starting with a letter, at most 24 characters (it prefixes every physical name)",
+    allowed: |c| lower_alnum(c) || c == '-',
+    first: (|c| c.is_ascii_lowercase(), "a lowercase letter"),
 };
 pub static GATEWAY: Rule = Rule {
     what: "gateway name",
     regex: &GATEWAY_RE,
     max_len: 48,
     explain: "AgentCore gateway names use letters, digits and single hyphens (no underscores), at most 48 characters",
+    allowed: |c| alnum(c) || c == '-',
+    first: (alnum, "a letter or digit"),
 };
 pub static TARGET: Rule = Rule {
     what: "gateway target name",
     regex: &TARGET_RE,
     max_len: 100,
     explain: "AgentCore target names use letters, digits and single hyphens (no underscores), at most 100 characters",
+    allowed: |c| alnum(c) || c == '-',
+    first: (alnum, "a letter or digit"),
 };
 pub static RUNTIME: Rule = Rule {
     what: "runtime name",
     regex: &RUNTIME_RE,
     max_len: 48,
     explain: "AgentCore runtime names match [a-zA-Z][a-zA-Z0-9_]{0,47}: letters, digits and underscores, at most 48 characters",
+    allowed: |c| alnum(c) || c == '_',
+    first: (letter, "a letter"),
 };
 pub static FUNCTION: Rule = Rule {
     what: "Lambda function name",
     regex: &FUNCTION_RE,
     max_len: 64,
     explain: "Lambda function names use letters, digits, hyphens and underscores, at most 64 characters",
+    allowed: |c| alnum(c) || c == '_' || c == '-',
+    first: (|c| alnum(c) || c == '_' || c == '-', "a letter or digit"),
 };
 pub static ROLE: Rule = Rule {
     what: "IAM role name",
     regex: &ROLE_RE,
     max_len: 64,
     explain: "IAM role names use letters, digits and +=,.@-_, at most 64 characters",
+    allowed: |c| alnum(c) || "_+=,.@-".contains(c),
+    first: (|c| alnum(c) || "_+=,.@-".contains(c), "a letter or digit"),
 };
 pub static REPOSITORY: Rule = Rule {
     what: "ECR repository name",
     regex: &REPO_RE,
     max_len: 256,
     explain: "ECR repository names use lowercase letters, digits and single . _ - / separators",
+    allowed: |c| lower_alnum(c) || "._-/".contains(c),
+    first: (lower_alnum, "a lowercase letter or digit"),
 };
 pub static TOOL: Rule = Rule {
     what: "tool name",
     regex: &TOOL_RE,
     max_len: 64,
     explain: "tool names use letters, digits, `_`, `-` and `.`, at most 64 characters",
+    allowed: |c| alnum(c) || "_.-".contains(c),
+    first: (|c| alnum(c) || "_.-".contains(c), "a letter or digit"),
 };
 
 impl Rule {
-    /// `None` when `name` is valid, else what is wrong.
+    /// `None` when `name` is valid, else what is wrong, naming the first
+    /// character at fault where there is one.
     pub fn violation(&self, name: &str) -> Option<String> {
+        self.fault(name).map(|fault| format!("{} `{}` {fault}", self.what, crate::diag::shorten(name)))
+    }
+
+    /// What is wrong with `name`, as the end of a sentence about it
+    /// ("contains `_`", "is 60 characters long, more than 48").
+    pub fn fault(&self, name: &str) -> Option<String> {
         let len = name.chars().count();
         if len > self.max_len {
-            Some(format!("{} `{name}` is {len} characters long, more than {}", self.what, self.max_len))
-        } else if !self.regex.is_match(name) {
-            Some(format!("{} `{name}` is not valid", self.what))
-        } else {
-            None
+            return Some(format!("is {len} characters long, more than {}", self.max_len));
         }
+        if self.regex.is_match(name) {
+            return None;
+        }
+        let reason = if name.is_empty() {
+            "is empty".to_string()
+        } else if let Some(c) = name.chars().find(|c| !(self.allowed)(*c)) {
+            if c.is_ascii_uppercase() && (self.allowed)(c.to_ascii_lowercase()) {
+                "has uppercase letters".to_string()
+            } else if c.is_whitespace() {
+                "contains a space".to_string()
+            } else {
+                format!("contains `{c}`")
+            }
+        } else if !name.chars().next().is_some_and(self.first.0) {
+            format!("must start with {}", self.first.1)
+        } else if name.contains("--") {
+            "has two hyphens in a row".to_string()
+        } else if let Some(pair) = name.as_bytes().windows(2).find(|w| !w[0].is_ascii_alphanumeric() && !w[1].is_ascii_alphanumeric()) {
+            format!("has two separators in a row (`{}`)", String::from_utf8_lossy(pair))
+        } else if name.ends_with(|c: char| !c.is_ascii_alphanumeric()) {
+            format!("ends with `{}`", name.chars().last().unwrap_or('-'))
+        } else {
+            "is not valid".to_string()
+        };
+        Some(reason)
     }
 }
 
@@ -193,6 +252,32 @@ mod tests {
         assert!(RUNTIME.violation("1agent").is_some());
         assert_eq!(RUNTIME.violation(&"a".repeat(49)).unwrap(), format!("runtime name `{}` is 49 characters long, more than 48", "a".repeat(49)));
         assert!(PROJECT.violation("Demo").is_some());
+    }
+
+    #[test]
+    fn violations_name_the_fault() {
+        let cases: &[(&Rule, &str, &str)] = &[
+            (&GATEWAY, "demo-main_gw", "gateway name `demo-main_gw` contains `_`"),
+            (&GATEWAY, "demo--gw", "gateway name `demo--gw` has two hyphens in a row"),
+            (&GATEWAY, "-gw", "gateway name `-gw` must start with a letter or digit"),
+            (&TARGET, "calc target", "gateway target name `calc target` contains a space"),
+            (&RUNTIME, "1agent", "runtime name `1agent` must start with a letter"),
+            (&RUNTIME, "demo_agent.v2", "runtime name `demo_agent.v2` contains `.`"),
+            (&PROJECT, "Demo", "project name `Demo` has uppercase letters"),
+            (&PROJECT, "demo-", "project name `demo-` ends with `-`"),
+            (&PROJECT, "9demo", "project name `9demo` must start with a lowercase letter"),
+            (&PROJECT, "", "project name `` is empty"),
+            (&REPOSITORY, "demo/Agent", "ECR repository name `demo/Agent` has uppercase letters"),
+            (&REPOSITORY, "demo/a__b", "ECR repository name `demo/a__b` has two separators in a row (`__`)"),
+            (&TOOL, "add numbers", "tool name `add numbers` contains a space"),
+        ];
+        for (rule, name, want) in cases {
+            assert_eq!(rule.violation(name).as_deref(), Some(*want), "{name}");
+        }
+        assert_eq!(
+            TARGET.violation(&"t".repeat(101)).unwrap(),
+            format!("gateway target name `{}…` is 101 characters long, more than 100", "t".repeat(59))
+        );
         assert!(REPOSITORY.violation("demo/agent").is_none());
         assert!(valid_image("123456789012.dkr.ecr.us-east-1.amazonaws.com/demo/agent:latest"));
         assert!(!valid_image("docker.io/library/python:3.12"));

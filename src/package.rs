@@ -114,7 +114,7 @@ mod tests {
         std::fs::write(a.path().join("handler.py"), "def h(e, c):\n    return 2\n").unwrap();
         let p3 = package_dir(a.path()).unwrap();
         assert_ne!(p1.sha256, p3.sha256);
-        let names: Vec<String> = zip::ZipArchive::new(Cursor::new(p3.zip)).unwrap().file_names().map(String::from).collect();
+        let names: Vec<String> = zip::ZipArchive::new(Cursor::new(p3.zip)).unwrap().file_names().map(|n| n.unwrap().into_owned()).collect();
         let mut sorted = names.clone();
         sorted.sort();
         assert_eq!(sorted, vec!["handler.py".to_string(), "lib/util.py".to_string()]);

@@ -161,3 +161,47 @@ pub fn plan(p: &Plan) -> String {
     let _ = writeln!(out, "Plan: {a} to add, {m} to change, {d} to destroy.");
     out
 }
+
+fn action_name(a: Action) -> &'static str {
+    match a {
+        Action::NoOp => "no-op",
+        Action::Create => "create",
+        Action::Update => "update",
+        Action::Replace => "replace",
+        Action::Delete => "delete",
+    }
+}
+
+/// Machine-readable plan (`plan --json`): every change with its action,
+/// reason and field-level before/after; no-ops are left out.
+pub fn plan_json(p: &Plan) -> Value {
+    let (add, change, destroy) = p.counts();
+    let changes: Vec<Value> = p
+        .changes
+        .iter()
+        .filter(|c| c.action != Action::NoOp)
+        .map(|c| {
+            let fields: Vec<Value> = c
+                .fields
+                .iter()
+                .map(|f| serde_json::json!({"field": f.field, "before": f.before, "after": f.after, "forces_replacement": f.forces_replacement}))
+                .collect();
+            let after = c.desired.as_ref().filter(|_| c.action == Action::Create).map(|d| Value::Object(d.config.attrs().into_iter().map(|(k, v)| (k.to_string(), v)).collect()));
+            serde_json::json!({
+                "address": c.addr.to_string(),
+                "type": c.addr.kind.label(),
+                "name": c.name(),
+                "action": action_name(c.action),
+                "reason": c.reason,
+                "fields": fields,
+                "after": after,
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "format_version": 1,
+        "changes": changes,
+        "summary": {"add": add, "change": change, "destroy": destroy},
+        "unknown_value": UNKNOWN,
+    })
+}

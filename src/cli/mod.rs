@@ -62,6 +62,9 @@ enum Command {
         /// Exit 0 when there are no changes, 2 when there are, 1 on error.
         #[arg(long)]
         detailed_exitcode: bool,
+        /// Print the plan as JSON (for CI and review bots).
+        #[arg(long)]
+        json: bool,
     },
     /// Make the account match the spec.
     Apply {
@@ -159,7 +162,7 @@ pub async fn run(cli: Cli) -> i32 {
     let ctx = Ctx { g: cli.global, color };
     let result = match cli.command {
         Command::Validate => validate(&ctx),
-        Command::Plan { detailed_exitcode } => plan(&ctx, detailed_exitcode).await,
+        Command::Plan { detailed_exitcode, json } => plan(&ctx, detailed_exitcode, json).await,
         Command::Apply { auto_approve } => apply(&ctx, auto_approve).await,
         Command::Destroy { auto_approve } => destroy(&ctx, auto_approve).await,
         Command::Output { json, name } => output(&ctx, json, name).await,
@@ -194,14 +197,18 @@ fn validate(ctx: &Ctx) -> Result<i32> {
     Ok(OK)
 }
 
-async fn plan(ctx: &Ctx, detailed: bool) -> Result<i32> {
+async fn plan(ctx: &Ctx, detailed: bool, json: bool) -> Result<i32> {
     let l = match ctx.load() {
         Ok(l) => l,
         Err(code) => return Ok(code),
     };
     let aws = ctx.aws(&l).await?;
     let planned = ops::plan(&aws, &l, false).await?;
-    print!("{}", ctx.paint_plan(&render::plan(&planned.plan)));
+    if json {
+        println!("{}", serde_json::to_string_pretty(&render::plan_json(&planned.plan))?);
+    } else {
+        print!("{}", ctx.paint_plan(&render::plan(&planned.plan)));
+    }
     Ok(if detailed && planned.plan.has_changes() { CHANGES } else { OK })
 }
 

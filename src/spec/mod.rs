@@ -244,22 +244,72 @@ pub fn load(path: &Path, vars: &VarOverrides) -> Result<LoadedSpec, LoadError> {
 }
 
 /// Checks spec text; `dir` resolves relative paths (function sources).
+///
+/// Every stage runs even when an earlier one found problems (only a YAML
+/// syntax error stops everything): `schema` hands on a repaired copy of the
+/// value, and a later stage's findings inside what an earlier stage already
+/// reported or repaired are dropped, so each problem is reported once.
 pub fn load_str(source: &str, path: &Path, dir: &Path, vars: &VarOverrides) -> Result<LoadedSpec, Vec<Diagnostic>> {
-    let yaml::Document { mut value, map } = yaml::parse(source)?;
-    let diags = schema::check(&value, &map);
-    if !diags.is_empty() {
-        return Err(diags);
+    let yaml::Document { value, mut map, problems } = yaml::parse(source)?;
+    let mut diags = problems;
+    let checked = schema::check(&value, &map);
+    let structural = !checked.diags.is_empty();
+    diags.extend(checked.diags);
+    let Some(mut value) = checked.repaired else { return Err(diags) };
+    let mut shadow = checked.shadow;
+    for (from, to) in &checked.renames {
+        map.alias(from, to);
     }
-    let diags = interpolate::apply(&mut value, &map, vars);
-    if !diags.is_empty() {
-        return Err(diags);
-    }
-    let spec: Spec = serde_json::from_value(value.clone()).map_err(|e| {
+    let interpolated = interpolate::apply(&mut value, &map, source, vars);
+    keep_new(&mut diags, interpolated.diags, &shadow);
+    shadow.extend(interpolated.shadow);
+    let spec: Spec = match serde_json::from_value(value.clone()) {
+        Ok(spec) => spec,
+        // The repairs could not make the value fit the types; what the schema
+        // said is what there is to say.
+        Err(_) if structural => return Err(diags),
         // The schema admits only what these types accept, so this is a bug in
         // agentform, not in the spec; still report it rather than panic.
-        vec![Diagnostic::new(format!("internal error: schema and spec types disagree: {e}"), 0..0)]
-    })?;
+        Err(e) => {
+            diags.push(Diagnostic::new(format!("internal error: schema and spec types disagree: {e}"), 0..0));
+            return Err(diags);
+        }
+    };
     let loaded = LoadedSpec { spec, path: path.to_path_buf(), dir: dir.to_path_buf(), source: source.to_string(), map, json: value };
-    let diags = validate::check(&loaded);
+    keep_new(&mut diags, validate::check(&loaded), &shadow);
     if diags.is_empty() { Ok(loaded) } else { Err(diags) }
+}
+
+/// Appends the diagnostics of a later stage, except those inside a range an
+/// earlier stage already reported or repaired.
+fn keep_new(diags: &mut Vec<Diagnostic>, later: Vec<Diagnostic>, shadow: &[std::ops::Range<usize>]) {
+    diags.extend(later.into_iter().filter(|d| {
+        let Some(span) = &d.span else { return true };
+        !shadow.iter().any(|s| overlaps(span, s))
+    }));
+}
+
+/// Whether two ranges share a byte; an empty range counts as the position it
+/// starts at.
+fn overlaps(a: &std::ops::Range<usize>, b: &std::ops::Range<usize>) -> bool {
+    if a.start == b.start {
+        return true;
+    }
+    let a_end = a.end.max(a.start + 1);
+    let b_end = b.end.max(b.start + 1);
+    a.start < b_end && b.start < a_end
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overlap_rules() {
+        let cases = [((0, 0), (0, 5), true), ((3, 3), (0, 5), true), ((5, 5), (0, 5), false), ((2, 4), (4, 6), false), ((2, 5), (4, 6), true)];
+        for ((a0, a1), (b0, b1), want) in cases {
+            assert_eq!(overlaps(&(a0..a1), &(b0..b1)), want, "{a0}..{a1} vs {b0}..{b1}");
+            assert_eq!(overlaps(&(b0..b1), &(a0..a1)), want, "{b0}..{b1} vs {a0}..{a1}");
+        }
+    }
 }

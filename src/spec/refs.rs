@@ -30,11 +30,13 @@ pub enum Segment {
     Ref(Ref, Range<usize>),
 }
 
-/// A malformed expression: message and byte range within the string.
+/// A malformed expression: message, byte range within the string, and a
+/// hint when there is a likely fix.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RefError {
     pub message: String,
     pub range: Range<usize>,
+    pub help: Option<String>,
 }
 
 /// Splits a string into literal text and references.
@@ -49,11 +51,15 @@ pub fn parse(s: &str) -> Result<Vec<Segment>, RefError> {
             i += 3;
         } else if s[i..].starts_with("${") {
             let Some(close) = s[i..].find('}') else {
-                return Err(RefError { message: "unclosed `${`".into(), range: i..s.len() });
+                return Err(RefError {
+                    message: "unclosed `${`".into(),
+                    range: i..s.len(),
+                    help: Some("end the expression with `}`, or write `$${` for a literal `${`".into()),
+                });
             };
             let body = &s[i + 2..i + close];
             let range = i..i + close + 1;
-            let r = parse_body(body).map_err(|message| RefError { message, range: range.clone() })?;
+            let r = parse_body(body).map_err(|(message, help)| RefError { message, range: range.clone(), help })?;
             if !lit.is_empty() {
                 out.push(Segment::Literal(std::mem::take(&mut lit)));
             }
@@ -76,19 +82,32 @@ fn ident_ok(s: &str) -> bool {
     !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
-fn parse_body(body: &str) -> Result<Ref, String> {
+fn parse_body(body: &str) -> Result<Ref, (String, Option<String>)> {
     let body = body.trim();
     if let Some(name) = body.strip_prefix("env:") {
-        return if ident_ok(name) { Ok(Ref::Env(name.to_string())) } else { Err(format!("invalid environment variable name in `${{{body}}}`")) };
+        return if ident_ok(name) {
+            Ok(Ref::Env(name.to_string()))
+        } else {
+            Err((format!("invalid environment variable name in `${{{body}}}`"), Some("write `${env:NAME}` with letters, digits and `_`".into())))
+        };
     }
     let parts: Vec<&str> = body.split('.').collect();
     match parts.as_slice() {
         ["var", name] if ident_ok(name) => Ok(Ref::Var((*name).to_string())),
-        [kind, name, attr] if ident_ok(name) && ident_ok(attr) => {
+        ["var", ..] => Err((format!("invalid variable reference `${{{body}}}`"), Some("write `${var.NAME}`: one name, no dots".into()))),
+        ["env", name] if ident_ok(name) => {
+            Err((format!("invalid expression `${{{body}}}`"), Some(format!("environment variables are written `${{env:{name}}}`"))))
+        }
+        [kind, name, attr] if ident_ok(kind) && ident_ok(name) && ident_ok(attr) => {
             Ok(Ref::Resource { kind: (*kind).to_string(), name: (*name).to_string(), attr: (*attr).to_string() })
         }
-        _ => Err(format!(
-            "invalid expression `${{{body}}}`: expected `${{var.NAME}}`, `${{env:NAME}}` or `${{KIND.NAME.ATTRIBUTE}}`"
+        [kind, name] if ident_ok(kind) && ident_ok(name) => Err((
+            format!("invalid expression `${{{body}}}`: no attribute"),
+            Some(format!("name an attribute, e.g. `${{{kind}.{name}.arn}}`")),
+        )),
+        _ => Err((
+            format!("invalid expression `${{{body}}}`"),
+            Some("write `${var.NAME}`, `${env:NAME}` or `${KIND.NAME.ATTRIBUTE}`; `$${` is a literal `${`".into()),
         )),
     }
 }
@@ -122,5 +141,17 @@ mod tests {
         assert_eq!(parse("a ${var.x").unwrap_err().message, "unclosed `${`");
         assert!(parse("${gateways.main}").unwrap_err().message.starts_with("invalid expression"));
         assert!(parse("${}").is_err());
+        let cases: &[(&str, &str, Range<usize>)] = &[
+            ("${var.a.b}", "invalid variable reference `${var.a.b}`", 0..10),
+            ("x ${env.HOME} y", "invalid expression `${env.HOME}`", 2..13),
+            ("${env:A B}", "invalid environment variable name in `${env:A B}`", 0..10),
+            ("${gateways.main}", "invalid expression `${gateways.main}`: no attribute", 0..16),
+            ("${a.b.c.d}", "invalid expression `${a.b.c.d}`", 0..10),
+        ];
+        for (text, message, range) in cases {
+            let e = parse(text).unwrap_err();
+            assert_eq!((e.message.as_str(), e.range), (*message, range.clone()), "{text}");
+            assert!(e.help.is_some(), "{text}");
+        }
     }
 }

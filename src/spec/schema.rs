@@ -6,7 +6,15 @@
 //! validator's findings into diagnostics a person can act on: unknown fields
 //! with a "did you mean", wrong types with what was found, enum values with
 //! the allowed list.
+//!
+//! So that one run reports every problem, `check` also returns a repaired copy
+//! of the value: unknown keys removed (or renamed when they are a typo of a
+//! missing required key), bad values replaced by the smallest value the schema
+//! accepts. The later stages run on that copy; whatever they find inside the
+//! repaired ranges is dropped, since it would only restate these findings.
 
+use std::collections::{BTreeSet, HashSet};
+use std::ops::Range;
 use std::sync::LazyLock;
 
 use jsonschema::error::{TypeKind, ValidationErrorKind};
@@ -25,15 +33,223 @@ static VALIDATOR: LazyLock<Validator> =
 
 const TOOL_KEYWORDS: &str = "`type`, `properties`, `required`, `items` and `description`";
 
+/// What `check` found.
+#[derive(Debug, Default)]
+pub struct Checked {
+    pub diags: Vec<Diagnostic>,
+    /// The value with every finding repaired, or `None` when it cannot be
+    /// (the root is not a mapping).
+    pub repaired: Option<Value>,
+    /// Source ranges whose content was removed or replaced in `repaired`.
+    pub shadow: Vec<Range<usize>>,
+    /// Keys renamed in `repaired` (pointer before -> pointer after).
+    pub renames: Vec<(String, String)>,
+}
+
+/// A change to the value that lets the later stages run.
+enum Repair {
+    Remove(String),
+    Replace(String, Value),
+    Insert(String, String, Value),
+    Rename(String, String, String),
+}
+
+struct Ctx<'a> {
+    root: &'a Value,
+    map: &'a SourceMap,
+    out: Vec<Diagnostic>,
+    repairs: Vec<Repair>,
+    /// `(object pointer, key)` pairs of missing required keys that an unknown
+    /// key of the same object is a typo of: reported once, as the typo.
+    typos: HashSet<(String, String)>,
+}
+
 /// Every structural problem in `value`.
-pub fn check(value: &Value, map: &SourceMap) -> Vec<Diagnostic> {
-    let mut diags = Vec::new();
-    for err in VALIDATOR.iter_errors(value) {
-        convert(&err, value, map, &mut diags);
+pub fn check(value: &Value, map: &SourceMap) -> Checked {
+    let errors: Vec<ValidationError<'_>> = VALIDATOR.iter_errors(value).collect();
+    let mut ctx = Ctx { root: value, map, out: Vec::new(), repairs: Vec::new(), typos: HashSet::new() };
+    ctx.typos = typos(&errors, value);
+    for err in &errors {
+        convert(err, &mut ctx);
     }
-    let mut seen = std::collections::HashSet::new();
+    let Ctx { out: mut diags, repairs, .. } = ctx;
+    let mut seen = HashSet::new();
     diags.retain(|d| seen.insert((d.span.clone(), d.message.clone())));
-    diags
+    let mut checked = Checked { diags, ..Checked::default() };
+    if value.is_object() {
+        let mut fixed = value.clone();
+        apply(&mut fixed, repairs, map, &mut checked);
+        checked.repaired = Some(fixed);
+    }
+    checked
+}
+
+/// Missing required keys for which the same object has an unknown key that
+/// looks like a typo of it (`projcet` for `project`).
+fn typos(errors: &[ValidationError<'_>], root: &Value) -> HashSet<(String, String)> {
+    let missing: HashSet<(String, String)> = errors
+        .iter()
+        .filter_map(|e| match e.kind() {
+            ValidationErrorKind::Required { property } => {
+                Some((e.instance_path().as_str().to_string(), property.as_str()?.to_string()))
+            }
+            _ => None,
+        })
+        .collect();
+    let mut out = HashSet::new();
+    for e in errors {
+        if let ValidationErrorKind::AdditionalProperties { unexpected } = e.kind() {
+            let ptr = e.instance_path().as_str().to_string();
+            let known = known_keys(e.schema_path().as_str());
+            for key in unexpected {
+                if let Some(s) = did_you_mean(key, known.iter().copied()) {
+                    if missing.contains(&(ptr.clone(), s.to_string()))
+                        && root.pointer(&ptr).is_some_and(|o| o.get(s).is_none())
+                    {
+                        out.insert((ptr.clone(), s.to_string()));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Applies the repairs, deepest first, and records what they cover.
+fn apply(value: &mut Value, mut repairs: Vec<Repair>, map: &SourceMap, checked: &mut Checked) {
+    let depth = |r: &Repair| match r {
+        Repair::Remove(p) | Repair::Replace(p, _) => p.matches('/').count(),
+        Repair::Insert(p, _, _) | Repair::Rename(p, _, _) => p.matches('/').count() + 1,
+    };
+    repairs.sort_by_key(|r| std::cmp::Reverse(depth(r)));
+    let mut renamed = BTreeSet::new();
+    for r in repairs {
+        match r {
+            Repair::Remove(p) => {
+                checked.shadow.push(full_range(map, &p));
+                if let Some((parent, key)) = split(&p) {
+                    if let Some(Value::Object(o)) = value.pointer_mut(&parent) {
+                        o.remove(&key);
+                    }
+                }
+            }
+            Repair::Replace(p, v) => {
+                checked.shadow.push(full_range(map, &p));
+                if let Some(slot) = value.pointer_mut(&p) {
+                    *slot = v;
+                }
+            }
+            Repair::Insert(p, key, v) => {
+                checked.shadow.push(map.span(&p));
+                if let Some(Value::Object(o)) = value.pointer_mut(&p) {
+                    o.entry(key).or_insert(v);
+                }
+            }
+            Repair::Rename(p, from, to) => {
+                if !renamed.insert((p.clone(), to.clone())) {
+                    continue;
+                }
+                if let Some(Value::Object(o)) = value.pointer_mut(&p) {
+                    if let Some(v) = o.remove(&from) {
+                        o.insert(to.clone(), v);
+                        checked.renames.push((format!("{p}/{}", escape(&from)), format!("{p}/{}", escape(&to))));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The key and the value at `pointer`, as one range.
+fn full_range(map: &SourceMap, pointer: &str) -> Range<usize> {
+    match map.get(pointer) {
+        Some(place) => {
+            let start = place.key.as_ref().map_or(place.value.start, |k| k.start.min(place.value.start));
+            start..place.value.end.max(start)
+        }
+        None => map.span(pointer),
+    }
+}
+
+/// `/a/b~1c` -> (`/a`, `b/c`).
+fn split(pointer: &str) -> Option<(String, String)> {
+    let i = pointer.rfind('/')?;
+    Some((pointer[..i].to_string(), pointer[i + 1..].replace("~1", "/").replace("~0", "~")))
+}
+
+/// The smallest value `schema` accepts (its first option where it has
+/// several), used in place of a bad or missing value.
+fn minimal(schema: &Value) -> Option<Value> {
+    if let Some(target) = schema.get("$ref").and_then(Value::as_str) {
+        return minimal(SCHEMA.pointer(target.trim_start_matches('#'))?);
+    }
+    if let Some(c) = schema.get("const") {
+        return Some(c.clone());
+    }
+    if let Some(first) = schema.get("enum").and_then(Value::as_array).and_then(|a| a.first()) {
+        return Some(first.clone());
+    }
+    if let Some(first) = schema.get("oneOf").or_else(|| schema.get("anyOf")).and_then(Value::as_array).and_then(|a| a.first()) {
+        return minimal(first);
+    }
+    let ty = match schema.get("type") {
+        Some(Value::String(t)) => t.as_str(),
+        Some(Value::Array(ts)) => ts.first().and_then(Value::as_str).unwrap_or("null"),
+        _ => return None,
+    };
+    Some(match ty {
+        "string" => Value::String(String::new()),
+        "integer" | "number" => schema.get("minimum").cloned().unwrap_or_else(|| Value::from(0)),
+        "boolean" => Value::Bool(false),
+        "array" => Value::Array(Vec::new()),
+        "object" => {
+            let props = schema.get("properties").and_then(Value::as_object);
+            let mut o = serde_json::Map::new();
+            for name in schema.get("required").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str) {
+                o.insert(name.to_string(), minimal(props?.get(name)?)?);
+            }
+            if o.is_empty() && schema.get("minProperties").and_then(Value::as_u64).unwrap_or(0) > 0 {
+                let (name, sub) = props?.iter().next()?;
+                o.insert(name.clone(), minimal(sub)?);
+            }
+            Value::Object(o)
+        }
+        _ => Value::Null,
+    })
+}
+
+/// Names of the properties declared by the object schema whose
+/// `additionalProperties` keyword is at `keyword_path`.
+fn known_keys(keyword_path: &str) -> Vec<&'static str> {
+    let parent = keyword_path.strip_suffix("/additionalProperties").unwrap_or(keyword_path);
+    schema_at(parent)
+        .and_then(|s| s.get("properties"))
+        .and_then(Value::as_object)
+        .map(|o| o.keys().map(String::as_str).collect())
+        .unwrap_or_default()
+}
+
+/// The schema of the property a keyword belongs to (`.../memory/type` ->
+/// `.../memory`).
+fn property_schema(keyword_path: &str) -> Option<&'static Value> {
+    schema_at(&keyword_path[..keyword_path.rfind('/')?])
+}
+
+/// What a value at `pointer` is, for messages: "function `tools`",
+/// "target `calc`", or the bare key.
+fn owner(pointer: &str) -> String {
+    let parts: Vec<String> = pointer.split('/').skip(1).map(|p| p.replace("~1", "/").replace("~0", "~")).collect();
+    let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+    match parts.as_slice() {
+        [] => "the spec".to_string(),
+        ["functions", n] => format!("function `{n}`"),
+        ["gateways", n] => format!("gateway `{n}`"),
+        ["gateways", _, "targets", n] => format!("target `{n}`"),
+        ["repositories", n] => format!("repository `{n}`"),
+        ["runtimes", n] => format!("runtime `{n}`"),
+        ["variables", n] => format!("variable `{n}`"),
+        _ => field_name(pointer),
+    }
 }
 
 fn field_name(pointer: &str) -> String {
@@ -54,7 +270,7 @@ fn describe(v: &Value) -> String {
         Value::Bool(b) => format!("boolean `{b}`"),
         Value::Number(n) if n.is_i64() || n.is_u64() => format!("integer `{n}`"),
         Value::Number(n) => format!("number `{n}`"),
-        Value::String(s) => format!("string \"{s}\""),
+        Value::String(s) => format!("string \"{}\"", crate::diag::shorten(s)),
         Value::Array(_) => "a list".into(),
         Value::Object(_) => "a mapping".into(),
     }
@@ -85,28 +301,37 @@ fn schema_at(path: &str) -> Option<&'static Value> {
     Some(node)
 }
 
-fn convert(err: &ValidationError<'_>, root: &Value, map: &SourceMap, out: &mut Vec<Diagnostic>) {
+fn convert(err: &ValidationError<'_>, cx: &mut Ctx<'_>) {
     let ptr = err.instance_path().as_str().to_string();
-    let instance = root.pointer(&ptr).unwrap_or(&Value::Null);
+    let instance = cx.root.pointer(&ptr).unwrap_or(&Value::Null);
+    let map = cx.map;
     let field = field_name(&ptr);
     let schema_path = err.schema_path().as_str().to_string();
+    // Where a bad value is replaced by the smallest good one. Variable defaults
+    // stay as written: they are free-form, and `interpolate` skips bad ones.
+    let replace = |cx: &mut Ctx<'_>| {
+        let is_default = ptr.starts_with("/variables/") && ptr.ends_with("/default");
+        if let (false, Some(v)) = (is_default, property_schema(&schema_path).and_then(minimal)) {
+            cx.repairs.push(Repair::Replace(ptr.clone(), v));
+        }
+    };
     match err.kind() {
         ValidationErrorKind::AdditionalProperties { unexpected } => {
-            let parent = schema_path.trim_end_matches("/additionalProperties");
-            let known: Vec<&str> = schema_at(parent)
-                .and_then(|s| s.get("properties"))
-                .and_then(Value::as_object)
-                .map(|o| o.keys().map(String::as_str).collect())
-                .unwrap_or_default();
+            let known = known_keys(&schema_path);
             for key in unexpected {
-                let at = map.key_span(&format!("{ptr}/{}", escape(key)));
+                let child = format!("{ptr}/{}", escape(key));
+                let at = map.key_span(&child);
+                let suggestion = did_you_mean(key, known.iter().copied());
                 let d = if is_tool_schema(&ptr) {
-                    Diagnostic::new(format!("unsupported JSON Schema keyword `{key}` in a tool schema"), at)
-                        .label("not supported by AgentCore")
-                        .help(format!("AgentCore tool schemas accept only {TOOL_KEYWORDS}"))
+                    let d = Diagnostic::new(format!("unsupported JSON Schema keyword `{key}` in a tool schema"), at)
+                        .label("not supported by AgentCore");
+                    match did_you_mean(key, ["type", "properties", "required", "items", "description"]) {
+                        Some(s) => d.help(format!("did you mean `{s}`? AgentCore tool schemas accept only {TOOL_KEYWORDS}")),
+                        None => d.help(format!("AgentCore tool schemas accept only {TOOL_KEYWORDS}")),
+                    }
                 } else {
                     let d = Diagnostic::new(format!("unknown field `{key}`"), at).label("unknown field");
-                    match did_you_mean(key, known.iter().copied()) {
+                    match suggestion {
                         Some(s) => d.help(format!("did you mean `{s}`?")),
                         None if !known.is_empty() => d.help(format!(
                             "expected one of {}",
@@ -115,96 +340,130 @@ fn convert(err: &ValidationError<'_>, root: &Value, map: &SourceMap, out: &mut V
                         None => d,
                     }
                 };
-                out.push(d);
+                cx.out.push(d);
+                match suggestion {
+                    Some(s) if cx.typos.contains(&(ptr.clone(), s.to_string())) => {
+                        cx.repairs.push(Repair::Rename(ptr.clone(), key.clone(), s.to_string()));
+                    }
+                    _ => cx.repairs.push(Repair::Remove(child)),
+                }
             }
         }
         ValidationErrorKind::Required { property } => {
             let prop = property.as_str().unwrap_or_default();
-            let owner = if ptr.is_empty() { "the spec".to_string() } else { field };
-            let mut d = Diagnostic::new(format!("missing field `{prop}` in {owner}"), map.span(&ptr))
-                .label(format!("`{prop}` is required here"));
-            if let Some(desc) = schema_at(&format!("{}/properties/{prop}", schema_path.trim_end_matches("/required")))
-                .and_then(|s| s.get("description"))
-                .and_then(Value::as_str)
-            {
-                d = d.help(format!("`{prop}`: {desc}"));
+            if cx.typos.contains(&(ptr.clone(), prop.to_string())) {
+                return;
             }
-            out.push(d);
+            let prop_schema = schema_at(&format!("{}/properties/{prop}", schema_path.trim_end_matches("/required")));
+            let mut d = Diagnostic::new(format!("missing field `{prop}` in {}", owner(&ptr)), map.span(&ptr))
+                .label(format!("`{prop}` is required here"));
+            if let Some(desc) = prop_schema.and_then(|s| s.get("description")).and_then(Value::as_str) {
+                d = d.help(format!("add `{prop}:` ({})", desc.trim_end_matches('.')));
+            }
+            cx.out.push(d);
+            if let Some(v) = prop_schema.and_then(minimal) {
+                cx.repairs.push(Repair::Insert(ptr.clone(), prop.to_string(), v));
+            }
         }
         ValidationErrorKind::Type { kind } => {
-            let expected = match kind {
-                TypeKind::Single(t) => article(&t.to_string()),
-                TypeKind::Multiple(ts) => {
-                    let names: Vec<String> = ts.iter().map(|t| article(&t.to_string())).collect();
-                    names.join(" or ")
-                }
+            let names: Vec<String> = match kind {
+                TypeKind::Single(t) => vec![t.to_string()],
+                TypeKind::Multiple(ts) => ts.iter().map(|t| t.to_string()).collect(),
             };
+            let expected = names.iter().map(|t| article(t)).collect::<Vec<_>>().join(" or ");
             let expected = expected.replace("an object", "a mapping").replace("an array", "a list");
-            out.push(
-                Diagnostic::new(format!("{field} must be {expected}, found {}", describe(instance)), map.value_span(&ptr))
-                    .label(format!("expected {expected}")),
-            );
+            let mut d = Diagnostic::new(format!("{field} must be {expected}, found {}", describe(instance)), map.value_span(&ptr))
+                .label(format!("expected {expected}"));
+            if names.iter().any(|n| n == "string") && (instance.is_boolean() || instance.is_number()) {
+                d = d.help(format!("quote it to make it text: \"{instance}\""));
+            } else if instance.is_null() && (names.iter().any(|n| n == "object")) {
+                d = d.help(format!("{field} has no value; give it one, or delete the key (write `{{}}` for an empty mapping)"));
+            }
+            cx.out.push(d);
+            replace(cx);
         }
         ValidationErrorKind::Enum { options } => {
             let opts: Vec<&str> = options.as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
             let list = opts.iter().map(|o| format!("`{o}`")).collect::<Vec<_>>().join(", ");
-            let got = instance.as_str().map_or_else(|| describe(instance), |s| format!("`{s}`"));
-            let mut d = Diagnostic::new(format!("invalid value {got} for {field}"), map.value_span(&ptr))
-                .label(format!("expected one of {list}"));
+            let message = match instance.as_str() {
+                Some(s) => format!("invalid value `{}` for {field}", crate::diag::shorten(s)),
+                None => format!("{field} must be one of {list}, found {}", describe(instance)),
+            };
+            let mut d = Diagnostic::new(message, map.value_span(&ptr)).label(format!("expected one of {list}"));
             if let Some(s) = instance.as_str().and_then(|s| did_you_mean(s, opts.iter().copied())) {
                 d = d.help(format!("did you mean `{s}`?"));
             } else if is_tool_schema(&ptr) {
-                d = d.help("AgentCore tool schema types are string, number, integer, boolean, object and array; one type per schema");
+                d = d.help("a tool schema has exactly one type: string, number, integer, boolean, object or array (no `null`, no lists of types)");
             }
-            out.push(d);
+            cx.out.push(d);
+            replace(cx);
         }
         ValidationErrorKind::Constant { expected_value } => {
-            out.push(
+            let help = if instance.as_str() == Some(&expected_value.to_string()) {
+                format!("write the version as a number: `version: {expected_value}`")
+            } else {
+                format!("this agentform reads spec version {expected_value}")
+            };
+            cx.out.push(
                 Diagnostic::new(format!("unsupported spec version {}", describe(instance)), map.value_span(&ptr))
                     .label(format!("expected {expected_value}"))
-                    .help(format!("this agentform reads spec version {expected_value}")),
+                    .help(help),
             );
+            replace(cx);
         }
-        ValidationErrorKind::Minimum { limit } => out.push(
-            Diagnostic::new(format!("{field} must be at least {limit}, found {instance}"), map.value_span(&ptr))
-                .label("too small"),
-        ),
-        ValidationErrorKind::Maximum { limit } => out.push(
-            Diagnostic::new(format!("{field} must be at most {limit}, found {instance}"), map.value_span(&ptr))
-                .label("too large"),
-        ),
-        ValidationErrorKind::MinLength { limit } => out.push(
+        ValidationErrorKind::Minimum { limit } => {
+            cx.out.push(
+                Diagnostic::new(format!("{field} must be at least {limit}, found {instance}"), map.value_span(&ptr))
+                    .label("too small"),
+            );
+            replace(cx);
+        }
+        ValidationErrorKind::Maximum { limit } => {
+            cx.out.push(
+                Diagnostic::new(format!("{field} must be at most {limit}, found {instance}"), map.value_span(&ptr))
+                    .label("too large"),
+            );
+            replace(cx);
+        }
+        ValidationErrorKind::MinLength { limit } => cx.out.push(
             Diagnostic::new(format!("{field} must be at least {limit} characters long"), map.value_span(&ptr))
                 .label("too short"),
         ),
-        ValidationErrorKind::MaxLength { limit } => out.push(
+        ValidationErrorKind::MaxLength { limit } => cx.out.push(
             Diagnostic::new(
                 format!("{field} must be at most {limit} characters long, found {}", instance.as_str().map_or(0, |s| s.chars().count())),
                 map.value_span(&ptr),
             )
             .label("too long"),
         ),
-        ValidationErrorKind::MinItems { limit } => out.push(
-            Diagnostic::new(format!("{field} must have at least {limit} entr{}", if *limit == 1 { "y" } else { "ies" }), map.span(&ptr))
+        ValidationErrorKind::MinItems { limit } => cx.out.push(
+            Diagnostic::new(format!("{field} must have at least {limit} entr{}", if *limit == 1 { "y" } else { "ies" }), map.value_span(&ptr))
                 .label("too few entries"),
         ),
         ValidationErrorKind::MinProperties { .. } | ValidationErrorKind::MaxProperties { .. } if ptr.ends_with("/artifact") => {
-            out.push(
+            // `{image: x, tga: y}`: the unknown key is the problem, not the count.
+            let known = instance.as_object().map_or(0, |o| o.keys().filter(|k| *k == "image" || *k == "container").count());
+            if known == 1 {
+                return;
+            }
+            cx.out.push(
                 Diagnostic::new("`artifact` must have exactly one of `image` or `container`", map.span(&ptr))
-                    .label("set one artifact source")
+                    .label(if known == 0 { "no artifact source" } else { "two artifact sources" })
                     .help("use `image: <uri>` for a pushed image, or `container: {repository: <name>, tag: <tag>}`"),
             );
+            replace(cx);
         }
         ValidationErrorKind::OneOfNotValid { context } | ValidationErrorKind::AnyOf { context } => {
             if ptr.ends_with("/authorizer") && !instance.is_object() {
-                let got = instance.as_str().map_or_else(|| describe(instance), |s| format!("`{s}`"));
+                let got = instance.as_str().map_or_else(|| describe(instance), |s| format!("`{}`", crate::diag::shorten(s)));
                 let mut d = Diagnostic::new(format!("invalid authorizer {got}"), map.value_span(&ptr))
                     .label("expected `aws_iam` or a `custom_jwt` mapping");
                 d = match instance.as_str().and_then(|s| did_you_mean(s, ["aws_iam", "custom_jwt"])) {
                     Some("aws_iam") => d.help("did you mean `aws_iam`?"),
                     _ => d.help("write `authorizer: aws_iam` for SigV4, or `authorizer: {custom_jwt: {discovery_url: ...}}`"),
                 };
-                out.push(d);
+                cx.out.push(d);
+                replace(cx);
                 return;
             }
             // Report the branch that got furthest into the value.
@@ -214,13 +473,19 @@ fn convert(err: &ValidationError<'_>, root: &Value, map: &SourceMap, out: &mut V
             match best {
                 Some(errs) if !errs.is_empty() => {
                     for e in errs {
-                        convert(e, root, map, out);
+                        convert(e, cx);
                     }
                 }
-                _ => out.push(Diagnostic::new(format!("invalid value for {field}"), map.span(&ptr))),
+                _ => {
+                    cx.out.push(Diagnostic::new(format!("invalid value for {field}"), map.span(&ptr)));
+                    replace(cx);
+                }
             }
         }
-        _ => out.push(Diagnostic::new(format!("invalid {field}: {err}"), map.span(&ptr))),
+        _ => {
+            cx.out.push(Diagnostic::new(format!("invalid {field}: {err}"), map.span(&ptr)));
+            replace(cx);
+        }
     }
 }
 

@@ -16,11 +16,17 @@ use crate::names::{self, RoleOwner, Rule};
 struct Checker<'a> {
     l: &'a LoadedSpec,
     diags: Vec<Diagnostic>,
+    /// Whether `project` is a valid name. When it is not, derived names are
+    /// judged with a stand-in project, so they do not repeat its problem.
+    project_ok: bool,
+    /// Keys already reported by `name_rule`.
+    named: BTreeSet<String>,
 }
 
 /// Every meaning problem of the spec.
 pub fn check(l: &LoadedSpec) -> Vec<Diagnostic> {
-    let mut c = Checker { l, diags: Vec::new() };
+    let project_ok = names::PROJECT.violation(&l.spec.project).is_none();
+    let mut c = Checker { l, diags: Vec::new(), project_ok, named: BTreeSet::new() };
     c.project();
     c.tags();
     c.functions();
@@ -50,18 +56,33 @@ impl Checker<'_> {
         super::interpolate::span_within(&self.l.map, Some(&self.l.source), p, needle)
     }
 
-    fn name_rule(&mut self, rule: &Rule, physical: &str, key_ptr: &str, derived_from: Option<&str>) {
-        if let Some(problem) = rule.violation(physical) {
-            let mut d = Diagnostic::new(problem, self.key_span(key_ptr)).label(match derived_from {
-                Some(_) => "the physical name is derived from this key".to_string(),
-                None => format!("invalid {}", rule.what),
-            });
-            d = d.help(match derived_from {
-                Some(how) => format!("{}; the name is {how}, so shorten or rename the key", rule.explain),
-                None => rule.explain.to_string(),
-            });
-            self.diags.push(d);
+    /// Checks the physical name `derive(project)` of the resource whose key
+    /// is at `key_ptr`; `how` says how the name is derived (`None`: it is the
+    /// key itself). One problem per key: a second derived name (the role)
+    /// breaking for the same key would only repeat it.
+    fn name_rule(&mut self, rule: &Rule, key_ptr: &str, how: Option<&str>, derive: impl Fn(&str) -> String) {
+        if self.named.contains(key_ptr) {
+            return;
         }
+        let key = key_ptr.rsplit('/').next().unwrap_or("").replace("~1", "/").replace("~0", "~");
+        let (message, label) = if how.is_none() || self.project_ok {
+            let Some(problem) = rule.violation(&derive(&self.spec().project)) else { return };
+            let label = if how.is_some() { "the physical name is derived from this key".to_string() } else { format!("invalid {}", rule.what) };
+            (problem, label)
+        } else {
+            // The project is invalid (reported on its own); judge the key with
+            // a stand-in project, leaving lengths to the next run.
+            match rule.fault(&derive("p")) {
+                Some(fault) if !fault.starts_with("is ") => (format!("{} for key `{key}` {fault}", rule.what), "the physical name is derived from this key".to_string()),
+                _ => return,
+            }
+        };
+        let help = match how {
+            Some(how) => format!("{}; the name is {how}, so shorten or rename the key", rule.explain),
+            None => rule.explain.to_string(),
+        };
+        self.named.insert(key_ptr.to_string());
+        self.diags.push(Diagnostic::new(message, self.key_span(key_ptr)).label(label).help(help));
     }
 
     fn project(&mut self) {
@@ -137,12 +158,11 @@ impl Checker<'_> {
     }
 
     fn functions(&mut self) {
-        let project = self.spec().project.clone();
         let functions = self.spec().functions.clone();
         for (key, f) in &functions {
             let kp = ptr(&["functions", key]);
-            self.name_rule(&names::FUNCTION, &names::function(&project, key), &kp, Some("`<project>-<key>`"));
-            self.name_rule(&names::ROLE, &names::role(&project, RoleOwner::Function, key), &kp, Some("`<project>-fn-<key>` (its execution role)"));
+            self.name_rule(&names::FUNCTION, &kp, Some("`<project>-<key>`"), |p| names::function(p, key));
+            self.name_rule(&names::ROLE, &kp, Some("`<project>-fn-<key>` (its execution role)"), |p| names::role(p, RoleOwner::Function, key));
             let dir = self.l.function_dir(f);
             let sp = ptr(&["functions", key, "source"]);
             if !dir.is_dir() {
@@ -158,13 +178,12 @@ impl Checker<'_> {
     }
 
     fn gateways(&mut self) {
-        let project = self.spec().project.clone();
         let gateways = self.spec().gateways.clone();
         let functions: Vec<String> = self.spec().functions.keys().cloned().collect();
         for (key, g) in &gateways {
             let kp = ptr(&["gateways", key]);
-            self.name_rule(&names::GATEWAY, &names::gateway(&project, key), &kp, Some("`<project>-<key>`"));
-            self.name_rule(&names::ROLE, &names::role(&project, RoleOwner::Gateway, key), &kp, Some("`<project>-gw-<key>` (its service role)"));
+            self.name_rule(&names::GATEWAY, &kp, Some("`<project>-<key>`"), |p| names::gateway(p, key));
+            self.name_rule(&names::ROLE, &kp, Some("`<project>-gw-<key>` (its service role)"), |p| names::role(p, RoleOwner::Gateway, key));
             if let AuthorizerSpec::CustomJwt { custom_jwt } = &g.authorizer {
                 if !names::valid_discovery_url(&custom_jwt.discovery_url) {
                     self.diags.push(
@@ -183,7 +202,7 @@ impl Checker<'_> {
             }
             for (tkey, t) in &g.targets {
                 let tp = ptr(&["gateways", key, "targets", tkey]);
-                self.name_rule(&names::TARGET, &names::target(tkey), &tp, None);
+                self.name_rule(&names::TARGET, &tp, None, |_| names::target(tkey));
                 let fp = format!("{tp}/function");
                 if !functions.contains(&t.function) {
                     let mut d = Diagnostic::new(format!("unknown function `{}`", t.function), self.value_span(&fp))
@@ -272,22 +291,20 @@ impl Checker<'_> {
     }
 
     fn repositories(&mut self) {
-        let project = self.spec().project.clone();
         let keys: Vec<String> = self.spec().repositories.keys().cloned().collect();
         for key in keys {
-            self.name_rule(&names::REPOSITORY, &names::repository(&project, &key), &ptr(&["repositories", &key]), Some("`<project>/<key>`"));
+            self.name_rule(&names::REPOSITORY, &ptr(&["repositories", &key]), Some("`<project>/<key>`"), |p| names::repository(p, &key));
         }
     }
 
     fn runtimes(&mut self) {
-        let project = self.spec().project.clone();
         let runtimes = self.spec().runtimes.clone();
         let repos: Vec<String> = self.spec().repositories.keys().cloned().collect();
         let gateways = self.spec().gateways.clone();
         for (key, r) in &runtimes {
             let kp = ptr(&["runtimes", key]);
-            self.name_rule(&names::RUNTIME, &names::runtime(&project, key), &kp, Some("`<project>_<key>` with hyphens as underscores"));
-            self.name_rule(&names::ROLE, &names::role(&project, RoleOwner::Runtime, key), &kp, Some("`<project>-rt-<key>` (its execution role)"));
+            self.name_rule(&names::RUNTIME, &kp, Some("`<project>_<key>` with hyphens as underscores"), |p| names::runtime(p, key));
+            self.name_rule(&names::ROLE, &kp, Some("`<project>-rt-<key>` (its execution role)"), |p| names::role(p, RoleOwner::Runtime, key));
             match &r.artifact {
                 ArtifactSpec::Container(c) => {
                     if !repos.contains(&c.repository) {
@@ -348,6 +365,8 @@ impl Checker<'_> {
     fn references(&mut self) {
         let spec = self.spec().clone();
         let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        // Where each edge comes from: the first reference that makes it.
+        let mut at: BTreeMap<(String, String), Range<usize>> = BTreeMap::new();
         let mut strings: Vec<(String, String, Option<String>)> = Vec::new(); // (pointer, text, owner node)
         collect_strings(&self.l.json, String::new(), &mut strings);
         for (p, text, _) in &strings {
@@ -373,20 +392,23 @@ impl Checker<'_> {
                     _ => spec.repositories.keys().cloned().collect(),
                 };
                 if !names.contains(&name) {
-                    let mut d = Diagnostic::new(format!("`{expr}` refers to an unknown {} `{name}`", singular(&kind)), span.clone())
+                    let d = Diagnostic::new(format!("`{expr}` refers to an unknown {} `{name}`", singular(&kind)), span.clone())
                         .label(format!("no such {}", singular(&kind)));
-                    if let Some(s) = did_you_mean(&name, names.iter().map(String::as_str)) {
-                        d = d.help(format!("did you mean `{s}`?"));
-                    }
-                    self.diags.push(d);
+                    self.diags.push(match did_you_mean(&name, names.iter().map(String::as_str)) {
+                        Some(s) => d.help(format!("did you mean `{s}`?")),
+                        None if names.is_empty() => d.help(format!("the spec declares no {kind}; declare `{name}` under `{kind}:`")),
+                        None => d.help(format!("declared {kind}: {}", names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "))),
+                    });
                     continue;
                 }
                 if !attrs.contains(&attr.as_str()) {
-                    self.diags.push(
-                        Diagnostic::new(format!("{} has no attribute `{attr}`", singular(&kind)), span.clone())
-                            .label("unknown attribute")
-                            .help(format!("{kind} expose {}", attrs.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", "))),
-                    );
+                    let list = attrs.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ");
+                    let d = Diagnostic::new(format!("{} `{name}` has no attribute `{attr}`", singular(&kind)), span.clone())
+                        .label("unknown attribute");
+                    self.diags.push(match did_you_mean(&attr, attrs.iter().copied()) {
+                        Some(s) => d.help(format!("did you mean `{s}`? {kind} expose {list}")),
+                        None => d.help(format!("{kind} expose {list}")),
+                    });
                     continue;
                 }
                 match &owner {
@@ -397,20 +419,29 @@ impl Checker<'_> {
                     ),
                     Some(Some(node)) => {
                         edges.entry(node.clone()).or_default().insert(format!("{kind}.{name}"));
+                        at.entry((node.clone(), format!("{kind}.{name}"))).or_insert(span);
                     }
                     Some(None) => {}
                 }
             }
         }
-        if let Some(cycle) = find_cycle(&edges) {
-            let first = &cycle[0];
-            let mut parts = first.splitn(2, '.');
-            let (k, n) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-            self.diags.push(
-                Diagnostic::new(format!("reference cycle: {}", cycle.join(" -> ")), self.key_span(&ptr(&[k, n])))
-                    .label("this resource depends on itself")
-                    .help("a resource cannot need an attribute that only exists after it is created; break the cycle"),
-            );
+        // Every cycle: report one, cut the edge it is reported at, look again.
+        while let Some(cycle) = find_cycle(&edges) {
+            let (from, to) = (cycle[0].clone(), cycle[1].clone());
+            let span = at.get(&(from.clone(), to.clone())).cloned().unwrap_or(0..0);
+            let d = if from == to {
+                Diagnostic::new(format!("`{from}` refers to itself"), span)
+                    .label("a resource cannot use its own attributes")
+                    .help("these attributes exist only once the resource is created; remove this reference")
+            } else {
+                Diagnostic::new(format!("reference cycle: {}", cycle.join(" -> ")), span)
+                    .label(format!("`{from}` needs `{to}` here"))
+                    .help("each resource is created after those it references, so a cycle can never be created; remove one reference of the cycle")
+            };
+            self.diags.push(d);
+            if let Some(targets) = edges.get_mut(&from) {
+                targets.remove(&to);
+            }
         }
     }
 }

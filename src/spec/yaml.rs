@@ -69,6 +69,19 @@ impl SourceMap {
         }
     }
 
+    /// Makes the places under `from` answer for `to` too (a key renamed in
+    /// the value keeps pointing at what the user wrote).
+    pub fn alias(&mut self, from: &str, to: &str) {
+        let moved: Vec<(String, Place)> = self
+            .places
+            .range(from.to_string()..)
+            .take_while(|(k, _)| k.starts_with(from))
+            .filter(|(k, _)| k.len() == from.len() || k[from.len()..].starts_with('/'))
+            .map(|(k, p)| (format!("{to}{}", &k[from.len()..]), p.clone()))
+            .collect();
+        self.places.extend(moved);
+    }
+
     /// Range of the key at `pointer` (for "unknown field" errors).
     pub fn key_span(&self, pointer: &str) -> Range<usize> {
         match self.places.get(pointer).and_then(|p| p.key.clone()) {
@@ -313,29 +326,24 @@ fn convert(
     map: &mut SourceMap,
     diags: &mut Vec<Diagnostic>,
 ) -> Value {
-    let value_range = range(&node.referenced, source);
-    let scalar = !matches!(node.value, Node::Seq(_) | Node::Map(_));
-    let value_range = if scalar { trim_scalar(value_range, source) } else { value_range };
-    let one_line = source.get(value_range.clone()).is_some_and(|t| !t.contains('\n'));
-    map.places.insert(pointer.clone(), Place { value: value_range, key, scalar, one_line });
-    match node.value {
-        Node::Null => Value::Null,
-        Node::Bool(b) => Value::Bool(b),
-        Node::Int(i) => Value::from(i),
-        Node::UInt(u) => Value::from(u),
-        Node::Float(f) => serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number),
-        Node::Str(s) => Value::String(s),
-        Node::Seq(items) => Value::Array(
-            items
-                .into_iter()
-                .enumerate()
-                .map(|(i, item)| convert(item, format!("{pointer}/{i}"), None, source, map, diags))
-                .collect(),
-        ),
+    let start = range(&node.referenced, source);
+    let (value, value_range, scalar) = match node.value {
+        Node::Seq(items) => {
+            let mut end = start.end;
+            let mut out = Vec::with_capacity(items.len());
+            for (i, item) in items.into_iter().enumerate() {
+                let child = format!("{pointer}/{i}");
+                out.push(convert(item, child.clone(), None, source, map, diags));
+                end = end.max(map.places.get(&child).map_or(0, |p| p.value.end));
+            }
+            (Value::Array(out), start.start..close_flow(source, start.start, end, '[', ']'), false)
+        }
         Node::Map(entries) => {
+            let mut end = start.end;
             let mut obj = serde_json::Map::new();
             for (k, v) in entries {
                 let key_range = trim_scalar(range(&k.referenced, source), source);
+                end = end.max(key_range.end);
                 let name = k.value.0;
                 let child = format!("{pointer}/{}", escape(&name));
                 if obj.contains_key(&name) {
@@ -348,11 +356,43 @@ fn convert(
                     );
                     continue;
                 }
-                let val = convert(v, child, Some(key_range), source, map, diags);
+                let val = convert(v, child.clone(), Some(key_range), source, map, diags);
+                end = end.max(map.places.get(&child).map_or(0, |p| p.value.end));
                 obj.insert(name, val);
             }
-            Value::Object(obj)
+            (Value::Object(obj), start.start..close_flow(source, start.start, end, '{', '}'), false)
         }
+        scalar => {
+            let v = match scalar {
+                Node::Bool(b) => Value::Bool(b),
+                Node::Int(i) => Value::from(i),
+                Node::UInt(u) => Value::from(u),
+                Node::Float(f) => serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number),
+                Node::Str(s) => Value::String(s),
+                Node::Null | Node::Seq(_) | Node::Map(_) => Value::Null,
+            };
+            (v, trim_scalar(start, source), true)
+        }
+    };
+    // A block collection starts at its first entry, so only scalars and flow
+    // collections (`[a, b]`, `{a: 1}`) can be one-line values.
+    let one_line = source
+        .get(value_range.clone())
+        .is_some_and(|t| !t.contains('\n') && (scalar || t.starts_with('[') || t.starts_with('{')));
+    map.places.insert(pointer, Place { value: value_range, key, scalar, one_line });
+    value
+}
+
+/// End of a collection that starts at `start` and whose last content ends at
+/// `end`: past the closing bracket for a flow collection (`[a, b]`), `end`
+/// for a block one.
+fn close_flow(source: &str, start: usize, end: usize, open: char, close: char) -> usize {
+    if !source.get(start..).is_some_and(|s| s.starts_with(open)) {
+        return end;
+    }
+    match source.get(end..).and_then(|rest| rest.find(close)) {
+        Some(i) => end + i + close.len_utf8(),
+        None => end,
     }
 }
 
@@ -395,7 +435,7 @@ mod tests {
         assert_eq!(doc.value["project"], "a");
         assert_eq!(doc.value["x"]["k"], 1);
         let found: Vec<_> = doc.problems.iter().map(|d| (d.message.as_str(), d.span.clone().unwrap())).collect();
-        assert_eq!(found, [("duplicate key `project`", 11..18), ("duplicate key `k`", 35..36), ("duplicate key `k`", 42..43)]);
+        assert_eq!(found, [("duplicate key `project`", 11..18), ("duplicate key `k`", 34..35), ("duplicate key `k`", 41..42)]);
     }
 
     #[test]

@@ -63,12 +63,19 @@ pub async fn check_stack(sdk: &Sdk, project: &str) -> Stack {
     let function_arn = format!("arn:aws:lambda:{REGION}:{account}:function:{fn_name}");
     let repo_arn = format!("arn:aws:ecr:{REGION}:{account}:repository/{repo_name}");
 
-    // --- IAM: exactly three roles under the project path.
-    let mut names = sdk.role_names_under(&path).await;
+    // --- IAM: exactly three roles of the project under its path (others
+    // there, without agentform tags, are not the project's).
+    let mut names = Vec::new();
+    for name in sdk.role_names_under(&path).await {
+        let role = sdk.role(&name).await.expect("role listed under the path");
+        if role.tags.contains_key("agentform:project") {
+            names.push(name);
+        }
+    }
     names.sort();
     let mut want = vec![fn_role.clone(), gw_role.clone(), rt_role.clone()];
     want.sort();
-    assert_eq!(names, want, "roles under {path}");
+    assert_eq!(names, want, "agentform roles under {path}");
 
     // Lambda execution role: trusted by Lambda, may write its own logs.
     let r = sdk.role(&fn_role).await.expect("function role");
