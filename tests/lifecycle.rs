@@ -14,7 +14,11 @@ use serde_json::Value;
 
 /// `~ field = "before" -> "after"` in a rendered plan: the after value.
 fn planned_after(stdout: &str, field: &str) -> String {
-    let line = stdout.lines().map(str::trim).find(|l| l.starts_with(&format!("~ {field} = "))).unwrap_or_else(|| panic!("no `~ {field}` line:\n{stdout}"));
+    let line = stdout
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with(&format!("~ {field} = ")))
+        .unwrap_or_else(|| panic!("no `~ {field}` line:\n{stdout}"));
     let after = line.rsplit(" -> ").next().unwrap();
     after.trim().trim_matches('"').to_string()
 }
@@ -27,22 +31,46 @@ async fn lifecycle_of_the_reference_stack() {
     t.run(&["validate"]).expect_ok();
 
     // Apply the example.
-    let out = t.run(&["apply", "--auto-approve"]).expect_ok().expect_stdout("Plan: 11 to add, 0 to change, 0 to destroy.");
+    let out = t
+        .run(&["apply", "--auto-approve"])
+        .expect_ok()
+        .expect_stdout("Plan: 11 to add, 0 to change, 0 to destroy.");
     let stack = check_stack(&sdk, "life").await;
     assert_eq!(stack.tools, ["add_numbers", "multiply_numbers", "greet"]);
-    assert_eq!(stack.runtime_env.get("BEDROCK_MODEL_ID").map(String::as_str), Some(MODEL));
-    assert!(out.stdout.contains(&format!("gateway_endpoint = \"{}\"", stack.gateway_url)), "apply prints the outputs\n{out}");
+    assert_eq!(
+        stack
+            .runtime_env
+            .get("BEDROCK_MODEL_ID")
+            .map(String::as_str),
+        Some(MODEL)
+    );
+    assert!(
+        out.stdout
+            .contains(&format!("gateway_endpoint = \"{}\"", stack.gateway_url)),
+        "apply prints the outputs\n{out}"
+    );
 
     // The next plan shows no changes.
-    t.run(&["plan", "--detailed-exitcode"]).expect_code(0).expect_stdout("No changes");
+    t.run(&["plan", "--detailed-exitcode"])
+        .expect_code(0)
+        .expect_stdout("No changes");
 
     // Outputs come from the live account.
     let out = t.run(&["output", "gateway_endpoint"]).expect_ok();
     assert_eq!(out.stdout.trim(), stack.gateway_url, "{out}");
     let out = t.run(&["output", "--json"]).expect_ok();
-    let outputs: Value = serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("output --json: {e}\n{out}"));
-    assert_eq!(outputs["gateway_endpoint"], stack.gateway_url.as_str(), "{out}");
-    assert_eq!(outputs["runtime_endpoint"], stack.runtime_arn.as_str(), "{out}");
+    let outputs: Value =
+        serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("output --json: {e}\n{out}"));
+    assert_eq!(
+        outputs["gateway_endpoint"],
+        stack.gateway_url.as_str(),
+        "{out}"
+    );
+    assert_eq!(
+        outputs["runtime_endpoint"],
+        stack.runtime_arn.as_str(),
+        "{out}"
+    );
 
     // Change the spec: a fourth tool, another model (an env var of the
     // runtime), and new Lambda code.
@@ -50,10 +78,16 @@ async fn lifecycle_of_the_reference_stack() {
         "              required: [name]\n",
         "              required: [name]\n          - name: subtract_numbers\n            description: Subtract b from a\n            input:\n              type: object\n              properties:\n                a: { type: number }\n                b: { type: number }\n              required: [a, b]\n",
     );
-    t.edit_spec(&format!("default: {MODEL}"), &format!("default: {NEW_MODEL}"));
+    t.edit_spec(
+        &format!("default: {MODEL}"),
+        &format!("default: {NEW_MODEL}"),
+    );
     t.append("lambda/handler.py", "\n# changed by the lifecycle test\n");
 
-    let out = t.run(&["plan", "--detailed-exitcode"]).expect_code(2).expect_stdout("Plan: 0 to add, 3 to change, 0 to destroy.");
+    let out = t
+        .run(&["plan", "--detailed-exitcode"])
+        .expect_code(2)
+        .expect_stdout("Plan: 0 to add, 3 to change, 0 to destroy.");
     let headers: BTreeSet<String> = out.plan_headers().into_iter().collect();
     let want: BTreeSet<String> = [
         "gateway_target.main/lambda-target will be updated in place",
@@ -64,22 +98,57 @@ async fn lifecycle_of_the_reference_stack() {
     .map(String::from)
     .collect();
     assert_eq!(headers, want, "{out}");
-    let out = out.expect_stdout("~ code_sha256 = ").expect_stdout(&format!("~ BEDROCK_MODEL_ID = \"{MODEL}\" -> \"{NEW_MODEL}\"")).expect_stdout("subtract_numbers");
-    assert!(!out.stdout.contains("GATEWAY_URL"), "the gateway URL did not change\n{out}");
+    let out = out
+        .expect_stdout("~ code_sha256 = ")
+        .expect_stdout(&format!(
+            "~ BEDROCK_MODEL_ID = \"{MODEL}\" -> \"{NEW_MODEL}\""
+        ))
+        .expect_stdout("subtract_numbers");
+    assert!(
+        !out.stdout.contains("GATEWAY_URL"),
+        "the gateway URL did not change\n{out}"
+    );
     let new_sha = planned_after(&out.stdout, "code_sha256");
     assert_ne!(new_sha, stack.code_sha256);
 
     // Apply them; the account has exactly the new configuration, in place.
     t.run(&["apply", "--auto-approve"]).expect_ok();
     let after = check_stack(&sdk, "life").await;
-    assert_eq!(after.tools, ["add_numbers", "multiply_numbers", "greet", "subtract_numbers"]);
-    assert_eq!(after.runtime_env.get("BEDROCK_MODEL_ID").map(String::as_str), Some(NEW_MODEL));
-    assert_eq!(after.code_sha256, new_sha, "Lambda's CodeSha256 is the sha the plan showed");
-    assert_eq!((&after.gateway_id, &after.gateway_arn, &after.gateway_url), (&stack.gateway_id, &stack.gateway_arn, &stack.gateway_url), "gateway kept");
-    assert_eq!((&after.runtime_id, &after.runtime_arn), (&stack.runtime_id, &stack.runtime_arn), "runtime updated in place");
+    assert_eq!(
+        after.tools,
+        [
+            "add_numbers",
+            "multiply_numbers",
+            "greet",
+            "subtract_numbers"
+        ]
+    );
+    assert_eq!(
+        after
+            .runtime_env
+            .get("BEDROCK_MODEL_ID")
+            .map(String::as_str),
+        Some(NEW_MODEL)
+    );
+    assert_eq!(
+        after.code_sha256, new_sha,
+        "Lambda's CodeSha256 is the sha the plan showed"
+    );
+    assert_eq!(
+        (&after.gateway_id, &after.gateway_arn, &after.gateway_url),
+        (&stack.gateway_id, &stack.gateway_arn, &stack.gateway_url),
+        "gateway kept"
+    );
+    assert_eq!(
+        (&after.runtime_id, &after.runtime_arn),
+        (&stack.runtime_id, &stack.runtime_arn),
+        "runtime updated in place"
+    );
     assert_eq!(after.function_arn, stack.function_arn);
 
-    t.run(&["plan", "--detailed-exitcode"]).expect_code(0).expect_stdout("No changes");
+    t.run(&["plan", "--detailed-exitcode"])
+        .expect_code(0)
+        .expect_stdout("No changes");
 
     // Destroy: nothing of the project is left.
     t.run(&["destroy", "--auto-approve"]).expect_ok();
@@ -87,8 +156,12 @@ async fn lifecycle_of_the_reference_stack() {
     assert!(left.is_empty(), "left behind after destroy: {left:#?}");
 
     // A second destroy has nothing to do; a plan wants everything again.
-    t.run(&["destroy", "--auto-approve"]).expect_ok().expect_stdout("Nothing to destroy");
-    t.run(&["plan", "--detailed-exitcode"]).expect_code(2).expect_stdout("Plan: 11 to add, 0 to change, 0 to destroy.");
+    t.run(&["destroy", "--auto-approve"])
+        .expect_ok()
+        .expect_stdout("Nothing to destroy");
+    t.run(&["plan", "--detailed-exitcode"])
+        .expect_code(2)
+        .expect_stdout("Plan: 11 to add, 0 to change, 0 to destroy.");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -96,12 +169,20 @@ async fn plan_and_destroy_against_an_empty_account() {
     let t = Test::new().example("iam-gateway").project("fresh");
     let sdk = sdk().await;
 
-    let out = t.run(&["plan"]).expect_ok().expect_stdout("Plan: 11 to add, 0 to change, 0 to destroy.");
-    assert!(out.stdout.contains("# gateway.main will be created"), "{out}");
+    let out = t
+        .run(&["plan"])
+        .expect_ok()
+        .expect_stdout("Plan: 11 to add, 0 to change, 0 to destroy.");
+    assert!(
+        out.stdout.contains("# gateway.main will be created"),
+        "{out}"
+    );
     // References to what does not exist yet are shown as unknown.
     assert!(out.stdout.contains("(known after apply)"), "{out}");
     t.run(&["plan", "--detailed-exitcode"]).expect_code(2);
-    t.run(&["destroy", "--auto-approve"]).expect_ok().expect_stdout("Nothing to destroy");
+    t.run(&["destroy", "--auto-approve"])
+        .expect_ok()
+        .expect_stdout("Nothing to destroy");
     let left = sdk.leftovers("fresh").await;
     assert!(left.is_empty(), "plan/destroy created something: {left:#?}");
 }

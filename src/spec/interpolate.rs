@@ -31,7 +31,8 @@ pub fn apply(value: &mut Value, map: &SourceMap, source: &str, overrides: &VarOv
         .unwrap_or_default();
     for name in overrides.keys() {
         if !declared.contains(name) {
-            let mut d = Diagnostic::new(format!("`--var {name}=...` sets a variable the spec does not declare"), map.span("/variables"));
+            let mut d = Diagnostic::new(format!("`--var {name}=...` sets a variable the spec does not declare"), map.span("/variables"))
+                .label(format!("`{name}` is not declared here"));
             if let Some(s) = did_you_mean(name, declared.iter().map(String::as_str)) {
                 d = d.help(format!("did you mean `{s}`?"));
             } else {

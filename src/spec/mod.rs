@@ -227,7 +227,10 @@ pub fn load(path: &Path, vars: &VarOverrides) -> Result<LoadedSpec, LoadError> {
             Err(e) => {
                 let at = e.utf8_error().valid_up_to();
                 let s = String::from_utf8_lossy(e.as_bytes()).into_owned();
-                return Err(fail(s, vec![Diagnostic::new("the spec file is not valid UTF-8", at..at)]));
+                let d = Diagnostic::new("the spec file is not valid UTF-8", at..at)
+                    .label("this byte is not UTF-8")
+                    .help("save the file with UTF-8 encoding");
+                return Err(fail(s, vec![d]));
             }
         },
         Err(e) => {

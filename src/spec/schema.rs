@@ -13,7 +13,7 @@
 //! accepts. The later stages run on that copy; whatever they find inside the
 //! repaired ranges is dropped, since it would only restate these findings.
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::ops::Range;
 use std::sync::LazyLock;
 
@@ -59,15 +59,14 @@ struct Ctx<'a> {
     map: &'a SourceMap,
     out: Vec<Diagnostic>,
     repairs: Vec<Repair>,
-    /// `(object pointer, key)` pairs of missing required keys that an unknown
-    /// key of the same object is a typo of: reported once, as the typo.
-    typos: HashSet<(String, String)>,
+    /// See `typos`.
+    typos: HashMap<(String, String), bool>,
 }
 
 /// Every structural problem in `value`.
 pub fn check(value: &Value, map: &SourceMap) -> Checked {
     let errors: Vec<ValidationError<'_>> = VALIDATOR.iter_errors(value).collect();
-    let mut ctx = Ctx { root: value, map, out: Vec::new(), repairs: Vec::new(), typos: HashSet::new() };
+    let mut ctx = Ctx { root: value, map, out: Vec::new(), repairs: Vec::new(), typos: HashMap::new() };
     ctx.typos = typos(&errors, value);
     for err in &errors {
         convert(err, &mut ctx);
@@ -84,9 +83,26 @@ pub fn check(value: &Value, map: &SourceMap) -> Checked {
     checked
 }
 
-/// Missing required keys for which the same object has an unknown key that
-/// looks like a typo of it (`projcet` for `project`).
-fn typos(errors: &[ValidationError<'_>], root: &Value) -> HashSet<(String, String)> {
+/// Unknown keys that are typos of a key the same object lacks (`projcet` for
+/// `project`): `(object pointer, intended key)` -> whether the value fits the
+/// intended key. They are renamed in the repaired value, so the rest of the
+/// spec is checked as meant, and a missing required key is reported once, as
+/// the typo. A value that does not fit an optional key is dropped instead.
+fn typos(errors: &[ValidationError<'_>], root: &Value) -> HashMap<(String, String), bool> {
+    // Look inside `oneOf` branches too (the `custom_jwt` mapping is one).
+    fn flatten<'a, 'e>(errors: &'a [ValidationError<'e>], out: &mut Vec<&'a ValidationError<'e>>) {
+        for e in errors {
+            out.push(e);
+            if let ValidationErrorKind::OneOfNotValid { context } | ValidationErrorKind::AnyOf { context } = e.kind() {
+                for branch in context {
+                    flatten(branch, out);
+                }
+            }
+        }
+    }
+    let mut all = Vec::new();
+    flatten(errors, &mut all);
+    let errors = all;
     let missing: HashSet<(String, String)> = errors
         .iter()
         .filter_map(|e| match e.kind() {
@@ -96,23 +112,35 @@ fn typos(errors: &[ValidationError<'_>], root: &Value) -> HashSet<(String, Strin
             _ => None,
         })
         .collect();
-    let mut out = HashSet::new();
-    for e in errors {
+    let mut out = HashMap::new();
+    for e in &errors {
         if let ValidationErrorKind::AdditionalProperties { unexpected } = e.kind() {
             let ptr = e.instance_path().as_str().to_string();
+            let parent = e.schema_path().as_str().strip_suffix("/additionalProperties").unwrap_or("").to_string();
             let known = known_keys(e.schema_path().as_str());
+            let Some(object) = root.pointer(&ptr) else { continue };
             for key in unexpected {
-                if let Some(s) = did_you_mean(key, known.iter().copied()) {
-                    if missing.contains(&(ptr.clone(), s.to_string()))
-                        && root.pointer(&ptr).is_some_and(|o| o.get(s).is_none())
-                    {
-                        out.insert((ptr.clone(), s.to_string()));
-                    }
+                let Some(s) = did_you_mean(key, known.iter().copied()) else { continue };
+                if object.get(s).is_some() || out.contains_key(&(ptr.clone(), s.to_string())) {
+                    continue;
+                }
+                let fits = match (schema_at(&format!("{parent}/properties/{}", escape(s))), object.get(key)) {
+                    (Some(schema), Some(v)) => fits(schema, v),
+                    _ => false,
+                };
+                if fits || missing.contains(&(ptr.clone(), s.to_string())) {
+                    out.insert((ptr.clone(), s.to_string()), fits);
                 }
             }
         }
     }
     out
+}
+
+/// Whether `value` is valid against `schema`, a part of the spec's schema.
+fn fits(schema: &Value, value: &Value) -> bool {
+    let wrapped = serde_json::json!({ "$defs": SCHEMA.get("$defs").cloned().unwrap_or(Value::Null), "allOf": [schema] });
+    jsonschema::validator_for(&wrapped).is_ok_and(|v| v.is_valid(value))
 }
 
 /// Applies the repairs, deepest first, and records what they cover.
@@ -235,9 +263,9 @@ fn property_schema(keyword_path: &str) -> Option<&'static Value> {
     schema_at(&keyword_path[..keyword_path.rfind('/')?])
 }
 
-/// What a value at `pointer` is, for messages: "function `tools`",
-/// "target `calc`", or the bare key.
-fn owner(pointer: &str) -> String {
+/// What the value at `pointer` is, for messages: "function `tools`",
+/// "target `calc`", "tool `add`", or the bare key.
+fn owner(pointer: &str, root: &Value) -> String {
     let parts: Vec<String> = pointer.split('/').skip(1).map(|p| p.replace("~1", "/").replace("~0", "~")).collect();
     let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
     match parts.as_slice() {
@@ -245,9 +273,19 @@ fn owner(pointer: &str) -> String {
         ["functions", n] => format!("function `{n}`"),
         ["gateways", n] => format!("gateway `{n}`"),
         ["gateways", _, "targets", n] => format!("target `{n}`"),
+        ["gateways", _, "targets", t, "tools", i] => {
+            match root.pointer(pointer).and_then(|v| v.get("name")).and_then(Value::as_str) {
+                Some(name) => format!("tool `{}`", crate::diag::shorten(name)),
+                None => format!("tool #{} of target `{t}`", i.parse::<usize>().map_or(0, |i| i + 1)),
+            }
+        }
         ["repositories", n] => format!("repository `{n}`"),
         ["runtimes", n] => format!("runtime `{n}`"),
         ["variables", n] => format!("variable `{n}`"),
+        [.., "properties", n] if is_tool_schema(pointer) => format!("the schema of property `{n}`"),
+        [.., "tools", _, io @ ("input" | "output")] => {
+            format!("the {io} schema of {}", owner(&pointer[..pointer.len() - io.len() - 1], root))
+        }
         _ => field_name(pointer),
     }
 }
@@ -266,7 +304,7 @@ fn field_name(pointer: &str) -> String {
 
 fn describe(v: &Value) -> String {
     match v {
-        Value::Null => "nothing (null)".into(),
+        Value::Null => "nothing".into(),
         Value::Bool(b) => format!("boolean `{b}`"),
         Value::Number(n) if n.is_i64() || n.is_u64() => format!("integer `{n}`"),
         Value::Number(n) => format!("number `{n}`"),
@@ -280,6 +318,20 @@ fn is_tool_schema(pointer: &str) -> bool {
     let parts: Vec<&str> = pointer.split('/').collect();
     parts.windows(2).any(|w| w[0].chars().all(|c| c.is_ascii_digit()) && (w[1] == "input" || w[1] == "output"))
         && pointer.contains("/tools/")
+}
+
+/// The type a tool schema at `pointer` most likely means, to stand in for a
+/// missing or bad one: `object` for an input schema or one with `properties`,
+/// `array` with `items`, else `string`.
+fn implied_type(pointer: &str, schema: Option<&Value>) -> Value {
+    let has = |k: &str| schema.is_some_and(|s| s.get(k).is_some());
+    Value::from(if pointer.ends_with("/input") || has("properties") {
+        "object"
+    } else if has("items") {
+        "array"
+    } else {
+        "string"
+    })
 }
 
 /// The schema node at a keyword location, following `$ref`s.
@@ -311,7 +363,11 @@ fn convert(err: &ValidationError<'_>, cx: &mut Ctx<'_>) {
     // stay as written: they are free-form, and `interpolate` skips bad ones.
     let replace = |cx: &mut Ctx<'_>| {
         let is_default = ptr.starts_with("/variables/") && ptr.ends_with("/default");
-        if let (false, Some(v)) = (is_default, property_schema(&schema_path).and_then(minimal)) {
+        let v = match ptr.strip_suffix("/type") {
+            Some(schema_ptr) if is_tool_schema(schema_ptr) => Some(implied_type(schema_ptr, cx.root.pointer(schema_ptr))),
+            _ => property_schema(&schema_path).and_then(minimal),
+        };
+        if let (false, Some(v)) = (is_default, v) {
             cx.repairs.push(Repair::Replace(ptr.clone(), v));
         }
     };
@@ -325,9 +381,18 @@ fn convert(err: &ValidationError<'_>, cx: &mut Ctx<'_>) {
                 let d = if is_tool_schema(&ptr) {
                     let d = Diagnostic::new(format!("unsupported JSON Schema keyword `{key}` in a tool schema"), at)
                         .label("not supported by AgentCore");
-                    match did_you_mean(key, ["type", "properties", "required", "items", "description"]) {
-                        Some(s) => d.help(format!("did you mean `{s}`? AgentCore tool schemas accept only {TOOL_KEYWORDS}")),
-                        None => d.help(format!("AgentCore tool schemas accept only {TOOL_KEYWORDS}")),
+                    let only = format!("AgentCore tool schemas accept only {TOOL_KEYWORDS}");
+                    match (key.as_str(), did_you_mean(key, ["type", "properties", "required", "items", "description"])) {
+                        (_, Some(s)) => d.help(format!("did you mean `{s}`? {only}")),
+                        ("$ref" | "$defs" | "definitions", _) => d.help(format!("write the referenced schema inline; {only}")),
+                        ("enum" | "const", _) => d.help(format!("list the allowed values in `description` and check them in the function; {only}")),
+                        (
+                            "default" | "minimum" | "maximum" | "exclusiveMinimum" | "exclusiveMaximum" | "minLength" | "maxLength" | "pattern"
+                            | "format" | "minItems" | "maxItems" | "uniqueItems" | "examples",
+                            _,
+                        ) => d.help(format!("state it in `description` and check it in the function; {only}")),
+                        ("oneOf" | "anyOf" | "allOf" | "not", _) => d.help(format!("use a single `type`; {only}")),
+                        _ => d.help(only),
                     }
                 } else {
                     let d = Diagnostic::new(format!("unknown field `{key}`"), at).label("unknown field");
@@ -341,43 +406,64 @@ fn convert(err: &ValidationError<'_>, cx: &mut Ctx<'_>) {
                     }
                 };
                 cx.out.push(d);
-                match suggestion {
-                    Some(s) if cx.typos.contains(&(ptr.clone(), s.to_string())) => {
+                match suggestion.and_then(|s| cx.typos.get(&(ptr.clone(), s.to_string())).map(|fits| (s, *fits))) {
+                    Some((s, fits)) => {
+                        if !fits {
+                            let schema = schema_at(&format!("{}/properties/{}", schema_path.strip_suffix("/additionalProperties").unwrap_or(""), escape(s)));
+                            if let Some(v) = schema.and_then(minimal) {
+                                cx.repairs.push(Repair::Replace(child, v));
+                            }
+                        }
                         cx.repairs.push(Repair::Rename(ptr.clone(), key.clone(), s.to_string()));
                     }
-                    _ => cx.repairs.push(Repair::Remove(child)),
+                    None => cx.repairs.push(Repair::Remove(child)),
                 }
             }
         }
         ValidationErrorKind::Required { property } => {
             let prop = property.as_str().unwrap_or_default();
-            if cx.typos.contains(&(ptr.clone(), prop.to_string())) {
+            if cx.typos.contains_key(&(ptr.clone(), prop.to_string())) {
                 return;
             }
             let prop_schema = schema_at(&format!("{}/properties/{prop}", schema_path.trim_end_matches("/required")));
-            let mut d = Diagnostic::new(format!("missing field `{prop}` in {}", owner(&ptr)), map.span(&ptr))
+            // `{$ref: ...}` has no `type` because of the `$ref`, reported on its own.
+            let composed = ["$ref", "oneOf", "anyOf", "allOf"].iter().any(|k| instance.get(k).is_some());
+            if prop == "type" && is_tool_schema(&ptr) && composed {
+                cx.repairs.push(Repair::Insert(ptr.clone(), prop.to_string(), implied_type(&ptr, Some(instance))));
+                return;
+            }
+            let mut d = Diagnostic::new(format!("missing field `{prop}` in {}", owner(&ptr, cx.root)), map.span(&ptr))
                 .label(format!("`{prop}` is required here"));
-            if let Some(desc) = prop_schema.and_then(|s| s.get("description")).and_then(Value::as_str) {
+            if let Some(c) = prop_schema.and_then(|s| s.get("const")) {
+                d = d.help(format!("add `{prop}: {c}`"));
+            } else if let Some(desc) = prop_schema.and_then(|s| s.get("description")).and_then(Value::as_str) {
                 d = d.help(format!("add `{prop}:` ({})", desc.trim_end_matches('.')));
             }
             cx.out.push(d);
-            if let Some(v) = prop_schema.and_then(minimal) {
+            let implied = (prop == "type" && is_tool_schema(&ptr)).then(|| implied_type(&ptr, Some(instance)));
+            if let Some(v) = implied.or_else(|| prop_schema.and_then(minimal)) {
                 cx.repairs.push(Repair::Insert(ptr.clone(), prop.to_string(), v));
             }
         }
         ValidationErrorKind::Type { kind } => {
-            let names: Vec<String> = match kind {
+            let mut names: Vec<String> = match kind {
                 TypeKind::Single(t) => vec![t.to_string()],
                 TypeKind::Multiple(ts) => ts.iter().map(|t| t.to_string()).collect(),
             };
-            let expected = names.iter().map(|t| article(t)).collect::<Vec<_>>().join(" or ");
-            let expected = expected.replace("an object", "a mapping").replace("an array", "a list");
+            // Most specific first: "a string, a number or a boolean".
+            names.sort_by_key(|n| ["object", "array", "string", "integer", "number", "boolean", "null"].iter().position(|k| k == n));
+            let expected = or_list(&names.iter().map(|t| article(t)).collect::<Vec<_>>());
             let mut d = Diagnostic::new(format!("{field} must be {expected}, found {}", describe(instance)), map.value_span(&ptr))
                 .label(format!("expected {expected}"));
-            if names.iter().any(|n| n == "string") && (instance.is_boolean() || instance.is_number()) {
+            let wants = |t: &str| names.iter().any(|n| n == t);
+            if wants("string") && (instance.is_boolean() || instance.is_number()) {
                 d = d.help(format!("quote it to make it text: \"{instance}\""));
-            } else if instance.is_null() && (names.iter().any(|n| n == "object")) {
-                d = d.help(format!("{field} has no value; give it one, or delete the key (write `{{}}` for an empty mapping)"));
+            } else if (wants("integer") || wants("number")) && instance.as_str().is_some_and(|s| s.trim().parse::<f64>().is_ok()) {
+                d = d.help(format!("write the number without quotes: {}", instance.as_str().unwrap_or_default().trim()));
+            } else if instance.is_null() && wants("object") {
+                d = d.help(format!("indent the fields of {field} under it, or remove the key"));
+            } else if ptr.starts_with("/variables/") && ptr.ends_with("/default") {
+                d = d.help("a default is one value: text, a number or true/false");
             }
             cx.out.push(d);
             replace(cx);
@@ -390,25 +476,34 @@ fn convert(err: &ValidationError<'_>, cx: &mut Ctx<'_>) {
                 None => format!("{field} must be one of {list}, found {}", describe(instance)),
             };
             let mut d = Diagnostic::new(message, map.value_span(&ptr)).label(format!("expected one of {list}"));
-            if let Some(s) = instance.as_str().and_then(|s| did_you_mean(s, opts.iter().copied())) {
+            let tool = is_tool_schema(&ptr);
+            let alias = instance.as_str().filter(|_| tool).and_then(|s| match s.to_ascii_lowercase().as_str() {
+                "float" | "double" | "decimal" | "int" | "long" => Some(if s.starts_with(['i', 'l', 'I', 'L']) { "integer" } else { "number" }),
+                "bool" => Some("boolean"),
+                "str" | "text" => Some("string"),
+                "dict" | "map" | "mapping" => Some("object"),
+                "list" | "sequence" | "tuple" => Some("array"),
+                _ => None,
+            });
+            if let Some(s) = alias.or_else(|| instance.as_str().and_then(|s| did_you_mean(s, opts.iter().copied()))) {
                 d = d.help(format!("did you mean `{s}`?"));
-            } else if is_tool_schema(&ptr) {
+            } else if tool {
                 d = d.help("a tool schema has exactly one type: string, number, integer, boolean, object or array (no `null`, no lists of types)");
+            } else if let [only] = opts.as_slice() {
+                d = d.help(format!("`{only}` is the only value agentform supports here"));
             }
             cx.out.push(d);
             replace(cx);
         }
         ValidationErrorKind::Constant { expected_value } => {
-            let help = if instance.as_str() == Some(&expected_value.to_string()) {
-                format!("write the version as a number: `version: {expected_value}`")
+            let (message, help) = if instance.is_number() {
+                (format!("unsupported spec version `{instance}`"), format!("this agentform reads spec version {expected_value}"))
+            } else if instance.as_str() == Some(&expected_value.to_string()) {
+                (format!("{field} must be a number, found {}", describe(instance)), format!("write it without quotes: `version: {expected_value}`"))
             } else {
-                format!("this agentform reads spec version {expected_value}")
+                (format!("{field} must be the number {expected_value}, found {}", describe(instance)), format!("this agentform reads spec version {expected_value}"))
             };
-            cx.out.push(
-                Diagnostic::new(format!("unsupported spec version {}", describe(instance)), map.value_span(&ptr))
-                    .label(format!("expected {expected_value}"))
-                    .help(help),
-            );
+            cx.out.push(Diagnostic::new(message, map.value_span(&ptr)).label(format!("expected {expected_value}")).help(help));
             replace(cx);
         }
         ValidationErrorKind::Minimum { limit } => {
@@ -436,10 +531,11 @@ fn convert(err: &ValidationError<'_>, cx: &mut Ctx<'_>) {
             )
             .label("too long"),
         ),
-        ValidationErrorKind::MinItems { limit } => cx.out.push(
-            Diagnostic::new(format!("{field} must have at least {limit} entr{}", if *limit == 1 { "y" } else { "ies" }), map.value_span(&ptr))
-                .label("too few entries"),
-        ),
+        ValidationErrorKind::MinItems { limit } => {
+            let d = Diagnostic::new(format!("{field} must have at least {limit} entr{}", if *limit == 1 { "y" } else { "ies" }), map.value_span(&ptr))
+                .label("too few entries");
+            cx.out.push(if ptr.ends_with("/tools") { d.help("declare at least one tool, or remove the target") } else { d });
+        }
         ValidationErrorKind::MinProperties { .. } | ValidationErrorKind::MaxProperties { .. } if ptr.ends_with("/artifact") => {
             // `{image: x, tga: y}`: the unknown key is the problem, not the count.
             let known = instance.as_object().map_or(0, |o| o.keys().filter(|k| *k == "image" || *k == "container").count());
@@ -455,8 +551,12 @@ fn convert(err: &ValidationError<'_>, cx: &mut Ctx<'_>) {
         }
         ValidationErrorKind::OneOfNotValid { context } | ValidationErrorKind::AnyOf { context } => {
             if ptr.ends_with("/authorizer") && !instance.is_object() {
-                let got = instance.as_str().map_or_else(|| describe(instance), |s| format!("`{}`", crate::diag::shorten(s)));
-                let mut d = Diagnostic::new(format!("invalid authorizer {got}"), map.value_span(&ptr))
+                let message = match instance {
+                    Value::String(s) => format!("invalid authorizer `{}`", crate::diag::shorten(s)),
+                    Value::Null => "`authorizer` has no value".to_string(),
+                    other => format!("invalid authorizer: {}", describe(other)),
+                };
+                let mut d = Diagnostic::new(message, map.value_span(&ptr))
                     .label("expected `aws_iam` or a `custom_jwt` mapping");
                 d = match instance.as_str().and_then(|s| did_you_mean(s, ["aws_iam", "custom_jwt"])) {
                     Some("aws_iam") => d.help("did you mean `aws_iam`?"),
@@ -489,10 +589,22 @@ fn convert(err: &ValidationError<'_>, cx: &mut Ctx<'_>) {
     }
 }
 
+/// How a JSON Schema type is named in messages.
 fn article(t: &str) -> String {
     match t {
-        "integer" | "object" | "array" => format!("an {t}"),
-        "null" => "null".into(),
+        "object" => "a mapping".into(),
+        "array" => "a list".into(),
+        "integer" => "an integer".into(),
+        "null" => "empty".into(),
         _ => format!("a {t}"),
+    }
+}
+
+/// `a`, `a or b`, `a, b or c`.
+fn or_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
     }
 }

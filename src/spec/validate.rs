@@ -77,8 +77,9 @@ impl Checker<'_> {
                 _ => return,
             }
         };
+        let fix = if message.contains(" characters long, more than ") { "shorten the key" } else { "rename the key" };
         let help = match how {
-            Some(how) => format!("{}; the name is {how}, so shorten or rename the key", rule.explain),
+            Some(how) => format!("{}; the name is {how}, so {fix}", rule.explain),
             None => rule.explain.to_string(),
         };
         self.named.insert(key_ptr.to_string());
@@ -166,11 +167,13 @@ impl Checker<'_> {
             let dir = self.l.function_dir(f);
             let sp = ptr(&["functions", key, "source"]);
             if !dir.is_dir() {
-                let what = if dir.exists() { "is not a directory" } else { "does not exist" };
+                let (what, label) = if dir.exists() { ("is not a directory", "a file") } else { ("does not exist", "no such directory") };
+                // Next to the spec, the path as written says it all.
+                let label = if self.l.dir == std::path::Path::new(".") { label.to_string() } else { format!("resolved to {}", dir.display()) };
                 self.diags.push(
                     Diagnostic::new(format!("function source `{}` {what}", f.source), self.value_span(&sp))
-                        .label(format!("resolved to {}", dir.display()))
-                        .help("`source` is a directory relative to the spec file"),
+                        .label(label)
+                        .help("`source` is the directory with the function's code, relative to the spec file"),
                 );
             }
             self.env_keys(&["functions", key], &f.environment, true);

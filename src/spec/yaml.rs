@@ -235,6 +235,10 @@ pub fn parse(source: &str) -> Result<Document, Vec<Diagnostic>> {
         Ok(root) => root,
         Err(e) => return Err(vec![syntax_error(&e, source)]),
     };
+    if matches!(root.value, Node::Null) {
+        return Err(vec![Diagnostic::new("the spec file has no content", 0..0)
+            .help("start with `version: 1` and `project: <name>`")]);
+    }
     let mut map = SourceMap::default();
     let mut problems = Vec::new();
     let value = convert(root, String::new(), None, source, &mut map, &mut problems);
@@ -264,9 +268,13 @@ fn syntax_error(e: &serde_saphyr::Error, source: &str) -> Diagnostic {
     } else if raw.contains("unclosed quote") {
         ("invalid YAML: unclosed quote".into(), Some("end the string with the same quote it starts with"), at)
     } else if raw.contains("unclosed bracket") {
-        (format!("invalid YAML: {raw}"), Some("close it with the matching `]` or `}`"), at)
+        let help = if raw.contains('{') { "close the mapping with `}`" } else { "close the list with `]`" };
+        (format!("invalid YAML: {raw}"), Some(help), at)
     } else if raw.contains("multiple") && raw.contains("document") {
-        ("invalid YAML: the spec must be a single YAML document".into(), Some("remove the `---` separator and everything after it, or merge the documents"), at)
+        // Point at the `---` that starts the second document.
+        let before = source.get(..at).unwrap_or("");
+        let at = before.rfind("\n---").map_or(at, |i| i + 1);
+        ("invalid YAML: the spec must be a single YAML document".into(), Some("remove this `---` and what follows, or merge the documents"), at)
     } else if raw.contains("budget") || raw.contains("recursion limit") || raw.contains("depth") {
         ("the spec is nested too deeply or is too large".into(), Some("a spec needs only a few levels of nesting"), at)
     } else if raw.contains("expected string scalar") {

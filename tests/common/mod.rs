@@ -46,11 +46,17 @@ pub struct Moto {
     _stdout: Mutex<BufReader<ChildStdout>>,
 }
 
-static MOTO: LazyLock<Moto> = LazyLock::new(start_moto);
+// A failed start is kept as its message, so every test reports the cause
+// (a panic inside the initialiser would poison the lock for the others).
+static MOTO: LazyLock<Result<Moto, String>> = LazyLock::new(start_moto);
 
 /// The shared server, started on first use.
+#[track_caller]
 pub fn moto() -> &'static Moto {
-    &MOTO
+    match &*MOTO {
+        Ok(m) => m,
+        Err(e) => panic!("{e}"),
+    }
 }
 
 fn python() -> PathBuf {
@@ -60,18 +66,24 @@ fn python() -> PathBuf {
     }
 }
 
-const INSTALL_HINT: &str = "The integration tests need moto in a Python virtualenv. Install it with:\n\
-     \n    python3 -m venv .venv && .venv/bin/pip install 'moto[server]' boto3 pytest\n\
-     \n(in the crate root), or point AGENTFORM_PYTHON at an interpreter that can `import moto`.";
+const INSTALL_HINT: &str = "The integration tests need the moto emulator in a Python virtualenv. In the crate root run\n\
+     \n    scripts/setup-venv.sh\n\
+     \n(or: python3 -m venv .venv && .venv/bin/pip install -r tests/requirements.txt),\n\
+     or point AGENTFORM_PYTHON at a Python interpreter that can `import moto`.";
 
-fn start_moto() -> Moto {
+fn start_moto() -> Result<Moto, String> {
     let python = python();
     if !python.exists() {
-        panic!("Python interpreter {} not found.\n{INSTALL_HINT}", python.display());
+        return Err(format!(
+            "Python interpreter {} not found.\n{INSTALL_HINT}",
+            python.display()
+        ));
     }
     let script = Path::new(MANIFEST_DIR).join("tests/support/moto_server.py");
-    let log = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("moto-{}.log", std::process::id()));
-    let log_file = std::fs::File::create(&log).unwrap_or_else(|e| panic!("creating {}: {e}", log.display()));
+    let log =
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("moto-{}.log", std::process::id()));
+    let log_file =
+        std::fs::File::create(&log).map_err(|e| format!("creating {}: {e}", log.display()))?;
     let delay = std::env::var("AGENTFORM_MOTO_DELAY").unwrap_or_else(|_| "0.5".into());
     let mut child = Command::new(&python)
         .arg(&script)
@@ -83,25 +95,47 @@ fn start_moto() -> Moto {
         .stdout(Stdio::piped())
         .stderr(Stdio::from(log_file))
         .spawn()
-        .unwrap_or_else(|e| panic!("starting {} {}: {e}\n{INSTALL_HINT}", python.display(), script.display()));
+        .map_err(|e| {
+            format!(
+                "starting {} {}: {e}\n{INSTALL_HINT}",
+                python.display(),
+                script.display()
+            )
+        })?;
     let mut stdout = BufReader::new(child.stdout.take().expect("piped stdout"));
     // The launcher prints `READY <port>` once the server answers, or exits
     // (EOF here) with a traceback in the log: no timeout needed.
     let mut line = String::new();
     let port = loop {
         line.clear();
-        let n = stdout.read_line(&mut line).expect("reading the moto launcher's stdout");
+        let n = stdout
+            .read_line(&mut line)
+            .map_err(|e| format!("reading the moto launcher's stdout: {e}"))?;
         if n == 0 {
             let status = child.wait().map(|s| s.to_string()).unwrap_or_default();
             let err = std::fs::read_to_string(&log).unwrap_or_default();
-            let hint = if err.contains("No module named") { format!("\n{INSTALL_HINT}") } else { String::new() };
-            panic!("the moto launcher exited ({status}) before it was ready. Its stderr:\n{err}{hint}");
+            let hint = if err.contains("No module named") {
+                format!("\n{INSTALL_HINT}")
+            } else {
+                String::new()
+            };
+            return Err(format!(
+                "the moto launcher exited ({status}) before it was ready. Its stderr:\n{err}{hint}"
+            ));
         }
         if let Some(p) = line.trim().strip_prefix("READY ") {
-            break p.parse::<u16>().unwrap_or_else(|e| panic!("bad READY line {line:?}: {e}"));
+            break p
+                .parse::<u16>()
+                .map_err(|e| format!("bad READY line {line:?}: {e}"))?;
         }
     };
-    Moto { port, endpoint: format!("http://127.0.0.1:{port}"), log, _child: Mutex::new(child), _stdout: Mutex::new(stdout) }
+    Ok(Moto {
+        port,
+        endpoint: format!("http://127.0.0.1:{port}"),
+        log,
+        _child: Mutex::new(child),
+        _stdout: Mutex::new(stdout),
+    })
 }
 
 // ---------------------------------------------------------------------------
@@ -146,13 +180,19 @@ impl Output {
 
     #[track_caller]
     pub fn expect_stdout(self, needle: &str) -> Self {
-        assert!(self.stdout.contains(needle), "stdout lacks {needle:?}\n{self}");
+        assert!(
+            self.stdout.contains(needle),
+            "stdout lacks {needle:?}\n{self}"
+        );
         self
     }
 
     #[track_caller]
     pub fn expect_stderr(self, needle: &str) -> Self {
-        assert!(self.stderr.contains(needle), "stderr lacks {needle:?}\n{self}");
+        assert!(
+            self.stderr.contains(needle),
+            "stderr lacks {needle:?}\n{self}"
+        );
         self
     }
 
@@ -183,7 +223,10 @@ impl Default for Test {
 
 impl Test {
     pub fn new() -> Self {
-        let dir = tempfile::Builder::new().prefix("agentform-test-").tempdir().expect("tempdir");
+        let dir = tempfile::Builder::new()
+            .prefix("agentform-test-")
+            .tempdir()
+            .expect("tempdir");
         Test { dir, project: None }
     }
 
@@ -192,13 +235,16 @@ impl Test {
     /// rewrites those lines to the copies.
     pub fn example(self, name: &str) -> Self {
         let example_dir = Path::new(MANIFEST_DIR).join("examples").join(name);
-        let text = std::fs::read_to_string(example_dir.join("agentform.yaml")).expect("reading the example spec");
+        let text = std::fs::read_to_string(example_dir.join("agentform.yaml"))
+            .expect("reading the example spec");
         let source_re = regex::Regex::new(r"(?m)^(\s+source:\s*)(\S+)(.*)$").unwrap();
         let mut copied = BTreeSet::new();
         for caps in source_re.captures_iter(&text) {
             let rel = &caps[2];
             let from = example_dir.join(rel);
-            let base = from.canonicalize().unwrap_or_else(|e| panic!("example source {}: {e}", from.display()));
+            let base = from
+                .canonicalize()
+                .unwrap_or_else(|e| panic!("example source {}: {e}", from.display()));
             let name = base.file_name().unwrap().to_string_lossy().into_owned();
             if copied.insert(name.clone()) {
                 copy_dir(&base, &self.dir.path().join(&name));
@@ -207,7 +253,12 @@ impl Test {
         let text = source_re
             .replace_all(&text, |c: &regex::Captures| {
                 let base = example_dir.join(&c[2]).canonicalize().unwrap();
-                format!("{}{}{}", &c[1], base.file_name().unwrap().to_string_lossy(), &c[3])
+                format!(
+                    "{}{}{}",
+                    &c[1],
+                    base.file_name().unwrap().to_string_lossy(),
+                    &c[3]
+                )
             })
             .into_owned();
         self.write("agentform.yaml", &text);
@@ -235,8 +286,14 @@ impl Test {
         if path.exists() {
             let re = regex::Regex::new(r"(?m)^project:.*$").unwrap();
             let text = self.read("agentform.yaml");
-            assert!(re.is_match(&text), "the spec has no top-level `project:` line");
-            self.write("agentform.yaml", &re.replace(&text, format!("project: {project}")));
+            assert!(
+                re.is_match(&text),
+                "the spec has no top-level `project:` line"
+            );
+            self.write(
+                "agentform.yaml",
+                &re.replace(&text, format!("project: {project}")),
+            );
         }
         self
     }
@@ -266,7 +323,10 @@ impl Test {
     }
 
     pub fn append(&self, rel: &str, text: &str) {
-        let mut f = std::fs::OpenOptions::new().append(true).open(self.path(rel)).unwrap_or_else(|e| panic!("opening {rel}: {e}"));
+        let mut f = std::fs::OpenOptions::new()
+            .append(true)
+            .open(self.path(rel))
+            .unwrap_or_else(|e| panic!("opening {rel}: {e}"));
         f.write_all(text.as_bytes()).unwrap();
     }
 
@@ -276,7 +336,10 @@ impl Test {
     pub fn edit_spec(&self, from: &str, to: &str) {
         let text = self.read("agentform.yaml");
         let n = text.matches(from).count();
-        assert_eq!(n, 1, "expected exactly one {from:?} in the spec, found {n}:\n{text}");
+        assert_eq!(
+            n, 1,
+            "expected exactly one {from:?} in the spec, found {n}:\n{text}"
+        );
         self.write("agentform.yaml", &text.replacen(from, to, 1));
     }
 
@@ -304,7 +367,10 @@ impl Test {
             .env("AWS_SECRET_ACCESS_KEY", "testing")
             .env("AWS_REGION", REGION)
             .env("AWS_CONFIG_FILE", self.dir.path().join(".no-aws-config"))
-            .env("AWS_SHARED_CREDENTIALS_FILE", self.dir.path().join(".no-aws-credentials"))
+            .env(
+                "AWS_SHARED_CREDENTIALS_FILE",
+                self.dir.path().join(".no-aws-credentials"),
+            )
             .env("AWS_EC2_METADATA_DISABLED", "true")
             .env("NO_COLOR", "1")
             .env_remove("CLICOLOR_FORCE");
@@ -321,7 +387,11 @@ impl Test {
     pub fn spawn(&self, name: &str, args: &[&str]) -> Child {
         let out = std::fs::File::create(self.path(&format!("{name}.stdout"))).unwrap();
         let err = std::fs::File::create(self.path(&format!("{name}.stderr"))).unwrap();
-        self.command(args, &[]).stdout(out).stderr(err).spawn().expect("spawning agentform")
+        self.command(args, &[])
+            .stdout(out)
+            .stderr(err)
+            .spawn()
+            .expect("spawning agentform")
     }
 
     pub fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
@@ -414,7 +484,13 @@ pub async fn sdk() -> Sdk {
     let conf = aws_config::defaults(BehaviorVersion::latest())
         .endpoint_url(&moto().endpoint)
         .region(Region::new(REGION))
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "agentform-tests"))
+        .credentials_provider(Credentials::new(
+            "testing",
+            "testing",
+            None,
+            None,
+            "agentform-tests",
+        ))
         .load()
         .await;
     Sdk {
@@ -428,7 +504,9 @@ pub async fn sdk() -> Sdk {
 
 /// An IAM policy document as IAM returns it (URL-encoded JSON) -> JSON.
 pub fn policy_json(doc: &str) -> Value {
-    serde_json::from_str(doc).or_else(|_| serde_json::from_str(&percent_decode(doc))).unwrap_or_else(|e| panic!("policy document is not JSON ({e}): {doc}"))
+    serde_json::from_str(doc)
+        .or_else(|_| serde_json::from_str(&percent_decode(doc)))
+        .unwrap_or_else(|e| panic!("policy document is not JSON ({e}): {doc}"))
 }
 
 fn percent_decode(s: &str) -> String {
@@ -454,7 +532,10 @@ fn percent_decode(s: &str) -> String {
 pub fn as_list(v: &Value) -> Vec<String> {
     match v {
         Value::String(s) => vec![s.clone()],
-        Value::Array(a) => a.iter().map(|x| x.as_str().expect("string").to_string()).collect(),
+        Value::Array(a) => a
+            .iter()
+            .map(|x| x.as_str().expect("string").to_string())
+            .collect(),
         Value::Null => vec![],
         other => panic!("expected a string or a list, got {other}"),
     }
@@ -471,48 +552,110 @@ pub fn statements(doc: &Value) -> Vec<Value> {
 
 /// Statements that allow `action` (exact action name).
 pub fn allowing(doc: &Value, action: &str) -> Vec<Value> {
-    statements(doc).into_iter().filter(|s| s["Effect"] == "Allow" && as_list(&s["Action"]).iter().any(|a| a == action)).collect()
+    statements(doc)
+        .into_iter()
+        .filter(|s| s["Effect"] == "Allow" && as_list(&s["Action"]).iter().any(|a| a == action))
+        .collect()
 }
 
 /// Every action some statement of `doc` allows.
 pub fn allowed_actions(doc: &Value) -> BTreeSet<String> {
-    statements(doc).iter().filter(|s| s["Effect"] == "Allow").flat_map(|s| as_list(&s["Action"])).collect()
+    statements(doc)
+        .iter()
+        .filter(|s| s["Effect"] == "Allow")
+        .flat_map(|s| as_list(&s["Action"]))
+        .collect()
 }
 
 impl Sdk {
     pub async fn account_id(&self) -> String {
-        self.sts.get_caller_identity().send().await.expect("GetCallerIdentity").account().expect("account").to_string()
+        self.sts
+            .get_caller_identity()
+            .send()
+            .await
+            .expect("GetCallerIdentity")
+            .account()
+            .expect("account")
+            .to_string()
     }
 
-    /// (role, trust policy, {inline policy name: document}, tags).
+    /// A role with its trust policy, inline policies and tags; `None` when
+    /// there is no such role.
     pub async fn role(&self, name: &str) -> Option<RoleView> {
         let role = match self.iam.get_role().role_name(name).send().await {
             Ok(r) => r.role.expect("role"),
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_entity_exception()) => return None,
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_no_such_entity_exception()) =>
+            {
+                return None;
+            }
             Err(e) => panic!("GetRole {name}: {e:?}"),
         };
         let trust = policy_json(role.assume_role_policy_document().expect("trust policy"));
         let mut policies = BTreeMap::new();
-        let names = self.iam.list_role_policies().role_name(name).send().await.expect("ListRolePolicies");
+        let names = self
+            .iam
+            .list_role_policies()
+            .role_name(name)
+            .send()
+            .await
+            .expect("ListRolePolicies");
         for p in names.policy_names() {
-            let doc = self.iam.get_role_policy().role_name(name).policy_name(p).send().await.expect("GetRolePolicy");
+            let doc = self
+                .iam
+                .get_role_policy()
+                .role_name(name)
+                .policy_name(p)
+                .send()
+                .await
+                .expect("GetRolePolicy");
             policies.insert(p.clone(), policy_json(doc.policy_document()));
         }
-        let attached = self.iam.list_attached_role_policies().role_name(name).send().await.expect("ListAttachedRolePolicies");
-        let tags = self.iam.list_role_tags().role_name(name).send().await.expect("ListRoleTags");
+        let attached = self
+            .iam
+            .list_attached_role_policies()
+            .role_name(name)
+            .send()
+            .await
+            .expect("ListAttachedRolePolicies");
+        let tags = self
+            .iam
+            .list_role_tags()
+            .role_name(name)
+            .send()
+            .await
+            .expect("ListRoleTags");
         Some(RoleView {
             name: role.role_name().to_string(),
             path: role.path().to_string(),
             arn: role.arn().to_string(),
             trust,
             policies,
-            attached: attached.attached_policies().iter().filter_map(|p| p.policy_arn().map(str::to_string)).collect(),
-            tags: tags.tags().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect(),
+            attached: attached
+                .attached_policies()
+                .iter()
+                .filter_map(|p| p.policy_arn().map(str::to_string))
+                .collect(),
+            tags: tags
+                .tags()
+                .iter()
+                .map(|t| (t.key().to_string(), t.value().to_string()))
+                .collect(),
         })
     }
 
     pub async fn role_names_under(&self, path: &str) -> Vec<String> {
-        let roles: Vec<_> = self.iam.list_roles().path_prefix(path).into_paginator().items().send().collect::<Result<Vec<_>, _>>().await.expect("ListRoles");
+        let roles: Vec<_> = self
+            .iam
+            .list_roles()
+            .path_prefix(path)
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await
+            .expect("ListRoles");
         roles.iter().map(|r| r.role_name().to_string()).collect()
     }
 
@@ -521,16 +664,36 @@ impl Sdk {
     /// Empty when the project is completely gone.
     pub async fn leftovers(&self, project: &str) -> Vec<String> {
         let mut left = Vec::new();
-        let tagged = |tags: &BTreeMap<String, String>| tags.get("agentform:project").map(String::as_str) == Some(project);
+        let tagged = |tags: &BTreeMap<String, String>| {
+            tags.get("agentform:project").map(String::as_str) == Some(project)
+        };
         let path = format!("/agentform/{project}/");
         let dash = format!("{project}-");
         let runtime_prefix = format!("{}_", project.replace('-', "_"));
         let repo_prefix = format!("{project}/");
 
-        let roles: Vec<_> = self.iam.list_roles().into_paginator().items().send().collect::<Result<Vec<_>, _>>().await.expect("ListRoles");
+        let roles: Vec<_> = self
+            .iam
+            .list_roles()
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await
+            .expect("ListRoles");
         for r in &roles {
-            let tags: BTreeMap<_, _> = match self.iam.list_role_tags().role_name(r.role_name()).send().await {
-                Ok(t) => t.tags().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect(),
+            let tags: BTreeMap<_, _> = match self
+                .iam
+                .list_role_tags()
+                .role_name(r.role_name())
+                .send()
+                .await
+            {
+                Ok(t) => t
+                    .tags()
+                    .iter()
+                    .map(|t| (t.key().to_string(), t.value().to_string()))
+                    .collect(),
                 Err(_) => continue, // deleted meanwhile by a parallel test
             };
             if r.path() == path || r.role_name().starts_with(&dash) || tagged(&tags) {
@@ -538,9 +701,20 @@ impl Sdk {
             }
         }
 
-        let functions: Vec<_> = self.lambda.list_functions().into_paginator().items().send().collect::<Result<Vec<_>, _>>().await.expect("ListFunctions");
+        let functions: Vec<_> = self
+            .lambda
+            .list_functions()
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await
+            .expect("ListFunctions");
         for f in &functions {
-            let (name, arn) = (f.function_name().unwrap_or_default(), f.function_arn().unwrap_or_default());
+            let (name, arn) = (
+                f.function_name().unwrap_or_default(),
+                f.function_arn().unwrap_or_default(),
+            );
             let tags: BTreeMap<_, _> = match self.lambda.list_tags().resource(arn).send().await {
                 Ok(t) => t.tags().cloned().unwrap_or_default().into_iter().collect(),
                 Err(_) => continue,
@@ -550,30 +724,77 @@ impl Sdk {
             }
         }
 
-        let gateways: Vec<_> = self.agentcore.list_gateways().into_paginator().items().send().collect::<Result<Vec<_>, _>>().await.expect("ListGateways");
+        let gateways: Vec<_> = self
+            .agentcore
+            .list_gateways()
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await
+            .expect("ListGateways");
         for g in &gateways {
-            let Ok(full) = self.agentcore.get_gateway().gateway_identifier(g.gateway_id()).send().await else { continue };
+            let Ok(full) = self
+                .agentcore
+                .get_gateway()
+                .gateway_identifier(g.gateway_id())
+                .send()
+                .await
+            else {
+                continue;
+            };
             let tags = self.agentcore_tags(full.gateway_arn()).await;
             if g.name().starts_with(&dash) || tagged(&tags) {
                 left.push(format!("gateway {} ({})", g.name(), g.gateway_id()));
             }
         }
 
-        let runtimes: Vec<_> =
-            self.agentcore.list_agent_runtimes().into_paginator().items().send().collect::<Result<Vec<_>, _>>().await.expect("ListAgentRuntimes");
+        let runtimes: Vec<_> = self
+            .agentcore
+            .list_agent_runtimes()
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await
+            .expect("ListAgentRuntimes");
         for r in &runtimes {
             let tags = self.agentcore_tags(r.agent_runtime_arn()).await;
             if r.agent_runtime_name().starts_with(&runtime_prefix) || tagged(&tags) {
-                left.push(format!("runtime {} ({})", r.agent_runtime_name(), r.agent_runtime_id()));
+                left.push(format!(
+                    "runtime {} ({})",
+                    r.agent_runtime_name(),
+                    r.agent_runtime_id()
+                ));
             }
         }
 
-        let repos: Vec<_> =
-            self.ecr.describe_repositories().into_paginator().items().send().collect::<Result<Vec<_>, _>>().await.expect("DescribeRepositories");
+        let repos: Vec<_> = self
+            .ecr
+            .describe_repositories()
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await
+            .expect("DescribeRepositories");
         for r in &repos {
-            let (name, arn) = (r.repository_name().unwrap_or_default(), r.repository_arn().unwrap_or_default());
-            let tags: BTreeMap<_, _> = match self.ecr.list_tags_for_resource().resource_arn(arn).send().await {
-                Ok(t) => t.tags().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect(),
+            let (name, arn) = (
+                r.repository_name().unwrap_or_default(),
+                r.repository_arn().unwrap_or_default(),
+            );
+            let tags: BTreeMap<_, _> = match self
+                .ecr
+                .list_tags_for_resource()
+                .resource_arn(arn)
+                .send()
+                .await
+            {
+                Ok(t) => t
+                    .tags()
+                    .iter()
+                    .map(|t| (t.key().to_string(), t.value().to_string()))
+                    .collect(),
                 Err(_) => continue,
             };
             if name.starts_with(&repo_prefix) || tagged(&tags) {
@@ -584,7 +805,13 @@ impl Sdk {
     }
 
     pub async fn agentcore_tags(&self, arn: &str) -> BTreeMap<String, String> {
-        match self.agentcore.list_tags_for_resource().resource_arn(arn).send().await {
+        match self
+            .agentcore
+            .list_tags_for_resource()
+            .resource_arn(arn)
+            .send()
+            .await
+        {
             Ok(t) => t.tags().cloned().unwrap_or_default().into_iter().collect(),
             Err(_) => BTreeMap::new(),
         }
@@ -592,15 +819,36 @@ impl Sdk {
 
     /// Ids of the gateways named `name` (more than one would be a twin).
     pub async fn gateways_named(&self, name: &str) -> Vec<String> {
-        let all: Vec<_> = self.agentcore.list_gateways().into_paginator().items().send().collect::<Result<Vec<_>, _>>().await.expect("ListGateways");
-        all.iter().filter(|g| g.name() == name).map(|g| g.gateway_id().to_string()).collect()
+        let all: Vec<_> = self
+            .agentcore
+            .list_gateways()
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await
+            .expect("ListGateways");
+        all.iter()
+            .filter(|g| g.name() == name)
+            .map(|g| g.gateway_id().to_string())
+            .collect()
     }
 
     /// Ids of the runtimes named `name`.
     pub async fn runtimes_named(&self, name: &str) -> Vec<String> {
-        let all: Vec<_> =
-            self.agentcore.list_agent_runtimes().into_paginator().items().send().collect::<Result<Vec<_>, _>>().await.expect("ListAgentRuntimes");
-        all.iter().filter(|r| r.agent_runtime_name() == name).map(|r| r.agent_runtime_id().to_string()).collect()
+        let all: Vec<_> = self
+            .agentcore
+            .list_agent_runtimes()
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await
+            .expect("ListAgentRuntimes");
+        all.iter()
+            .filter(|r| r.agent_runtime_name() == name)
+            .map(|r| r.agent_runtime_id().to_string())
+            .collect()
     }
 
     /// (name, id) of every target of a gateway.
@@ -615,7 +863,9 @@ impl Sdk {
             .collect::<Result<Vec<_>, _>>()
             .await
             .expect("ListGatewayTargets");
-        all.iter().map(|t| (t.name().to_string(), t.target_id().to_string())).collect()
+        all.iter()
+            .map(|t| (t.name().to_string(), t.target_id().to_string()))
+            .collect()
     }
 }
 
@@ -636,8 +886,10 @@ pub struct RoleView {
 pub fn tiny_zip() -> Vec<u8> {
     let mut buf = std::io::Cursor::new(Vec::new());
     let mut w = zip::ZipWriter::new(&mut buf);
-    w.start_file("handler.py", zip::write::SimpleFileOptions::default()).unwrap();
-    w.write_all(b"def lambda_handler(event, context):\n    return event\n").unwrap();
+    w.start_file("handler.py", zip::write::SimpleFileOptions::default())
+        .unwrap();
+    w.write_all(b"def lambda_handler(event, context):\n    return event\n")
+        .unwrap();
     w.finish().unwrap();
     buf.into_inner()
 }

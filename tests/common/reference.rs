@@ -4,7 +4,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_bedrockagentcorecontrol::types::{
-    AgentRuntimeStatus, AuthorizerType, CredentialProviderType, GatewayProtocolType, GatewayStatus, SearchType, TargetStatus,
+    AgentRuntimeStatus, AuthorizerType, CredentialProviderType, GatewayProtocolType, GatewayStatus,
+    SearchType, TargetStatus,
 };
 use serde_json::Value;
 
@@ -32,24 +33,58 @@ pub struct Stack {
 #[track_caller]
 pub fn assert_agentcore_trust(role: &str, trust: &Value, account: &str, kind: &str) {
     let st = statements(trust);
-    assert_eq!(st.len(), 1, "{role}: one trust statement expected: {trust:#}");
+    assert_eq!(
+        st.len(),
+        1,
+        "{role}: one trust statement expected: {trust:#}"
+    );
     let s = &st[0];
     assert_eq!(s["Effect"], "Allow", "{role}: {trust:#}");
-    assert_eq!(as_list(&s["Principal"]["Service"]), vec!["bedrock-agentcore.amazonaws.com"], "{role}: {trust:#}");
-    assert_eq!(as_list(&s["Action"]), vec!["sts:AssumeRole"], "{role}: {trust:#}");
-    let cond = s["Condition"].as_object().unwrap_or_else(|| panic!("{role}: trust policy has no conditions: {trust:#}"));
+    assert_eq!(
+        as_list(&s["Principal"]["Service"]),
+        vec!["bedrock-agentcore.amazonaws.com"],
+        "{role}: {trust:#}"
+    );
+    assert_eq!(
+        as_list(&s["Action"]),
+        vec!["sts:AssumeRole"],
+        "{role}: {trust:#}"
+    );
+    let cond = s["Condition"]
+        .as_object()
+        .unwrap_or_else(|| panic!("{role}: trust policy has no conditions: {trust:#}"));
     let find = |key: &str| cond.values().find_map(|ops| ops.get(key)).map(as_list);
-    assert_eq!(find("aws:SourceAccount"), Some(vec![account.to_string()]), "{role}: aws:SourceAccount: {trust:#}");
-    let source_arns = find("aws:SourceArn").unwrap_or_else(|| panic!("{role}: no aws:SourceArn condition: {trust:#}"));
+    assert_eq!(
+        find("aws:SourceAccount"),
+        Some(vec![account.to_string()]),
+        "{role}: aws:SourceAccount: {trust:#}"
+    );
+    let source_arns = find("aws:SourceArn")
+        .unwrap_or_else(|| panic!("{role}: no aws:SourceArn condition: {trust:#}"));
     let prefix = format!("arn:aws:bedrock-agentcore:{REGION}:{account}:{kind}/");
-    assert!(!source_arns.is_empty() && source_arns.iter().all(|a| a.starts_with(&prefix)), "{role}: aws:SourceArn must be under {prefix}: {trust:#}");
+    assert!(
+        !source_arns.is_empty() && source_arns.iter().all(|a| a.starts_with(&prefix)),
+        "{role}: aws:SourceArn must be under {prefix}: {trust:#}"
+    );
 }
 
 #[track_caller]
 pub fn assert_tagged(what: &str, tags: &BTreeMap<String, String>, project: &str, resource: &str) {
-    assert_eq!(tags.get("agentform:project").map(String::as_str), Some(project), "{what}: tags {tags:?}");
-    assert_eq!(tags.get("agentform:resource").map(String::as_str), Some(resource), "{what}: tags {tags:?}");
-    assert_eq!(tags.get("team").map(String::as_str), Some("platform"), "{what}: the spec's own tags are missing: {tags:?}");
+    assert_eq!(
+        tags.get("agentform:project").map(String::as_str),
+        Some(project),
+        "{what}: tags {tags:?}"
+    );
+    assert_eq!(
+        tags.get("agentform:resource").map(String::as_str),
+        Some(resource),
+        "{what}: tags {tags:?}"
+    );
+    assert_eq!(
+        tags.get("team").map(String::as_str),
+        Some("platform"),
+        "{what}: the spec's own tags are missing: {tags:?}"
+    );
 }
 
 /// Checks every resource of the reference stack for `project` and returns
@@ -57,9 +92,17 @@ pub fn assert_tagged(what: &str, tags: &BTreeMap<String, String>, project: &str,
 pub async fn check_stack(sdk: &Sdk, project: &str) -> Stack {
     let account = sdk.account_id().await;
     let path = format!("/agentform/{project}/");
-    let (fn_name, gw_name, rt_name, repo_name) =
-        (format!("{project}-tools"), format!("{project}-main"), format!("{project}_agent").replace('-', "_"), format!("{project}/agent"));
-    let (fn_role, gw_role, rt_role) = (format!("{project}-fn-tools"), format!("{project}-gw-main"), format!("{project}-rt-agent"));
+    let (fn_name, gw_name, rt_name, repo_name) = (
+        format!("{project}-tools"),
+        format!("{project}-main"),
+        format!("{project}_agent").replace('-', "_"),
+        format!("{project}/agent"),
+    );
+    let (fn_role, gw_role, rt_role) = (
+        format!("{project}-fn-tools"),
+        format!("{project}-gw-main"),
+        format!("{project}-rt-agent"),
+    );
     let function_arn = format!("arn:aws:lambda:{REGION}:{account}:function:{fn_name}");
     let repo_arn = format!("arn:aws:ecr:{REGION}:{account}:repository/{repo_name}");
 
@@ -82,17 +125,33 @@ pub async fn check_stack(sdk: &Sdk, project: &str) -> Stack {
     assert_eq!(r.path, path);
     assert_tagged(&fn_role, &r.tags, project, "iam_role.fn-tools");
     assert_eq!(statements(&r.trust).len(), 1, "{:#}", r.trust);
-    assert_eq!(as_list(&statements(&r.trust)[0]["Principal"]["Service"]), vec!["lambda.amazonaws.com"], "{:#}", r.trust);
-    assert_eq!(r.policies.len(), 1, "{fn_role}: one inline policy expected: {:?}", r.policies.keys());
+    assert_eq!(
+        as_list(&statements(&r.trust)[0]["Principal"]["Service"]),
+        vec!["lambda.amazonaws.com"],
+        "{:#}",
+        r.trust
+    );
+    assert_eq!(
+        r.policies.len(),
+        1,
+        "{fn_role}: one inline policy expected: {:?}",
+        r.policies.keys()
+    );
     let doc = r.policies.values().next().unwrap();
     for action in ["logs:CreateLogStream", "logs:PutLogEvents"] {
         let st = allowing(doc, action);
         assert!(!st.is_empty(), "{fn_role} may not {action}: {doc:#}");
         for res in st.iter().flat_map(|s| as_list(&s["Resource"])) {
-            assert!(res.contains(&format!("log-group:/aws/lambda/{fn_name}")), "{fn_role}: {action} on {res}, not its own log group");
+            assert!(
+                res.contains(&format!("log-group:/aws/lambda/{fn_name}")),
+                "{fn_role}: {action} on {res}, not its own log group"
+            );
         }
     }
-    assert!(allowed_actions(doc).iter().all(|a| a.starts_with("logs:")), "{fn_role} allows more than logging: {doc:#}");
+    assert!(
+        allowed_actions(doc).iter().all(|a| a.starts_with("logs:")),
+        "{fn_role} allows more than logging: {doc:#}"
+    );
 
     // Gateway service role: trusted by AgentCore for this account's
     // gateways, may invoke exactly its target function.
@@ -100,13 +159,31 @@ pub async fn check_stack(sdk: &Sdk, project: &str) -> Stack {
     assert_eq!(r.path, path);
     assert_tagged(&gw_role, &r.tags, project, "iam_role.gw-main");
     assert_agentcore_trust(&gw_role, &r.trust, &account, "gateway");
-    assert_eq!(r.policies.len(), 1, "{gw_role}: one inline policy expected: {:?}", r.policies.keys());
+    assert_eq!(
+        r.policies.len(),
+        1,
+        "{gw_role}: one inline policy expected: {:?}",
+        r.policies.keys()
+    );
     let doc = r.policies.values().next().unwrap();
-    assert_eq!(allowed_actions(doc), BTreeSet::from(["lambda:InvokeFunction".to_string()]), "{gw_role}: {doc:#}");
-    let resources: BTreeSet<String> = allowing(doc, "lambda:InvokeFunction").iter().flat_map(|s| as_list(&s["Resource"])).collect();
-    assert!(resources.contains(&function_arn), "{gw_role} may not invoke {function_arn}: {doc:#}");
+    assert_eq!(
+        allowed_actions(doc),
+        BTreeSet::from(["lambda:InvokeFunction".to_string()]),
+        "{gw_role}: {doc:#}"
+    );
+    let resources: BTreeSet<String> = allowing(doc, "lambda:InvokeFunction")
+        .iter()
+        .flat_map(|s| as_list(&s["Resource"]))
+        .collect();
+    assert!(
+        resources.contains(&function_arn),
+        "{gw_role} may not invoke {function_arn}: {doc:#}"
+    );
     for res in &resources {
-        assert!(res == &function_arn || res == &format!("{function_arn}:*"), "{gw_role} may invoke {res}, which is not its target function: {doc:#}");
+        assert!(
+            res == &function_arn || res == &format!("{function_arn}:*"),
+            "{gw_role} may invoke {res}, which is not its target function: {doc:#}"
+        );
     }
     let gw_role_arn = r.arn.clone();
 
@@ -115,11 +192,23 @@ pub async fn check_stack(sdk: &Sdk, project: &str) -> Stack {
     assert_eq!(r.path, path);
     assert_tagged(&rt_role, &r.tags, project, "iam_role.rt-agent");
     assert_agentcore_trust(&rt_role, &r.trust, &account, "runtime");
-    assert_eq!(r.policies.len(), 1, "{rt_role}: one inline policy expected: {:?}", r.policies.keys());
+    assert_eq!(
+        r.policies.len(),
+        1,
+        "{rt_role}: one inline policy expected: {:?}",
+        r.policies.keys()
+    );
     let rt_doc = r.policies.values().next().unwrap().clone();
     for action in ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"] {
-        let res: Vec<String> = allowing(&rt_doc, action).iter().flat_map(|s| as_list(&s["Resource"])).collect();
-        assert_eq!(res, vec![repo_arn.clone()], "{rt_role}: {action} must be on its repository only: {rt_doc:#}");
+        let res: Vec<String> = allowing(&rt_doc, action)
+            .iter()
+            .flat_map(|s| as_list(&s["Resource"]))
+            .collect();
+        assert_eq!(
+            res,
+            vec![repo_arn.clone()],
+            "{rt_role}: {action} must be on its repository only: {rt_doc:#}"
+        );
     }
     for action in [
         "ecr:GetAuthorizationToken",
@@ -129,15 +218,30 @@ pub async fn check_stack(sdk: &Sdk, project: &str) -> Stack {
         "bedrock:InvokeModel",
         "bedrock:InvokeModelWithResponseStream",
     ] {
-        assert!(!allowing(&rt_doc, action).is_empty(), "{rt_role} may not {action}: {rt_doc:#}");
+        assert!(
+            !allowing(&rt_doc, action).is_empty(),
+            "{rt_role} may not {action}: {rt_doc:#}"
+        );
     }
-    let broad: Vec<String> = allowed_actions(&rt_doc).into_iter().filter(|a| a == "*" || a.ends_with(":*")).collect();
-    assert!(broad.is_empty(), "{rt_role} allows wildcard actions {broad:?}: {rt_doc:#}");
+    let broad: Vec<String> = allowed_actions(&rt_doc)
+        .into_iter()
+        .filter(|a| a == "*" || a.ends_with(":*"))
+        .collect();
+    assert!(
+        broad.is_empty(),
+        "{rt_role} allows wildcard actions {broad:?}: {rt_doc:#}"
+    );
     let rt_role_arn = r.arn.clone();
     let fn_role_arn = sdk.role(&fn_role).await.unwrap().arn;
 
     // --- Lambda.
-    let f = sdk.lambda.get_function().function_name(&fn_name).send().await.expect("GetFunction");
+    let f = sdk
+        .lambda
+        .get_function()
+        .function_name(&fn_name)
+        .send()
+        .await
+        .expect("GetFunction");
     let c = f.configuration().expect("configuration");
     assert_eq!(c.function_arn(), Some(function_arn.as_str()));
     assert_eq!(c.runtime().map(|r| r.as_str()), Some("python3.12"));
@@ -146,62 +250,161 @@ pub async fn check_stack(sdk: &Sdk, project: &str) -> Stack {
     assert_eq!(c.timeout(), Some(30));
     assert_eq!(c.role(), Some(fn_role_arn.as_str()));
     let code_sha256 = c.code_sha256().expect("CodeSha256").to_string();
-    let tags: BTreeMap<String, String> = f.tags().cloned().unwrap_or_default().into_iter().collect();
+    let tags: BTreeMap<String, String> =
+        f.tags().cloned().unwrap_or_default().into_iter().collect();
     assert_tagged(&fn_name, &tags, project, "lambda_function.tools");
 
     // --- ECR.
-    let repos = sdk.ecr.describe_repositories().repository_names(&repo_name).send().await.expect("DescribeRepositories");
+    let repos = sdk
+        .ecr
+        .describe_repositories()
+        .repository_names(&repo_name)
+        .send()
+        .await
+        .expect("DescribeRepositories");
     assert_eq!(repos.repositories().len(), 1);
     let repo = &repos.repositories()[0];
     assert_eq!(repo.repository_arn(), Some(repo_arn.as_str()));
-    let tags = sdk.ecr.list_tags_for_resource().resource_arn(&repo_arn).send().await.expect("ECR ListTagsForResource");
-    let tags: BTreeMap<String, String> = tags.tags().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect();
+    let tags = sdk
+        .ecr
+        .list_tags_for_resource()
+        .resource_arn(&repo_arn)
+        .send()
+        .await
+        .expect("ECR ListTagsForResource");
+    let tags: BTreeMap<String, String> = tags
+        .tags()
+        .iter()
+        .map(|t| (t.key().to_string(), t.value().to_string()))
+        .collect();
     assert_tagged(&repo_name, &tags, project, "ecr_repository.agent");
 
     // --- Gateway: exactly one (no twin), IAM inbound auth, MCP.
     let ids = sdk.gateways_named(&gw_name).await;
     assert_eq!(ids.len(), 1, "gateways named {gw_name}: {ids:?}");
-    let g = sdk.agentcore.get_gateway().gateway_identifier(&ids[0]).send().await.expect("GetGateway");
+    let g = sdk
+        .agentcore
+        .get_gateway()
+        .gateway_identifier(&ids[0])
+        .send()
+        .await
+        .expect("GetGateway");
     assert_eq!(g.status(), &GatewayStatus::Ready);
     assert_eq!(g.authorizer_type(), &AuthorizerType::AwsIam);
     assert_eq!(g.protocol_type(), &GatewayProtocolType::Mcp);
     assert_eq!(g.role_arn(), Some(gw_role_arn.as_str()));
-    let search = g.protocol_configuration().and_then(|p| p.as_mcp().ok()).and_then(|m| m.search_type());
-    assert_eq!(search, Some(&SearchType::Semantic), "the spec asks for semantic search");
+    let search = g
+        .protocol_configuration()
+        .and_then(|p| p.as_mcp().ok())
+        .and_then(|m| m.search_type());
+    assert_eq!(
+        search,
+        Some(&SearchType::Semantic),
+        "the spec asks for semantic search"
+    );
     let gateway_arn = g.gateway_arn().to_string();
     let gateway_url = g.gateway_url().expect("gatewayUrl").to_string();
-    assert_eq!(gateway_arn, format!("arn:aws:bedrock-agentcore:{REGION}:{account}:gateway/{}", g.gateway_id()));
+    assert_eq!(
+        gateway_arn,
+        format!(
+            "arn:aws:bedrock-agentcore:{REGION}:{account}:gateway/{}",
+            g.gateway_id()
+        )
+    );
     assert!(gateway_url.ends_with("/mcp"), "{gateway_url}");
-    assert_tagged(&gw_name, &sdk.agentcore_tags(&gateway_arn).await, project, "gateway.main");
+    assert_tagged(
+        &gw_name,
+        &sdk.agentcore_tags(&gateway_arn).await,
+        project,
+        "gateway.main",
+    );
 
     // --- Its one target: the Lambda, its tools, the gateway's own role.
     let targets = sdk.targets_of(g.gateway_id()).await;
-    assert_eq!(targets.iter().map(|t| t.0.as_str()).collect::<Vec<_>>(), vec!["lambda-target"], "targets of {gw_name}");
-    let t = sdk.agentcore.get_gateway_target().gateway_identifier(g.gateway_id()).target_id(&targets[0].1).send().await.expect("GetGatewayTarget");
+    assert_eq!(
+        targets.iter().map(|t| t.0.as_str()).collect::<Vec<_>>(),
+        vec!["lambda-target"],
+        "targets of {gw_name}"
+    );
+    let t = sdk
+        .agentcore
+        .get_gateway_target()
+        .gateway_identifier(g.gateway_id())
+        .target_id(&targets[0].1)
+        .send()
+        .await
+        .expect("GetGatewayTarget");
     assert_eq!(t.status(), &TargetStatus::Ready);
-    let lambda = t.target_configuration().and_then(|c| c.as_mcp().ok()).and_then(|m| m.as_lambda().ok()).expect("an MCP Lambda target");
+    let lambda = t
+        .target_configuration()
+        .and_then(|c| c.as_mcp().ok())
+        .and_then(|m| m.as_lambda().ok())
+        .expect("an MCP Lambda target");
     assert_eq!(lambda.lambda_arn(), function_arn);
-    let tools: Vec<String> =
-        lambda.tool_schema().and_then(|s| s.as_inline_payload().ok()).expect("inline tool schema").iter().map(|d| d.name().to_string()).collect();
+    let tools: Vec<String> = lambda
+        .tool_schema()
+        .and_then(|s| s.as_inline_payload().ok())
+        .expect("inline tool schema")
+        .iter()
+        .map(|d| d.name().to_string())
+        .collect();
     let creds = t.credential_provider_configurations();
     assert_eq!(creds.len(), 1, "{creds:?}");
-    assert_eq!(creds[0].credential_provider_type(), &CredentialProviderType::GatewayIamRole);
+    assert_eq!(
+        creds[0].credential_provider_type(),
+        &CredentialProviderType::GatewayIamRole
+    );
 
     // --- Runtime: exactly one; its env points at the gateway; its role may
     // invoke exactly that gateway.
     let ids = sdk.runtimes_named(&rt_name).await;
     assert_eq!(ids.len(), 1, "runtimes named {rt_name}: {ids:?}");
-    let rt = sdk.agentcore.get_agent_runtime().agent_runtime_id(&ids[0]).send().await.expect("GetAgentRuntime");
+    let rt = sdk
+        .agentcore
+        .get_agent_runtime()
+        .agent_runtime_id(&ids[0])
+        .send()
+        .await
+        .expect("GetAgentRuntime");
     assert_eq!(rt.status(), &AgentRuntimeStatus::Ready);
     assert_eq!(rt.role_arn(), rt_role_arn);
-    let uri = rt.agent_runtime_artifact().and_then(|a| a.as_container_configuration().ok()).map(|c| c.container_uri().to_string());
-    assert_eq!(uri, Some(format!("{account}.dkr.ecr.{REGION}.amazonaws.com/{repo_name}:latest")));
-    let runtime_env: BTreeMap<String, String> = rt.environment_variables().cloned().unwrap_or_default().into_iter().collect();
-    assert_eq!(runtime_env.get("GATEWAY_URL"), Some(&gateway_url), "runtime env {runtime_env:?}");
+    let uri = rt
+        .agent_runtime_artifact()
+        .and_then(|a| a.as_container_configuration().ok())
+        .map(|c| c.container_uri().to_string());
+    assert_eq!(
+        uri,
+        Some(format!(
+            "{account}.dkr.ecr.{REGION}.amazonaws.com/{repo_name}:latest"
+        ))
+    );
+    let runtime_env: BTreeMap<String, String> = rt
+        .environment_variables()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
+    assert_eq!(
+        runtime_env.get("GATEWAY_URL"),
+        Some(&gateway_url),
+        "runtime env {runtime_env:?}"
+    );
     let runtime_arn = rt.agent_runtime_arn().to_string();
-    assert_tagged(&rt_name, &sdk.agentcore_tags(&runtime_arn).await, project, "runtime.agent");
-    let invoke: Vec<String> = allowing(&rt_doc, "bedrock-agentcore:InvokeGateway").iter().flat_map(|s| as_list(&s["Resource"])).collect();
-    assert_eq!(invoke, vec![gateway_arn.clone()], "{rt_role} must invoke exactly the gateway: {rt_doc:#}");
+    assert_tagged(
+        &rt_name,
+        &sdk.agentcore_tags(&runtime_arn).await,
+        project,
+        "runtime.agent",
+    );
+    let invoke: Vec<String> = allowing(&rt_doc, "bedrock-agentcore:InvokeGateway")
+        .iter()
+        .flat_map(|s| as_list(&s["Resource"]))
+        .collect();
+    assert_eq!(
+        invoke,
+        vec![gateway_arn.clone()],
+        "{rt_role} must invoke exactly the gateway: {rt_doc:#}"
+    );
 
     Stack {
         gateway_id: g.gateway_id().to_string(),
@@ -215,4 +418,3 @@ pub async fn check_stack(sdk: &Sdk, project: &str) -> Stack {
         runtime_env,
     }
 }
-

@@ -21,7 +21,9 @@ What is configured on top of a plain ``moto_server``:
   their tags) across UpdateAgentRuntime, and gateway URLs end in ``/mcp``, as
   on real AWS (moto mints ``...:agent/{uuid}:{version}`` per update and
   leaves ``/mcp`` out).
-* Deletes are moto's own behaviour: the resource is removed at once (the
+* DeleteGateway fails with ConflictException while the gateway has targets,
+  as on real AWS (moto would delete the targets with it).
+* Otherwise deletes are moto's own behaviour: the resource is removed at once (the
   Delete* response says DELETING; the next Get* gets ResourceNotFoundException).
 
 The delay is registered as the *default* transition of each model, so a test
@@ -104,7 +106,7 @@ def configure_agentcore(delay: float) -> None:
 
 
 def patch_real_aws_identifiers(models) -> None:
-    """Make runtime ARNs and gateway URLs look like the real service's.
+    """Make runtime ARNs, gateway URLs and gateway deletes behave like the real service's.
 
     * Runtime ARN. moto builds ``...:agent/{uuid}:{version}`` and mints a new
       one on every UpdateAgentRuntime; its tags stay on the old ARN, so
@@ -162,6 +164,29 @@ def patch_real_aws_identifiers(models) -> None:
 
         gateway_cls.__init__ = gateway_init
         gateway_cls._agentform_url_patched = True
+
+    # * DeleteGateway. moto deletes the gateway's targets with it; the real
+    #   service only deletes a gateway whose targets are gone (AWS's
+    #   agentcore-cli and starter toolkit delete targets first for that
+    #   reason). Refusing here catches a wrong delete order in our tests.
+    backend_cls = models.BedrockAgentCoreControlBackend
+    if not getattr(backend_cls, "_agentform_delete_patched", False):
+        from moto.bedrockagentcorecontrol.exceptions import ConflictException
+
+        original_delete_gateway = backend_cls.delete_gateway
+
+        def delete_gateway(self, gateway_identifier, __orig=original_delete_gateway):
+            gateway = self._get_gateway(gateway_identifier)
+            left = [t for (gid, t) in self.gateway_targets if gid == gateway.gateway_id]
+            if left:
+                raise ConflictException(
+                    f"Gateway {gateway.gateway_id} has {len(left)} target(s); "
+                    "delete them before deleting the gateway"
+                )
+            return __orig(self, gateway_identifier)
+
+        backend_cls.delete_gateway = delete_gateway
+        backend_cls._agentform_delete_patched = True
 
 
 def wait_until_serving(host: str, port: int, timeout: float = 30.0) -> None:
