@@ -10,8 +10,9 @@
 use std::collections::BTreeMap;
 
 use crate::model::{
-    Account, Address, Code, Config, Desired, FunctionConfig, GatewayAuthorizer, GatewayConfig, Ids, Kind, RepositoryConfig, RoleConfig,
-    RolePolicyConfig, RuntimeConfig, Tags, TargetConfig, ToolDef, UNKNOWN,
+    Account, Address, Code, Config, Desired, FunctionConfig, GatewayAuthorizer, GatewayConfig, Ids,
+    Kind, RepositoryConfig, RoleConfig, RolePolicyConfig, RuntimeConfig, Tags, TargetConfig,
+    ToolDef, UNKNOWN,
 };
 use crate::names::{self, RoleOwner};
 use crate::package::Package;
@@ -54,7 +55,9 @@ fn tags(spec: &Spec, addr: &Address) -> Tags {
 /// Resolves `${kind.name.attr}` references in `s`. Returns the text and the
 /// addresses it depends on.
 pub fn resolve(s: &str, spec: &Spec, account: &Account, known: &Known) -> (String, Vec<Address>) {
-    let Ok(segments) = refs::parse(s) else { return (s.to_string(), vec![]) };
+    let Ok(segments) = refs::parse(s) else {
+        return (s.to_string(), vec![]);
+    };
     let mut out = String::new();
     let mut deps = Vec::new();
     for seg in segments {
@@ -74,13 +77,29 @@ pub fn resolve(s: &str, spec: &Spec, account: &Account, known: &Known) -> (Strin
     (out, deps)
 }
 
-fn attribute(spec: &Spec, a: &Account, known: &Known, kind: &str, name: &str, attr: &str) -> (Option<Address>, String) {
+fn attribute(
+    spec: &Spec,
+    a: &Account,
+    known: &Known,
+    kind: &str,
+    name: &str,
+    attr: &str,
+) -> (Option<Address>, String) {
     let p = &spec.project;
-    let from_known = |addr: &Address, pick: fn(&Ids) -> Option<String>| known.get(addr).and_then(pick).unwrap_or_else(|| UNKNOWN.to_string());
+    let from_known = |addr: &Address, pick: fn(&Ids) -> Option<String>| {
+        known
+            .get(addr)
+            .and_then(pick)
+            .unwrap_or_else(|| UNKNOWN.to_string())
+    };
     match kind {
         "functions" => {
             let fname = names::function(p, name);
-            let v = if attr == "arn" { a.function_arn(&fname) } else { fname };
+            let v = if attr == "arn" {
+                a.function_arn(&fname)
+            } else {
+                fname
+            };
             (Some(function_addr(name)), v)
         }
         "repositories" => {
@@ -114,7 +133,13 @@ fn attribute(spec: &Spec, a: &Account, known: &Known, kind: &str, name: &str, at
     }
 }
 
-fn resolve_env(env: &BTreeMap<String, String>, spec: &Spec, a: &Account, known: &Known, deps: &mut Vec<Address>) -> BTreeMap<String, String> {
+fn resolve_env(
+    env: &BTreeMap<String, String>,
+    spec: &Spec,
+    a: &Account,
+    known: &Known,
+    deps: &mut Vec<Address>,
+) -> BTreeMap<String, String> {
     env.iter()
         .map(|(k, v)| {
             let (val, d) = resolve(v, spec, a, known);
@@ -124,7 +149,13 @@ fn resolve_env(env: &BTreeMap<String, String>, spec: &Spec, a: &Account, known: 
         .collect()
 }
 
-fn role(spec: &Spec, owner: RoleOwner, key: &str, trust: serde_json::Value, description: String) -> Desired {
+fn role(
+    spec: &Spec,
+    owner: RoleOwner,
+    key: &str,
+    trust: serde_json::Value,
+    description: String,
+) -> Desired {
     let addr = role_addr(owner, key);
     Desired {
         config: Config::Role(RoleConfig {
@@ -139,23 +170,46 @@ fn role(spec: &Spec, owner: RoleOwner, key: &str, trust: serde_json::Value, desc
     }
 }
 
-fn role_policy(spec: &Spec, owner: RoleOwner, key: &str, document: serde_json::Value, mut deps: Vec<Address>) -> Desired {
+fn role_policy(
+    spec: &Spec,
+    owner: RoleOwner,
+    key: &str,
+    document: serde_json::Value,
+    mut deps: Vec<Address>,
+) -> Desired {
     deps.insert(0, role_addr(owner, key));
     Desired {
         addr: policy_addr(owner, key),
         deps,
-        config: Config::RolePolicy(RolePolicyConfig { role: names::role(&spec.project, owner, key), name: names::POLICY_NAME.into(), document }),
+        config: Config::RolePolicy(RolePolicyConfig {
+            role: names::role(&spec.project, owner, key),
+            name: names::POLICY_NAME.into(),
+            document,
+        }),
     }
 }
 
 fn role_arn(spec: &Spec, a: &Account, owner: RoleOwner, key: &str) -> String {
-    a.role_arn(&names::role_path(&spec.project), &names::role(&spec.project, owner, key))
+    a.role_arn(
+        &names::role_path(&spec.project),
+        &names::role(&spec.project, owner, key),
+    )
 }
 
-fn function(l: &LoadedSpec, a: &Account, known: &Known, key: &str, f: &FunctionSpec, pkg: Option<&Package>) -> Desired {
+fn function(
+    l: &LoadedSpec,
+    a: &Account,
+    known: &Known,
+    key: &str,
+    f: &FunctionSpec,
+    pkg: Option<&Package>,
+) -> Desired {
     let spec = &l.spec;
     let addr = function_addr(key);
-    let mut deps = vec![role_addr(RoleOwner::Function, key), policy_addr(RoleOwner::Function, key)];
+    let mut deps = vec![
+        role_addr(RoleOwner::Function, key),
+        policy_addr(RoleOwner::Function, key),
+    ];
     let environment = resolve_env(&f.environment, spec, a, known, &mut deps);
     Desired {
         config: Config::Function(FunctionConfig {
@@ -184,15 +238,32 @@ fn dedup(mut v: Vec<Address>) -> Vec<Address> {
 }
 
 /// Every resource the spec wants, in a stable order.
-pub fn build(l: &LoadedSpec, a: &Account, packages: &BTreeMap<String, Package>, known: &Known) -> Vec<Desired> {
+pub fn build(
+    l: &LoadedSpec,
+    a: &Account,
+    packages: &BTreeMap<String, Package>,
+    known: &Known,
+) -> Vec<Desired> {
     let spec = &l.spec;
     let p = &spec.project;
     let mut out = Vec::new();
 
     for (key, f) in &spec.functions {
         let fname = names::function(p, key);
-        out.push(role(spec, RoleOwner::Function, key, policy::lambda_trust(), format!("Execution role of Lambda function {fname} (agentform)")));
-        out.push(role_policy(spec, RoleOwner::Function, key, policy::lambda_logs(a, &fname), vec![]));
+        out.push(role(
+            spec,
+            RoleOwner::Function,
+            key,
+            policy::lambda_trust(),
+            format!("Execution role of Lambda function {fname} (agentform)"),
+        ));
+        out.push(role_policy(
+            spec,
+            RoleOwner::Function,
+            key,
+            policy::lambda_logs(a, &fname),
+            vec![],
+        ));
         out.push(function(l, a, known, key, f, packages.get(key)));
     }
 
@@ -203,7 +274,10 @@ pub fn build(l: &LoadedSpec, a: &Account, packages: &BTreeMap<String, Package>, 
             config: Config::Repository(RepositoryConfig {
                 name: names::repository(p, key),
                 scan_on_push: r.scan_on_push.unwrap_or(false),
-                tag_mutability: r.image_tag_mutability.clone().unwrap_or_else(|| "MUTABLE".into()),
+                tag_mutability: r
+                    .image_tag_mutability
+                    .clone()
+                    .unwrap_or_else(|| "MUTABLE".into()),
                 force_delete: r.force_delete.unwrap_or(false),
                 tags: tags(spec, &addr),
             }),
@@ -215,12 +289,28 @@ pub fn build(l: &LoadedSpec, a: &Account, packages: &BTreeMap<String, Package>, 
     for (key, g) in &spec.gateways {
         let gname = names::gateway(p, key);
         let addr = gateway_addr(key);
-        out.push(role(spec, RoleOwner::Gateway, key, policy::agentcore_trust(a, "gateway"), format!("Service role of AgentCore gateway {gname} (agentform)")));
-        let mut fn_arns: Vec<String> = g.targets.values().map(|t| a.function_arn(&names::function(p, &t.function))).collect();
+        out.push(role(
+            spec,
+            RoleOwner::Gateway,
+            key,
+            policy::agentcore_trust(a, "gateway"),
+            format!("Service role of AgentCore gateway {gname} (agentform)"),
+        ));
+        let mut fn_arns: Vec<String> = g
+            .targets
+            .values()
+            .map(|t| a.function_arn(&names::function(p, &t.function)))
+            .collect();
         fn_arns.sort();
         fn_arns.dedup();
         if !fn_arns.is_empty() {
-            out.push(role_policy(spec, RoleOwner::Gateway, key, policy::gateway_invoke(a, &fn_arns), vec![]));
+            out.push(role_policy(
+                spec,
+                RoleOwner::Gateway,
+                key,
+                policy::gateway_invoke(a, &fn_arns),
+                vec![],
+            ));
         }
         let authorizer = match &g.authorizer {
             AuthorizerSpec::Named(_) => GatewayAuthorizer::AwsIam,
@@ -247,7 +337,11 @@ pub fn build(l: &LoadedSpec, a: &Account, packages: &BTreeMap<String, Package>, 
         for (tkey, t) in &g.targets {
             out.push(Desired {
                 addr: target_addr(key, tkey),
-                deps: vec![addr.clone(), function_addr(&t.function), policy_addr(RoleOwner::Gateway, key)],
+                deps: vec![
+                    addr.clone(),
+                    function_addr(&t.function),
+                    policy_addr(RoleOwner::Gateway, key),
+                ],
                 config: Config::Target(TargetConfig {
                     gateway: gname.clone(),
                     name: names::target(tkey),
@@ -256,7 +350,12 @@ pub fn build(l: &LoadedSpec, a: &Account, packages: &BTreeMap<String, Package>, 
                     tools: t
                         .tools
                         .iter()
-                        .map(|tool| ToolDef { name: tool.name.clone(), description: tool.description.clone(), input: tool.input.clone(), output: tool.output.clone() })
+                        .map(|tool| ToolDef {
+                            name: tool.name.clone(),
+                            description: tool.description.clone(),
+                            input: tool.input.clone(),
+                            output: tool.output.clone(),
+                        })
                         .collect(),
                     credential_provider: "GATEWAY_IAM_ROLE".into(),
                 }),
@@ -267,7 +366,13 @@ pub fn build(l: &LoadedSpec, a: &Account, packages: &BTreeMap<String, Package>, 
     for (key, r) in &spec.runtimes {
         let rname = names::runtime(p, key);
         let addr = runtime_addr(key);
-        out.push(role(spec, RoleOwner::Runtime, key, policy::agentcore_trust(a, "runtime"), format!("Execution role of AgentCore runtime {rname} (agentform)")));
+        out.push(role(
+            spec,
+            RoleOwner::Runtime,
+            key,
+            policy::agentcore_trust(a, "runtime"),
+            format!("Execution role of AgentCore runtime {rname} (agentform)"),
+        ));
         let mut policy_deps = Vec::new();
         let gateway_arns: Vec<String> = r
             .invoke_gateways
@@ -278,16 +383,32 @@ pub fn build(l: &LoadedSpec, a: &Account, packages: &BTreeMap<String, Package>, 
                 arn
             })
             .collect();
-        let mut deps = vec![role_addr(RoleOwner::Runtime, key), policy_addr(RoleOwner::Runtime, key)];
+        let mut deps = vec![
+            role_addr(RoleOwner::Runtime, key),
+            policy_addr(RoleOwner::Runtime, key),
+        ];
         let (uri, repo_arn) = match &r.artifact {
             ArtifactSpec::Container(c) => {
                 let repo = names::repository(p, &c.repository);
                 deps.push(repository_addr(&c.repository));
-                (format!("{}:{}", a.repository_uri(&repo), c.tag.as_deref().unwrap_or("latest")), Some(a.repository_arn(&repo)))
+                (
+                    format!(
+                        "{}:{}",
+                        a.repository_uri(&repo),
+                        c.tag.as_deref().unwrap_or("latest")
+                    ),
+                    Some(a.repository_arn(&repo)),
+                )
             }
             ArtifactSpec::Image(uri) => (uri.clone(), ecr_arn_of_image(a, uri)),
         };
-        out.push(role_policy(spec, RoleOwner::Runtime, key, policy::runtime_execution(a, &rname, repo_arn.as_deref(), &gateway_arns), policy_deps));
+        out.push(role_policy(
+            spec,
+            RoleOwner::Runtime,
+            key,
+            policy::runtime_execution(a, &rname, repo_arn.as_deref(), &gateway_arns),
+            policy_deps,
+        ));
         let environment = resolve_env(&r.environment, spec, a, known, &mut deps);
         out.push(Desired {
             config: Config::Runtime(RuntimeConfig {
@@ -317,12 +438,18 @@ fn ecr_arn_of_image(a: &Account, uri: &str) -> Option<String> {
     }
     let region = parts.next()?;
     let repo = rest.split(['@', ':']).next()?;
-    Some(format!("arn:{}:ecr:{region}:{acct}:repository/{repo}", a.partition))
+    Some(format!(
+        "arn:{}:ecr:{region}:{acct}:repository/{repo}",
+        a.partition
+    ))
 }
 
 /// The spec's outputs, resolved against known ids.
 pub fn outputs(spec: &Spec, a: &Account, known: &Known) -> BTreeMap<String, String> {
-    spec.outputs.iter().map(|(k, v)| (k.clone(), resolve(v, spec, a, known).0)).collect()
+    spec.outputs
+        .iter()
+        .map(|(k, v)| (k.clone(), resolve(v, spec, a, known).0))
+        .collect()
 }
 
 #[cfg(test)]
@@ -331,9 +458,17 @@ mod tests {
 
     #[test]
     fn image_arn() {
-        let a = Account { id: "123456789012".into(), region: "us-east-1".into(), partition: "aws".into() };
+        let a = Account {
+            id: "123456789012".into(),
+            region: "us-east-1".into(),
+            partition: "aws".into(),
+        };
         assert_eq!(
-            ecr_arn_of_image(&a, "111122223333.dkr.ecr.eu-west-1.amazonaws.com/team/agent:v1").as_deref(),
+            ecr_arn_of_image(
+                &a,
+                "111122223333.dkr.ecr.eu-west-1.amazonaws.com/team/agent:v1"
+            )
+            .as_deref(),
             Some("arn:aws:ecr:eu-west-1:111122223333:repository/team/agent")
         );
         assert_eq!(ecr_arn_of_image(&a, "public.ecr.aws/x/y:1"), None);

@@ -22,11 +22,21 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn new(message: impl Into<String>, span: Range<usize>) -> Self {
-        Self { message: message.into(), span: Some(span), label: None, help: None }
+        Self {
+            message: message.into(),
+            span: Some(span),
+            label: None,
+            help: None,
+        }
     }
 
     pub fn unspanned(message: impl Into<String>) -> Self {
-        Self { message: message.into(), span: None, label: None, help: None }
+        Self {
+            message: message.into(),
+            span: None,
+            label: None,
+            help: None,
+        }
     }
 
     #[must_use]
@@ -53,7 +63,11 @@ impl Diagnostic {
 
     /// Renders the diagnostic against `source`, shown as `path`.
     pub fn render(&self, path: &str, source: &str, color: bool) -> String {
-        let renderer = if color { Renderer::styled() } else { Renderer::plain() };
+        let renderer = if color {
+            Renderer::styled()
+        } else {
+            Renderer::plain()
+        };
         let title = Level::ERROR.primary_title(&self.message);
         let mut group = if let Some(span) = &self.span {
             let span = clamp(span, source);
@@ -107,7 +121,10 @@ pub fn render_all(diags: &[Diagnostic], path: &str, source: &str, color: bool) -
 
 /// Closest candidate for "did you mean" hints: one that differs only in case,
 /// else the best Jaro-Winkler match above 0.8.
-pub fn did_you_mean<'a>(given: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    given: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let candidates: Vec<&'a str> = candidates.into_iter().filter(|c| *c != given).collect();
     if let Some(c) = candidates.iter().find(|c| c.eq_ignore_ascii_case(given)) {
         return Some(c);
@@ -159,7 +176,10 @@ mod tests {
 
     #[test]
     fn suggestions() {
-        assert_eq!(did_you_mean("fucntions", ["functions", "gateways"]), Some("functions"));
+        assert_eq!(
+            did_you_mean("fucntions", ["functions", "gateways"]),
+            Some("functions")
+        );
         assert_eq!(did_you_mean("zzz", ["functions", "gateways"]), None);
         assert_eq!(did_you_mean("mcp", ["HTTP", "MCP", "A2A"]), Some("MCP"));
         assert_eq!(did_you_mean("main", ["main", "mian"]), Some("mian"));

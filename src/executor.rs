@@ -59,7 +59,8 @@ pub struct Executor<'a> {
 fn force_delete_repository(spec: &LoadedSpec, o: &Observed) -> bool {
     let project = &spec.spec.project;
     spec.spec.repositories.iter().any(|(k, r)| {
-        crate::names::repository(project, k) == o.name && r.as_ref().and_then(|r| r.force_delete).unwrap_or(false)
+        crate::names::repository(project, k) == o.name
+            && r.as_ref().and_then(|r| r.force_delete).unwrap_or(false)
     })
 }
 
@@ -71,11 +72,20 @@ impl Executor<'_> {
             known.remove(&a);
         }
         // Phase 1: deletes (and the delete half of replacements).
-        let deletes: Vec<&Change> = plan.changes.iter().filter(|c| matches!(c.action, Action::Delete | Action::Replace)).collect();
+        let deletes: Vec<&Change> = plan
+            .changes
+            .iter()
+            .filter(|c| matches!(c.action, Action::Delete | Action::Replace))
+            .collect();
         self.run_deletes(&deletes, &mut outcome).await;
         if !outcome.ok() {
             outcome.not_started.extend(
-                plan.changes.iter().filter(|c| matches!(c.action, Action::Create | Action::Update | Action::Replace)).map(|c| c.addr.clone()),
+                plan.changes
+                    .iter()
+                    .filter(|c| {
+                        matches!(c.action, Action::Create | Action::Update | Action::Replace)
+                    })
+                    .map(|c| c.addr.clone()),
             );
             outcome.known = known;
             return outcome;
@@ -90,7 +100,17 @@ impl Executor<'_> {
         let deps: BTreeMap<Address, BTreeSet<Address>> = work
             .iter()
             .map(|(a, c)| {
-                let d = c.desired.as_ref().map(|d| d.deps.iter().filter(|x| work.contains_key(*x)).cloned().collect()).unwrap_or_default();
+                let d = c
+                    .desired
+                    .as_ref()
+                    .map(|d| {
+                        d.deps
+                            .iter()
+                            .filter(|x| work.contains_key(*x))
+                            .cloned()
+                            .collect()
+                    })
+                    .unwrap_or_default();
                 (a.clone(), d)
             })
             .collect();
@@ -100,24 +120,38 @@ impl Executor<'_> {
         let mut stopped = false;
         loop {
             if !stopped {
-                let ready: Vec<Address> = pending.iter().filter(|a| deps[*a].iter().all(|d| finished.contains(d))).cloned().collect();
+                let ready: Vec<Address> = pending
+                    .iter()
+                    .filter(|a| deps[*a].iter().all(|d| finished.contains(d)))
+                    .cloned()
+                    .collect();
                 for addr in ready {
                     pending.remove(&addr);
                     let change = work[&addr];
                     let known_now = known.clone();
                     running.push(async move {
                         let started = Instant::now();
-                        let verb = if change.action == Action::Update { "updating" } else { "creating" };
+                        let verb = if change.action == Action::Update {
+                            "updating"
+                        } else {
+                            "creating"
+                        };
                         self.reporter.start(&change.addr, verb);
                         let r = self.create_or_update(change, &known_now).await;
                         (change, verb, r, started.elapsed().as_secs_f64())
                     });
                 }
             }
-            let Some((change, verb, result, secs)) = running.next().await else { break };
+            let Some((change, verb, result, secs)) = running.next().await else {
+                break;
+            };
             match result {
                 Ok(ids) => {
-                    let past = if verb == "updating" { "updated" } else { "created" };
+                    let past = if verb == "updating" {
+                        "updated"
+                    } else {
+                        "created"
+                    };
                     self.reporter.finish(&change.addr, past, secs);
                     known.insert(change.addr.clone(), ids);
                     finished.insert(change.addr.clone());
@@ -144,7 +178,9 @@ impl Executor<'_> {
         let mut stopped = false;
         for (_, group) in ranks {
             if stopped {
-                outcome.not_started.extend(group.iter().map(|c| c.addr.clone()));
+                outcome
+                    .not_started
+                    .extend(group.iter().map(|c| c.addr.clone()));
                 continue;
             }
             let mut running: FuturesUnordered<_> = group
@@ -153,7 +189,10 @@ impl Executor<'_> {
                 .map(|(c, o)| async move {
                     let started = Instant::now();
                     self.reporter.start(&c.addr, "destroying");
-                    let r = self.aws.delete(o, force_delete_repository(self.spec, o), self.reporter).await;
+                    let r = self
+                        .aws
+                        .delete(o, force_delete_repository(self.spec, o), self.reporter)
+                        .await;
                     (c, r, started.elapsed().as_secs_f64())
                 })
                 .collect();
@@ -179,7 +218,9 @@ impl Executor<'_> {
         let d = all
             .into_iter()
             .find(|d| d.addr == change.addr)
-            .ok_or_else(|| anyhow::anyhow!("{} vanished from the spec while applying", change.addr))?;
+            .ok_or_else(|| {
+                anyhow::anyhow!("{} vanished from the spec while applying", change.addr)
+            })?;
         let unresolved: Vec<String> = d
             .config
             .attrs()
@@ -188,15 +229,25 @@ impl Executor<'_> {
             .map(|(k, _)| (*k).to_string())
             .collect();
         if !unresolved.is_empty() {
-            anyhow::bail!("internal error: {} still has unresolved values in {}", d.addr, unresolved.join(", "));
+            anyhow::bail!(
+                "internal error: {} still has unresolved values in {}",
+                d.addr,
+                unresolved.join(", ")
+            );
         }
         match (change.action, &change.observed) {
             (Action::Update, Some(current)) => self.aws.update(&d, current, self.reporter).await,
             _ => {
                 let parent = match &d.config {
                     Config::Target(_) => {
-                        let gw = Address::new(Kind::Gateway, d.addr.name.split('/').next().unwrap_or_default());
-                        known.get(&gw).cloned().ok_or_else(|| anyhow::anyhow!("gateway of {} is not known", d.addr))?
+                        let gw = Address::new(
+                            Kind::Gateway,
+                            d.addr.name.split('/').next().unwrap_or_default(),
+                        );
+                        known
+                            .get(&gw)
+                            .cloned()
+                            .ok_or_else(|| anyhow::anyhow!("gateway of {} is not known", d.addr))?
                     }
                     _ => Ids::default(),
                 };

@@ -10,15 +10,15 @@
 //! - [`cli`]: argument parsing, terminal output and progress.
 
 pub mod aws;
+pub mod cli;
+pub mod desired;
 pub mod diag;
+pub mod executor;
 pub mod model;
 pub mod names;
-pub mod spec;
-pub mod desired;
+pub mod ops;
 pub mod package;
 pub mod plan;
 pub mod policy;
 pub mod render;
-pub mod cli;
-pub mod executor;
-pub mod ops;
+pub mod spec;

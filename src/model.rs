@@ -28,8 +28,15 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 7] =
-        [Kind::Role, Kind::RolePolicy, Kind::Repository, Kind::Function, Kind::Gateway, Kind::GatewayTarget, Kind::Runtime];
+    pub const ALL: [Kind; 7] = [
+        Kind::Role,
+        Kind::RolePolicy,
+        Kind::Repository,
+        Kind::Function,
+        Kind::Gateway,
+        Kind::GatewayTarget,
+        Kind::Runtime,
+    ];
 
     pub fn label(self) -> &'static str {
         match self {
@@ -80,7 +87,10 @@ pub struct Address {
 
 impl Address {
     pub fn new(kind: Kind, name: impl Into<String>) -> Self {
-        Self { kind, name: name.into() }
+        Self {
+            kind,
+            name: name.into(),
+        }
     }
 
     pub fn parse(s: &str) -> Option<Address> {
@@ -163,7 +173,12 @@ pub struct FunctionConfig {
 #[derive(Debug, Clone, PartialEq)]
 pub enum GatewayAuthorizer {
     AwsIam,
-    CustomJwt { discovery_url: String, allowed_audiences: Vec<String>, allowed_clients: Vec<String>, allowed_scopes: Vec<String> },
+    CustomJwt {
+        discovery_url: String,
+        allowed_audiences: Vec<String>,
+        allowed_clients: Vec<String>,
+        allowed_scopes: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -225,7 +240,11 @@ pub enum Config {
 }
 
 fn map_value(m: &BTreeMap<String, String>) -> Value {
-    Value::Object(m.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect())
+    Value::Object(
+        m.iter()
+            .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+            .collect(),
+    )
 }
 
 impl Config {
@@ -283,7 +302,12 @@ impl Config {
                 a.insert("role", json!(c.role_arn));
                 let (ty, conf) = match &c.authorizer {
                     GatewayAuthorizer::AwsIam => ("AWS_IAM", Value::Null),
-                    GatewayAuthorizer::CustomJwt { discovery_url, allowed_audiences, allowed_clients, allowed_scopes } => (
+                    GatewayAuthorizer::CustomJwt {
+                        discovery_url,
+                        allowed_audiences,
+                        allowed_clients,
+                        allowed_scopes,
+                    } => (
                         "CUSTOM_JWT",
                         json!({"discovery_url": discovery_url, "allowed_audiences": allowed_audiences, "allowed_clients": allowed_clients, "allowed_scopes": allowed_scopes}),
                     ),
@@ -291,7 +315,14 @@ impl Config {
                 a.insert("authorizer_type", json!(ty));
                 a.insert("authorizer_configuration", conf);
                 a.insert("protocol_type", json!(c.protocol_type));
-                a.insert("search_type", if c.semantic_search { json!("SEMANTIC") } else { Value::Null });
+                a.insert(
+                    "search_type",
+                    if c.semantic_search {
+                        json!("SEMANTIC")
+                    } else {
+                        Value::Null
+                    },
+                );
                 a.insert("tags", map_value(&c.tags));
             }
             Config::Target(c) => {
@@ -379,16 +410,29 @@ pub struct Account {
 
 impl Account {
     pub fn role_arn(&self, path: &str, name: &str) -> String {
-        format!("arn:{}:iam::{}:role{}{}", self.partition, self.id, path, name)
+        format!(
+            "arn:{}:iam::{}:role{}{}",
+            self.partition, self.id, path, name
+        )
     }
     pub fn function_arn(&self, name: &str) -> String {
-        format!("arn:{}:lambda:{}:{}:function:{}", self.partition, self.region, self.id, name)
+        format!(
+            "arn:{}:lambda:{}:{}:function:{}",
+            self.partition, self.region, self.id, name
+        )
     }
     pub fn repository_arn(&self, name: &str) -> String {
-        format!("arn:{}:ecr:{}:{}:repository/{}", self.partition, self.region, self.id, name)
+        format!(
+            "arn:{}:ecr:{}:{}:repository/{}",
+            self.partition, self.region, self.id, name
+        )
     }
     pub fn repository_uri(&self, name: &str) -> String {
-        let suffix = if self.region.starts_with("cn-") { "amazonaws.com.cn" } else { "amazonaws.com" };
+        let suffix = if self.region.starts_with("cn-") {
+            "amazonaws.com.cn"
+        } else {
+            "amazonaws.com"
+        };
         format!("{}.dkr.ecr.{}.{}/{}", self.id, self.region, suffix, name)
     }
 }

@@ -100,12 +100,21 @@ re!(TARGET_RE, r"^([0-9a-zA-Z][-]?){1,100}$");
 re!(RUNTIME_RE, r"^[a-zA-Z][a-zA-Z0-9_]{0,47}$");
 re!(FUNCTION_RE, r"^[a-zA-Z0-9_-]{1,64}$");
 re!(ROLE_RE, r"^[\w+=,.@-]{1,64}$");
-re!(REPO_RE, r"^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$");
+re!(
+    REPO_RE,
+    r"^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$"
+);
 re!(TOOL_RE, r"^[a-zA-Z0-9_.-]{1,64}$");
 re!(TAG_RE, r"^[a-zA-Z0-9\s._:/=+@-]*$");
 re!(REGION_RE, r"^[a-z]{2}(-gov)?-[a-z]+-\d$");
-re!(IMAGE_RE, r"^([0-9]{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?|public\.ecr\.aws)/[a-z0-9._/-]+(:[A-Za-z0-9._-]{1,128})?(@sha256:[a-f0-9]{64})?$");
-re!(DISCOVERY_RE, r"^https://.+/\.well-known/openid-configuration$");
+re!(
+    IMAGE_RE,
+    r"^([0-9]{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?|public\.ecr\.aws)/[a-z0-9._/-]+(:[A-Za-z0-9._-]{1,128})?(@sha256:[a-f0-9]{64})?$"
+);
+re!(
+    DISCOVERY_RE,
+    r"^https://.+/\.well-known/openid-configuration$"
+);
 re!(ENV_KEY_RE, r"^[a-zA-Z][a-zA-Z0-9_]*$");
 
 pub static PROJECT: Rule = Rule {
@@ -177,7 +186,8 @@ impl Rule {
     /// `None` when `name` is valid, else what is wrong, naming the first
     /// character at fault where there is one.
     pub fn violation(&self, name: &str) -> Option<String> {
-        self.fault(name).map(|fault| format!("{} `{}` {fault}", self.what, crate::diag::shorten(name)))
+        self.fault(name)
+            .map(|fault| format!("{} `{}` {fault}", self.what, crate::diag::shorten(name)))
     }
 
     /// What is wrong with `name`, as the end of a sentence about it
@@ -185,7 +195,10 @@ impl Rule {
     pub fn fault(&self, name: &str) -> Option<String> {
         let len = name.chars().count();
         if len > self.max_len {
-            return Some(format!("is {len} characters long, more than {}", self.max_len));
+            return Some(format!(
+                "is {len} characters long, more than {}",
+                self.max_len
+            ));
         }
         if self.regex.is_match(name) {
             return None;
@@ -204,8 +217,15 @@ impl Rule {
             format!("must start with {}", self.first.1)
         } else if name.contains("--") {
             "has two hyphens in a row".to_string()
-        } else if let Some(pair) = name.as_bytes().windows(2).find(|w| !w[0].is_ascii_alphanumeric() && !w[1].is_ascii_alphanumeric()) {
-            format!("has two separators in a row (`{}`)", String::from_utf8_lossy(pair))
+        } else if let Some(pair) = name
+            .as_bytes()
+            .windows(2)
+            .find(|w| !w[0].is_ascii_alphanumeric() && !w[1].is_ascii_alphanumeric())
+        {
+            format!(
+                "has two separators in a row (`{}`)",
+                String::from_utf8_lossy(pair)
+            )
         } else if name.ends_with(|c: char| !c.is_ascii_alphanumeric()) {
             format!("ends with `{}`", name.chars().last().unwrap_or('-'))
         } else {
@@ -239,7 +259,10 @@ mod tests {
     fn derived_names() {
         assert_eq!(runtime("iam-auth-demo", "agent"), "iam_auth_demo_agent");
         assert_eq!(gateway("iam-auth-demo", "main"), "iam-auth-demo-main");
-        assert_eq!(role("iam-auth-demo", RoleOwner::Gateway, "main"), "iam-auth-demo-gw-main");
+        assert_eq!(
+            role("iam-auth-demo", RoleOwner::Gateway, "main"),
+            "iam-auth-demo-gw-main"
+        );
         assert_eq!(repository("iam-auth-demo", "agent"), "iam-auth-demo/agent");
     }
 
@@ -250,37 +273,94 @@ mod tests {
         assert!(GATEWAY.violation("a--b").is_some());
         assert!(RUNTIME.violation("agent_1").is_none());
         assert!(RUNTIME.violation("1agent").is_some());
-        assert_eq!(RUNTIME.violation(&"a".repeat(49)).unwrap(), format!("runtime name `{}` is 49 characters long, more than 48", "a".repeat(49)));
+        assert_eq!(
+            RUNTIME.violation(&"a".repeat(49)).unwrap(),
+            format!(
+                "runtime name `{}` is 49 characters long, more than 48",
+                "a".repeat(49)
+            )
+        );
         assert!(PROJECT.violation("Demo").is_some());
     }
 
     #[test]
     fn violations_name_the_fault() {
         let cases: &[(&Rule, &str, &str)] = &[
-            (&GATEWAY, "demo-main_gw", "gateway name `demo-main_gw` contains `_`"),
-            (&GATEWAY, "demo--gw", "gateway name `demo--gw` has two hyphens in a row"),
-            (&GATEWAY, "-gw", "gateway name `-gw` must start with a letter or digit"),
-            (&TARGET, "calc target", "gateway target name `calc target` contains a space"),
-            (&RUNTIME, "1agent", "runtime name `1agent` must start with a letter"),
-            (&RUNTIME, "demo_agent.v2", "runtime name `demo_agent.v2` contains `.`"),
-            (&PROJECT, "Demo", "project name `Demo` has uppercase letters"),
+            (
+                &GATEWAY,
+                "demo-main_gw",
+                "gateway name `demo-main_gw` contains `_`",
+            ),
+            (
+                &GATEWAY,
+                "demo--gw",
+                "gateway name `demo--gw` has two hyphens in a row",
+            ),
+            (
+                &GATEWAY,
+                "-gw",
+                "gateway name `-gw` must start with a letter or digit",
+            ),
+            (
+                &TARGET,
+                "calc target",
+                "gateway target name `calc target` contains a space",
+            ),
+            (
+                &RUNTIME,
+                "1agent",
+                "runtime name `1agent` must start with a letter",
+            ),
+            (
+                &RUNTIME,
+                "demo_agent.v2",
+                "runtime name `demo_agent.v2` contains `.`",
+            ),
+            (
+                &PROJECT,
+                "Demo",
+                "project name `Demo` has uppercase letters",
+            ),
             (&PROJECT, "demo-", "project name `demo-` ends with `-`"),
-            (&PROJECT, "9demo", "project name `9demo` must start with a lowercase letter"),
+            (
+                &PROJECT,
+                "9demo",
+                "project name `9demo` must start with a lowercase letter",
+            ),
             (&PROJECT, "", "project name `` is empty"),
-            (&REPOSITORY, "demo/Agent", "ECR repository name `demo/Agent` has uppercase letters"),
-            (&REPOSITORY, "demo/a__b", "ECR repository name `demo/a__b` has two separators in a row (`__`)"),
-            (&TOOL, "add numbers", "tool name `add numbers` contains a space"),
+            (
+                &REPOSITORY,
+                "demo/Agent",
+                "ECR repository name `demo/Agent` has uppercase letters",
+            ),
+            (
+                &REPOSITORY,
+                "demo/a__b",
+                "ECR repository name `demo/a__b` has two separators in a row (`__`)",
+            ),
+            (
+                &TOOL,
+                "add numbers",
+                "tool name `add numbers` contains a space",
+            ),
         ];
         for (rule, name, want) in cases {
             assert_eq!(rule.violation(name).as_deref(), Some(*want), "{name}");
         }
         assert_eq!(
             TARGET.violation(&"t".repeat(101)).unwrap(),
-            format!("gateway target name `{}…` is 101 characters long, more than 100", "t".repeat(59))
+            format!(
+                "gateway target name `{}…` is 101 characters long, more than 100",
+                "t".repeat(59)
+            )
         );
         assert!(REPOSITORY.violation("demo/agent").is_none());
-        assert!(valid_image("123456789012.dkr.ecr.us-east-1.amazonaws.com/demo/agent:latest"));
+        assert!(valid_image(
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com/demo/agent:latest"
+        ));
         assert!(!valid_image("docker.io/library/python:3.12"));
-        assert!(valid_discovery_url("https://idp.example.com/.well-known/openid-configuration"));
+        assert!(valid_discovery_url(
+            "https://idp.example.com/.well-known/openid-configuration"
+        ));
     }
 }

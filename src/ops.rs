@@ -28,7 +28,9 @@ pub fn package_all(l: &LoadedSpec) -> Result<BTreeMap<String, Package>> {
         .iter()
         .map(|(k, f)| {
             let dir = l.function_dir(f);
-            package::package_dir(&dir).with_context(|| format!("packaging function `{k}` from {}", dir.display())).map(|p| (k.clone(), p))
+            package::package_dir(&dir)
+                .with_context(|| format!("packaging function `{k}` from {}", dir.display()))
+                .map(|p| (k.clone(), p))
         })
         .collect()
 }
@@ -40,9 +42,21 @@ fn lookups(desired: &[Desired]) -> Vec<Lookup> {
             let (name, parent) = match &d.config {
                 Config::Target(t) => (t.name.clone(), Some(t.gateway.clone())),
                 Config::RolePolicy(p) => (p.name.clone(), Some(p.role.clone())),
-                other => (other.attrs().get("name").and_then(|v| v.as_str()).unwrap_or_default().to_string(), None),
+                other => (
+                    other
+                        .attrs()
+                        .get("name")
+                        .and_then(|v| v.as_str())
+                        .unwrap_or_default()
+                        .to_string(),
+                    None,
+                ),
             };
-            Lookup { kind: d.addr.kind, name, parent }
+            Lookup {
+                kind: d.addr.kind,
+                name,
+                parent,
+            }
         })
         .collect()
 }
@@ -51,25 +65,52 @@ fn lookups(desired: &[Desired]) -> Vec<Lookup> {
 /// spec's resources are not wanted: everything the project owns is deleted.
 pub async fn plan(aws: &Aws, l: &LoadedSpec, destroy: bool) -> Result<Planned> {
     let account = aws.account().await?;
-    let packages = if destroy { BTreeMap::new() } else { package_all(l)? };
+    let packages = if destroy {
+        BTreeMap::new()
+    } else {
+        package_all(l)?
+    };
     let wanted = desired::build(l, &account, &packages, &Known::new());
-    let observed = aws.observe(&account, &l.spec.project, &lookups(&wanted)).await?;
+    let observed = aws
+        .observe(&account, &l.spec.project, &lookups(&wanted))
+        .await?;
     let mut known = plan::known_ids(&observed);
-    let conflicts_err = |c: Vec<plan::Conflict>| anyhow::anyhow!(c.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"));
+    let conflicts_err = |c: Vec<plan::Conflict>| {
+        anyhow::anyhow!(
+            c.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
+    };
     if destroy {
         let mut p = plan::diff(&[], &observed).map_err(conflicts_err)?;
         for c in &mut p.changes {
             c.reason = None;
         }
-        return Ok(Planned { plan: p, account, packages, known, observed });
+        return Ok(Planned {
+            plan: p,
+            account,
+            packages,
+            known,
+            observed,
+        });
     }
-    let mut p = plan::diff(&desired::build(l, &account, &packages, &known), &observed).map_err(conflicts_err)?;
+    let mut p = plan::diff(&desired::build(l, &account, &packages, &known), &observed)
+        .map_err(conflicts_err)?;
     // Resources that will be replaced get new ids: references to them are
     // unknown until apply.
     let unstable = plan::unstable(&p);
     if unstable.iter().any(|a| known.contains_key(a)) {
         known.retain(|a, _| !unstable.contains(a));
-        p = plan::diff(&desired::build(l, &account, &packages, &known), &observed).map_err(conflicts_err)?;
+        p = plan::diff(&desired::build(l, &account, &packages, &known), &observed)
+            .map_err(conflicts_err)?;
     }
-    Ok(Planned { plan: p, account, packages, known: plan::known_ids(&observed), observed })
+    Ok(Planned {
+        plan: p,
+        account,
+        packages,
+        known: plan::known_ids(&observed),
+        observed,
+    })
 }

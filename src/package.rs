@@ -23,7 +23,14 @@ pub struct Package {
     pub sha256: String,
 }
 
-const SKIP_DIRS: &[&str] = &["__pycache__", ".git", ".pytest_cache", ".mypy_cache", ".venv", "node_modules/.cache"];
+const SKIP_DIRS: &[&str] = &[
+    "__pycache__",
+    ".git",
+    ".pytest_cache",
+    ".mypy_cache",
+    ".venv",
+    "node_modules/.cache",
+];
 const SKIP_SUFFIXES: &[&str] = &[".pyc", ".pyo", ".DS_Store"];
 
 fn skipped(name: &str, is_dir: bool) -> bool {
@@ -42,7 +49,11 @@ fn collect(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) -> Result<
         let name = entry.file_name().to_string_lossy().into_owned();
         let ty = entry.file_type()?;
         // Follow symlinks like a user would expect from `zip -r`.
-        let is_dir = if ty.is_symlink() { path.is_dir() } else { ty.is_dir() };
+        let is_dir = if ty.is_symlink() {
+            path.is_dir()
+        } else {
+            ty.is_dir()
+        };
         if skipped(&name, is_dir) {
             continue;
         }
@@ -50,7 +61,11 @@ fn collect(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) -> Result<
             collect(root, &path, out)?;
         } else {
             let rel = path.strip_prefix(root).unwrap_or(&path);
-            let rel = rel.components().map(|c| c.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/");
+            let rel = rel
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/");
             out.push((rel, path));
         }
     }
@@ -84,7 +99,9 @@ pub fn package_dir(dir: &Path) -> Result<Package> {
 #[cfg(unix)]
 fn executable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(path).map(|m| m.permissions().mode() & 0o111 != 0).unwrap_or(false)
+    std::fs::metadata(path)
+        .map(|m| m.permissions().mode() & 0o111 != 0)
+        .unwrap_or(false)
 }
 
 #[cfg(not(unix))]
@@ -114,15 +131,27 @@ mod tests {
         std::fs::write(a.path().join("handler.py"), "def h(e, c):\n    return 2\n").unwrap();
         let p3 = package_dir(a.path()).unwrap();
         assert_ne!(p1.sha256, p3.sha256);
-        let names: Vec<String> = zip::ZipArchive::new(Cursor::new(p3.zip)).unwrap().file_names().map(|n| n.unwrap().into_owned()).collect();
+        let names: Vec<String> = zip::ZipArchive::new(Cursor::new(p3.zip))
+            .unwrap()
+            .file_names()
+            .map(|n| n.unwrap().into_owned())
+            .collect();
         let mut sorted = names.clone();
         sorted.sort();
-        assert_eq!(sorted, vec!["handler.py".to_string(), "lib/util.py".to_string()]);
+        assert_eq!(
+            sorted,
+            vec!["handler.py".to_string(), "lib/util.py".to_string()]
+        );
     }
 
     #[test]
     fn empty_dir_is_an_error() {
         let a = tempfile::tempdir().unwrap();
-        assert!(package_dir(a.path()).unwrap_err().to_string().contains("no files"));
+        assert!(
+            package_dir(a.path())
+                .unwrap_err()
+                .to_string()
+                .contains("no files")
+        );
     }
 }

@@ -42,11 +42,20 @@ pub struct Change {
 impl Change {
     /// The physical name, for display.
     pub fn name(&self) -> String {
-        let cfg = self.desired.as_ref().map(|d| &d.config).or(self.observed.as_ref().map(|o| &o.config));
+        let cfg = self
+            .desired
+            .as_ref()
+            .map(|d| &d.config)
+            .or(self.observed.as_ref().map(|o| &o.config));
         match cfg {
             Some(Config::RolePolicy(p)) => format!("{}/{}", p.role, p.name),
             Some(Config::Target(t)) => format!("{}/{}", t.gateway, t.name),
-            Some(c) => c.attrs().get("name").and_then(Value::as_str).unwrap_or_default().to_string(),
+            Some(c) => c
+                .attrs()
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string(),
             None => self.addr.name.clone(),
         }
     }
@@ -128,7 +137,12 @@ fn name_of(c: &Config) -> String {
     match c {
         Config::RolePolicy(p) => p.name.clone(),
         Config::Target(t) => t.name.clone(),
-        other => other.attrs().get("name").and_then(Value::as_str).unwrap_or_default().to_string(),
+        other => other
+            .attrs()
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string(),
     }
 }
 
@@ -166,7 +180,9 @@ pub fn field_changes(kind: Kind, desired: &Config, observed: &Config) -> Vec<Fie
 }
 
 fn matches(d: &Desired, o: &Observed) -> bool {
-    d.addr.kind == o.kind && name_of(&d.config) == o.name && parent_of(&d.config).map(str::to_string) == o.parent
+    d.addr.kind == o.kind
+        && name_of(&d.config) == o.name
+        && parent_of(&d.config).map(str::to_string) == o.parent
 }
 
 /// Diffs desired against observed. Fails, naming each, when a wanted name is
@@ -178,21 +194,43 @@ pub fn diff(desired: &[Desired], observed: &[Observed]) -> Result<Plan, Vec<Conf
     let mut replaced_gateways: BTreeSet<String> = BTreeSet::new();
 
     for d in desired {
-        let candidates: Vec<usize> = observed.iter().enumerate().filter(|(_, o)| matches(d, o)).map(|(i, _)| i).collect();
+        let candidates: Vec<usize> = observed
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| matches(d, o))
+            .map(|(i, _)| i)
+            .collect();
         // Prefer the one tagged with this address, then any of ours.
         let mine = candidates
             .iter()
             .copied()
             .find(|&i| observed[i].owner == Owner::Ours(d.addr.clone()))
-            .or_else(|| candidates.iter().copied().find(|&i| matches!(observed[i].owner, Owner::Ours(_))));
+            .or_else(|| {
+                candidates
+                    .iter()
+                    .copied()
+                    .find(|&i| matches!(observed[i].owner, Owner::Ours(_)))
+            });
         if mine.is_none() {
             if let Some(&i) = candidates.first() {
-                conflicts.push(Conflict { addr: d.addr.clone(), kind: d.addr.kind, name: observed[i].name.clone(), owner: observed[i].owner.clone() });
+                conflicts.push(Conflict {
+                    addr: d.addr.clone(),
+                    kind: d.addr.kind,
+                    name: observed[i].name.clone(),
+                    owner: observed[i].owner.clone(),
+                });
                 continue;
             }
         }
         let Some(i) = mine else {
-            changes.push(Change { addr: d.addr.clone(), action: Action::Create, reason: None, fields: vec![], desired: Some(d.clone()), observed: None });
+            changes.push(Change {
+                addr: d.addr.clone(),
+                action: Action::Create,
+                reason: None,
+                fields: vec![],
+                desired: Some(d.clone()),
+                observed: None,
+            });
             continue;
         };
         used.insert(i);
@@ -200,12 +238,24 @@ pub fn diff(desired: &[Desired], observed: &[Observed]) -> Result<Plan, Vec<Conf
         let fields = field_changes(d.addr.kind, &d.config, &o.config);
         let status = o.status.as_deref().unwrap_or("");
         let (action, reason) = if FAILED.contains(&status) {
-            let why = if o.status_reasons.is_empty() { String::new() } else { format!(": {}", o.status_reasons.join("; ")) };
+            let why = if o.status_reasons.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", o.status_reasons.join("; "))
+            };
             (Action::Replace, Some(format!("status is {status}{why}")))
         } else if let Some(f) = fields.iter().find(|f| f.forces_replacement) {
-            (Action::Replace, Some(format!("`{}` cannot be changed in place", f.field)))
+            (
+                Action::Replace,
+                Some(format!("`{}` cannot be changed in place", f.field)),
+            )
         } else if UPDATE_FAILED.contains(&status) {
-            (Action::Update, Some(format!("last update failed (status {status}); sending the configuration again")))
+            (
+                Action::Update,
+                Some(format!(
+                    "last update failed (status {status}); sending the configuration again"
+                )),
+            )
         } else if fields.is_empty() {
             (Action::NoOp, None)
         } else {
@@ -214,12 +264,21 @@ pub fn diff(desired: &[Desired], observed: &[Observed]) -> Result<Plan, Vec<Conf
         if action == Action::Replace && d.addr.kind == Kind::Gateway {
             replaced_gateways.insert(o.name.clone());
         }
-        changes.push(Change { addr: d.addr.clone(), action, reason, fields, desired: Some(d.clone()), observed: Some(o.clone()) });
+        changes.push(Change {
+            addr: d.addr.clone(),
+            action,
+            reason,
+            fields,
+            desired: Some(d.clone()),
+            observed: Some(o.clone()),
+        });
     }
 
     // A replaced gateway takes its targets with it.
     for c in &mut changes {
-        if let (Some(Config::Target(t)), Some(_)) = (c.desired.as_ref().map(|d| &d.config), &c.observed) {
+        if let (Some(Config::Target(t)), Some(_)) =
+            (c.desired.as_ref().map(|d| &d.config), &c.observed)
+        {
             if replaced_gateways.contains(&t.gateway) && c.action != Action::Replace {
                 c.action = Action::Replace;
                 c.reason = Some(format!("its gateway `{}` is replaced", t.gateway));
@@ -233,22 +292,41 @@ pub fn diff(desired: &[Desired], observed: &[Observed]) -> Result<Plan, Vec<Conf
         if used.contains(&i) {
             continue;
         }
-        let Owner::Ours(addr) = &o.owner else { continue };
-        let reason = if wanted.contains(addr) { "duplicate of the resource the spec manages" } else { "not in the spec" };
-        changes.push(Change { addr: addr.clone(), action: Action::Delete, reason: Some(reason.into()), fields: vec![], desired: None, observed: Some(o.clone()) });
+        let Owner::Ours(addr) = &o.owner else {
+            continue;
+        };
+        let reason = if wanted.contains(addr) {
+            "duplicate of the resource the spec manages"
+        } else {
+            "not in the spec"
+        };
+        changes.push(Change {
+            addr: addr.clone(),
+            action: Action::Delete,
+            reason: Some(reason.into()),
+            fields: vec![],
+            desired: None,
+            observed: Some(o.clone()),
+        });
     }
 
     if !conflicts.is_empty() {
         return Err(conflicts);
     }
-    changes.sort_by(|a, b| (a.addr.kind, &a.addr.name, a.action).cmp(&(b.addr.kind, &b.addr.name, b.action)));
+    changes.sort_by(|a, b| {
+        (a.addr.kind, &a.addr.name, a.action).cmp(&(b.addr.kind, &b.addr.name, b.action))
+    });
     Ok(Plan { changes })
 }
 
 /// Addresses whose ids will change (created or replaced): references to them
 /// are unknown until apply.
 pub fn unstable(plan: &Plan) -> BTreeSet<Address> {
-    plan.changes.iter().filter(|c| matches!(c.action, Action::Create | Action::Replace)).map(|c| c.addr.clone()).collect()
+    plan.changes
+        .iter()
+        .filter(|c| matches!(c.action, Action::Create | Action::Replace))
+        .map(|c| c.addr.clone())
+        .collect()
 }
 
 /// Ids of the resources found, by address (ours only).

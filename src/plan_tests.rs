@@ -11,26 +11,49 @@ use crate::package::Package;
 use crate::spec::LoadedSpec;
 
 fn account() -> Account {
-    Account { id: "123456789012".into(), region: "us-east-1".into(), partition: "aws".into() }
+    Account {
+        id: "123456789012".into(),
+        region: "us-east-1".into(),
+        partition: "aws".into(),
+    }
 }
 
 fn example() -> LoadedSpec {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/iam-gateway");
-    crate::spec::load(&dir.join("agentform.yaml"), &BTreeMap::new()).unwrap_or_else(|e| panic!("{}", e.render(false)))
+    crate::spec::load(&dir.join("agentform.yaml"), &BTreeMap::new())
+        .unwrap_or_else(|e| panic!("{}", e.render(false)))
 }
 
 fn packages() -> BTreeMap<String, Package> {
-    BTreeMap::from([("tools".to_string(), Package { zip: vec![1, 2, 3], sha256: "SHA-A".into() })])
+    BTreeMap::from([(
+        "tools".to_string(),
+        Package {
+            zip: vec![1, 2, 3],
+            sha256: "SHA-A".into(),
+        },
+    )])
 }
 
 fn ids_for(addr: &Address) -> Ids {
     match addr.kind {
         Kind::Gateway => Ids {
-            arn: Some(format!("arn:aws:bedrock-agentcore:us-east-1:123456789012:gateway/{}-abcdefghij", addr.name)),
+            arn: Some(format!(
+                "arn:aws:bedrock-agentcore:us-east-1:123456789012:gateway/{}-abcdefghij",
+                addr.name
+            )),
             id: Some(format!("{}-abcdefghij", addr.name)),
-            url: Some(format!("https://{}-abcdefghij.gateway.bedrock-agentcore.us-east-1.amazonaws.com/mcp", addr.name)),
+            url: Some(format!(
+                "https://{}-abcdefghij.gateway.bedrock-agentcore.us-east-1.amazonaws.com/mcp",
+                addr.name
+            )),
         },
-        Kind::Runtime => Ids { arn: Some("arn:aws:bedrock-agentcore:us-east-1:123456789012:runtime/x-0123456789".into()), id: None, url: None },
+        Kind::Runtime => Ids {
+            arn: Some(
+                "arn:aws:bedrock-agentcore:us-east-1:123456789012:runtime/x-0123456789".into(),
+            ),
+            id: None,
+            url: None,
+        },
         _ => Ids::default(),
     }
 }
@@ -39,7 +62,10 @@ fn ids_for(addr: &Address) -> Ids {
 fn applied(l: &LoadedSpec) -> (Known, Vec<Observed>) {
     let a = account();
     let first = desired::build(l, &a, &packages(), &Known::new());
-    let known: Known = first.iter().map(|d| (d.addr.clone(), ids_for(&d.addr))).collect();
+    let known: Known = first
+        .iter()
+        .map(|d| (d.addr.clone(), ids_for(&d.addr)))
+        .collect();
     let observed = desired::build(l, &a, &packages(), &known)
         .into_iter()
         .map(|d| {
@@ -76,9 +102,15 @@ fn empty_account_creates_everything() {
     // 3 roles + 3 policies + function + repository + gateway + target + runtime.
     assert_eq!(p.counts(), (11, 0, 0));
     let text = crate::render::plan(&p);
-    assert!(text.ends_with("Plan: 11 to add, 0 to change, 0 to destroy.\n"), "{text}");
+    assert!(
+        text.ends_with("Plan: 11 to add, 0 to change, 0 to destroy.\n"),
+        "{text}"
+    );
     // The runtime's GATEWAY_URL is not known before the gateway exists.
-    assert!(text.contains("GATEWAY_URL\": \"(known after apply)\""), "{text}");
+    assert!(
+        text.contains("GATEWAY_URL\": \"(known after apply)\""),
+        "{text}"
+    );
 }
 
 #[test]
@@ -88,7 +120,10 @@ fn matching_account_plans_no_changes() {
     let d = desired::build(&l, &account(), &packages(), &known);
     let p = diff(&d, &observed).unwrap();
     assert!(!p.has_changes(), "{}", crate::render::plan(&p));
-    assert_eq!(crate::render::plan(&p), "No changes. The account matches the spec.\n");
+    assert_eq!(
+        crate::render::plan(&p),
+        "No changes. The account matches the spec.\n"
+    );
 }
 
 #[test]
@@ -98,13 +133,24 @@ fn changed_code_and_env_are_field_updates() {
     let mut pk = packages();
     pk.get_mut("tools").unwrap().sha256 = "SHA-B".into();
     let mut l2 = l.clone();
-    l2.spec.runtimes.get_mut("agent").unwrap().environment.insert("BEDROCK_MODEL_ID".into(), "other-model".into());
+    l2.spec
+        .runtimes
+        .get_mut("agent")
+        .unwrap()
+        .environment
+        .insert("BEDROCK_MODEL_ID".into(), "other-model".into());
     let d = desired::build(&l2, &account(), &pk, &known);
     let p = diff(&d, &observed).unwrap();
     assert_eq!(p.counts(), (0, 2, 0));
     let f = p.get(&Address::new(Kind::Function, "tools")).unwrap();
     assert_eq!(f.action, Action::Update);
-    assert_eq!(f.fields.iter().map(|f| f.field.as_str()).collect::<Vec<_>>(), vec!["code_sha256"]);
+    assert_eq!(
+        f.fields
+            .iter()
+            .map(|f| f.field.as_str())
+            .collect::<Vec<_>>(),
+        vec!["code_sha256"]
+    );
     let text = crate::render::change(p.get(&Address::new(Kind::Runtime, "agent")).unwrap());
     insta::assert_snapshot!(text, @r#"
       # runtime.agent will be updated in place
@@ -135,12 +181,23 @@ fn authorizer_change_replaces_gateway_and_its_targets() {
     let p = diff(&d, &observed).unwrap();
     let g = p.get(&Address::new(Kind::Gateway, "main")).unwrap();
     assert_eq!(g.action, Action::Replace);
-    assert_eq!(g.reason.as_deref(), Some("`authorizer_type` cannot be changed in place"));
-    let t = p.get(&Address::new(Kind::GatewayTarget, "main/lambda-target")).unwrap();
+    assert_eq!(
+        g.reason.as_deref(),
+        Some("`authorizer_type` cannot be changed in place")
+    );
+    let t = p
+        .get(&Address::new(Kind::GatewayTarget, "main/lambda-target"))
+        .unwrap();
     assert_eq!(t.action, Action::Replace);
     let text = crate::render::change(g);
-    assert!(text.contains("-/+ gateway \"iam-auth-demo-main\" {"), "{text}");
-    assert!(text.contains("~ authorizer_type = \"AWS_IAM\" -> \"CUSTOM_JWT\" # forces replacement"), "{text}");
+    assert!(
+        text.contains("-/+ gateway \"iam-auth-demo-main\" {"),
+        "{text}"
+    );
+    assert!(
+        text.contains("~ authorizer_type = \"AWS_IAM\" -> \"CUSTOM_JWT\" # forces replacement"),
+        "{text}"
+    );
     // The runtime role's InvokeGateway grant and GATEWAY_URL follow the new gateway.
     let rp = p.get(&Address::new(Kind::RolePolicy, "rt-agent")).unwrap();
     assert_eq!(rp.action, Action::Update);
@@ -154,10 +211,20 @@ fn removed_resources_are_deleted_and_foreign_ones_refused() {
     let mut l2 = l.clone();
     l2.spec.runtimes.clear();
     l2.spec.outputs.remove("runtime_endpoint");
-    let d = desired::build(&l2, &account(), &packages(), &crate::plan::known_ids(&observed));
+    let d = desired::build(
+        &l2,
+        &account(),
+        &packages(),
+        &crate::plan::known_ids(&observed),
+    );
     let p = diff(&d, &observed).unwrap();
     assert_eq!(p.counts(), (0, 0, 3));
-    assert!(p.changes.iter().filter(|c| c.action == Action::Delete).all(|c| c.reason.as_deref() == Some("not in the spec")));
+    assert!(
+        p.changes
+            .iter()
+            .filter(|c| c.action == Action::Delete)
+            .all(|c| c.reason.as_deref() == Some("not in the spec"))
+    );
 
     // A same-named role without our tags: refuse, name it.
     for o in &mut observed {
@@ -165,7 +232,12 @@ fn removed_resources_are_deleted_and_foreign_ones_refused() {
             o.owner = Owner::Foreign;
         }
     }
-    let d = desired::build(&l, &account(), &packages(), &crate::plan::known_ids(&observed));
+    let d = desired::build(
+        &l,
+        &account(),
+        &packages(),
+        &crate::plan::known_ids(&observed),
+    );
     let err = diff(&d, &observed).unwrap_err();
     assert_eq!(err.len(), 1);
     assert_eq!(
@@ -188,7 +260,10 @@ fn failed_runtime_is_replaced_with_reason() {
     let p = diff(&d, &observed).unwrap();
     let r = p.get(&Address::new(Kind::Runtime, "agent")).unwrap();
     assert_eq!(r.action, Action::Replace);
-    assert_eq!(r.reason.as_deref(), Some("status is CREATE_FAILED: image not found"));
+    assert_eq!(
+        r.reason.as_deref(),
+        Some("status is CREATE_FAILED: image not found")
+    );
 }
 
 #[test]
@@ -196,7 +271,12 @@ fn derived_iam_is_least_privilege() {
     let l = example();
     let (known, _) = applied(&l);
     let d = desired::build(&l, &account(), &packages(), &known);
-    let policy = |name: &str| match &d.iter().find(|x| x.addr == Address::new(Kind::RolePolicy, name)).unwrap().config {
+    let policy = |name: &str| match &d
+        .iter()
+        .find(|x| x.addr == Address::new(Kind::RolePolicy, name))
+        .unwrap()
+        .config
+    {
         Config::RolePolicy(p) => p.document.clone(),
         _ => unreachable!(),
     };
@@ -209,17 +289,48 @@ fn derived_iam_is_least_privilege() {
         ])
     );
     let rt = policy("rt-agent");
-    let invoke: Vec<&serde_json::Value> =
-        rt["Statement"].as_array().unwrap().iter().filter(|s| s["Action"] == "bedrock-agentcore:InvokeGateway").collect();
+    let invoke: Vec<&serde_json::Value> = rt["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["Action"] == "bedrock-agentcore:InvokeGateway")
+        .collect();
     assert_eq!(invoke.len(), 1);
-    assert_eq!(invoke[0]["Resource"], serde_json::json!(["arn:aws:bedrock-agentcore:us-east-1:123456789012:gateway/main-abcdefghij"]));
-    let ecr: Vec<&serde_json::Value> = rt["Statement"].as_array().unwrap().iter().filter(|s| s["Sid"] == "ECRImageAccess").collect();
-    assert_eq!(ecr[0]["Resource"], "arn:aws:ecr:us-east-1:123456789012:repository/iam-auth-demo/agent");
-    let trust = match &d.iter().find(|x| x.addr == Address::new(Kind::Role, "gw-main")).unwrap().config {
+    assert_eq!(
+        invoke[0]["Resource"],
+        serde_json::json!([
+            "arn:aws:bedrock-agentcore:us-east-1:123456789012:gateway/main-abcdefghij"
+        ])
+    );
+    let ecr: Vec<&serde_json::Value> = rt["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["Sid"] == "ECRImageAccess")
+        .collect();
+    assert_eq!(
+        ecr[0]["Resource"],
+        "arn:aws:ecr:us-east-1:123456789012:repository/iam-auth-demo/agent"
+    );
+    let trust = match &d
+        .iter()
+        .find(|x| x.addr == Address::new(Kind::Role, "gw-main"))
+        .unwrap()
+        .config
+    {
         Config::Role(r) => r.trust_policy.clone(),
         _ => unreachable!(),
     };
-    assert_eq!(trust["Statement"][0]["Principal"]["Service"], "bedrock-agentcore.amazonaws.com");
-    assert_eq!(trust["Statement"][0]["Condition"]["StringEquals"]["aws:SourceAccount"], "123456789012");
-    assert_eq!(trust["Statement"][0]["Condition"]["ArnLike"]["aws:SourceArn"], "arn:aws:bedrock-agentcore:us-east-1:123456789012:gateway/*");
+    assert_eq!(
+        trust["Statement"][0]["Principal"]["Service"],
+        "bedrock-agentcore.amazonaws.com"
+    );
+    assert_eq!(
+        trust["Statement"][0]["Condition"]["StringEquals"]["aws:SourceAccount"],
+        "123456789012"
+    );
+    assert_eq!(
+        trust["Statement"][0]["Condition"]["ArnLike"]["aws:SourceArn"],
+        "arn:aws:bedrock-agentcore:us-east-1:123456789012:gateway/*"
+    );
 }

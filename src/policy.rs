@@ -36,7 +36,10 @@ pub fn agentcore_trust(a: &Account, resource_type: &str) -> Value {
 
 /// Basic logging for one function, to its own log group only.
 pub fn lambda_logs(a: &Account, function_name: &str) -> Value {
-    let group = format!("arn:{}:logs:{}:{}:log-group:/aws/lambda/{function_name}", a.partition, a.region, a.id);
+    let group = format!(
+        "arn:{}:logs:{}:{}:log-group:/aws/lambda/{function_name}",
+        a.partition, a.region, a.id
+    );
     doc(vec![
         json!({ "Sid": "CreateLogGroup", "Effect": "Allow", "Action": "logs:CreateLogGroup", "Resource": format!("{group}:*") }),
         json!({ "Sid": "WriteLogs", "Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource": format!("{group}:log-stream:*") }),
@@ -64,7 +67,12 @@ pub fn gateway_invoke(a: &Account, function_arns: &[String]) -> Value {
 
 /// Runtime execution role: pull its image, write logs and traces, read its
 /// workload token, invoke models, and invoke exactly the listed gateways.
-pub fn runtime_execution(a: &Account, runtime_name: &str, ecr_repository_arn: Option<&str>, gateway_arns: &[String]) -> Value {
+pub fn runtime_execution(
+    a: &Account,
+    runtime_name: &str,
+    ecr_repository_arn: Option<&str>,
+    gateway_arns: &[String],
+) -> Value {
     let (p, r, id) = (&a.partition, &a.region, &a.id);
     let log_group = format!("arn:{p}:logs:{r}:{id}:log-group:/aws/bedrock-agentcore/runtimes/*");
     let mut s = Vec::new();

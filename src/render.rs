@@ -18,7 +18,9 @@ fn scalar(v: &Value) -> String {
 }
 
 fn is_string_map(v: Option<&Value>) -> bool {
-    matches!(v, Some(Value::Object(o)) if o.values().all(Value::is_string)) || v.is_none() || v == Some(&Value::Null)
+    matches!(v, Some(Value::Object(o)) if o.values().all(Value::is_string))
+        || v.is_none()
+        || v == Some(&Value::Null)
 }
 
 fn pretty(v: &Value) -> String {
@@ -36,7 +38,11 @@ fn block(out: &mut String, indent: &str, mark: &str, field: &str, v: &Value) {
         Value::Object(_) | Value::Array(_) => {
             let text = pretty(v);
             let mut lines = text.lines();
-            let _ = writeln!(out, "{indent}{mark} {field} = {}", lines.next().unwrap_or(""));
+            let _ = writeln!(
+                out,
+                "{indent}{mark} {field} = {}",
+                lines.next().unwrap_or("")
+            );
             for l in lines {
                 let _ = writeln!(out, "{indent}    {l}");
             }
@@ -47,7 +53,13 @@ fn block(out: &mut String, indent: &str, mark: &str, field: &str, v: &Value) {
     }
 }
 
-fn field_update(out: &mut String, field: &str, before: Option<&Value>, after: Option<&Value>, note: &str) {
+fn field_update(
+    out: &mut String,
+    field: &str,
+    before: Option<&Value>,
+    after: Option<&Value>,
+    note: &str,
+) {
     let ind = "      ";
     let null = Value::Null;
     let (b, a) = (before.unwrap_or(&null), after.unwrap_or(&null));
@@ -99,7 +111,11 @@ fn field_update(out: &mut String, field: &str, before: Option<&Value>, after: Op
 }
 
 fn header(c: &Change) -> (String, &'static str) {
-    let why = c.reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default();
+    let why = c
+        .reason
+        .as_deref()
+        .map(|r| format!(" ({r})"))
+        .unwrap_or_default();
     match c.action {
         Action::Create => (format!("{} will be created", c.addr), "  +"),
         Action::Update => (format!("{} will be updated in place{why}", c.addr), "  ~"),
@@ -130,13 +146,25 @@ pub fn change(c: &Change) -> String {
             if let Some(o) = &c.observed {
                 if let Some(arn) = &o.ids.arn {
                     let _ = writeln!(out, "      - arn = {}", scalar(&Value::String(arn.clone())));
+                } else if let Some(id) = &o.ids.id {
+                    let _ = writeln!(out, "      - id = {}", scalar(&Value::String(id.clone())));
                 }
             }
         }
         Action::Update | Action::Replace => {
             for f in &c.fields {
-                let note = if f.forces_replacement { " # forces replacement" } else { "" };
-                field_update(&mut out, &f.field, f.before.as_ref(), f.after.as_ref(), note);
+                let note = if f.forces_replacement {
+                    " # forces replacement"
+                } else {
+                    ""
+                };
+                field_update(
+                    &mut out,
+                    &f.field,
+                    f.before.as_ref(),
+                    f.after.as_ref(),
+                    note,
+                );
             }
         }
         Action::NoOp => {}

@@ -180,6 +180,14 @@ async fn plan_and_destroy_against_an_empty_account() {
     // References to what does not exist yet are shown as unknown.
     assert!(out.stdout.contains("(known after apply)"), "{out}");
     t.run(&["plan", "--detailed-exitcode"]).expect_code(2);
+    // Outputs of a stack that does not exist are an error, not a placeholder.
+    let out = t.run(&["output", "gateway_endpoint"]).expect_code(1);
+    assert!(
+        out.stderr
+            .contains("output gateway_endpoint is not known yet")
+            && out.stderr.contains("agentform apply"),
+        "{out}"
+    );
     t.run(&["destroy", "--auto-approve"])
         .expect_ok()
         .expect_stdout("Nothing to destroy");

@@ -32,9 +32,16 @@ impl Case {
         let dir = tempfile::tempdir().expect("temp dir");
         std::fs::write(dir.path().join("agentform.yaml"), spec).expect("write spec");
         std::fs::create_dir(dir.path().join("lambda")).expect("lambda dir");
-        std::fs::write(dir.path().join("lambda/handler.py"), "def lambda_handler(event, context):\n    return event\n")
-            .expect("handler");
-        Case { dir, args: Vec::new(), env: Vec::new() }
+        std::fs::write(
+            dir.path().join("lambda/handler.py"),
+            "def lambda_handler(event, context):\n    return event\n",
+        )
+        .expect("handler");
+        Case {
+            dir,
+            args: Vec::new(),
+            env: Vec::new(),
+        }
     }
 
     fn without_lambda_dir(self) -> Self {
@@ -64,7 +71,12 @@ impl Case {
     }
 
     fn run(&self) -> Run {
-        run_in(self.dir.path(), Path::new("agentform.yaml"), &self.args, &self.env)
+        run_in(
+            self.dir.path(),
+            Path::new("agentform.yaml"),
+            &self.args,
+            &self.env,
+        )
     }
 }
 
@@ -95,7 +107,13 @@ fn numbered(spec: &[u8]) -> String {
     let text = String::from_utf8_lossy(spec);
     text.split_inclusive('\n')
         .enumerate()
-        .map(|(i, l)| format!("{:>3} | {}\n", i + 1, l.trim_end_matches(['\n', '\r']).replace('\t', "<TAB>")))
+        .map(|(i, l)| {
+            format!(
+                "{:>3} | {}\n",
+                i + 1,
+                l.trim_end_matches(['\n', '\r']).replace('\t', "<TAB>")
+            )
+        })
         .collect()
 }
 
@@ -104,14 +122,40 @@ fn numbered(spec: &[u8]) -> String {
 fn invalid(name: &str, problems: usize, case: &Case) {
     let spec = std::fs::read(case.path().join("agentform.yaml")).unwrap_or_default();
     let run = case.run();
-    assert!(!run.stderr.contains("panicked"), "{name}: panicked:\n{}", run.stderr);
-    assert_eq!(run.code, Some(1), "{name}: exit code; stderr:\n{}", run.stderr);
+    assert!(
+        !run.stderr.contains("panicked"),
+        "{name}: panicked:\n{}",
+        run.stderr
+    );
+    assert_eq!(
+        run.code,
+        Some(1),
+        "{name}: exit code; stderr:\n{}",
+        run.stderr
+    );
     assert_eq!(run.stdout, "", "{name}: nothing on stdout");
-    let summary = format!("error: agentform.yaml has {problems} problem{}\n", if problems == 1 { "" } else { "s" });
-    assert!(run.stderr.ends_with(&summary), "{name}: expected `{}`, got:\n{}", summary.trim_end(), run.stderr);
-    let located = run.stderr.matches("\n --> agentform.yaml:").count() + run.stderr.matches("\n  --> agentform.yaml:").count();
-    assert_eq!(located, problems, "{name}: every problem names agentform.yaml:LINE:COL:\n{}", run.stderr);
-    let snapshot = format!("agentform.yaml:\n{}\nexit code: 1\nstderr:\n{}", numbered(&spec), run.stderr);
+    let summary = format!(
+        "error: agentform.yaml has {problems} problem{}\n",
+        if problems == 1 { "" } else { "s" }
+    );
+    assert!(
+        run.stderr.ends_with(&summary),
+        "{name}: expected `{}`, got:\n{}",
+        summary.trim_end(),
+        run.stderr
+    );
+    let located = run.stderr.matches("\n --> agentform.yaml:").count()
+        + run.stderr.matches("\n  --> agentform.yaml:").count();
+    assert_eq!(
+        located, problems,
+        "{name}: every problem names agentform.yaml:LINE:COL:\n{}",
+        run.stderr
+    );
+    let snapshot = format!(
+        "agentform.yaml:\n{}\nexit code: 1\nstderr:\n{}",
+        numbered(&spec),
+        run.stderr
+    );
     insta::with_settings!({ omit_expression => true, prepend_module_to_snapshot => false }, {
         insta::assert_snapshot!(name, snapshot);
     });
@@ -201,13 +245,23 @@ fn valid_spec_with_var_and_env_values() {
         "      GATEWAY_URL: ${gateways.main.url}\n",
         "      GATEWAY_URL: ${gateways.main.url}\n      TOKEN: ${env:AGENTFORM_TEST_TOKEN}\n      LITERAL: $${not.a.reference}\n",
     );
-    valid(&Case::new(spec).arg("--var").arg("image_tag=v2").env("AGENTFORM_TEST_TOKEN", "x"));
+    valid(
+        &Case::new(spec)
+            .arg("--var")
+            .arg("image_tag=v2")
+            .env("AGENTFORM_TEST_TOKEN", "x"),
+    );
 }
 
 #[test]
 fn example_iam_gateway_validates() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let run = run_in(&root, Path::new("examples/iam-gateway/agentform.yaml"), &[], &[]);
+    let run = run_in(
+        &root,
+        Path::new("examples/iam-gateway/agentform.yaml"),
+        &[],
+        &[],
+    );
     assert_eq!(run.code, Some(0), "stderr:\n{}", run.stderr);
     assert_eq!(
         run.stdout,
@@ -218,9 +272,12 @@ fn example_iam_gateway_validates() {
 #[test]
 fn init_template_validates() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let template = std::fs::read_to_string(root.join("templates/agentform.yaml")).expect("template");
-    let case = Case::new(template.replace("__PROJECT__", "my-agent"))
-        .file("tools/handler.py", &std::fs::read_to_string(root.join("templates/tools/handler.py")).expect("handler"));
+    let template =
+        std::fs::read_to_string(root.join("templates/agentform.yaml")).expect("template");
+    let case = Case::new(template.replace("__PROJECT__", "my-agent")).file(
+        "tools/handler.py",
+        &std::fs::read_to_string(root.join("templates/tools/handler.py")).expect("handler"),
+    );
     assert_eq!(
         valid(&case),
         "agentform.yaml is valid: 1 function(s), 1 gateway(s), 1 target(s), 1 repository, 1 runtime(s).\n"
@@ -231,13 +288,29 @@ fn init_template_validates() {
 
 invalid!(yaml_unclosed_bracket, 1, "version: 1\nproject: [demo\n");
 
-invalid!(yaml_tab_indentation, 1, "version: 1\nproject: demo\nfunctions:\n\ttools:\n    source: lambda\n");
+invalid!(
+    yaml_tab_indentation,
+    1,
+    "version: 1\nproject: demo\nfunctions:\n\ttools:\n    source: lambda\n"
+);
 
-invalid!(yaml_bad_indentation, 1, "version: 1\nproject: demo\n  region: us-east-1\n");
+invalid!(
+    yaml_bad_indentation,
+    1,
+    "version: 1\nproject: demo\n  region: us-east-1\n"
+);
 
-invalid!(yaml_unclosed_quote, 1, "version: 1\nproject: \"demo\nregion: us-east-1\n");
+invalid!(
+    yaml_unclosed_quote,
+    1,
+    "version: 1\nproject: \"demo\nregion: us-east-1\n"
+);
 
-invalid!(yaml_two_documents, 1, "version: 1\nproject: demo\n---\nversion: 1\n");
+invalid!(
+    yaml_two_documents,
+    1,
+    "version: 1\nproject: demo\n---\nversion: 1\n"
+);
 
 invalid!(
     duplicate_keys_are_all_reported,
@@ -477,7 +550,11 @@ gateways:
 "#
 );
 
-invalid!(project_name_too_long, 1, "version: 1\nproject: a-very-long-project-name-x\n");
+invalid!(
+    project_name_too_long,
+    1,
+    "version: 1\nproject: a-very-long-project-name-x\n"
+);
 
 invalid!(
     runtime_names,
@@ -1034,8 +1111,12 @@ runtimes:
 #[test]
 fn garbage_never_panics() {
     let deep_flow = format!("x: {}{}\n", "[".repeat(50_000), "]".repeat(50_000));
-    let deep_block: String = (0..2_000).map(|i| format!("{}-\n", "  ".repeat(i))).collect();
-    let deep_maps: String = (0..500).map(|i| format!("{}k{i}:\n", "  ".repeat(i))).collect();
+    let deep_block: String = (0..2_000)
+        .map(|i| format!("{}-\n", "  ".repeat(i)))
+        .collect();
+    let deep_maps: String = (0..500)
+        .map(|i| format!("{}k{i}:\n", "  ".repeat(i)))
+        .collect();
     let long_line = format!("version: 1\nproject: {}\n", "x".repeat(1_000_000));
     let long_key = format!("version: 1\nproject: demo\n{}: 1\n", "k".repeat(200_000));
     let many_errors: String = (0..5_000).map(|i| format!("unknown{i}: {i}\n")).collect();
@@ -1072,14 +1153,34 @@ fn garbage_never_panics() {
     for (what, bytes) in inputs {
         let case = Case::new(&bytes);
         let run = case.run();
-        assert!(!run.stderr.contains("panicked"), "{what}: panicked:\n{}", run.stderr);
-        assert_eq!(run.code, Some(1), "{what}: exit code; stderr:\n{}", run.stderr);
-        assert!(run.stderr.contains(" --> agentform.yaml:"), "{what}: no position:\n{}", &run.stderr[..run.stderr.len().min(2000)]);
         assert!(
-            run.stderr.lines().last().is_some_and(|l| l.starts_with("error: agentform.yaml has ")),
+            !run.stderr.contains("panicked"),
+            "{what}: panicked:\n{}",
+            run.stderr
+        );
+        assert_eq!(
+            run.code,
+            Some(1),
+            "{what}: exit code; stderr:\n{}",
+            run.stderr
+        );
+        assert!(
+            run.stderr.contains(" --> agentform.yaml:"),
+            "{what}: no position:\n{}",
+            &run.stderr[..run.stderr.len().min(2000)]
+        );
+        assert!(
+            run.stderr
+                .lines()
+                .last()
+                .is_some_and(|l| l.starts_with("error: agentform.yaml has ")),
             "{what}: no summary:\n{}",
             &run.stderr[..run.stderr.len().min(2000)]
         );
-        assert!(run.stderr.len() < 5_000_000, "{what}: {} bytes of stderr", run.stderr.len());
+        assert!(
+            run.stderr.len() < 5_000_000,
+            "{what}: {} bytes of stderr",
+            run.stderr.len()
+        );
     }
 }

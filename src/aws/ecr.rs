@@ -8,38 +8,78 @@ use anyhow::{Context, Result, anyhow};
 use aws_sdk_ecr::types::{ImageScanningConfiguration, ImageTagMutability, Repository, Tag};
 use futures::{StreamExt, TryStreamExt};
 
-use super::{CONCURRENCY, Scope, SdkResultExt, error_code, found, gone, same_owner_tags, tag_changes};
+use super::{
+    CONCURRENCY, Scope, SdkResultExt, error_code, found, gone, same_owner_tags, tag_changes,
+};
 use crate::model::{Address, Config, Ids, Kind, Observed, RepositoryConfig, Tags};
 
 fn ecr_tags(tags: &Tags) -> Result<Vec<Tag>> {
-    tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build().context("building an ECR tag")).collect()
+    tags.iter()
+        .map(|(k, v)| {
+            Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .context("building an ECR tag")
+        })
+        .collect()
 }
 
 fn ids(r: &Repository) -> Ids {
-    Ids { arn: r.repository_arn().map(str::to_string), id: None, url: r.repository_uri().map(str::to_string) }
+    Ids {
+        arn: r.repository_arn().map(str::to_string),
+        id: None,
+        url: r.repository_uri().map(str::to_string),
+    }
 }
 
 impl super::Aws {
     async fn repository_tags(&self, name: &str, arn: &str) -> Result<Option<Tags>> {
-        let out = found(self.ecr.list_tags_for_resource().resource_arn(arn).send().await.ctx(|| format!("reading the tags of ECR repository {name}")))?;
-        Ok(out.map(|o| o.tags().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect()))
+        let out = found(
+            self.ecr
+                .list_tags_for_resource()
+                .resource_arn(arn)
+                .send()
+                .await
+                .ctx(|| format!("reading the tags of ECR repository {name}")),
+        )?;
+        Ok(out.map(|o| {
+            o.tags()
+                .iter()
+                .map(|t| (t.key().to_string(), t.value().to_string()))
+                .collect()
+        }))
     }
 
     pub(super) async fn observe_ecr(&self, s: &Scope<'_>) -> Result<Vec<Observed>> {
         let looked_up = &s.names(Kind::Repository);
         let prefix = format!("{}/", s.project);
-        let listed: Vec<Repository> =
-            self.ecr.describe_repositories().into_paginator().items().send().try_collect().await.ctx(|| "listing ECR repositories".into())?;
+        let listed: Vec<Repository> = self
+            .ecr
+            .describe_repositories()
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .ctx(|| "listing ECR repositories".into())?;
         let candidates: Vec<Repository> = listed
             .into_iter()
-            .filter(|r| r.repository_name().is_some_and(|n| looked_up.contains(n) || n.starts_with(&prefix)))
+            .filter(|r| {
+                r.repository_name()
+                    .is_some_and(|n| looked_up.contains(n) || n.starts_with(&prefix))
+            })
             .collect();
 
         futures::stream::iter(candidates)
             .map(|r| async move {
                 let name = r.repository_name().unwrap_or_default().to_string();
-                let Some(arn) = r.repository_arn() else { return Ok(None) };
-                let Some(tags) = self.repository_tags(&name, arn).await? else { return Ok(None) };
+                let Some(arn) = r.repository_arn() else {
+                    return Ok(None);
+                };
+                let Some(tags) = self.repository_tags(&name, arn).await? else {
+                    return Ok(None);
+                };
                 if !looked_up.contains(name.as_str()) && !s.tagged_ours(&tags) {
                     return Ok(None);
                 }
@@ -54,8 +94,13 @@ impl super::Aws {
                     owner: s.owner(Kind::Repository, &tags),
                     config: Config::Repository(RepositoryConfig {
                         name,
-                        scan_on_push: r.image_scanning_configuration().is_some_and(|c| c.scan_on_push()),
-                        tag_mutability: r.image_tag_mutability().map(|m| m.as_str().to_string()).unwrap_or_else(|| "MUTABLE".to_string()),
+                        scan_on_push: r
+                            .image_scanning_configuration()
+                            .is_some_and(|c| c.scan_on_push()),
+                        tag_mutability: r
+                            .image_tag_mutability()
+                            .map(|m| m.as_str().to_string())
+                            .unwrap_or_else(|| "MUTABLE".to_string()),
                         // Not an AWS attribute: the planner decides it.
                         force_delete: false,
                         tags,
@@ -68,23 +113,39 @@ impl super::Aws {
             .await
     }
 
-    pub(super) async fn create_repository(&self, addr: &Address, c: &RepositoryConfig) -> Result<Ids> {
+    pub(super) async fn create_repository(
+        &self,
+        addr: &Address,
+        c: &RepositoryConfig,
+    ) -> Result<Ids> {
         let res = self
             .ecr
             .create_repository()
             .repository_name(&c.name)
-            .image_scanning_configuration(ImageScanningConfiguration::builder().scan_on_push(c.scan_on_push).build())
+            .image_scanning_configuration(
+                ImageScanningConfiguration::builder()
+                    .scan_on_push(c.scan_on_push)
+                    .build(),
+            )
             .image_tag_mutability(ImageTagMutability::from(c.tag_mutability.as_str()))
             .set_tags(Some(ecr_tags(&c.tags)?))
             .send()
             .await
             .ctx(|| format!("creating ECR repository {}", c.name));
         match res {
-            Ok(out) => out.repository().map(ids).ok_or_else(|| anyhow!("CreateRepository returned no repository for {}", c.name)),
+            Ok(out) => out
+                .repository()
+                .map(ids)
+                .ok_or_else(|| anyhow!("CreateRepository returned no repository for {}", c.name)),
             Err(e) if error_code(&e) == Some("RepositoryAlreadyExistsException") => {
                 // An earlier attempt of this create may have succeeded.
                 let existing = found(
-                    self.ecr.describe_repositories().repository_names(&c.name).send().await.ctx(|| format!("reading ECR repository {}", c.name)),
+                    self.ecr
+                        .describe_repositories()
+                        .repository_names(&c.name)
+                        .send()
+                        .await
+                        .ctx(|| format!("reading ECR repository {}", c.name)),
                 )?;
                 let repo = existing.and_then(|o| o.repositories().first().cloned());
                 if let Some(r) = repo
@@ -94,19 +155,31 @@ impl super::Aws {
                 {
                     return Ok(ids(&r));
                 }
-                Err(e.context(format!("{addr}: an ECR repository named {} already exists and is not this one", c.name)))
+                Err(e.context(format!(
+                    "{addr}: an ECR repository named {} already exists and is not this one",
+                    c.name
+                )))
             }
             Err(e) => Err(e),
         }
     }
 
-    pub(super) async fn update_repository(&self, want: &RepositoryConfig, have: &RepositoryConfig, current: &Observed) -> Result<Ids> {
+    pub(super) async fn update_repository(
+        &self,
+        want: &RepositoryConfig,
+        have: &RepositoryConfig,
+        current: &Observed,
+    ) -> Result<Ids> {
         let name = &want.name;
         if want.scan_on_push != have.scan_on_push {
             self.ecr
                 .put_image_scanning_configuration()
                 .repository_name(name)
-                .image_scanning_configuration(ImageScanningConfiguration::builder().scan_on_push(want.scan_on_push).build())
+                .image_scanning_configuration(
+                    ImageScanningConfiguration::builder()
+                        .scan_on_push(want.scan_on_push)
+                        .build(),
+                )
                 .send()
                 .await
                 .ctx(|| format!("changing scan-on-push of ECR repository {name}"))?;
@@ -122,9 +195,19 @@ impl super::Aws {
         }
         let (set, remove) = tag_changes(&have.tags, &want.tags);
         if !set.is_empty() || !remove.is_empty() {
-            let arn = current.ids.arn.clone().ok_or_else(|| anyhow!("ECR repository {name} has no known ARN"))?;
+            let arn = current
+                .ids
+                .arn
+                .clone()
+                .ok_or_else(|| anyhow!("ECR repository {name} has no known ARN"))?;
             if !set.is_empty() {
-                self.ecr.tag_resource().resource_arn(&arn).set_tags(Some(ecr_tags(&set)?)).send().await.ctx(|| format!("tagging ECR repository {name}"))?;
+                self.ecr
+                    .tag_resource()
+                    .resource_arn(&arn)
+                    .set_tags(Some(ecr_tags(&set)?))
+                    .send()
+                    .await
+                    .ctx(|| format!("tagging ECR repository {name}"))?;
             }
             if !remove.is_empty() {
                 self.ecr
@@ -140,7 +223,15 @@ impl super::Aws {
     }
 
     pub(super) async fn delete_repository(&self, name: &str, force: bool) -> Result<()> {
-        let res = self.ecr.delete_repository().repository_name(name).force(force).send().await.map(|_| ()).ctx(|| format!("deleting ECR repository {name}"));
+        let res = self
+            .ecr
+            .delete_repository()
+            .repository_name(name)
+            .force(force)
+            .send()
+            .await
+            .map(|_| ())
+            .ctx(|| format!("deleting ECR repository {name}"));
         match res {
             Err(e) if error_code(&e) == Some("RepositoryNotEmptyException") => {
                 Err(e.context(format!("ECR repository {name} still holds images; set `force_delete: true` on it to delete them with it")))

@@ -11,21 +11,38 @@ use anyhow::{Context, Result};
 use aws_sdk_iam::types::{Role, Tag};
 use futures::{StreamExt, TryStreamExt};
 
-use super::{CONCURRENCY, Scope, SdkResultExt, decode_policy, found, gone, same_owner_tags, tag_changes};
-use crate::model::{Address, Config, Ids, Kind, Observed, Owner, Progress, RoleConfig, RolePolicyConfig, Tags};
+use super::{
+    CONCURRENCY, Scope, SdkResultExt, decode_policy, found, gone, same_owner_tags, tag_changes,
+};
+use crate::model::{
+    Address, Config, Ids, Kind, Observed, Owner, Progress, RoleConfig, RolePolicyConfig, Tags,
+};
 use crate::names::{POLICY_NAME, role_path};
 
 fn tags_of(role: &Role) -> Tags {
-    role.tags().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect()
+    role.tags()
+        .iter()
+        .map(|t| (t.key().to_string(), t.value().to_string()))
+        .collect()
 }
 
 fn iam_tags(tags: &Tags) -> Result<Vec<Tag>> {
-    tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build().context("building an IAM tag")).collect()
+    tags.iter()
+        .map(|(k, v)| {
+            Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .context("building an IAM tag")
+        })
+        .collect()
 }
 
 fn role_config(role: &Role) -> Result<RoleConfig> {
     let trust = match role.assume_role_policy_document() {
-        Some(doc) => decode_policy(doc).with_context(|| format!("reading the trust policy of IAM role {}", role.role_name()))?,
+        Some(doc) => decode_policy(doc).with_context(|| {
+            format!("reading the trust policy of IAM role {}", role.role_name())
+        })?,
         None => serde_json::Value::Null,
     };
     Ok(RoleConfig {
@@ -39,15 +56,32 @@ fn role_config(role: &Role) -> Result<RoleConfig> {
 
 impl super::Aws {
     async fn get_role(&self, name: &str) -> Result<Option<Role>> {
-        let out = found(self.iam.get_role().role_name(name).send().await.ctx(|| format!("reading IAM role {name}")))?;
+        let out = found(
+            self.iam
+                .get_role()
+                .role_name(name)
+                .send()
+                .await
+                .ctx(|| format!("reading IAM role {name}")),
+        )?;
         Ok(out.and_then(|o| o.role))
     }
 
     async fn get_role_policy(&self, role: &str, name: &str) -> Result<Option<serde_json::Value>> {
         let out = found(
-            self.iam.get_role_policy().role_name(role).policy_name(name).send().await.ctx(|| format!("reading inline policy {name} of IAM role {role}")),
+            self.iam
+                .get_role_policy()
+                .role_name(role)
+                .policy_name(name)
+                .send()
+                .await
+                .ctx(|| format!("reading inline policy {name} of IAM role {role}")),
         )?;
-        out.map(|o| decode_policy(o.policy_document()).with_context(|| format!("reading inline policy {name} of IAM role {role}"))).transpose()
+        out.map(|o| {
+            decode_policy(o.policy_document())
+                .with_context(|| format!("reading inline policy {name} of IAM role {role}"))
+        })
+        .transpose()
     }
 
     pub(super) async fn observe_iam(&self, s: &Scope<'_>) -> Result<Vec<Observed>> {
@@ -56,7 +90,10 @@ impl super::Aws {
         let mut policy_lookups: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
         for l in s.lookups.iter().filter(|l| l.kind == Kind::RolePolicy) {
             if let Some(role) = &l.parent {
-                policy_lookups.entry(role.as_str()).or_default().insert(l.name.as_str());
+                policy_lookups
+                    .entry(role.as_str())
+                    .or_default()
+                    .insert(l.name.as_str());
             }
         }
 
@@ -69,10 +106,11 @@ impl super::Aws {
             .items()
             .send()
             .try_collect()
-                .await
+            .await
             .ctx(|| format!("listing IAM roles under path {path}"))?;
 
-        let mut names: BTreeSet<String> = listed.iter().map(|r| r.role_name().to_string()).collect();
+        let mut names: BTreeSet<String> =
+            listed.iter().map(|r| r.role_name().to_string()).collect();
         names.extend(looked_up.iter().map(|n| n.to_string()));
         names.extend(policy_lookups.keys().map(|n| n.to_string()));
 
@@ -89,16 +127,25 @@ impl super::Aws {
         for role in roles {
             let name = role.role_name().to_string();
             let tags = tags_of(&role);
-            let emit = looked_up.contains(name.as_str()) || (role.path().starts_with(&path) && s.tagged_ours(&tags));
+            let emit = looked_up.contains(name.as_str())
+                || (role.path().starts_with(&path) && s.tagged_ours(&tags));
             let owner = s.owner(Kind::Role, &tags);
-            let mut policies: BTreeSet<String> = policy_lookups.get(name.as_str()).into_iter().flatten().map(|p| p.to_string()).collect();
+            let mut policies: BTreeSet<String> = policy_lookups
+                .get(name.as_str())
+                .into_iter()
+                .flatten()
+                .map(|p| p.to_string())
+                .collect();
             if emit {
                 policies.insert(POLICY_NAME.to_string());
                 out.push(Observed {
                     kind: Kind::Role,
                     name: name.clone(),
                     parent: None,
-                    ids: Ids { arn: Some(role.arn().to_string()), ..Ids::default() },
+                    ids: Ids {
+                        arn: Some(role.arn().to_string()),
+                        ..Ids::default()
+                    },
                     parent_ids: Ids::default(),
                     status: None,
                     status_reasons: vec![],
@@ -111,7 +158,12 @@ impl super::Aws {
                 other => other,
             };
             for p in policies {
-                work.push((name.clone(), role.arn().to_string(), p, policy_owner.clone()));
+                work.push((
+                    name.clone(),
+                    role.arn().to_string(),
+                    p,
+                    policy_owner.clone(),
+                ));
             }
         }
 
@@ -123,11 +175,18 @@ impl super::Aws {
                     name: policy.clone(),
                     parent: Some(role.clone()),
                     ids: Ids::default(),
-                    parent_ids: Ids { arn: Some(role_arn), ..Ids::default() },
+                    parent_ids: Ids {
+                        arn: Some(role_arn),
+                        ..Ids::default()
+                    },
                     status: None,
                     status_reasons: vec![],
                     owner,
-                    config: Config::RolePolicy(RolePolicyConfig { role, name: policy, document }),
+                    config: Config::RolePolicy(RolePolicyConfig {
+                        role,
+                        name: policy,
+                        document,
+                    }),
                 }))
             })
             .buffer_unordered(CONCURRENCY)
@@ -138,7 +197,12 @@ impl super::Aws {
         Ok(out)
     }
 
-    pub(super) async fn create_role(&self, addr: &Address, c: &RoleConfig, _progress: &dyn Progress) -> Result<Ids> {
+    pub(super) async fn create_role(
+        &self,
+        addr: &Address,
+        c: &RoleConfig,
+        _progress: &dyn Progress,
+    ) -> Result<Ids> {
         let mut req = self
             .iam
             .create_role()
@@ -149,13 +213,26 @@ impl super::Aws {
         if !c.description.is_empty() {
             req = req.description(&c.description);
         }
-        match req.send().await.ctx(|| format!("creating IAM role {}", c.name)) {
-            Ok(out) => Ok(Ids { arn: out.role().map(|r| r.arn().to_string()), ..Ids::default() }),
+        match req
+            .send()
+            .await
+            .ctx(|| format!("creating IAM role {}", c.name))
+        {
+            Ok(out) => Ok(Ids {
+                arn: out.role().map(|r| r.arn().to_string()),
+                ..Ids::default()
+            }),
             Err(e) if super::error_code(&e) == Some("EntityAlreadyExists") => {
                 // An earlier attempt of this create may have succeeded.
                 match self.get_role(&c.name).await? {
-                    Some(role) if same_owner_tags(&tags_of(&role), &c.tags) => Ok(Ids { arn: Some(role.arn().to_string()), ..Ids::default() }),
-                    _ => Err(e.context(format!("{addr}: an IAM role named {} already exists and is not this one", c.name))),
+                    Some(role) if same_owner_tags(&tags_of(&role), &c.tags) => Ok(Ids {
+                        arn: Some(role.arn().to_string()),
+                        ..Ids::default()
+                    }),
+                    _ => Err(e.context(format!(
+                        "{addr}: an IAM role named {} already exists and is not this one",
+                        c.name
+                    ))),
                 }
             }
             Err(e) => Err(e),
@@ -174,7 +251,12 @@ impl super::Aws {
         Ok(Ids::default())
     }
 
-    pub(super) async fn update_role(&self, want: &RoleConfig, have: &RoleConfig, current: &Observed) -> Result<Ids> {
+    pub(super) async fn update_role(
+        &self,
+        want: &RoleConfig,
+        have: &RoleConfig,
+        current: &Observed,
+    ) -> Result<Ids> {
         let name = &want.name;
         if want.trust_policy != have.trust_policy {
             self.iam
@@ -196,10 +278,22 @@ impl super::Aws {
         }
         let (set, remove) = tag_changes(&have.tags, &want.tags);
         if !set.is_empty() {
-            self.iam.tag_role().role_name(name).set_tags(Some(iam_tags(&set)?)).send().await.ctx(|| format!("tagging IAM role {name}"))?;
+            self.iam
+                .tag_role()
+                .role_name(name)
+                .set_tags(Some(iam_tags(&set)?))
+                .send()
+                .await
+                .ctx(|| format!("tagging IAM role {name}"))?;
         }
         if !remove.is_empty() {
-            self.iam.untag_role().role_name(name).set_tag_keys(Some(remove)).send().await.ctx(|| format!("untagging IAM role {name}"))?;
+            self.iam
+                .untag_role()
+                .role_name(name)
+                .set_tag_keys(Some(remove))
+                .send()
+                .await
+                .ctx(|| format!("untagging IAM role {name}"))?;
         }
         Ok(current.ids.clone())
     }
@@ -296,6 +390,14 @@ impl super::Aws {
                     .ctx(|| format!("removing IAM role {name} from instance profile {profile}")),
             )?;
         }
-        gone(self.iam.delete_role().role_name(name).send().await.map(|_| ()).ctx(|| format!("deleting IAM role {name}")))
+        gone(
+            self.iam
+                .delete_role()
+                .role_name(name)
+                .send()
+                .await
+                .map(|_| ())
+                .ctx(|| format!("deleting IAM role {name}")),
+        )
     }
 }

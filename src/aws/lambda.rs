@@ -11,11 +11,17 @@ use std::collections::{BTreeMap, HashMap};
 use anyhow::{Result, anyhow, bail};
 use aws_sdk_lambda::operation::get_function::GetFunctionOutput;
 use aws_sdk_lambda::primitives::Blob;
-use aws_sdk_lambda::types::{Architecture, Environment, FunctionCode, FunctionConfiguration, LastUpdateStatus, Runtime, State};
+use aws_sdk_lambda::types::{
+    Architecture, Environment, FunctionCode, FunctionConfiguration, LastUpdateStatus, Runtime,
+    State,
+};
 use futures::{StreamExt, TryStreamExt};
 
 use super::wait::{self, Backoff, Step};
-use super::{CONCURRENCY, PROPAGATION_WHY, Scope, SdkResultExt, found, gone, is_error, is_role_propagation, same_owner_tags, tag_changes};
+use super::{
+    CONCURRENCY, PROPAGATION_WHY, Scope, SdkResultExt, found, gone, is_error, is_role_propagation,
+    same_owner_tags, tag_changes,
+};
 use crate::model::{Address, Config, FunctionConfig, Ids, Kind, Observed, Progress, Tags};
 
 /// Lambda's defaults when a response leaves a field out.
@@ -26,14 +32,25 @@ const DEFAULT_ARCHITECTURE: &str = "x86_64";
 fn function_config(f: &FunctionConfiguration, tags: Tags) -> FunctionConfig {
     FunctionConfig {
         name: f.function_name().unwrap_or_default().to_string(),
-        runtime: f.runtime().map(|r| r.as_str().to_string()).unwrap_or_default(),
+        runtime: f
+            .runtime()
+            .map(|r| r.as_str().to_string())
+            .unwrap_or_default(),
         handler: f.handler().unwrap_or_default().to_string(),
         memory: f.memory_size().unwrap_or(DEFAULT_MEMORY),
         timeout: f.timeout().unwrap_or(DEFAULT_TIMEOUT),
-        architecture: f.architectures().first().map(|a| a.as_str().to_string()).unwrap_or_else(|| DEFAULT_ARCHITECTURE.to_string()),
+        architecture: f
+            .architectures()
+            .first()
+            .map(|a| a.as_str().to_string())
+            .unwrap_or_else(|| DEFAULT_ARCHITECTURE.to_string()),
         description: f.description().unwrap_or_default().to_string(),
         role_arn: f.role().unwrap_or_default().to_string(),
-        environment: f.environment().and_then(|e| e.variables()).map(|v| v.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default(),
+        environment: f
+            .environment()
+            .and_then(|e| e.variables())
+            .map(|v| v.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default(),
         code_sha256: f.code_sha256().unwrap_or_default().to_string(),
         code: None,
         tags,
@@ -41,7 +58,13 @@ fn function_config(f: &FunctionConfiguration, tags: Tags) -> FunctionConfig {
 }
 
 fn env(vars: &BTreeMap<String, String>) -> Environment {
-    Environment::builder().set_variables(Some(vars.iter().map(|(k, v)| (k.clone(), v.clone())).collect::<HashMap<_, _>>())).build()
+    Environment::builder()
+        .set_variables(Some(
+            vars.iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect::<HashMap<_, _>>(),
+        ))
+        .build()
 }
 
 fn hash_map(tags: &Tags) -> HashMap<String, String> {
@@ -60,21 +83,42 @@ fn already_exists(e: &anyhow::Error) -> bool {
 
 impl super::Aws {
     async fn get_function(&self, name: &str) -> Result<Option<GetFunctionOutput>> {
-        found(self.lambda.get_function().function_name(name).send().await.ctx(|| format!("reading Lambda function {name}")))
+        found(
+            self.lambda
+                .get_function()
+                .function_name(name)
+                .send()
+                .await
+                .ctx(|| format!("reading Lambda function {name}")),
+        )
     }
 
     fn function_tags(name: &str, out: &GetFunctionOutput) -> Result<Tags> {
         if let Some(e) = out.tags_error() {
-            bail!("cannot read the tags of Lambda function {name}: {}: {}", e.error_code(), e.message());
+            bail!(
+                "cannot read the tags of Lambda function {name}: {}: {}",
+                e.error_code(),
+                e.message()
+            );
         }
-        Ok(out.tags().map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default())
+        Ok(out
+            .tags()
+            .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default())
     }
 
     pub(super) async fn observe_lambda(&self, s: &Scope<'_>) -> Result<Vec<Observed>> {
         let looked_up = s.names(Kind::Function);
         let prefix = format!("{}-", s.project);
-        let listed: Vec<FunctionConfiguration> =
-            self.lambda.list_functions().into_paginator().items().send().try_collect().await.ctx(|| "listing Lambda functions".into())?;
+        let listed: Vec<FunctionConfiguration> = self
+            .lambda
+            .list_functions()
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .ctx(|| "listing Lambda functions".into())?;
         let candidates: Vec<String> = listed
             .iter()
             .filter_map(|f| f.function_name())
@@ -82,16 +126,21 @@ impl super::Aws {
             .map(str::to_string)
             .collect();
 
-        let found: Vec<(String, GetFunctionOutput)> = futures::stream::iter(candidates)
-            .map(|n| async move { Ok::<_, anyhow::Error>(self.get_function(&n).await?.map(|o| (n, o))) })
-            .buffer_unordered(CONCURRENCY)
-            .try_filter_map(|o| async move { Ok(o) })
-            .try_collect()
-            .await?;
+        let found: Vec<(String, GetFunctionOutput)> =
+            futures::stream::iter(candidates)
+                .map(|n| async move {
+                    Ok::<_, anyhow::Error>(self.get_function(&n).await?.map(|o| (n, o)))
+                })
+                .buffer_unordered(CONCURRENCY)
+                .try_filter_map(|o| async move { Ok(o) })
+                .try_collect()
+                .await?;
 
         let mut out = Vec::new();
         for (name, f) in found {
-            let Some(conf) = f.configuration() else { continue };
+            let Some(conf) = f.configuration() else {
+                continue;
+            };
             let tags = Self::function_tags(&name, &f)?;
             if !looked_up.contains(name.as_str()) && !s.tagged_ours(&tags) {
                 continue;
@@ -100,7 +149,10 @@ impl super::Aws {
                 kind: Kind::Function,
                 name: name.clone(),
                 parent: None,
-                ids: Ids { arn: conf.function_arn().map(str::to_string), ..Ids::default() },
+                ids: Ids {
+                    arn: conf.function_arn().map(str::to_string),
+                    ..Ids::default()
+                },
                 parent_ids: Ids::default(),
                 status: None,
                 status_reasons: vec![],
@@ -111,8 +163,18 @@ impl super::Aws {
         Ok(out)
     }
 
-    pub(super) async fn create_function(&self, addr: &Address, c: &FunctionConfig, progress: &dyn Progress) -> Result<Ids> {
-        let code = c.code.as_ref().ok_or_else(|| anyhow!("{addr}: no code package to create Lambda function {} from", c.name))?;
+    pub(super) async fn create_function(
+        &self,
+        addr: &Address,
+        c: &FunctionConfig,
+        progress: &dyn Progress,
+    ) -> Result<Ids> {
+        let code = c.code.as_ref().ok_or_else(|| {
+            anyhow!(
+                "{addr}: no code package to create Lambda function {} from",
+                c.name
+            )
+        })?;
         let mut req = self
             .lambda
             .create_function()
@@ -124,15 +186,31 @@ impl super::Aws {
             .timeout(c.timeout)
             .architectures(Architecture::from(c.architecture.as_str()))
             .description(&c.description)
-            .code(FunctionCode::builder().zip_file(Blob::new(code.0.as_slice())).build())
+            .code(
+                FunctionCode::builder()
+                    .zip_file(Blob::new(code.0.as_slice()))
+                    .build(),
+            )
             .set_tags(Some(hash_map(&c.tags)));
         if !c.environment.is_empty() {
             req = req.environment(env(&c.environment));
         }
-        let created = wait::retry(addr, progress, Backoff::RETRY, wait::PROPAGATION_LIMIT, PROPAGATION_WHY, retryable, || {
-            let req = req.clone();
-            async move { req.send().await.ctx(|| format!("creating Lambda function {}", c.name)) }
-        })
+        let created = wait::retry(
+            addr,
+            progress,
+            Backoff::RETRY,
+            wait::PROPAGATION_LIMIT,
+            PROPAGATION_WHY,
+            retryable,
+            || {
+                let req = req.clone();
+                async move {
+                    req.send()
+                        .await
+                        .ctx(|| format!("creating Lambda function {}", c.name))
+                }
+            },
+        )
         .await;
         let arn = match created {
             Ok(out) => out.function_arn().map(str::to_string),
@@ -140,46 +218,76 @@ impl super::Aws {
                 // An earlier attempt of this create may have succeeded.
                 let existing = self.get_function(&c.name).await?;
                 match existing {
-                    Some(f) if same_owner_tags(&Self::function_tags(&c.name, &f)?, &c.tags) => {
-                        f.configuration().and_then(|conf| conf.function_arn()).map(str::to_string)
+                    Some(f) if same_owner_tags(&Self::function_tags(&c.name, &f)?, &c.tags) => f
+                        .configuration()
+                        .and_then(|conf| conf.function_arn())
+                        .map(str::to_string),
+                    _ => {
+                        return Err(e.context(format!(
+                            "{addr}: a Lambda function named {} already exists and is not this one",
+                            c.name
+                        )));
                     }
-                    _ => return Err(e.context(format!("{addr}: a Lambda function named {} already exists and is not this one", c.name))),
                 }
             }
             Err(e) => return Err(e),
         };
         self.wait_function(addr, &c.name, progress, true).await?;
-        Ok(Ids { arn, ..Ids::default() })
+        Ok(Ids {
+            arn,
+            ..Ids::default()
+        })
     }
 
     /// Waits for `State = Active` (after create) or `LastUpdateStatus =
     /// Successful` (after an update).
-    async fn wait_function(&self, addr: &Address, name: &str, progress: &dyn Progress, created: bool) -> Result<()> {
-        let goal = if created { "function Active" } else { "function update Successful" };
-        wait::poll(addr, progress, Backoff::POLL, self.timeout, goal, || async {
-            let f = self
-                .lambda
-                .get_function_configuration()
-                .function_name(name)
-                .send()
-                .await
-                .ctx(|| format!("reading the state of Lambda function {name}"))?;
-            let reason = |r: Option<&str>| r.unwrap_or("no reason given").to_string();
-            if created {
-                return Ok(match f.state() {
-                    None | Some(State::Active) => Step::Done(()),
-                    Some(State::Failed) => Step::Failed(format!("Lambda function {name} failed to become Active: {}", reason(f.state_reason()))),
-                    Some(s) => Step::Pending(s.as_str().to_string()),
-                });
-            }
-            Ok(match f.last_update_status() {
-                None | Some(LastUpdateStatus::Successful) => Step::Done(()),
-                Some(LastUpdateStatus::Failed) => {
-                    Step::Failed(format!("update of Lambda function {name} failed: {}", reason(f.last_update_status_reason())))
+    async fn wait_function(
+        &self,
+        addr: &Address,
+        name: &str,
+        progress: &dyn Progress,
+        created: bool,
+    ) -> Result<()> {
+        let goal = if created {
+            "function Active"
+        } else {
+            "function update Successful"
+        };
+        wait::poll(
+            addr,
+            progress,
+            Backoff::POLL,
+            self.timeout,
+            goal,
+            || async {
+                let f = self
+                    .lambda
+                    .get_function_configuration()
+                    .function_name(name)
+                    .send()
+                    .await
+                    .ctx(|| format!("reading the state of Lambda function {name}"))?;
+                let reason = |r: Option<&str>| r.unwrap_or("no reason given").to_string();
+                if created {
+                    return Ok(match f.state() {
+                        None | Some(State::Active) => Step::Done(()),
+                        Some(State::Failed) => Step::Failed(format!(
+                            "Lambda function {name} failed to become Active: {}",
+                            reason(f.state_reason())
+                        )),
+                        Some(s) => Step::Pending(s.as_str().to_string()),
+                    });
                 }
-                Some(s) => Step::Pending(s.as_str().to_string()),
-            })
-        })
+                Ok(match f.last_update_status() {
+                    None | Some(LastUpdateStatus::Successful) => Step::Done(()),
+                    Some(LastUpdateStatus::Failed) => Step::Failed(format!(
+                        "update of Lambda function {name} failed: {}",
+                        reason(f.last_update_status_reason())
+                    )),
+                    Some(s) => Step::Pending(s.as_str().to_string()),
+                })
+            },
+        )
         .await
         .map_err(|e| e.context(format!("waiting for Lambda function {name}")))
     }
@@ -198,17 +306,31 @@ impl super::Aws {
 
         // The architecture is part of the code update.
         if want.code_sha256 != have.code_sha256 || want.architecture != have.architecture {
-            let code = want.code.as_ref().ok_or_else(|| anyhow!("{addr}: no code package to update Lambda function {name} with"))?;
+            let code = want.code.as_ref().ok_or_else(|| {
+                anyhow!("{addr}: no code package to update Lambda function {name} with")
+            })?;
             let req = self
                 .lambda
                 .update_function_code()
                 .function_name(name)
                 .zip_file(Blob::new(code.0.as_slice()))
                 .architectures(Architecture::from(want.architecture.as_str()));
-            wait::retry(addr, progress, Backoff::RETRY, wait::PROPAGATION_LIMIT, "the function is busy with another update", retryable, || {
-                let req = req.clone();
-                async move { req.send().await.ctx(|| format!("updating the code of Lambda function {name}")) }
-            })
+            wait::retry(
+                addr,
+                progress,
+                Backoff::RETRY,
+                wait::PROPAGATION_LIMIT,
+                "the function is busy with another update",
+                retryable,
+                || {
+                    let req = req.clone();
+                    async move {
+                        req.send()
+                            .await
+                            .ctx(|| format!("updating the code of Lambda function {name}"))
+                    }
+                },
+            )
             .await?;
             self.wait_function(addr, name, progress, false).await?;
         }
@@ -232,18 +354,40 @@ impl super::Aws {
                 .description(&want.description)
                 .role(&want.role_arn)
                 .environment(env(&want.environment));
-            wait::retry(addr, progress, Backoff::RETRY, wait::PROPAGATION_LIMIT, PROPAGATION_WHY, retryable, || {
-                let req = req.clone();
-                async move { req.send().await.ctx(|| format!("updating the configuration of Lambda function {name}")) }
-            })
+            wait::retry(
+                addr,
+                progress,
+                Backoff::RETRY,
+                wait::PROPAGATION_LIMIT,
+                PROPAGATION_WHY,
+                retryable,
+                || {
+                    let req = req.clone();
+                    async move {
+                        req.send()
+                            .await
+                            .ctx(|| format!("updating the configuration of Lambda function {name}"))
+                    }
+                },
+            )
             .await?;
             self.wait_function(addr, name, progress, false).await?;
         }
 
-        let arn = current.ids.arn.clone().ok_or_else(|| anyhow!("{addr}: Lambda function {name} has no known ARN"))?;
+        let arn = current
+            .ids
+            .arn
+            .clone()
+            .ok_or_else(|| anyhow!("{addr}: Lambda function {name} has no known ARN"))?;
         let (set, remove) = tag_changes(&have.tags, &want.tags);
         if !set.is_empty() {
-            self.lambda.tag_resource().resource(&arn).set_tags(Some(hash_map(&set))).send().await.ctx(|| format!("tagging Lambda function {name}"))?;
+            self.lambda
+                .tag_resource()
+                .resource(&arn)
+                .set_tags(Some(hash_map(&set)))
+                .send()
+                .await
+                .ctx(|| format!("tagging Lambda function {name}"))?;
         }
         if !remove.is_empty() {
             self.lambda
@@ -258,6 +402,14 @@ impl super::Aws {
     }
 
     pub(super) async fn delete_function(&self, name: &str) -> Result<()> {
-        gone(self.lambda.delete_function().function_name(name).send().await.map(|_| ()).ctx(|| format!("deleting Lambda function {name}")))
+        gone(
+            self.lambda
+                .delete_function()
+                .function_name(name)
+                .send()
+                .await
+                .map(|_| ())
+                .ctx(|| format!("deleting Lambda function {name}")),
+        )
     }
 }

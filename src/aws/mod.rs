@@ -44,7 +44,9 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 // from the shared smithy runtime).
 use aws_sdk_sts::error::SdkError;
 
-use crate::model::{Account, Address, Config, Desired, Ids, Kind, Lookup, Observed, Owner, Progress, Tags};
+use crate::model::{
+    Account, Address, Config, Desired, Ids, Kind, Lookup, Observed, Owner, Progress, Tags,
+};
 use crate::names::{TAG_PROJECT, TAG_RESOURCE};
 
 /// How many reads `observe` keeps in flight per service.
@@ -64,7 +66,11 @@ pub struct Aws {
 
 impl Aws {
     /// Standard AWS chain (env, profile, AWS_ENDPOINT_URL works unchanged). `region` overrides.
-    pub async fn connect(region: Option<String>, profile: Option<String>, timeout: Duration) -> Result<Aws> {
+    pub async fn connect(
+        region: Option<String>,
+        profile: Option<String>,
+        timeout: Duration,
+    ) -> Result<Aws> {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .retry_config(RetryConfig::standard().with_max_attempts(5))
             // A safety net against a connection that hangs without closing;
@@ -100,25 +106,53 @@ impl Aws {
     /// STS GetCallerIdentity + resolved region; partition derived from region.
     pub async fn account(&self) -> Result<Account> {
         let Some(region) = self.region.clone() else {
-            bail!("no AWS region configured: set `region:` in the spec, pass --region, or set AWS_REGION (or a region in your AWS profile)");
+            bail!(
+                "no AWS region configured: set `region:` in the spec, pass --region, or set AWS_REGION (or a region in your AWS profile)"
+            );
         };
-        let who = self.sts.get_caller_identity().send().await.ctx(|| "could not identify the AWS account (STS GetCallerIdentity)".into())?;
-        let id = who.account().ok_or_else(|| anyhow!("STS GetCallerIdentity returned no account id"))?.to_string();
-        Ok(Account { partition: partition_of(&region).to_string(), id, region })
+        let who = self
+            .sts
+            .get_caller_identity()
+            .send()
+            .await
+            .ctx(|| "could not identify the AWS account (STS GetCallerIdentity)".into())?;
+        let id = who
+            .account()
+            .ok_or_else(|| anyhow!("STS GetCallerIdentity returned no account id"))?
+            .to_string();
+        Ok(Account {
+            partition: partition_of(&region).to_string(),
+            id,
+            region,
+        })
     }
 
     /// Read-only: every resource named by `lookups` (whatever its tags) and
     /// every resource tagged for `project`, with role policies and gateway
     /// targets. See the module docs of each service for the details.
-    pub async fn observe(&self, account: &Account, project: &str, lookups: &[Lookup]) -> Result<Vec<Observed>> {
+    pub async fn observe(
+        &self,
+        account: &Account,
+        project: &str,
+        lookups: &[Lookup],
+    ) -> Result<Vec<Observed>> {
         // Everything is found by name and tag; the account is implied by the
         // credentials (kept in the signature for ARN-based lookups later).
         let _ = account;
         let scope = Scope { project, lookups };
-        let (iam, lambda, ecr, agentcore) =
-            futures::try_join!(self.observe_iam(&scope), self.observe_lambda(&scope), self.observe_ecr(&scope), self.observe_agentcore(&scope),)?;
-        let mut all: Vec<Observed> = [iam, lambda, ecr, agentcore].into_iter().flatten().collect();
-        all.sort_by(|a, b| (a.kind, &a.parent, &a.name, &a.ids.id).cmp(&(b.kind, &b.parent, &b.name, &b.ids.id)));
+        let (iam, lambda, ecr, agentcore) = futures::try_join!(
+            self.observe_iam(&scope),
+            self.observe_lambda(&scope),
+            self.observe_ecr(&scope),
+            self.observe_agentcore(&scope),
+        )?;
+        let mut all: Vec<Observed> = [iam, lambda, ecr, agentcore]
+            .into_iter()
+            .flatten()
+            .collect();
+        all.sort_by(|a, b| {
+            (a.kind, &a.parent, &a.name, &a.ids.id).cmp(&(b.kind, &b.parent, &b.name, &b.ids.id))
+        });
         Ok(all)
     }
 
@@ -138,7 +172,12 @@ impl Aws {
     }
 
     /// Updates `current` in place to `d.config` and waits until it is usable.
-    pub async fn update(&self, d: &Desired, current: &Observed, progress: &dyn Progress) -> Result<Ids> {
+    pub async fn update(
+        &self,
+        d: &Desired,
+        current: &Observed,
+        progress: &dyn Progress,
+    ) -> Result<Ids> {
         let addr = &d.addr;
         match (&d.config, &current.config) {
             (Config::Role(want), Config::Role(have)) => self.update_role(want, have, current).await,
@@ -146,17 +185,37 @@ impl Aws {
                 self.put_role_policy(want).await?;
                 Ok(current.ids.clone())
             }
-            (Config::Repository(want), Config::Repository(have)) => self.update_repository(want, have, current).await,
-            (Config::Function(want), Config::Function(have)) => self.update_function(addr, want, have, current, progress).await,
-            (Config::Gateway(want), Config::Gateway(_)) => self.update_gateway(addr, want, current, progress).await,
-            (Config::Target(want), Config::Target(_)) => self.update_target(addr, want, current, progress).await,
-            (Config::Runtime(want), Config::Runtime(_)) => self.update_runtime(addr, want, current, progress).await,
-            (want, have) => bail!("cannot update {addr}: desired {} but found {}", want.kind().label(), have.kind().label()),
+            (Config::Repository(want), Config::Repository(have)) => {
+                self.update_repository(want, have, current).await
+            }
+            (Config::Function(want), Config::Function(have)) => {
+                self.update_function(addr, want, have, current, progress)
+                    .await
+            }
+            (Config::Gateway(want), Config::Gateway(_)) => {
+                self.update_gateway(addr, want, current, progress).await
+            }
+            (Config::Target(want), Config::Target(_)) => {
+                self.update_target(addr, want, current, progress).await
+            }
+            (Config::Runtime(want), Config::Runtime(_)) => {
+                self.update_runtime(addr, want, current, progress).await
+            }
+            (want, have) => bail!(
+                "cannot update {addr}: desired {} but found {}",
+                want.kind().label(),
+                have.kind().label()
+            ),
         }
     }
 
     /// Deletes and waits until gone; "not found" at any point is success.
-    pub async fn delete(&self, o: &Observed, force_repository: bool, progress: &dyn Progress) -> Result<()> {
+    pub async fn delete(
+        &self,
+        o: &Observed,
+        force_repository: bool,
+        progress: &dyn Progress,
+    ) -> Result<()> {
         let addr = observed_addr(o);
         match &o.config {
             Config::Role(c) => self.delete_role(&c.name).await,
@@ -179,7 +238,11 @@ pub(crate) struct Scope<'a> {
 impl Scope<'_> {
     /// Physical names looked up for `kind`.
     pub fn names(&self, kind: Kind) -> BTreeSet<&str> {
-        self.lookups.iter().filter(|l| l.kind == kind).map(|l| l.name.as_str()).collect()
+        self.lookups
+            .iter()
+            .filter(|l| l.kind == kind)
+            .map(|l| l.name.as_str())
+            .collect()
     }
 
     /// Whether `tags` mark a resource as this project's.
@@ -192,10 +255,12 @@ impl Scope<'_> {
     /// kind is treated as foreign: nothing will touch it.
     pub fn owner(&self, kind: Kind, tags: &Tags) -> Owner {
         match tags.get(TAG_PROJECT) {
-            Some(p) if p == self.project => match tags.get(TAG_RESOURCE).and_then(|r| Address::parse(r)) {
-                Some(a) if a.kind == kind => Owner::Ours(a),
-                _ => Owner::Foreign,
-            },
+            Some(p) if p == self.project => {
+                match tags.get(TAG_RESOURCE).and_then(|r| Address::parse(r)) {
+                    Some(a) if a.kind == kind => Owner::Ours(a),
+                    _ => Owner::Foreign,
+                }
+            }
             Some(p) => Owner::OtherProject(p.clone()),
             None => Owner::Foreign,
         }
@@ -260,7 +325,11 @@ where
                 text
             }
         };
-        AwsError { code, message, text }
+        AwsError {
+            code,
+            message,
+            text,
+        }
     }
 }
 
@@ -312,7 +381,12 @@ pub(crate) fn is_error(err: &anyhow::Error, code: &str, needles: &[&str]) -> boo
 pub(crate) fn is_not_found(err: &anyhow::Error) -> bool {
     matches!(
         error_code(err),
-        Some("NoSuchEntity" | "NoSuchEntityException" | "ResourceNotFoundException" | "RepositoryNotFoundException")
+        Some(
+            "NoSuchEntity"
+                | "NoSuchEntityException"
+                | "ResourceNotFoundException"
+                | "RepositoryNotFoundException"
+        )
     )
 }
 
@@ -333,23 +407,42 @@ pub(crate) fn gone(r: Result<()>) -> Result<()> {
 /// Errors a freshly created or changed IAM role causes until it has
 /// propagated to the service that assumes it.
 pub(crate) fn is_role_propagation(err: &anyhow::Error) -> bool {
-    is_error(err, "InvalidParameterValueException", &["cannot be assumed", "execution role does not have permissions"])
-        || is_error(
-            err,
-            "ValidationException",
-            &["Role validation failed", "Gateway execution role lacks permission", "Access denied while validating ECR URI"],
-        )
+    is_error(
+        err,
+        "InvalidParameterValueException",
+        &[
+            "cannot be assumed",
+            "execution role does not have permissions",
+        ],
+    ) || is_error(
+        err,
+        "ValidationException",
+        &[
+            "Role validation failed",
+            "Gateway execution role lacks permission",
+            "Access denied while validating ECR URI",
+        ],
+    )
 }
 
-pub(crate) const PROPAGATION_WHY: &str = "IAM role not usable yet (IAM changes take a while to propagate)";
+pub(crate) const PROPAGATION_WHY: &str =
+    "IAM role not usable yet (IAM changes take a while to propagate)";
 
 // ---------------------------------------------------------------------------
 // Tags
 
 /// Tags to set (new or changed values) and keys to remove to go from `have` to `want`.
 pub(crate) fn tag_changes(have: &Tags, want: &Tags) -> (Tags, Vec<String>) {
-    let set: Tags = want.iter().filter(|(k, v)| have.get(*k) != Some(*v)).map(|(k, v)| (k.clone(), v.clone())).collect();
-    let remove: Vec<String> = have.keys().filter(|k| !want.contains_key(*k)).cloned().collect();
+    let set: Tags = want
+        .iter()
+        .filter(|(k, v)| have.get(*k) != Some(*v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let remove: Vec<String> = have
+        .keys()
+        .filter(|k| !want.contains_key(*k))
+        .cloned()
+        .collect();
     (set, remove)
 }
 
@@ -358,7 +451,9 @@ pub(crate) fn tag_changes(have: &Tags, want: &Tags) -> (Tags, Vec<String>) {
 /// attempt of this very create, and can be adopted).
 pub(crate) fn same_owner_tags(found: &Tags, want: &Tags) -> bool {
     want.get(TAG_PROJECT).is_some()
-        && [TAG_PROJECT, TAG_RESOURCE].iter().all(|k| found.get(*k) == want.get(*k))
+        && [TAG_PROJECT, TAG_RESOURCE]
+            .iter()
+            .all(|k| found.get(*k) == want.get(*k))
 }
 
 // ---------------------------------------------------------------------------
@@ -367,8 +462,13 @@ pub(crate) fn same_owner_tags(found: &Tags, want: &Tags) -> bool {
 /// IAM returns policy documents URL-encoded (RFC 3986, `+` sent as `%2B`):
 /// decode, then parse.
 pub(crate) fn decode_policy(raw: &str) -> Result<serde_json::Value> {
-    let decoded = if raw.trim_start().starts_with('{') { raw.to_string() } else { url_decode(raw)? };
-    serde_json::from_str(&decoded).with_context(|| format!("policy document is not JSON: {decoded}"))
+    let decoded = if raw.trim_start().starts_with('{') {
+        raw.to_string()
+    } else {
+        url_decode(raw)?
+    };
+    serde_json::from_str(&decoded)
+        .with_context(|| format!("policy document is not JSON: {decoded}"))
 }
 
 fn url_decode(s: &str) -> Result<String> {
@@ -378,8 +478,12 @@ fn url_decode(s: &str) -> Result<String> {
     while i < bytes.len() {
         match bytes[i] {
             b'%' => {
-                let hex = s.get(i + 1..i + 3).ok_or_else(|| anyhow!("bad %-escape at byte {i}"))?;
-                out.push(u8::from_str_radix(hex, 16).map_err(|_| anyhow!("bad %-escape `%{hex}`"))?);
+                let hex = s
+                    .get(i + 1..i + 3)
+                    .ok_or_else(|| anyhow!("bad %-escape at byte {i}"))?;
+                out.push(
+                    u8::from_str_radix(hex, 16).map_err(|_| anyhow!("bad %-escape `%{hex}`"))?,
+                );
                 i += 3;
             }
             b'+' => {
@@ -420,20 +524,42 @@ mod tests {
 
     #[test]
     fn tag_changes_and_ownership() {
-        let t = |kv: &[(&str, &str)]| kv.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<Tags>();
-        let (set, remove) = tag_changes(&t(&[("a", "1"), ("b", "2"), ("c", "3")]), &t(&[("a", "1"), ("b", "x"), ("d", "4")]));
+        let t = |kv: &[(&str, &str)]| {
+            kv.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<Tags>()
+        };
+        let (set, remove) = tag_changes(
+            &t(&[("a", "1"), ("b", "2"), ("c", "3")]),
+            &t(&[("a", "1"), ("b", "x"), ("d", "4")]),
+        );
         assert_eq!(set, t(&[("b", "x"), ("d", "4")]));
         assert_eq!(remove, vec!["c".to_string()]);
 
-        let scope = Scope { project: "demo", lookups: &[] };
+        let scope = Scope {
+            project: "demo",
+            lookups: &[],
+        };
         let ours = t(&[(TAG_PROJECT, "demo"), (TAG_RESOURCE, "gateway.main")]);
-        assert_eq!(scope.owner(Kind::Gateway, &ours), Owner::Ours(Address::new(Kind::Gateway, "main")));
+        assert_eq!(
+            scope.owner(Kind::Gateway, &ours),
+            Owner::Ours(Address::new(Kind::Gateway, "main"))
+        );
         assert_eq!(scope.owner(Kind::Runtime, &ours), Owner::Foreign);
-        assert_eq!(scope.owner(Kind::Gateway, &t(&[(TAG_PROJECT, "demo")])), Owner::Foreign);
-        assert_eq!(scope.owner(Kind::Gateway, &t(&[(TAG_PROJECT, "other")])), Owner::OtherProject("other".into()));
+        assert_eq!(
+            scope.owner(Kind::Gateway, &t(&[(TAG_PROJECT, "demo")])),
+            Owner::Foreign
+        );
+        assert_eq!(
+            scope.owner(Kind::Gateway, &t(&[(TAG_PROJECT, "other")])),
+            Owner::OtherProject("other".into())
+        );
         assert_eq!(scope.owner(Kind::Gateway, &t(&[])), Owner::Foreign);
         assert!(same_owner_tags(&ours, &ours));
-        assert!(!same_owner_tags(&t(&[(TAG_PROJECT, "demo"), (TAG_RESOURCE, "gateway.x")]), &ours));
+        assert!(!same_owner_tags(
+            &t(&[(TAG_PROJECT, "demo"), (TAG_RESOURCE, "gateway.x")]),
+            &ours
+        ));
         assert!(!same_owner_tags(&t(&[]), &t(&[])));
     }
 }

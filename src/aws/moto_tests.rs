@@ -25,14 +25,18 @@ use crate::model::*;
 use crate::names::{self, POLICY_NAME, RoleOwner, TAG_PROJECT, TAG_RESOURCE};
 
 fn moto_url() -> Option<String> {
-    std::env::var("AGENTFORM_MOTO_URL").ok().filter(|u| !u.is_empty())
+    std::env::var("AGENTFORM_MOTO_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
 }
 
 async fn connect(url: &str) -> Aws {
     let conf = aws_config::defaults(BehaviorVersion::latest())
         .endpoint_url(url)
         .region(Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_sts::config::Credentials::new("testing", "testing", None, None, "moto"))
+        .credentials_provider(aws_sdk_sts::config::Credentials::new(
+            "testing", "testing", None, None, "moto",
+        ))
         .load()
         .await;
     Aws::from_conf(&conf, Duration::from_secs(60))
@@ -48,7 +52,8 @@ impl Progress for Notes {
 
 fn zip_of(source: &str) -> Vec<u8> {
     let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    w.start_file("handler.py", zip::write::SimpleFileOptions::default()).unwrap();
+    w.start_file("handler.py", zip::write::SimpleFileOptions::default())
+        .unwrap();
     w.write_all(source.as_bytes()).unwrap();
     w.finish().unwrap().into_inner()
 }
@@ -58,7 +63,10 @@ fn sha(bytes: &[u8]) -> String {
 }
 
 fn tags(project: &str, addr: &Address, extra: &[(&str, &str)]) -> Tags {
-    let mut t: Tags = extra.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let mut t: Tags = extra
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
     t.insert(TAG_PROJECT.into(), project.into());
     t.insert(TAG_RESOURCE.into(), addr.to_string());
     t
@@ -70,8 +78,16 @@ fn attrs(c: &Config) -> BTreeMap<&'static str, Value> {
 }
 
 fn find<'a>(obs: &'a [Observed], kind: Kind, name: &str) -> &'a Observed {
-    let hits: Vec<&Observed> = obs.iter().filter(|o| o.kind == kind && o.name == name).collect();
-    assert_eq!(hits.len(), 1, "expected one {} {name}, got {hits:#?}", kind.label());
+    let hits: Vec<&Observed> = obs
+        .iter()
+        .filter(|o| o.kind == kind && o.name == name)
+        .collect();
+    assert_eq!(
+        hits.len(),
+        1,
+        "expected one {} {name}, got {hits:#?}",
+        kind.label()
+    );
     hits[0]
 }
 
@@ -87,7 +103,15 @@ struct Stack {
 
 impl Stack {
     fn all(&self) -> [&Desired; 7] {
-        [&self.role, &self.policy, &self.repo, &self.function, &self.gateway, &self.target, &self.runtime]
+        [
+            &self.role,
+            &self.policy,
+            &self.repo,
+            &self.function,
+            &self.gateway,
+            &self.target,
+            &self.runtime,
+        ]
     }
     fn lookups(&self) -> Vec<Lookup> {
         self.all()
@@ -102,7 +126,11 @@ impl Stack {
                     Config::Target(c) => (c.name.clone(), Some(c.gateway.clone())),
                     Config::Runtime(c) => (c.name.clone(), None),
                 };
-                Lookup { kind: d.addr.kind, name, parent }
+                Lookup {
+                    kind: d.addr.kind,
+                    name,
+                    parent,
+                }
             })
             .collect()
     }
@@ -196,7 +224,9 @@ fn desired(project: &str, account: &Account) -> Stack {
                     name: "add_numbers".into(),
                     description: "Add two numbers".into(),
                     input: json!({"type": "object", "properties": {"a": {"type": "number"}, "b": {"type": "number", "description": "second"}}, "required": ["a", "b"]}),
-                    output: Some(json!({"type": "object", "properties": {"sum": {"type": "number"}}})),
+                    output: Some(
+                        json!({"type": "object", "properties": {"sum": {"type": "number"}}}),
+                    ),
                 },
                 ToolDef {
                     name: "tag_list".into(),
@@ -219,11 +249,23 @@ fn desired(project: &str, account: &Account) -> Stack {
             container_uri: format!("{}:latest", account.repository_uri(&repo_name)),
             network_mode: "PUBLIC".into(),
             protocol: "HTTP".into(),
-            environment: [("BEDROCK_MODEL_ID".to_string(), "us.anthropic.claude".to_string())].into(),
+            environment: [(
+                "BEDROCK_MODEL_ID".to_string(),
+                "us.anthropic.claude".to_string(),
+            )]
+            .into(),
             tags: tags(project, &rt_addr, &[("team", "platform")]),
         }),
     };
-    Stack { role, policy, repo, function, gateway, target, runtime }
+    Stack {
+        role,
+        policy,
+        repo,
+        function,
+        gateway,
+        target,
+        runtime,
+    }
 }
 
 /// Each desired resource is observed once, ours, with an equal config.
@@ -240,7 +282,12 @@ fn assert_matches(obs: &[Observed], stack: &Stack) {
         };
         let o = find(obs, d.addr.kind, name);
         assert_eq!(o.owner, Owner::Ours(d.addr.clone()), "owner of {}", d.addr);
-        assert_eq!(attrs(&o.config), attrs(&d.config), "read-back config of {} differs", d.addr);
+        assert_eq!(
+            attrs(&o.config),
+            attrs(&d.config),
+            "read-back config of {} differs",
+            d.addr
+        );
         if let (Config::Function(want), Config::Function(have)) = (&d.config, &o.config) {
             assert_eq!(have.code, None);
             assert_eq!(have.code_sha256, want.code_sha256);
@@ -256,9 +303,15 @@ async fn lifecycle_against_moto() {
     };
     let aws = connect(&url).await;
     let account = aws.account().await.unwrap();
-    assert_eq!((account.region.as_str(), account.partition.as_str()), ("us-east-1", "aws"));
+    assert_eq!(
+        (account.region.as_str(), account.partition.as_str()),
+        ("us-east-1", "aws")
+    );
 
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
     let project = format!("af-{:x}", nanos % 0xffff_ffff);
     let notes = Notes::default();
     let mut stack = desired(&project, &account);
@@ -266,24 +319,62 @@ async fn lifecycle_against_moto() {
 
     // --- create
     let role_ids = aws.create(&stack.role, &no_parent, &notes).await.unwrap();
-    assert!(role_ids.arn.as_deref().unwrap().ends_with(&format!("role/agentform/{project}/{project}-gw-main")), "{role_ids:?}");
+    assert!(
+        role_ids
+            .arn
+            .as_deref()
+            .unwrap()
+            .ends_with(&format!("role/agentform/{project}/{project}-gw-main")),
+        "{role_ids:?}"
+    );
     aws.create(&stack.policy, &role_ids, &notes).await.unwrap();
     let repo_ids = aws.create(&stack.repo, &no_parent, &notes).await.unwrap();
-    assert!(repo_ids.url.as_deref().unwrap().ends_with(&format!("/{project}/agent")), "{repo_ids:?}");
-    let fn_ids = aws.create(&stack.function, &no_parent, &notes).await.unwrap();
-    assert_eq!(fn_ids.arn.as_deref(), Some(account.function_arn(&format!("{project}-tools")).as_str()));
-    let gw_ids = aws.create(&stack.gateway, &no_parent, &notes).await.unwrap();
-    assert!(gw_ids.id.is_some() && gw_ids.url.is_some() && gw_ids.arn.is_some(), "{gw_ids:?}");
+    assert!(
+        repo_ids
+            .url
+            .as_deref()
+            .unwrap()
+            .ends_with(&format!("/{project}/agent")),
+        "{repo_ids:?}"
+    );
+    let fn_ids = aws
+        .create(&stack.function, &no_parent, &notes)
+        .await
+        .unwrap();
+    assert_eq!(
+        fn_ids.arn.as_deref(),
+        Some(account.function_arn(&format!("{project}-tools")).as_str())
+    );
+    let gw_ids = aws
+        .create(&stack.gateway, &no_parent, &notes)
+        .await
+        .unwrap();
+    assert!(
+        gw_ids.id.is_some() && gw_ids.url.is_some() && gw_ids.arn.is_some(),
+        "{gw_ids:?}"
+    );
     let target_ids = aws.create(&stack.target, &gw_ids, &notes).await.unwrap();
     assert!(target_ids.id.is_some());
-    let rt_ids = aws.create(&stack.runtime, &no_parent, &notes).await.unwrap();
+    let rt_ids = aws
+        .create(&stack.runtime, &no_parent, &notes)
+        .await
+        .unwrap();
     assert!(rt_ids.id.is_some() && rt_ids.arn.is_some());
-    eprintln!("progress notes while creating: {:#?}", notes.0.lock().unwrap());
+    eprintln!(
+        "progress notes while creating: {:#?}",
+        notes.0.lock().unwrap()
+    );
 
     // Creating again (what an SDK retry of a create that had succeeded
     // amounts to) adopts the resource when its ownership tags are ours...
-    assert_eq!(aws.create(&stack.role, &no_parent, &notes).await.unwrap(), role_ids);
-    assert_eq!(aws.create(&stack.repo, &no_parent, &notes).await.unwrap(), repo_ids);
+    assert_eq!(
+        aws.create(&stack.role, &no_parent, &notes).await.unwrap(),
+        role_ids
+    );
+    assert_eq!(
+        aws.create(&stack.repo, &no_parent, &notes).await.unwrap(),
+        repo_ids
+    );
     // ...and refuses when they are not.
     let mut imposter = stack.role.clone();
     imposter.addr = Address::new(Kind::Role, "someone-else");
@@ -291,22 +382,40 @@ async fn lifecycle_against_moto() {
         c.tags = tags(&project, &imposter.addr, &[]);
     }
     let err = aws.create(&imposter, &no_parent, &notes).await.unwrap_err();
-    assert!(format!("{err:#}").contains("already exists and is not this one"), "{err:#}");
-    assert!(format!("{err:#}").contains("EntityAlreadyExists"), "{err:#}");
+    assert!(
+        format!("{err:#}").contains("already exists and is not this one"),
+        "{err:#}"
+    );
+    assert!(
+        format!("{err:#}").contains("EntityAlreadyExists"),
+        "{err:#}"
+    );
 
     // --- observe: equal read-back
-    let obs = aws.observe(&account, &project, &stack.lookups()).await.unwrap();
+    let obs = aws
+        .observe(&account, &project, &stack.lookups())
+        .await
+        .unwrap();
     assert_eq!(obs.len(), 7, "{obs:#?}");
     assert_matches(&obs, &stack);
     let policy = find(&obs, Kind::RolePolicy, POLICY_NAME);
-    assert_eq!(policy.parent.as_deref(), Some(format!("{project}-gw-main").as_str()));
+    assert_eq!(
+        policy.parent.as_deref(),
+        Some(format!("{project}-gw-main").as_str())
+    );
     let target = find(&obs, Kind::GatewayTarget, "tools");
-    assert_eq!(target.parent.as_deref(), Some(format!("{project}-main").as_str()));
+    assert_eq!(
+        target.parent.as_deref(),
+        Some(format!("{project}-main").as_str())
+    );
     assert_eq!(target.parent_ids, gw_ids);
     assert_eq!(target.status.as_deref(), Some("READY"));
     let gw = find(&obs, Kind::Gateway, &format!("{project}-main"));
     assert_eq!(gw.ids, gw_ids);
-    assert_eq!(find(&obs, Kind::Runtime, &names::runtime(&project, "agent")).ids, rt_ids);
+    assert_eq!(
+        find(&obs, Kind::Runtime, &names::runtime(&project, "agent")).ids,
+        rt_ids
+    );
 
     // Orphans: observing with no lookups still finds everything tagged ours.
     let orphans = aws.observe(&account, &project, &[]).await.unwrap();
@@ -335,30 +444,59 @@ async fn lifecycle_against_moto() {
         .send()
         .await
         .unwrap();
-    let obs = aws.observe(&account, &project, &stack.lookups()).await.unwrap();
-    let twins: Vec<&Observed> = obs.iter().filter(|o| o.kind == Kind::Gateway && o.name == format!("{project}-main")).collect();
+    let obs = aws
+        .observe(&account, &project, &stack.lookups())
+        .await
+        .unwrap();
+    let twins: Vec<&Observed> = obs
+        .iter()
+        .filter(|o| o.kind == Kind::Gateway && o.name == format!("{project}-main"))
+        .collect();
     assert_eq!(twins.len(), 2, "{twins:#?}");
-    assert!(twins.iter().any(|o| o.owner == Owner::Foreign && o.ids.id.as_deref() == Some(twin.gateway_id())));
-    assert!(!obs.iter().any(|o| o.name == format!("{project}-other")), "another project's gateway is not ours and was not looked up");
+    assert!(
+        twins
+            .iter()
+            .any(|o| o.owner == Owner::Foreign && o.ids.id.as_deref() == Some(twin.gateway_id()))
+    );
+    assert!(
+        !obs.iter().any(|o| o.name == format!("{project}-other")),
+        "another project's gateway is not ours and was not looked up"
+    );
     let mut with_other = stack.lookups();
-    with_other.push(Lookup { kind: Kind::Gateway, name: format!("{project}-other"), parent: None });
+    with_other.push(Lookup {
+        kind: Kind::Gateway,
+        name: format!("{project}-other"),
+        parent: None,
+    });
     let obs = aws.observe(&account, &project, &with_other).await.unwrap();
-    assert_eq!(find(&obs, Kind::Gateway, &format!("{project}-other")).owner, Owner::OtherProject(format!("{project}-x")));
+    assert_eq!(
+        find(&obs, Kind::Gateway, &format!("{project}-other")).owner,
+        Owner::OtherProject(format!("{project}-x"))
+    );
     for id in [twin.gateway_id(), other.gateway_id()] {
-        raw.delete_gateway().gateway_identifier(id).send().await.unwrap();
+        raw.delete_gateway()
+            .gateway_identifier(id)
+            .send()
+            .await
+            .unwrap();
     }
 
     // --- update every resource
-    let obs = aws.observe(&account, &project, &stack.lookups()).await.unwrap();
+    let obs = aws
+        .observe(&account, &project, &stack.lookups())
+        .await
+        .unwrap();
     let current = |d: &Desired, name: &str| find(&obs, d.addr.kind, name).clone();
     if let Config::Role(c) = &mut stack.role.config {
         c.description = "changed".into();
-        c.trust_policy["Statement"][0]["Principal"]["Service"] = json!("bedrock-agentcore.amazonaws.com");
+        c.trust_policy["Statement"][0]["Principal"]["Service"] =
+            json!("bedrock-agentcore.amazonaws.com");
         c.tags.remove("team");
         c.tags.insert("cost".into(), "42".into());
     }
     if let Config::RolePolicy(c) = &mut stack.policy.config {
-        c.document["Statement"][0]["Action"] = json!(["lambda:InvokeFunction", "lambda:GetFunction"]);
+        c.document["Statement"][0]["Action"] =
+            json!(["lambda:InvokeFunction", "lambda:GetFunction"]);
     }
     if let Config::Repository(c) = &mut stack.repo.config {
         // true -> false is not testable on moto: the SDK omits a false
@@ -383,13 +521,19 @@ async fn lifecycle_against_moto() {
     }
     if let Config::Target(c) = &mut stack.target.config {
         c.description = "tools target".into();
-        c.tools.push(ToolDef { name: "ping".into(), description: "Ping".into(), input: json!({"type": "object"}), output: None });
+        c.tools.push(ToolDef {
+            name: "ping".into(),
+            description: "Ping".into(),
+            input: json!({"type": "object"}),
+            output: None,
+        });
         c.tools[0].description = "Add two numbers, exactly".into();
     }
     if let Config::Runtime(c) = &mut stack.runtime.config {
         c.description = "agent v2".into();
         c.protocol = "MCP".into();
-        c.environment.insert("GATEWAY_URL".into(), gw_ids.url.clone().unwrap());
+        c.environment
+            .insert("GATEWAY_URL".into(), gw_ids.url.clone().unwrap());
         c.tags.remove("team");
     }
     let names_of = |s: &Stack| s.lookups().into_iter().map(|l| l.name).collect::<Vec<_>>();
@@ -397,11 +541,20 @@ async fn lifecycle_against_moto() {
     let notes = Notes::default();
     for (d, name) in stack.all().into_iter().zip(names.iter()) {
         let cur = current(d, name);
-        let ids = aws.update(d, &cur, &notes).await.unwrap_or_else(|e| panic!("updating {}: {e:#}", d.addr));
+        let ids = aws
+            .update(d, &cur, &notes)
+            .await
+            .unwrap_or_else(|e| panic!("updating {}: {e:#}", d.addr));
         assert_eq!(ids.id, cur.ids.id, "{}", d.addr);
     }
-    eprintln!("progress notes while updating: {:#?}", notes.0.lock().unwrap());
-    let obs = aws.observe(&account, &project, &stack.lookups()).await.unwrap();
+    eprintln!(
+        "progress notes while updating: {:#?}",
+        notes.0.lock().unwrap()
+    );
+    let obs = aws
+        .observe(&account, &project, &stack.lookups())
+        .await
+        .unwrap();
     assert_eq!(obs.len(), 7, "{obs:#?}");
     assert_matches(&obs, &stack);
 
@@ -410,10 +563,15 @@ async fn lifecycle_against_moto() {
     order.sort_by_key(|o| o.kind.delete_rank());
     for round in 0..2 {
         for o in &order {
-            aws.delete(o, true, &notes).await.unwrap_or_else(|e| panic!("delete round {round} of {}: {e:#}", o.name));
+            aws.delete(o, true, &notes)
+                .await
+                .unwrap_or_else(|e| panic!("delete round {round} of {}: {e:#}", o.name));
         }
     }
-    let obs = aws.observe(&account, &project, &stack.lookups()).await.unwrap();
+    let obs = aws
+        .observe(&account, &project, &stack.lookups())
+        .await
+        .unwrap();
     assert!(obs.is_empty(), "{obs:#?}");
 }
 
@@ -447,7 +605,11 @@ async fn errors_name_the_operation_and_the_service_message() {
         }),
     };
     let notes = Notes::default();
-    let err = tokio::time::timeout(Duration::from_secs(4), aws.create(&d, &Ids::default(), &notes)).await;
+    let err = tokio::time::timeout(
+        Duration::from_secs(4),
+        aws.create(&d, &Ids::default(), &notes),
+    )
+    .await;
     assert!(err.is_err(), "still retrying after 4s");
     {
         let notes = notes.0.lock().unwrap();
@@ -463,7 +625,10 @@ async fn errors_name_the_operation_and_the_service_message() {
         kind: Kind::Gateway,
         name: "missing".into(),
         parent: None,
-        ids: Ids { id: Some("nonexistent0".into()), ..Ids::default() },
+        ids: Ids {
+            id: Some("nonexistent0".into()),
+            ..Ids::default()
+        },
         parent_ids: Ids::default(),
         status: None,
         status_reasons: vec![],
@@ -478,12 +643,36 @@ async fn errors_name_the_operation_and_the_service_message() {
             tags: Tags::new(),
         }),
     };
-    aws.delete(&gone, false, &NoProgress).await.expect("deleting what is not there is a success");
-    let err = aws.update(&Desired { addr: Address::new(Kind::Gateway, "missing"), deps: vec![], config: gone.config.clone() }, &gone, &NoProgress).await.unwrap_err();
+    aws.delete(&gone, false, &NoProgress)
+        .await
+        .expect("deleting what is not there is a success");
+    let err = aws
+        .update(
+            &Desired {
+                addr: Address::new(Kind::Gateway, "missing"),
+                deps: vec![],
+                config: gone.config.clone(),
+            },
+            &gone,
+            &NoProgress,
+        )
+        .await
+        .unwrap_err();
     assert!(format!("{err:#}").contains("no longer exists"), "{err:#}");
-    let bad = aws.iam.get_role().role_name("agentform-definitely-missing").send().await;
-    let err = super::SdkResultExt::ctx(bad, || "reading IAM role agentform-definitely-missing".into()).unwrap_err();
+    let bad = aws
+        .iam
+        .get_role()
+        .role_name("agentform-definitely-missing")
+        .send()
+        .await;
+    let err = super::SdkResultExt::ctx(bad, || {
+        "reading IAM role agentform-definitely-missing".into()
+    })
+    .unwrap_err();
     let text = format!("{err:#}");
-    assert!(text.starts_with("reading IAM role agentform-definitely-missing: NoSuchEntity: "), "{text}");
+    assert!(
+        text.starts_with("reading IAM role agentform-definitely-missing: NoSuchEntity: "),
+        "{text}"
+    );
     assert!(super::is_not_found(&err));
 }

@@ -24,10 +24,18 @@ pub(crate) struct Backoff {
 
 impl Backoff {
     /// Polling a status: 250 ms, ×1.5, at most 5 s between reads.
-    pub const POLL: Backoff = Backoff { start: Duration::from_millis(250), factor: 1.5, cap: Duration::from_secs(5) };
+    pub const POLL: Backoff = Backoff {
+        start: Duration::from_millis(250),
+        factor: 1.5,
+        cap: Duration::from_secs(5),
+    };
     /// Retrying a call the service refused for a reason that goes away by itself
     /// (IAM propagation, a conflicting operation still in flight).
-    pub const RETRY: Backoff = Backoff { start: Duration::from_secs(1), factor: 2.0, cap: Duration::from_secs(10) };
+    pub const RETRY: Backoff = Backoff {
+        start: Duration::from_secs(1),
+        factor: 2.0,
+        cap: Duration::from_secs(10),
+    };
 
     fn next(&self, d: Duration) -> Duration {
         d.mul_f64(self.factor).min(self.cap)
@@ -52,7 +60,11 @@ pub(crate) enum Step<T> {
 
 pub(crate) fn secs(d: Duration) -> String {
     let s = d.as_secs_f64();
-    if s < 10.0 { format!("{s:.1}s") } else { format!("{}s", d.as_secs()) }
+    if s < 10.0 {
+        format!("{s:.1}s")
+    } else {
+        format!("{}s", d.as_secs())
+    }
 }
 
 /// Calls `check` until it reports [`Step::Done`] or [`Step::Failed`], or
@@ -81,11 +93,19 @@ where
             Step::Pending(status) => {
                 let now = Instant::now();
                 if now >= deadline {
-                    return Err(anyhow!("timed out after {} waiting for {goal} (status still {status})", secs(timeout)));
+                    return Err(anyhow!(
+                        "timed out after {} waiting for {goal} (status still {status})",
+                        secs(timeout)
+                    ));
                 }
                 // Say something when the status changes, else every ~10 s.
-                if last_status.as_deref() != Some(status.as_str()) || now - last_note >= Duration::from_secs(10) {
-                    progress.note(addr, &format!("waiting for {goal} ({status}, {})", secs(now - started)));
+                if last_status.as_deref() != Some(status.as_str())
+                    || now - last_note >= Duration::from_secs(10)
+                {
+                    progress.note(
+                        addr,
+                        &format!("waiting for {goal} ({status}, {})", secs(now - started)),
+                    );
                     last_note = now;
                     last_status = Some(status);
                 }
@@ -120,10 +140,20 @@ where
             Err(e) if retryable(&e) => {
                 let now = Instant::now();
                 if now >= deadline {
-                    return Err(e.context(format!("still failing after retrying for {} ({why})", secs(limit))));
+                    return Err(e.context(format!(
+                        "still failing after retrying for {} ({why})",
+                        secs(limit)
+                    )));
                 }
                 let wait = delay.min(deadline - now);
-                progress.note(addr, &format!("{why}; retrying in {}: {}", secs(wait), super::service_message(&e)));
+                progress.note(
+                    addr,
+                    &format!(
+                        "{why}; retrying in {}: {}",
+                        secs(wait),
+                        super::service_message(&e)
+                    ),
+                );
                 sleep(wait).await;
                 delay = backoff.next(delay);
             }
@@ -140,7 +170,11 @@ mod tests {
     use super::*;
     use crate::model::Kind;
 
-    const FAST: Backoff = Backoff { start: Duration::from_millis(5), factor: 1.5, cap: Duration::from_millis(20) };
+    const FAST: Backoff = Backoff {
+        start: Duration::from_millis(5),
+        factor: 1.5,
+        cap: Duration::from_millis(20),
+    };
 
     struct Notes(Mutex<Vec<String>>);
     impl Progress for Notes {
@@ -154,9 +188,20 @@ mod tests {
         let addr = Address::new(Kind::Gateway, "main");
         let notes = Notes(Mutex::new(vec![]));
         let n = AtomicU32::new(0);
-        let v = poll(&addr, &notes, FAST, Duration::from_secs(60), "READY", || async {
-            Ok(if n.fetch_add(1, Ordering::SeqCst) < 3 { Step::Pending("CREATING".into()) } else { Step::Done(7) })
-        })
+        let v = poll(
+            &addr,
+            &notes,
+            FAST,
+            Duration::from_secs(60),
+            "READY",
+            || async {
+                Ok(if n.fetch_add(1, Ordering::SeqCst) < 3 {
+                    Step::Pending("CREATING".into())
+                } else {
+                    Step::Done(7)
+                })
+            },
+        )
         .await
         .unwrap();
         assert_eq!(v, 7);
@@ -168,15 +213,29 @@ mod tests {
     #[tokio::test]
     async fn poll_times_out_and_fails() {
         let addr = Address::new(Kind::Runtime, "agent");
-        let err = poll::<(), _, _>(&addr, &crate::model::NoProgress, FAST, Duration::from_millis(100), "READY", || async {
-            Ok(Step::Pending("CREATING".into()))
-        })
+        let err = poll::<(), _, _>(
+            &addr,
+            &crate::model::NoProgress,
+            FAST,
+            Duration::from_millis(100),
+            "READY",
+            || async { Ok(Step::Pending("CREATING".into())) },
+        )
         .await
         .unwrap_err();
-        assert!(err.to_string().contains("timed out after 0.1s waiting for READY (status still CREATING)"), "{err}");
-        let err = poll::<(), _, _>(&addr, &crate::model::NoProgress, FAST, Duration::from_millis(100), "READY", || async {
-            Ok(Step::Failed("CREATE_FAILED: bad image".into()))
-        })
+        assert!(
+            err.to_string()
+                .contains("timed out after 0.1s waiting for READY (status still CREATING)"),
+            "{err}"
+        );
+        let err = poll::<(), _, _>(
+            &addr,
+            &crate::model::NoProgress,
+            FAST,
+            Duration::from_millis(100),
+            "READY",
+            || async { Ok(Step::Failed("CREATE_FAILED: bad image".into())) },
+        )
         .await
         .unwrap_err();
         assert_eq!(err.to_string(), "CREATE_FAILED: bad image");
@@ -186,27 +245,59 @@ mod tests {
     async fn retry_is_bounded_and_selective() {
         let addr = Address::new(Kind::Function, "f");
         let n = AtomicU32::new(0);
-        let v = retry(&addr, &crate::model::NoProgress, FAST, Duration::from_secs(30), "role not ready", |e| e.to_string() == "again", || async {
-            if n.fetch_add(1, Ordering::SeqCst) < 2 { Err(anyhow!("again")) } else { Ok(1) }
-        })
+        let v = retry(
+            &addr,
+            &crate::model::NoProgress,
+            FAST,
+            Duration::from_secs(30),
+            "role not ready",
+            |e| e.to_string() == "again",
+            || async {
+                if n.fetch_add(1, Ordering::SeqCst) < 2 {
+                    Err(anyhow!("again"))
+                } else {
+                    Ok(1)
+                }
+            },
+        )
         .await
         .unwrap();
         assert_eq!((v, n.load(Ordering::SeqCst)), (1, 3));
 
-        let err = retry::<(), _, _>(&addr, &crate::model::NoProgress, FAST, Duration::from_millis(100), "role not ready", |_| true, || async {
-            Err(anyhow!("again"))
-        })
+        let err = retry::<(), _, _>(
+            &addr,
+            &crate::model::NoProgress,
+            FAST,
+            Duration::from_millis(100),
+            "role not ready",
+            |_| true,
+            || async { Err(anyhow!("again")) },
+        )
         .await
         .unwrap_err();
-        assert!(format!("{err:#}").contains("still failing after retrying for 0.1s"), "{err:#}");
+        assert!(
+            format!("{err:#}").contains("still failing after retrying for 0.1s"),
+            "{err:#}"
+        );
 
         let n = AtomicU32::new(0);
-        let err = retry::<(), _, _>(&addr, &crate::model::NoProgress, FAST, Duration::from_secs(30), "x", |_| false, || async {
-            n.fetch_add(1, Ordering::SeqCst);
-            Err(anyhow!("hard"))
-        })
+        let err = retry::<(), _, _>(
+            &addr,
+            &crate::model::NoProgress,
+            FAST,
+            Duration::from_secs(30),
+            "x",
+            |_| false,
+            || async {
+                n.fetch_add(1, Ordering::SeqCst);
+                Err(anyhow!("hard"))
+            },
+        )
         .await
         .unwrap_err();
-        assert_eq!((err.to_string(), n.load(Ordering::SeqCst)), ("hard".to_string(), 1));
+        assert_eq!(
+            (err.to_string(), n.load(Ordering::SeqCst)),
+            ("hard".to_string(), 1)
+        );
     }
 }

@@ -24,8 +24,16 @@ pub fn project_name(dir: &Path) -> String {
         }
     }
     let out = out.trim_matches('-').to_string();
-    let out = if out.starts_with(|c: char| c.is_ascii_alphabetic()) { out } else { format!("agent-{out}") };
-    out.chars().take(24).collect::<String>().trim_end_matches('-').to_string()
+    let out = if out.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        out
+    } else {
+        format!("agent-{out}")
+    };
+    out.chars()
+        .take(24)
+        .collect::<String>()
+        .trim_end_matches('-')
+        .to_string()
 }
 
 fn files<'a>(dir: &'a Dir<'a>, out: &mut Vec<&'a include_dir::File<'a>>) {
@@ -42,16 +50,30 @@ pub fn run(dir: &Path, project: Option<String>) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let project = project.unwrap_or_else(|| project_name(dir));
     if let Some(problem) = crate::names::PROJECT.violation(&project) {
-        bail!("{problem}: {}; pass --project NAME", crate::names::PROJECT.explain);
+        bail!(
+            "{problem}: {}; pass --project NAME",
+            crate::names::PROJECT.explain
+        );
     }
     let mut all = Vec::new();
     files(&TEMPLATES, &mut all);
-    let skip = |p: &Path| p.components().any(|c| c.as_os_str() == "__pycache__" || c.as_os_str() == ".pytest_cache");
-    let existing: Vec<PathBuf> = all.iter().map(|f| dir.join(f.path())).filter(|p| p.exists()).collect();
+    let skip = |p: &Path| {
+        p.components()
+            .any(|c| c.as_os_str() == "__pycache__" || c.as_os_str() == ".pytest_cache")
+    };
+    let existing: Vec<PathBuf> = all
+        .iter()
+        .map(|f| dir.join(f.path()))
+        .filter(|p| p.exists())
+        .collect();
     if !existing.is_empty() {
         bail!(
             "refusing to overwrite existing files: {}",
-            existing.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+            existing
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
         );
     }
     let mut written = Vec::new();
@@ -79,7 +101,10 @@ mod tests {
 
     #[test]
     fn names_from_dirs() {
-        assert_eq!(project_name(Path::new("/nonexistent/My Agent_2")), "my-agent-2");
+        assert_eq!(
+            project_name(Path::new("/nonexistent/My Agent_2")),
+            "my-agent-2"
+        );
         assert_eq!(project_name(Path::new("/nonexistent/42")), "agent-42");
     }
 
@@ -94,6 +119,11 @@ mod tests {
             Ok(l) => assert_eq!(l.spec.project, "demo-agent"),
             Err(e) => panic!("scaffold does not validate:\n{}", e.render(false)),
         }
-        assert!(run(&dir, None).unwrap_err().to_string().contains("refusing to overwrite"));
+        assert!(
+            run(&dir, None)
+                .unwrap_err()
+                .to_string()
+                .contains("refusing to overwrite")
+        );
     }
 }

@@ -31,7 +31,13 @@ pub struct Cli {
 #[derive(Args, Debug)]
 struct Global {
     /// Spec file.
-    #[arg(short, long, global = true, default_value = "agentform.yaml", env = "AGENTFORM_FILE")]
+    #[arg(
+        short,
+        long,
+        global = true,
+        default_value = "agentform.yaml",
+        env = "AGENTFORM_FILE"
+    )]
     file: PathBuf,
     /// Set a variable: --var name=value (repeatable).
     #[arg(long = "var", global = true, value_name = "NAME=VALUE", value_parser = parse_var)]
@@ -125,7 +131,12 @@ impl Ctx {
 
     async fn aws(&self, l: &LoadedSpec) -> Result<Aws> {
         let region = self.g.region.clone().or_else(|| l.spec.region.clone());
-        Aws::connect(region, self.g.profile.clone(), Duration::from_secs(self.g.timeout)).await
+        Aws::connect(
+            region,
+            self.g.profile.clone(),
+            Duration::from_secs(self.g.timeout),
+        )
+        .await
     }
 
     fn paint_plan(&self, text: &str) -> String {
@@ -156,13 +167,20 @@ impl Ctx {
 
 /// Runs the CLI; returns the process exit code.
 pub async fn run(cli: Cli) -> i32 {
-    let color = !cli.global.no_color && std::io::stdout().is_terminal() && std::io::stderr().is_terminal();
+    let color =
+        !cli.global.no_color && std::io::stdout().is_terminal() && std::io::stderr().is_terminal();
     console::set_colors_enabled(color);
     console::set_colors_enabled_stderr(color);
-    let ctx = Ctx { g: cli.global, color };
+    let ctx = Ctx {
+        g: cli.global,
+        color,
+    };
     let result = match cli.command {
         Command::Validate => validate(&ctx),
-        Command::Plan { detailed_exitcode, json } => plan(&ctx, detailed_exitcode, json).await,
+        Command::Plan {
+            detailed_exitcode,
+            json,
+        } => plan(&ctx, detailed_exitcode, json).await,
         Command::Apply { auto_approve } => apply(&ctx, auto_approve).await,
         Command::Destroy { auto_approve } => destroy(&ctx, auto_approve).await,
         Command::Output { json, name } => output(&ctx, json, name).await,
@@ -191,7 +209,11 @@ fn validate(ctx: &Ctx) -> Result<i32> {
         s.gateways.len(),
         targets,
         s.repositories.len(),
-        if s.repositories.len() == 1 { "y" } else { "ies" },
+        if s.repositories.len() == 1 {
+            "y"
+        } else {
+            "ies"
+        },
         s.runtimes.len()
     );
     Ok(OK)
@@ -205,11 +227,18 @@ async fn plan(ctx: &Ctx, detailed: bool, json: bool) -> Result<i32> {
     let aws = ctx.aws(&l).await?;
     let planned = ops::plan(&aws, &l, false).await?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&render::plan_json(&planned.plan))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&render::plan_json(&planned.plan))?
+        );
     } else {
         print!("{}", ctx.paint_plan(&render::plan(&planned.plan)));
     }
-    Ok(if detailed && planned.plan.has_changes() { CHANGES } else { OK })
+    Ok(if detailed && planned.plan.has_changes() {
+        CHANGES
+    } else {
+        OK
+    })
 }
 
 fn confirm(question: &str, auto_approve: bool) -> Result<bool> {
@@ -217,7 +246,9 @@ fn confirm(question: &str, auto_approve: bool) -> Result<bool> {
         return Ok(true);
     }
     if !std::io::stdin().is_terminal() {
-        bail!("refusing to continue without confirmation: stdin is not a terminal; pass --auto-approve to run unattended (e.g. in CI)");
+        bail!(
+            "refusing to continue without confirmation: stdin is not a terminal; pass --auto-approve to run unattended (e.g. in CI)"
+        );
     }
     print!("\n{question}\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ");
     std::io::stdout().flush()?;
@@ -229,7 +260,11 @@ fn confirm(question: &str, auto_approve: bool) -> Result<bool> {
 fn summarize(outcome: &Outcome, what: &str) -> i32 {
     if outcome.ok() {
         let n = outcome.done.len();
-        println!("\n{} complete: {n} resource operation{} done.", what, if n == 1 { "" } else { "s" });
+        println!(
+            "\n{} complete: {n} resource operation{} done.",
+            what,
+            if n == 1 { "" } else { "s" }
+        );
         OK
     } else {
         eprintln!("\n{} {what} failed.", style("error:").red().bold());
@@ -242,7 +277,9 @@ fn summarize(outcome: &Outcome, what: &str) -> i32 {
         for a in &outcome.not_started {
             eprintln!("  not started: {a}");
         }
-        eprintln!("Nothing was rolled back. Fix the cause and run the command again: it continues from where the account is now.");
+        eprintln!(
+            "Nothing was rolled back. Fix the cause and run the command again: it continues from where the account is now."
+        );
         FAILURE
     }
 }
@@ -262,7 +299,13 @@ async fn apply(ctx: &Ctx, auto_approve: bool) -> Result<i32> {
             return Ok(FAILURE);
         }
         let out = progress::Output::new(std::io::stderr().is_terminal(), ctx.g.quiet);
-        let exec = Executor { aws: &aws, spec: &l, account: &planned.account, packages: &planned.packages, reporter: &out };
+        let exec = Executor {
+            aws: &aws,
+            spec: &l,
+            account: &planned.account,
+            packages: &planned.packages,
+            reporter: &out,
+        };
         let outcome = exec.apply(&planned.plan, planned.known.clone()).await;
         let code = summarize(&outcome, "Apply");
         if code != OK {
@@ -270,7 +313,11 @@ async fn apply(ctx: &Ctx, auto_approve: bool) -> Result<i32> {
         }
         known = outcome.known;
     }
-    print_outputs(&desired::outputs(&l.spec, &planned.account, &known), false, None)?;
+    print_outputs(
+        &desired::outputs(&l.spec, &planned.account, &known),
+        false,
+        None,
+    )?;
     Ok(OK)
 }
 
@@ -282,25 +329,48 @@ async fn destroy(ctx: &Ctx, auto_approve: bool) -> Result<i32> {
     let aws = ctx.aws(&l).await?;
     let planned = ops::plan(&aws, &l, true).await?;
     if !planned.plan.has_changes() {
-        println!("Nothing to destroy: the account holds no resources of project `{}`.", l.spec.project);
+        println!(
+            "Nothing to destroy: the account holds no resources of project `{}`.",
+            l.spec.project
+        );
         return Ok(OK);
     }
     print!("{}", ctx.paint_plan(&render::plan(&planned.plan)));
-    if !confirm("Do you really want to destroy all resources of this project?", auto_approve)? {
+    if !confirm(
+        "Do you really want to destroy all resources of this project?",
+        auto_approve,
+    )? {
         println!("Destroy cancelled.");
         return Ok(FAILURE);
     }
     let out = progress::Output::new(std::io::stderr().is_terminal(), ctx.g.quiet);
-    let exec = Executor { aws: &aws, spec: &l, account: &planned.account, packages: &planned.packages, reporter: &out };
-    let deletes: Vec<_> = planned.plan.changes.iter().filter(|c| c.action == Action::Delete).collect();
+    let exec = Executor {
+        aws: &aws,
+        spec: &l,
+        account: &planned.account,
+        packages: &planned.packages,
+        reporter: &out,
+    };
+    let deletes: Vec<_> = planned
+        .plan
+        .changes
+        .iter()
+        .filter(|c| c.action == Action::Delete)
+        .collect();
     let mut outcome = Outcome::default();
     exec.run_deletes(&deletes, &mut outcome).await;
     Ok(summarize(&outcome, "Destroy"))
 }
 
-fn print_outputs(outputs: &BTreeMap<String, String>, json: bool, name: Option<String>) -> Result<()> {
+fn print_outputs(
+    outputs: &BTreeMap<String, String>,
+    json: bool,
+    name: Option<String>,
+) -> Result<()> {
     if let Some(n) = name {
-        let v = outputs.get(&n).with_context(|| format!("no output named `{n}`"))?;
+        let v = outputs
+            .get(&n)
+            .with_context(|| format!("no output named `{n}`"))?;
         println!("{v}");
         return Ok(());
     }
@@ -325,7 +395,26 @@ async fn output(ctx: &Ctx, json: bool, name: Option<String>) -> Result<i32> {
     // Outputs only read resources the project owns: no lookups by name needed.
     let observed = aws.observe(&account, &l.spec.project, &[]).await?;
     let known = crate::plan::known_ids(&observed);
-    print_outputs(&desired::outputs(&l.spec, &account, &known), json, name)?;
+    let outputs = desired::outputs(&l.spec, &account, &known);
+    let wanted: Vec<(&String, &String)> = outputs
+        .iter()
+        .filter(|(k, _)| name.as_ref().is_none_or(|n| n == *k))
+        .collect();
+    let pending: Vec<&str> = wanted
+        .iter()
+        .filter(|(_, v)| v.contains(crate::model::UNKNOWN))
+        .map(|(k, _)| k.as_str())
+        .collect();
+    if !pending.is_empty() {
+        bail!(
+            "output{} {} {} not known yet: the resources {} refer to do not exist in the account; run `agentform apply` first",
+            if pending.len() == 1 { "" } else { "s" },
+            pending.join(", "),
+            if pending.len() == 1 { "is" } else { "are" },
+            if pending.len() == 1 { "it" } else { "they" }
+        );
+    }
+    print_outputs(&outputs, json, name)?;
     Ok(OK)
 }
 
@@ -335,6 +424,9 @@ fn init_cmd(dir: &std::path::Path, project: Option<String>) -> Result<i32> {
     for w in &written {
         println!("  {}", w.display());
     }
-    println!("\nNext: cd {} && agentform validate && agentform plan", dir.display());
+    println!(
+        "\nNext: cd {} && agentform validate && agentform plan",
+        dir.display()
+    );
     Ok(OK)
 }

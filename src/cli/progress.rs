@@ -11,7 +11,10 @@ use crate::executor::Reporter;
 use crate::model::{Address, Progress};
 
 pub enum Output {
-    Bars { multi: MultiProgress, bars: Mutex<HashMap<Address, ProgressBar>> },
+    Bars {
+        multi: MultiProgress,
+        bars: Mutex<HashMap<Address, ProgressBar>>,
+    },
     Lines,
     Quiet,
 }
@@ -21,7 +24,10 @@ impl Output {
         if quiet {
             Output::Quiet
         } else if terminal {
-            Output::Bars { multi: MultiProgress::new(), bars: Mutex::new(HashMap::new()) }
+            Output::Bars {
+                multi: MultiProgress::new(),
+                bars: Mutex::new(HashMap::new()),
+            }
         } else {
             Output::Lines
         }
@@ -57,10 +63,15 @@ impl Reporter for Output {
         match self {
             Output::Bars { multi, bars } => {
                 let bar = multi.add(ProgressBar::new_spinner());
-                bar.set_style(ProgressStyle::with_template("{spinner} {msg} [{elapsed}]").expect("valid template"));
+                bar.set_style(
+                    ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
+                        .expect("valid template"),
+                );
                 bar.enable_steady_tick(Duration::from_millis(120));
                 bar.set_message(format!("{addr}: {verb}..."));
-                bars.lock().expect("progress lock").insert(addr.clone(), bar);
+                bars.lock()
+                    .expect("progress lock")
+                    .insert(addr.clone(), bar);
             }
             _ => self.line(format!("{addr}: {verb}...")),
         }

@@ -22,7 +22,12 @@ pub struct Interpolated {
 
 /// Rewrites `value` in place; returns the problems found. `source` is the
 /// spec text, so that a caret can point at the one expression at fault.
-pub fn apply(value: &mut Value, map: &SourceMap, source: &str, overrides: &VarOverrides) -> Interpolated {
+pub fn apply(
+    value: &mut Value,
+    map: &SourceMap,
+    source: &str,
+    overrides: &VarOverrides,
+) -> Interpolated {
     let mut out = Interpolated::default();
     let declared: Vec<String> = value
         .get("variables")
@@ -31,18 +36,29 @@ pub fn apply(value: &mut Value, map: &SourceMap, source: &str, overrides: &VarOv
         .unwrap_or_default();
     for name in overrides.keys() {
         if !declared.contains(name) {
-            let mut d = Diagnostic::new(format!("`--var {name}=...` sets a variable the spec does not declare"), map.span("/variables"))
-                .label(format!("`{name}` is not declared here"));
+            let mut d = Diagnostic::new(
+                format!("`--var {name}=...` sets a variable the spec does not declare"),
+                map.span("/variables"),
+            )
+            .label(format!("`{name}` is not declared here"));
             if let Some(s) = did_you_mean(name, declared.iter().map(String::as_str)) {
                 d = d.help(format!("did you mean `{s}`?"));
             } else {
-                d = d.help(format!("declare it under `variables:` as `{name}: {{default: ...}}`"));
+                d = d.help(format!(
+                    "declare it under `variables:` as `{name}: {{default: ...}}`"
+                ));
             }
             out.diags.push(d);
         }
     }
     let vars = value.get("variables").cloned().unwrap_or(Value::Null);
-    let mut cx = Cx { map, source, overrides, vars: &vars, out };
+    let mut cx = Cx {
+        map,
+        source,
+        overrides,
+        vars: &vars,
+        out,
+    };
     if let Value::Object(root) = value {
         for (key, child) in root.iter_mut() {
             if key == "variables" {
@@ -94,7 +110,12 @@ impl Cx<'_> {
         let segments = match refs::parse(s) {
             Ok(segs) => segs,
             Err(e) => {
-                let at = span_within(self.map, Some(self.source), ptr, s.get(e.range.clone()).unwrap_or(s));
+                let at = span_within(
+                    self.map,
+                    Some(self.source),
+                    ptr,
+                    s.get(e.range.clone()).unwrap_or(s),
+                );
                 self.out.diags.push(Diagnostic::new(e.message, at).label("malformed expression").help(e.help.unwrap_or(
                     "write `${var.NAME}`, `${env:NAME}` or `${KIND.NAME.ATTRIBUTE}`; `$${` is a literal `${`".into(),
                 )));
@@ -111,11 +132,15 @@ impl Cx<'_> {
                     let at = span_within(self.map, Some(self.source), ptr, expr);
                     let decl = self.vars.get(&name);
                     let default = decl.and_then(|d| d.get("default"));
-                    let value = self.overrides.get(&name).cloned().or_else(|| match default {
-                        Some(Value::String(x)) => Some(x.clone()),
-                        Some(v @ (Value::Number(_) | Value::Bool(_))) => Some(v.to_string()),
-                        _ => None,
-                    });
+                    let value = self
+                        .overrides
+                        .get(&name)
+                        .cloned()
+                        .or_else(|| match default {
+                            Some(Value::String(x)) => Some(x.clone()),
+                            Some(v @ (Value::Number(_) | Value::Bool(_))) => Some(v.to_string()),
+                            _ => None,
+                        });
                     match (decl, value) {
                         (Some(_), Some(val)) => out.push_str(&refs::escape_literal(&val)),
                         // A default of the wrong type: the schema said so already.
@@ -130,11 +155,18 @@ impl Cx<'_> {
                         }
                         (None, _) => {
                             ok = false;
-                            let names = self.vars.as_object().map(|o| o.keys().map(String::as_str).collect::<Vec<_>>()).unwrap_or_default();
-                            let d = Diagnostic::new(format!("unknown variable `{name}`"), at).label("not declared under `variables`");
+                            let names = self
+                                .vars
+                                .as_object()
+                                .map(|o| o.keys().map(String::as_str).collect::<Vec<_>>())
+                                .unwrap_or_default();
+                            let d = Diagnostic::new(format!("unknown variable `{name}`"), at)
+                                .label("not declared under `variables`");
                             self.out.diags.push(match did_you_mean(&name, names) {
                                 Some(x) => d.help(format!("did you mean `{x}`?")),
-                                None => d.help(format!("declare it: `variables: {{{name}: {{default: ...}}}}`")),
+                                None => d.help(format!(
+                                    "declare it: `variables: {{{name}: {{default: ...}}}}`"
+                                )),
                             });
                         }
                     }
@@ -144,9 +176,12 @@ impl Cx<'_> {
                     Err(_) => {
                         ok = false;
                         self.out.diags.push(
-                            Diagnostic::new(format!("environment variable `{name}` is not set"), span_within(self.map, Some(self.source), ptr, &s[range]))
-                                .label("not set")
-                                .help(format!("export {name}=... before running agentform")),
+                            Diagnostic::new(
+                                format!("environment variable `{name}` is not set"),
+                                span_within(self.map, Some(self.source), ptr, &s[range]),
+                            )
+                            .label("not set")
+                            .help(format!("export {name}=... before running agentform")),
                         );
                     }
                 },
@@ -158,7 +193,12 @@ impl Cx<'_> {
 }
 
 /// Span of `needle` inside the value at `ptr`, else the whole value.
-pub fn span_within(map: &SourceMap, source_hint: Option<&str>, ptr: &str, needle: &str) -> Range<usize> {
+pub fn span_within(
+    map: &SourceMap,
+    source_hint: Option<&str>,
+    ptr: &str,
+    needle: &str,
+) -> Range<usize> {
     let whole = map.value_span(ptr);
     if let Some(src) = source_hint {
         if let Some(text) = src.get(whole.clone()) {
@@ -169,4 +209,3 @@ pub fn span_within(map: &SourceMap, source_hint: Option<&str>, ptr: &str, needle
     }
     whole
 }
-

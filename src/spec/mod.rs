@@ -104,7 +104,9 @@ impl GatewaySpec {
 pub enum AuthorizerSpec {
     /// `aws_iam` (the only string form the schema admits).
     Named(String),
-    CustomJwt { custom_jwt: CustomJwtSpec },
+    CustomJwt {
+        custom_jwt: CustomJwtSpec,
+    },
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -211,7 +213,12 @@ pub struct LoadError {
 
 impl LoadError {
     pub fn render(&self, color: bool) -> String {
-        crate::diag::render_all(&self.diagnostics, &self.path.display().to_string(), &self.source, color)
+        crate::diag::render_all(
+            &self.diagnostics,
+            &self.path.display().to_string(),
+            &self.source,
+            color,
+        )
     }
 }
 
@@ -220,7 +227,11 @@ pub type VarOverrides = BTreeMap<String, String>;
 
 /// Reads and checks a spec file.
 pub fn load(path: &Path, vars: &VarOverrides) -> Result<LoadedSpec, LoadError> {
-    let fail = |source: String, diagnostics| LoadError { path: path.to_path_buf(), source, diagnostics };
+    let fail = |source: String, diagnostics| LoadError {
+        path: path.to_path_buf(),
+        source,
+        diagnostics,
+    };
     let source = match std::fs::read(path) {
         Ok(bytes) => match String::from_utf8(bytes) {
             Ok(s) => s,
@@ -236,13 +247,22 @@ pub fn load(path: &Path, vars: &VarOverrides) -> Result<LoadedSpec, LoadError> {
         Err(e) => {
             return Err(fail(
                 String::new(),
-                vec![Diagnostic::unspanned(format!("cannot read {}: {e}", path.display()))
-                    .help("pass the spec with -f/--file, or run `agentform init` to create one")],
+                vec![
+                    Diagnostic::unspanned(format!("cannot read {}: {e}", path.display())).help(
+                        "pass the spec with -f/--file, or run `agentform init` to create one",
+                    ),
+                ],
             ));
         }
     };
-    let dir = path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-    let dir = if dir.as_os_str().is_empty() { PathBuf::from(".") } else { dir };
+    let dir = path
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let dir = if dir.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        dir
+    };
     load_str(&source, path, &dir, vars).map_err(|d| fail(source.clone(), d))
 }
 
@@ -252,13 +272,24 @@ pub fn load(path: &Path, vars: &VarOverrides) -> Result<LoadedSpec, LoadError> {
 /// syntax error stops everything): `schema` hands on a repaired copy of the
 /// value, and a later stage's findings inside what an earlier stage already
 /// reported or repaired are dropped, so each problem is reported once.
-pub fn load_str(source: &str, path: &Path, dir: &Path, vars: &VarOverrides) -> Result<LoadedSpec, Vec<Diagnostic>> {
-    let yaml::Document { value, mut map, problems } = yaml::parse(source)?;
+pub fn load_str(
+    source: &str,
+    path: &Path,
+    dir: &Path,
+    vars: &VarOverrides,
+) -> Result<LoadedSpec, Vec<Diagnostic>> {
+    let yaml::Document {
+        value,
+        mut map,
+        problems,
+    } = yaml::parse(source)?;
     let mut diags = problems;
     let checked = schema::check(&value, &map);
     let structural = !checked.diags.is_empty();
     diags.extend(checked.diags);
-    let Some(mut value) = checked.repaired else { return Err(diags) };
+    let Some(mut value) = checked.repaired else {
+        return Err(diags);
+    };
     let mut shadow = checked.shadow;
     for (from, to) in &checked.renames {
         map.alias(from, to);
@@ -274,18 +305,36 @@ pub fn load_str(source: &str, path: &Path, dir: &Path, vars: &VarOverrides) -> R
         // The schema admits only what these types accept, so this is a bug in
         // agentform, not in the spec; still report it rather than panic.
         Err(e) => {
-            diags.push(Diagnostic::new(format!("internal error: schema and spec types disagree: {e}"), 0..0));
+            diags.push(Diagnostic::new(
+                format!("internal error: schema and spec types disagree: {e}"),
+                0..0,
+            ));
             return Err(diags);
         }
     };
-    let loaded = LoadedSpec { spec, path: path.to_path_buf(), dir: dir.to_path_buf(), source: source.to_string(), map, json: value };
+    let loaded = LoadedSpec {
+        spec,
+        path: path.to_path_buf(),
+        dir: dir.to_path_buf(),
+        source: source.to_string(),
+        map,
+        json: value,
+    };
     keep_new(&mut diags, validate::check(&loaded), &shadow);
-    if diags.is_empty() { Ok(loaded) } else { Err(diags) }
+    if diags.is_empty() {
+        Ok(loaded)
+    } else {
+        Err(diags)
+    }
 }
 
 /// Appends the diagnostics of a later stage, except those inside a range an
 /// earlier stage already reported or repaired.
-fn keep_new(diags: &mut Vec<Diagnostic>, later: Vec<Diagnostic>, shadow: &[std::ops::Range<usize>]) {
+fn keep_new(
+    diags: &mut Vec<Diagnostic>,
+    later: Vec<Diagnostic>,
+    shadow: &[std::ops::Range<usize>],
+) {
     diags.extend(later.into_iter().filter(|d| {
         let Some(span) = &d.span else { return true };
         !shadow.iter().any(|s| overlaps(span, s))
@@ -307,12 +356,77 @@ fn overlaps(a: &std::ops::Range<usize>, b: &std::ops::Range<usize>) -> bool {
 mod tests {
     use super::*;
 
+    fn messages(src: &str) -> Vec<String> {
+        let dir = std::env::temp_dir();
+        match load_str(src, Path::new("agentform.yaml"), &dir, &VarOverrides::new()) {
+            Ok(_) => Vec::new(),
+            Err(diags) => {
+                let mut diags = diags;
+                diags.sort_by_key(|d| d.span.as_ref().map_or(0, |s| s.start));
+                diags.into_iter().map(|d| d.message).collect()
+            }
+        }
+    }
+
+    /// Each stage runs whatever the earlier ones found, and a problem is
+    /// reported by the first stage that sees it only.
+    #[test]
+    fn stages_all_run_and_report_once() {
+        let cases: &[(&str, &[&str])] = &[
+            ("version: 1\nproject: demo\n", &[]),
+            // duplicate key (yaml) + unknown field (schema) + bad name (validate)
+            (
+                "version: 1\nproject: demo\nproject: x\nrepositories:\n  Agent: {}\n  a: {scan: true}\n",
+                &[
+                    "duplicate key `project`",
+                    "ECR repository name `demo/Agent` has uppercase letters",
+                    "unknown field `scan`",
+                ],
+            ),
+            // bad type (schema) is not judged again as an image URI (validate)
+            (
+                "version: 1\nproject: demo\nruntimes:\n  r: {artifact: {image: 5}}\n",
+                &["`image` must be a string, found integer `5`"],
+            ),
+            // unknown variable (interpolate) is not judged again as an image tag (validate)
+            (
+                "version: 1\nproject: demo\nrepositories: {a: {}}\nruntimes:\n  r: {artifact: {container: {repository: a, tag: '${var.t}'}}}\n",
+                &["unknown variable `t`"],
+            ),
+            // a typo of a required key is one problem, and the value is still checked
+            (
+                "version: 1\nprojet: Demo\n",
+                &[
+                    "unknown field `projet`",
+                    "project name `Demo` has uppercase letters",
+                ],
+            ),
+        ];
+        for (src, want) in cases {
+            assert_eq!(messages(src), *want, "{src}");
+        }
+    }
+
     #[test]
     fn overlap_rules() {
-        let cases = [((0, 0), (0, 5), true), ((3, 3), (0, 5), true), ((5, 5), (0, 5), false), ((2, 4), (4, 6), false), ((2, 5), (4, 6), true)];
+        let cases = [
+            ((0, 0), (0, 5), true),
+            ((3, 3), (0, 5), true),
+            ((5, 5), (0, 5), false),
+            ((2, 4), (4, 6), false),
+            ((2, 5), (4, 6), true),
+        ];
         for ((a0, a1), (b0, b1), want) in cases {
-            assert_eq!(overlaps(&(a0..a1), &(b0..b1)), want, "{a0}..{a1} vs {b0}..{b1}");
-            assert_eq!(overlaps(&(b0..b1), &(a0..a1)), want, "{b0}..{b1} vs {a0}..{a1}");
+            assert_eq!(
+                overlaps(&(a0..a1), &(b0..b1)),
+                want,
+                "{a0}..{a1} vs {b0}..{b1}"
+            );
+            assert_eq!(
+                overlaps(&(b0..b1), &(a0..a1)),
+                want,
+                "{b0}..{b1} vs {a0}..{a1}"
+            );
         }
     }
 }

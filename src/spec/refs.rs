@@ -20,7 +20,11 @@ pub const REF_KINDS: &[(&str, &[&str])] = &[
 pub enum Ref {
     Var(String),
     Env(String),
-    Resource { kind: String, name: String, attr: String },
+    Resource {
+        kind: String,
+        name: String,
+        attr: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,12 +58,18 @@ pub fn parse(s: &str) -> Result<Vec<Segment>, RefError> {
                 return Err(RefError {
                     message: "unclosed `${`".into(),
                     range: i..s.len(),
-                    help: Some("end the expression with `}`, or write `$${` for a literal `${`".into()),
+                    help: Some(
+                        "end the expression with `}`, or write `$${` for a literal `${`".into(),
+                    ),
                 });
             };
             let body = &s[i + 2..i + close];
             let range = i..i + close + 1;
-            let r = parse_body(body).map_err(|(message, help)| RefError { message, range: range.clone(), help })?;
+            let r = parse_body(body).map_err(|(message, help)| RefError {
+                message,
+                range: range.clone(),
+                help,
+            })?;
             if !lit.is_empty() {
                 out.push(Segment::Literal(std::mem::take(&mut lit)));
             }
@@ -79,7 +89,9 @@ pub fn parse(s: &str) -> Result<Vec<Segment>, RefError> {
 }
 
 fn ident_ok(s: &str) -> bool {
-    !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
 fn parse_body(body: &str) -> Result<Ref, (String, Option<String>)> {
@@ -88,7 +100,10 @@ fn parse_body(body: &str) -> Result<Ref, (String, Option<String>)> {
         return if ident_ok(name) {
             Ok(Ref::Env(name.to_string()))
         } else {
-            Err((format!("invalid environment variable name in `${{{body}}}`"), Some("write `${env:NAME}` with letters, digits and `_`".into())))
+            Err((
+                format!("invalid environment variable name in `${{{body}}}`"),
+                Some("write `${env:NAME}` with letters, digits and `_`".into()),
+            ))
         };
     }
     let parts: Vec<&str> = body.split('.').collect();
@@ -128,29 +143,63 @@ mod tests {
             segs,
             vec![
                 Segment::Literal("https://".into()),
-                Segment::Ref(Ref::Resource { kind: "gateways".into(), name: "main".into(), attr: "id".into() }, 8..27),
+                Segment::Ref(
+                    Ref::Resource {
+                        kind: "gateways".into(),
+                        name: "main".into(),
+                        attr: "id".into()
+                    },
+                    8..27
+                ),
                 Segment::Literal(".x/${raw}".into()),
             ]
         );
-        assert_eq!(parse("${var.model_id}").unwrap(), vec![Segment::Ref(Ref::Var("model_id".into()), 0..15)]);
-        assert_eq!(parse("${env:HOME}").unwrap(), vec![Segment::Ref(Ref::Env("HOME".into()), 0..11)]);
+        assert_eq!(
+            parse("${var.model_id}").unwrap(),
+            vec![Segment::Ref(Ref::Var("model_id".into()), 0..15)]
+        );
+        assert_eq!(
+            parse("${env:HOME}").unwrap(),
+            vec![Segment::Ref(Ref::Env("HOME".into()), 0..11)]
+        );
     }
 
     #[test]
     fn rejects_malformed() {
         assert_eq!(parse("a ${var.x").unwrap_err().message, "unclosed `${`");
-        assert!(parse("${gateways.main}").unwrap_err().message.starts_with("invalid expression"));
+        assert!(
+            parse("${gateways.main}")
+                .unwrap_err()
+                .message
+                .starts_with("invalid expression")
+        );
         assert!(parse("${}").is_err());
         let cases: &[(&str, &str, Range<usize>)] = &[
-            ("${var.a.b}", "invalid variable reference `${var.a.b}`", 0..10),
+            (
+                "${var.a.b}",
+                "invalid variable reference `${var.a.b}`",
+                0..10,
+            ),
             ("x ${env.HOME} y", "invalid expression `${env.HOME}`", 2..13),
-            ("${env:A B}", "invalid environment variable name in `${env:A B}`", 0..10),
-            ("${gateways.main}", "invalid expression `${gateways.main}`: no attribute", 0..16),
+            (
+                "${env:A B}",
+                "invalid environment variable name in `${env:A B}`",
+                0..10,
+            ),
+            (
+                "${gateways.main}",
+                "invalid expression `${gateways.main}`: no attribute",
+                0..16,
+            ),
             ("${a.b.c.d}", "invalid expression `${a.b.c.d}`", 0..10),
         ];
         for (text, message, range) in cases {
             let e = parse(text).unwrap_err();
-            assert_eq!((e.message.as_str(), e.range), (*message, range.clone()), "{text}");
+            assert_eq!(
+                (e.message.as_str(), e.range),
+                (*message, range.clone()),
+                "{text}"
+            );
             assert!(e.help.is_some(), "{text}");
         }
     }

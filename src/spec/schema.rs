@@ -66,15 +66,28 @@ struct Ctx<'a> {
 /// Every structural problem in `value`.
 pub fn check(value: &Value, map: &SourceMap) -> Checked {
     let errors: Vec<ValidationError<'_>> = VALIDATOR.iter_errors(value).collect();
-    let mut ctx = Ctx { root: value, map, out: Vec::new(), repairs: Vec::new(), typos: HashMap::new() };
+    let mut ctx = Ctx {
+        root: value,
+        map,
+        out: Vec::new(),
+        repairs: Vec::new(),
+        typos: HashMap::new(),
+    };
     ctx.typos = typos(&errors, value);
     for err in &errors {
         convert(err, &mut ctx);
     }
-    let Ctx { out: mut diags, repairs, .. } = ctx;
+    let Ctx {
+        out: mut diags,
+        repairs,
+        ..
+    } = ctx;
     let mut seen = HashSet::new();
     diags.retain(|d| seen.insert((d.span.clone(), d.message.clone())));
-    let mut checked = Checked { diags, ..Checked::default() };
+    let mut checked = Checked {
+        diags,
+        ..Checked::default()
+    };
     if value.is_object() {
         let mut fixed = value.clone();
         apply(&mut fixed, repairs, map, &mut checked);
@@ -93,7 +106,9 @@ fn typos(errors: &[ValidationError<'_>], root: &Value) -> HashMap<(String, Strin
     fn flatten<'a, 'e>(errors: &'a [ValidationError<'e>], out: &mut Vec<&'a ValidationError<'e>>) {
         for e in errors {
             out.push(e);
-            if let ValidationErrorKind::OneOfNotValid { context } | ValidationErrorKind::AnyOf { context } = e.kind() {
+            if let ValidationErrorKind::OneOfNotValid { context }
+            | ValidationErrorKind::AnyOf { context } = e.kind()
+            {
                 for branch in context {
                     flatten(branch, out);
                 }
@@ -106,9 +121,10 @@ fn typos(errors: &[ValidationError<'_>], root: &Value) -> HashMap<(String, Strin
     let missing: HashSet<(String, String)> = errors
         .iter()
         .filter_map(|e| match e.kind() {
-            ValidationErrorKind::Required { property } => {
-                Some((e.instance_path().as_str().to_string(), property.as_str()?.to_string()))
-            }
+            ValidationErrorKind::Required { property } => Some((
+                e.instance_path().as_str().to_string(),
+                property.as_str()?.to_string(),
+            )),
             _ => None,
         })
         .collect();
@@ -116,15 +132,27 @@ fn typos(errors: &[ValidationError<'_>], root: &Value) -> HashMap<(String, Strin
     for e in &errors {
         if let ValidationErrorKind::AdditionalProperties { unexpected } = e.kind() {
             let ptr = e.instance_path().as_str().to_string();
-            let parent = e.schema_path().as_str().strip_suffix("/additionalProperties").unwrap_or("").to_string();
+            let parent = e
+                .schema_path()
+                .as_str()
+                .strip_suffix("/additionalProperties")
+                .unwrap_or("")
+                .to_string();
             let known = known_keys(e.schema_path().as_str());
-            let Some(object) = root.pointer(&ptr) else { continue };
+            let Some(object) = root.pointer(&ptr) else {
+                continue;
+            };
             for key in unexpected {
-                let Some(s) = did_you_mean(key, known.iter().copied()) else { continue };
+                let Some(s) = did_you_mean(key, known.iter().copied()) else {
+                    continue;
+                };
                 if object.get(s).is_some() || out.contains_key(&(ptr.clone(), s.to_string())) {
                     continue;
                 }
-                let fits = match (schema_at(&format!("{parent}/properties/{}", escape(s))), object.get(key)) {
+                let fits = match (
+                    schema_at(&format!("{parent}/properties/{}", escape(s))),
+                    object.get(key),
+                ) {
                     (Some(schema), Some(v)) => fits(schema, v),
                     _ => false,
                 };
@@ -180,7 +208,10 @@ fn apply(value: &mut Value, mut repairs: Vec<Repair>, map: &SourceMap, checked: 
                 if let Some(Value::Object(o)) = value.pointer_mut(&p) {
                     if let Some(v) = o.remove(&from) {
                         o.insert(to.clone(), v);
-                        checked.renames.push((format!("{p}/{}", escape(&from)), format!("{p}/{}", escape(&to))));
+                        checked.renames.push((
+                            format!("{p}/{}", escape(&from)),
+                            format!("{p}/{}", escape(&to)),
+                        ));
                     }
                 }
             }
@@ -192,7 +223,10 @@ fn apply(value: &mut Value, mut repairs: Vec<Repair>, map: &SourceMap, checked: 
 fn full_range(map: &SourceMap, pointer: &str) -> Range<usize> {
     match map.get(pointer) {
         Some(place) => {
-            let start = place.key.as_ref().map_or(place.value.start, |k| k.start.min(place.value.start));
+            let start = place
+                .key
+                .as_ref()
+                .map_or(place.value.start, |k| k.start.min(place.value.start));
             start..place.value.end.max(start)
         }
         None => map.span(pointer),
@@ -202,7 +236,10 @@ fn full_range(map: &SourceMap, pointer: &str) -> Range<usize> {
 /// `/a/b~1c` -> (`/a`, `b/c`).
 fn split(pointer: &str) -> Option<(String, String)> {
     let i = pointer.rfind('/')?;
-    Some((pointer[..i].to_string(), pointer[i + 1..].replace("~1", "/").replace("~0", "~")))
+    Some((
+        pointer[..i].to_string(),
+        pointer[i + 1..].replace("~1", "/").replace("~0", "~"),
+    ))
 }
 
 /// The smallest value `schema` accepts (its first option where it has
@@ -214,10 +251,19 @@ fn minimal(schema: &Value) -> Option<Value> {
     if let Some(c) = schema.get("const") {
         return Some(c.clone());
     }
-    if let Some(first) = schema.get("enum").and_then(Value::as_array).and_then(|a| a.first()) {
+    if let Some(first) = schema
+        .get("enum")
+        .and_then(Value::as_array)
+        .and_then(|a| a.first())
+    {
         return Some(first.clone());
     }
-    if let Some(first) = schema.get("oneOf").or_else(|| schema.get("anyOf")).and_then(Value::as_array).and_then(|a| a.first()) {
+    if let Some(first) = schema
+        .get("oneOf")
+        .or_else(|| schema.get("anyOf"))
+        .and_then(Value::as_array)
+        .and_then(|a| a.first())
+    {
         return minimal(first);
     }
     let ty = match schema.get("type") {
@@ -227,16 +273,31 @@ fn minimal(schema: &Value) -> Option<Value> {
     };
     Some(match ty {
         "string" => Value::String(String::new()),
-        "integer" | "number" => schema.get("minimum").cloned().unwrap_or_else(|| Value::from(0)),
+        "integer" | "number" => schema
+            .get("minimum")
+            .cloned()
+            .unwrap_or_else(|| Value::from(0)),
         "boolean" => Value::Bool(false),
         "array" => Value::Array(Vec::new()),
         "object" => {
             let props = schema.get("properties").and_then(Value::as_object);
             let mut o = serde_json::Map::new();
-            for name in schema.get("required").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str) {
+            for name in schema
+                .get("required")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+            {
                 o.insert(name.to_string(), minimal(props?.get(name)?)?);
             }
-            if o.is_empty() && schema.get("minProperties").and_then(Value::as_u64).unwrap_or(0) > 0 {
+            if o.is_empty()
+                && schema
+                    .get("minProperties")
+                    .and_then(Value::as_u64)
+                    .unwrap_or(0)
+                    > 0
+            {
                 let (name, sub) = props?.iter().next()?;
                 o.insert(name.clone(), minimal(sub)?);
             }
@@ -249,7 +310,9 @@ fn minimal(schema: &Value) -> Option<Value> {
 /// Names of the properties declared by the object schema whose
 /// `additionalProperties` keyword is at `keyword_path`.
 fn known_keys(keyword_path: &str) -> Vec<&'static str> {
-    let parent = keyword_path.strip_suffix("/additionalProperties").unwrap_or(keyword_path);
+    let parent = keyword_path
+        .strip_suffix("/additionalProperties")
+        .unwrap_or(keyword_path);
     schema_at(parent)
         .and_then(|s| s.get("properties"))
         .and_then(Value::as_object)
@@ -266,7 +329,11 @@ fn property_schema(keyword_path: &str) -> Option<&'static Value> {
 /// What the value at `pointer` is, for messages: "function `tools`",
 /// "target `calc`", "tool `add`", or the bare key.
 fn owner(pointer: &str, root: &Value) -> String {
-    let parts: Vec<String> = pointer.split('/').skip(1).map(|p| p.replace("~1", "/").replace("~0", "~")).collect();
+    let parts: Vec<String> = pointer
+        .split('/')
+        .skip(1)
+        .map(|p| p.replace("~1", "/").replace("~0", "~"))
+        .collect();
     let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
     match parts.as_slice() {
         [] => "the spec".to_string(),
@@ -274,9 +341,16 @@ fn owner(pointer: &str, root: &Value) -> String {
         ["gateways", n] => format!("gateway `{n}`"),
         ["gateways", _, "targets", n] => format!("target `{n}`"),
         ["gateways", _, "targets", t, "tools", i] => {
-            match root.pointer(pointer).and_then(|v| v.get("name")).and_then(Value::as_str) {
+            match root
+                .pointer(pointer)
+                .and_then(|v| v.get("name"))
+                .and_then(Value::as_str)
+            {
                 Some(name) => format!("tool `{}`", crate::diag::shorten(name)),
-                None => format!("tool #{} of target `{t}`", i.parse::<usize>().map_or(0, |i| i + 1)),
+                None => format!(
+                    "tool #{} of target `{t}`",
+                    i.parse::<usize>().map_or(0, |i| i + 1)
+                ),
             }
         }
         ["repositories", n] => format!("repository `{n}`"),
@@ -284,7 +358,10 @@ fn owner(pointer: &str, root: &Value) -> String {
         ["variables", n] => format!("variable `{n}`"),
         [.., "properties", n] if is_tool_schema(pointer) => format!("the schema of property `{n}`"),
         [.., "tools", _, io @ ("input" | "output")] => {
-            format!("the {io} schema of {}", owner(&pointer[..pointer.len() - io.len() - 1], root))
+            format!(
+                "the {io} schema of {}",
+                owner(&pointer[..pointer.len() - io.len() - 1], root)
+            )
         }
         _ => field_name(pointer),
     }
@@ -316,7 +393,9 @@ fn describe(v: &Value) -> String {
 
 fn is_tool_schema(pointer: &str) -> bool {
     let parts: Vec<&str> = pointer.split('/').collect();
-    parts.windows(2).any(|w| w[0].chars().all(|c| c.is_ascii_digit()) && (w[1] == "input" || w[1] == "output"))
+    parts
+        .windows(2)
+        .any(|w| w[0].chars().all(|c| c.is_ascii_digit()) && (w[1] == "input" || w[1] == "output"))
         && pointer.contains("/tools/")
 }
 
@@ -364,7 +443,9 @@ fn convert(err: &ValidationError<'_>, cx: &mut Ctx<'_>) {
     let replace = |cx: &mut Ctx<'_>| {
         let is_default = ptr.starts_with("/variables/") && ptr.ends_with("/default");
         let v = match ptr.strip_suffix("/type") {
-            Some(schema_ptr) if is_tool_schema(schema_ptr) => Some(implied_type(schema_ptr, cx.root.pointer(schema_ptr))),
+            Some(schema_ptr) if is_tool_schema(schema_ptr) => {
+                Some(implied_type(schema_ptr, cx.root.pointer(schema_ptr)))
+            }
             _ => property_schema(&schema_path).and_then(minimal),
         };
         if let (false, Some(v)) = (is_default, v) {
@@ -379,8 +460,11 @@ fn convert(err: &ValidationError<'_>, cx: &mut Ctx<'_>) {
                 let at = map.key_span(&child);
                 let suggestion = did_you_mean(key, known.iter().copied());
                 let d = if is_tool_schema(&ptr) {
-                    let d = Diagnostic::new(format!("unsupported JSON Schema keyword `{key}` in a tool schema"), at)
-                        .label("not supported by AgentCore");
+                    let d = Diagnostic::new(
+                        format!("unsupported JSON Schema keyword `{key}` in a tool schema"),
+                        at,
+                    )
+                    .label("not supported by AgentCore");
                     let only = format!("AgentCore tool schemas accept only {TOOL_KEYWORDS}");
                     match (key.as_str(), did_you_mean(key, ["type", "properties", "required", "items", "description"])) {
                         (_, Some(s)) => d.help(format!("did you mean `{s}`? {only}")),
@@ -395,26 +479,42 @@ fn convert(err: &ValidationError<'_>, cx: &mut Ctx<'_>) {
                         _ => d.help(only),
                     }
                 } else {
-                    let d = Diagnostic::new(format!("unknown field `{key}`"), at).label("unknown field");
+                    let d = Diagnostic::new(format!("unknown field `{key}`"), at)
+                        .label("unknown field");
                     match suggestion {
                         Some(s) => d.help(format!("did you mean `{s}`?")),
                         None if !known.is_empty() => d.help(format!(
                             "expected one of {}",
-                            known.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+                            known
+                                .iter()
+                                .map(|k| format!("`{k}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
                         )),
                         None => d,
                     }
                 };
                 cx.out.push(d);
-                match suggestion.and_then(|s| cx.typos.get(&(ptr.clone(), s.to_string())).map(|fits| (s, *fits))) {
+                match suggestion.and_then(|s| {
+                    cx.typos
+                        .get(&(ptr.clone(), s.to_string()))
+                        .map(|fits| (s, *fits))
+                }) {
                     Some((s, fits)) => {
                         if !fits {
-                            let schema = schema_at(&format!("{}/properties/{}", schema_path.strip_suffix("/additionalProperties").unwrap_or(""), escape(s)));
+                            let schema = schema_at(&format!(
+                                "{}/properties/{}",
+                                schema_path
+                                    .strip_suffix("/additionalProperties")
+                                    .unwrap_or(""),
+                                escape(s)
+                            ));
                             if let Some(v) = schema.and_then(minimal) {
                                 cx.repairs.push(Repair::Replace(child, v));
                             }
                         }
-                        cx.repairs.push(Repair::Rename(ptr.clone(), key.clone(), s.to_string()));
+                        cx.repairs
+                            .push(Repair::Rename(ptr.clone(), key.clone(), s.to_string()));
                     }
                     None => cx.repairs.push(Repair::Remove(child)),
                 }
@@ -425,24 +525,41 @@ fn convert(err: &ValidationError<'_>, cx: &mut Ctx<'_>) {
             if cx.typos.contains_key(&(ptr.clone(), prop.to_string())) {
                 return;
             }
-            let prop_schema = schema_at(&format!("{}/properties/{prop}", schema_path.trim_end_matches("/required")));
+            let prop_schema = schema_at(&format!(
+                "{}/properties/{prop}",
+                schema_path.trim_end_matches("/required")
+            ));
             // `{$ref: ...}` has no `type` because of the `$ref`, reported on its own.
-            let composed = ["$ref", "oneOf", "anyOf", "allOf"].iter().any(|k| instance.get(k).is_some());
+            let composed = ["$ref", "oneOf", "anyOf", "allOf"]
+                .iter()
+                .any(|k| instance.get(k).is_some());
             if prop == "type" && is_tool_schema(&ptr) && composed {
-                cx.repairs.push(Repair::Insert(ptr.clone(), prop.to_string(), implied_type(&ptr, Some(instance))));
+                cx.repairs.push(Repair::Insert(
+                    ptr.clone(),
+                    prop.to_string(),
+                    implied_type(&ptr, Some(instance)),
+                ));
                 return;
             }
-            let mut d = Diagnostic::new(format!("missing field `{prop}` in {}", owner(&ptr, cx.root)), map.span(&ptr))
-                .label(format!("`{prop}` is required here"));
+            let mut d = Diagnostic::new(
+                format!("missing field `{prop}` in {}", owner(&ptr, cx.root)),
+                map.span(&ptr),
+            )
+            .label(format!("`{prop}` is required here"));
             if let Some(c) = prop_schema.and_then(|s| s.get("const")) {
                 d = d.help(format!("add `{prop}: {c}`"));
-            } else if let Some(desc) = prop_schema.and_then(|s| s.get("description")).and_then(Value::as_str) {
+            } else if let Some(desc) = prop_schema
+                .and_then(|s| s.get("description"))
+                .and_then(Value::as_str)
+            {
                 d = d.help(format!("add `{prop}:` ({})", desc.trim_end_matches('.')));
             }
             cx.out.push(d);
-            let implied = (prop == "type" && is_tool_schema(&ptr)).then(|| implied_type(&ptr, Some(instance)));
+            let implied = (prop == "type" && is_tool_schema(&ptr))
+                .then(|| implied_type(&ptr, Some(instance)));
             if let Some(v) = implied.or_else(|| prop_schema.and_then(minimal)) {
-                cx.repairs.push(Repair::Insert(ptr.clone(), prop.to_string(), v));
+                cx.repairs
+                    .push(Repair::Insert(ptr.clone(), prop.to_string(), v));
             }
         }
         ValidationErrorKind::Type { kind } => {
@@ -451,17 +568,35 @@ fn convert(err: &ValidationError<'_>, cx: &mut Ctx<'_>) {
                 TypeKind::Multiple(ts) => ts.iter().map(|t| t.to_string()).collect(),
             };
             // Most specific first: "a string, a number or a boolean".
-            names.sort_by_key(|n| ["object", "array", "string", "integer", "number", "boolean", "null"].iter().position(|k| k == n));
+            names.sort_by_key(|n| {
+                [
+                    "object", "array", "string", "integer", "number", "boolean", "null",
+                ]
+                .iter()
+                .position(|k| k == n)
+            });
             let expected = or_list(&names.iter().map(|t| article(t)).collect::<Vec<_>>());
-            let mut d = Diagnostic::new(format!("{field} must be {expected}, found {}", describe(instance)), map.value_span(&ptr))
-                .label(format!("expected {expected}"));
+            let mut d = Diagnostic::new(
+                format!("{field} must be {expected}, found {}", describe(instance)),
+                map.value_span(&ptr),
+            )
+            .label(format!("expected {expected}"));
             let wants = |t: &str| names.iter().any(|n| n == t);
             if wants("string") && (instance.is_boolean() || instance.is_number()) {
                 d = d.help(format!("quote it to make it text: \"{instance}\""));
-            } else if (wants("integer") || wants("number")) && instance.as_str().is_some_and(|s| s.trim().parse::<f64>().is_ok()) {
-                d = d.help(format!("write the number without quotes: {}", instance.as_str().unwrap_or_default().trim()));
+            } else if (wants("integer") || wants("number"))
+                && instance
+                    .as_str()
+                    .is_some_and(|s| s.trim().parse::<f64>().is_ok())
+            {
+                d = d.help(format!(
+                    "write the number without quotes: {}",
+                    instance.as_str().unwrap_or_default().trim()
+                ));
             } else if instance.is_null() && wants("object") {
-                d = d.help(format!("indent the fields of {field} under it, or remove the key"));
+                d = d.help(format!(
+                    "indent the fields of {field} under it, or remove the key"
+                ));
             } else if ptr.starts_with("/variables/") && ptr.ends_with("/default") {
                 d = d.help("a default is one value: text, a number or true/false");
             }
@@ -469,76 +604,145 @@ fn convert(err: &ValidationError<'_>, cx: &mut Ctx<'_>) {
             replace(cx);
         }
         ValidationErrorKind::Enum { options } => {
-            let opts: Vec<&str> = options.as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default();
-            let list = opts.iter().map(|o| format!("`{o}`")).collect::<Vec<_>>().join(", ");
+            let opts: Vec<&str> = options
+                .as_array()
+                .map(|a| a.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            let list = opts
+                .iter()
+                .map(|o| format!("`{o}`"))
+                .collect::<Vec<_>>()
+                .join(", ");
             let message = match instance.as_str() {
                 Some(s) => format!("invalid value `{}` for {field}", crate::diag::shorten(s)),
-                None => format!("{field} must be one of {list}, found {}", describe(instance)),
+                None => format!(
+                    "{field} must be one of the values below, found {}",
+                    describe(instance)
+                ),
             };
-            let mut d = Diagnostic::new(message, map.value_span(&ptr)).label(format!("expected one of {list}"));
+            let mut d = Diagnostic::new(message, map.value_span(&ptr))
+                .label(format!("expected one of {list}"));
             let tool = is_tool_schema(&ptr);
-            let alias = instance.as_str().filter(|_| tool).and_then(|s| match s.to_ascii_lowercase().as_str() {
-                "float" | "double" | "decimal" | "int" | "long" => Some(if s.starts_with(['i', 'l', 'I', 'L']) { "integer" } else { "number" }),
-                "bool" => Some("boolean"),
-                "str" | "text" => Some("string"),
-                "dict" | "map" | "mapping" => Some("object"),
-                "list" | "sequence" | "tuple" => Some("array"),
-                _ => None,
+            let alias = instance.as_str().filter(|_| tool).and_then(|s| {
+                match s.to_ascii_lowercase().as_str() {
+                    "float" | "double" | "decimal" | "int" | "long" => {
+                        Some(if s.starts_with(['i', 'l', 'I', 'L']) {
+                            "integer"
+                        } else {
+                            "number"
+                        })
+                    }
+                    "bool" => Some("boolean"),
+                    "str" | "text" => Some("string"),
+                    "dict" | "map" | "mapping" => Some("object"),
+                    "list" | "sequence" | "tuple" => Some("array"),
+                    _ => None,
+                }
             });
-            if let Some(s) = alias.or_else(|| instance.as_str().and_then(|s| did_you_mean(s, opts.iter().copied()))) {
+            if let Some(s) = alias.or_else(|| {
+                instance
+                    .as_str()
+                    .and_then(|s| did_you_mean(s, opts.iter().copied()))
+            }) {
                 d = d.help(format!("did you mean `{s}`?"));
             } else if tool {
                 d = d.help("a tool schema has exactly one type: string, number, integer, boolean, object or array (no `null`, no lists of types)");
             } else if let [only] = opts.as_slice() {
-                d = d.help(format!("`{only}` is the only value agentform supports here"));
+                d = d.help(format!(
+                    "`{only}` is the only value agentform supports here"
+                ));
             }
             cx.out.push(d);
             replace(cx);
         }
         ValidationErrorKind::Constant { expected_value } => {
             let (message, help) = if instance.is_number() {
-                (format!("unsupported spec version `{instance}`"), format!("this agentform reads spec version {expected_value}"))
+                (
+                    format!("unsupported spec version `{instance}`"),
+                    format!("this agentform reads spec version {expected_value}"),
+                )
             } else if instance.as_str() == Some(&expected_value.to_string()) {
-                (format!("{field} must be a number, found {}", describe(instance)), format!("write it without quotes: `version: {expected_value}`"))
+                (
+                    format!("{field} must be a number, found {}", describe(instance)),
+                    format!("write it without quotes: `version: {expected_value}`"),
+                )
             } else {
-                (format!("{field} must be the number {expected_value}, found {}", describe(instance)), format!("this agentform reads spec version {expected_value}"))
+                (
+                    format!(
+                        "{field} must be the number {expected_value}, found {}",
+                        describe(instance)
+                    ),
+                    format!("this agentform reads spec version {expected_value}"),
+                )
             };
-            cx.out.push(Diagnostic::new(message, map.value_span(&ptr)).label(format!("expected {expected_value}")).help(help));
+            cx.out.push(
+                Diagnostic::new(message, map.value_span(&ptr))
+                    .label(format!("expected {expected_value}"))
+                    .help(help),
+            );
             replace(cx);
         }
         ValidationErrorKind::Minimum { limit } => {
             cx.out.push(
-                Diagnostic::new(format!("{field} must be at least {limit}, found {instance}"), map.value_span(&ptr))
-                    .label("too small"),
+                Diagnostic::new(
+                    format!("{field} must be at least {limit}, found {instance}"),
+                    map.value_span(&ptr),
+                )
+                .label("too small"),
             );
             replace(cx);
         }
         ValidationErrorKind::Maximum { limit } => {
             cx.out.push(
-                Diagnostic::new(format!("{field} must be at most {limit}, found {instance}"), map.value_span(&ptr))
-                    .label("too large"),
+                Diagnostic::new(
+                    format!("{field} must be at most {limit}, found {instance}"),
+                    map.value_span(&ptr),
+                )
+                .label("too large"),
             );
             replace(cx);
         }
         ValidationErrorKind::MinLength { limit } => cx.out.push(
-            Diagnostic::new(format!("{field} must be at least {limit} characters long"), map.value_span(&ptr))
-                .label("too short"),
+            Diagnostic::new(
+                format!("{field} must be at least {limit} characters long"),
+                map.value_span(&ptr),
+            )
+            .label("too short"),
         ),
         ValidationErrorKind::MaxLength { limit } => cx.out.push(
             Diagnostic::new(
-                format!("{field} must be at most {limit} characters long, found {}", instance.as_str().map_or(0, |s| s.chars().count())),
+                format!(
+                    "{field} must be at most {limit} characters long, found {}",
+                    instance.as_str().map_or(0, |s| s.chars().count())
+                ),
                 map.value_span(&ptr),
             )
             .label("too long"),
         ),
         ValidationErrorKind::MinItems { limit } => {
-            let d = Diagnostic::new(format!("{field} must have at least {limit} entr{}", if *limit == 1 { "y" } else { "ies" }), map.value_span(&ptr))
-                .label("too few entries");
-            cx.out.push(if ptr.ends_with("/tools") { d.help("declare at least one tool, or remove the target") } else { d });
+            let d = Diagnostic::new(
+                format!(
+                    "{field} must have at least {limit} entr{}",
+                    if *limit == 1 { "y" } else { "ies" }
+                ),
+                map.value_span(&ptr),
+            )
+            .label("too few entries");
+            cx.out.push(if ptr.ends_with("/tools") {
+                d.help("declare at least one tool, or remove the target")
+            } else {
+                d
+            });
         }
-        ValidationErrorKind::MinProperties { .. } | ValidationErrorKind::MaxProperties { .. } if ptr.ends_with("/artifact") => {
+        ValidationErrorKind::MinProperties { .. } | ValidationErrorKind::MaxProperties { .. }
+            if ptr.ends_with("/artifact") =>
+        {
             // `{image: x, tga: y}`: the unknown key is the problem, not the count.
-            let known = instance.as_object().map_or(0, |o| o.keys().filter(|k| *k == "image" || *k == "container").count());
+            let known = instance.as_object().map_or(0, |o| {
+                o.keys()
+                    .filter(|k| *k == "image" || *k == "container")
+                    .count()
+            });
             if known == 1 {
                 return;
             }
@@ -568,7 +772,10 @@ fn convert(err: &ValidationError<'_>, cx: &mut Ctx<'_>) {
             }
             // Report the branch that got furthest into the value.
             let best = context.iter().max_by_key(|errs| {
-                errs.iter().map(|e| e.instance_path().as_str().len()).max().unwrap_or(0)
+                errs.iter()
+                    .map(|e| e.instance_path().as_str().len())
+                    .max()
+                    .unwrap_or(0)
             });
             match best {
                 Some(errs) if !errs.is_empty() => {
@@ -577,13 +784,19 @@ fn convert(err: &ValidationError<'_>, cx: &mut Ctx<'_>) {
                     }
                 }
                 _ => {
-                    cx.out.push(Diagnostic::new(format!("invalid value for {field}"), map.span(&ptr)));
+                    cx.out.push(Diagnostic::new(
+                        format!("invalid value for {field}"),
+                        map.span(&ptr),
+                    ));
                     replace(cx);
                 }
             }
         }
         _ => {
-            cx.out.push(Diagnostic::new(format!("invalid {field}: {err}"), map.span(&ptr)));
+            cx.out.push(Diagnostic::new(
+                format!("invalid {field}: {err}"),
+                map.span(&ptr),
+            ));
             replace(cx);
         }
     }
@@ -606,5 +819,87 @@ fn or_list(items: &[String]) -> String {
         [] => String::new(),
         [one] => one.clone(),
         [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::spec::{Spec, yaml};
+
+    /// The later stages run on `repaired`, so it must always fit the spec's
+    /// types, whatever was wrong.
+    #[test]
+    fn repaired_values_fit_the_spec_types() {
+        let cases = [
+            "version: 2\nproject: 5\n",
+            "version: \"1\"\nprojcet: demo\n",
+            "region: x\n",
+            "version: 1\nproject: demo\nfunctions:\n  f:\n  g: [1]\n  h: {source: 1, runtim: python3.12, handler: h, memory: 99999999999, timeout: x}\n",
+            "version: 1\nproject: demo\ngateways:\n  g: {authorizer: {custom_jwt: {allowed_audience: [a]}}, search: x, targets: {t: {tools: [{name: 1}], function: [f]}}}\n",
+            "version: 1\nproject: demo\nruntimes:\n  r: {artifact: {image: a, container: {}}, invoke_gateways: x, environment: {A: 1}}\n  s: {}\n",
+            "version: 1\nproject: demo\nrepositories: {a: 1, b: {scan_on_push: maybe}}\nvariables: {v: {default: [1]}, w: 3}\ntags: [a]\noutputs: {o: {}}\n",
+            "version: 1\nproject: demo\ngateways: {g: {authorizer: aws_iam, targets: {t: {function: f, tools: [{name: a, description: b, input: {type: [a], properties: {x: {$ref: y}}, items: 1}}]}}}}\n",
+        ];
+        for src in cases {
+            let doc = yaml::parse(src).unwrap();
+            let checked = check(&doc.value, &doc.map);
+            assert!(!checked.diags.is_empty(), "{src}");
+            let repaired = checked.repaired.expect("a mapping root is repairable");
+            assert!(
+                serde_json::from_value::<Spec>(repaired.clone()).is_ok(),
+                "{src}\n{repaired:#}"
+            );
+            assert!(
+                check(&repaired, &yaml::SourceMap::default())
+                    .diags
+                    .iter()
+                    .all(|d| !d.message.contains("internal")),
+                "{src}"
+            );
+        }
+    }
+
+    #[test]
+    fn typo_of_a_missing_required_key_is_renamed_not_reported_twice() {
+        let doc = yaml::parse("version: 1\nprojcet: demo\n").unwrap();
+        let checked = check(&doc.value, &doc.map);
+        let messages: Vec<&str> = checked.diags.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(messages, ["unknown field `projcet`"]);
+        assert_eq!(checked.repaired.unwrap()["project"], "demo");
+        assert_eq!(
+            checked.renames,
+            [("/projcet".to_string(), "/project".to_string())]
+        );
+    }
+
+    #[test]
+    fn minimal_values() {
+        let cases = [
+            (serde_json::json!({"const": 1}), serde_json::json!(1)),
+            (
+                serde_json::json!({"enum": ["a", "b"]}),
+                serde_json::json!("a"),
+            ),
+            (
+                serde_json::json!({"type": "integer", "minimum": 128}),
+                serde_json::json!(128),
+            ),
+            (
+                serde_json::json!({"type": ["object", "null"]}),
+                serde_json::json!({}),
+            ),
+            (
+                serde_json::json!({"type": "object", "required": ["a"], "properties": {"a": {"type": "array"}, "b": {"type": "string"}}}),
+                serde_json::json!({"a": []}),
+            ),
+            (
+                serde_json::json!({"type": "object", "minProperties": 1, "properties": {"image": {"type": "string"}}}),
+                serde_json::json!({"image": ""}),
+            ),
+        ];
+        for (schema, want) in cases {
+            assert_eq!(minimal(&schema), Some(want), "{schema}");
+        }
     }
 }

@@ -26,7 +26,12 @@ struct Checker<'a> {
 /// Every meaning problem of the spec.
 pub fn check(l: &LoadedSpec) -> Vec<Diagnostic> {
     let project_ok = names::PROJECT.violation(&l.spec.project).is_none();
-    let mut c = Checker { l, diags: Vec::new(), project_ok, named: BTreeSet::new() };
+    let mut c = Checker {
+        l,
+        diags: Vec::new(),
+        project_ok,
+        named: BTreeSet::new(),
+    };
     c.project();
     c.tags();
     c.functions();
@@ -60,45 +65,78 @@ impl Checker<'_> {
     /// is at `key_ptr`; `how` says how the name is derived (`None`: it is the
     /// key itself). One problem per key: a second derived name (the role)
     /// breaking for the same key would only repeat it.
-    fn name_rule(&mut self, rule: &Rule, key_ptr: &str, how: Option<&str>, derive: impl Fn(&str) -> String) {
+    fn name_rule(
+        &mut self,
+        rule: &Rule,
+        key_ptr: &str,
+        how: Option<&str>,
+        derive: impl Fn(&str) -> String,
+    ) {
         if self.named.contains(key_ptr) {
             return;
         }
-        let key = key_ptr.rsplit('/').next().unwrap_or("").replace("~1", "/").replace("~0", "~");
+        let key = key_ptr
+            .rsplit('/')
+            .next()
+            .unwrap_or("")
+            .replace("~1", "/")
+            .replace("~0", "~");
         let (message, label) = if how.is_none() || self.project_ok {
-            let Some(problem) = rule.violation(&derive(&self.spec().project)) else { return };
-            let label = if how.is_some() { "the physical name is derived from this key".to_string() } else { format!("invalid {}", rule.what) };
+            let Some(problem) = rule.violation(&derive(&self.spec().project)) else {
+                return;
+            };
+            let label = if how.is_some() {
+                "the physical name is derived from this key".to_string()
+            } else {
+                format!("invalid {}", rule.what)
+            };
             (problem, label)
         } else {
             // The project is invalid (reported on its own); judge the key with
             // a stand-in project, leaving lengths to the next run.
             match rule.fault(&derive("p")) {
-                Some(fault) if !fault.starts_with("is ") => (format!("{} for key `{key}` {fault}", rule.what), "the physical name is derived from this key".to_string()),
+                Some(fault) if !fault.starts_with("is ") => (
+                    format!("{} for key `{key}` {fault}", rule.what),
+                    "the physical name is derived from this key".to_string(),
+                ),
                 _ => return,
             }
         };
-        let fix = if message.contains(" characters long, more than ") { "shorten the key" } else { "rename the key" };
+        let fix = if message.contains(" characters long, more than ") {
+            "shorten the key"
+        } else {
+            "rename the key"
+        };
         let help = match how {
             Some(how) => format!("{}; the name is {how}, so {fix}", rule.explain),
             None => rule.explain.to_string(),
         };
         self.named.insert(key_ptr.to_string());
-        self.diags.push(Diagnostic::new(message, self.key_span(key_ptr)).label(label).help(help));
+        self.diags.push(
+            Diagnostic::new(message, self.key_span(key_ptr))
+                .label(label)
+                .help(help),
+        );
     }
 
     fn project(&mut self) {
         let p = self.spec().project.clone();
         if let Some(problem) = names::PROJECT.violation(&p) {
             self.diags.push(
-                Diagnostic::new(problem, self.value_span("/project")).label("invalid project name").help(names::PROJECT.explain),
+                Diagnostic::new(problem, self.value_span("/project"))
+                    .label("invalid project name")
+                    .help(names::PROJECT.explain),
             );
         }
         if let Some(region) = &self.spec().region {
             if !names::valid_region(region) {
                 self.diags.push(
-                    Diagnostic::new(format!("`{region}` is not an AWS region name"), self.value_span("/region"))
-                        .label("invalid region")
-                        .help("use a region code such as `us-east-1`"),
+                    Diagnostic::new(
+                        format!("`{region}` is not an AWS region name"),
+                        self.value_span("/region"),
+                    )
+                    .label("invalid region")
+                    .help("use a region code such as `us-east-1`"),
                 );
             }
         }
@@ -154,7 +192,10 @@ impl Checker<'_> {
         if env.len() > 50 && !lambda {
             let mut parts = base.to_vec();
             parts.push("environment");
-            self.diags.push(Diagnostic::new("a runtime takes at most 50 environment variables", self.key_span(&ptr(&parts))));
+            self.diags.push(Diagnostic::new(
+                "a runtime takes at most 50 environment variables",
+                self.key_span(&ptr(&parts)),
+            ));
         }
     }
 
@@ -162,14 +203,29 @@ impl Checker<'_> {
         let functions = self.spec().functions.clone();
         for (key, f) in &functions {
             let kp = ptr(&["functions", key]);
-            self.name_rule(&names::FUNCTION, &kp, Some("`<project>-<key>`"), |p| names::function(p, key));
-            self.name_rule(&names::ROLE, &kp, Some("`<project>-fn-<key>` (its execution role)"), |p| names::role(p, RoleOwner::Function, key));
+            self.name_rule(&names::FUNCTION, &kp, Some("`<project>-<key>`"), |p| {
+                names::function(p, key)
+            });
+            self.name_rule(
+                &names::ROLE,
+                &kp,
+                Some("`<project>-fn-<key>` (its execution role)"),
+                |p| names::role(p, RoleOwner::Function, key),
+            );
             let dir = self.l.function_dir(f);
             let sp = ptr(&["functions", key, "source"]);
             if !dir.is_dir() {
-                let (what, label) = if dir.exists() { ("is not a directory", "a file") } else { ("does not exist", "no such directory") };
+                let (what, label) = if dir.exists() {
+                    ("is not a directory", "a file")
+                } else {
+                    ("does not exist", "no such directory")
+                };
                 // Next to the spec, the path as written says it all.
-                let label = if self.l.dir == std::path::Path::new(".") { label.to_string() } else { format!("resolved to {}", dir.display()) };
+                let label = if self.l.dir == std::path::Path::new(".") {
+                    label.to_string()
+                } else {
+                    format!("resolved to {}", dir.display())
+                };
                 self.diags.push(
                     Diagnostic::new(format!("function source `{}` {what}", f.source), self.value_span(&sp))
                         .label(label)
@@ -185,17 +241,34 @@ impl Checker<'_> {
         let functions: Vec<String> = self.spec().functions.keys().cloned().collect();
         for (key, g) in &gateways {
             let kp = ptr(&["gateways", key]);
-            self.name_rule(&names::GATEWAY, &kp, Some("`<project>-<key>`"), |p| names::gateway(p, key));
-            self.name_rule(&names::ROLE, &kp, Some("`<project>-gw-<key>` (its service role)"), |p| names::role(p, RoleOwner::Gateway, key));
+            self.name_rule(&names::GATEWAY, &kp, Some("`<project>-<key>`"), |p| {
+                names::gateway(p, key)
+            });
+            self.name_rule(
+                &names::ROLE,
+                &kp,
+                Some("`<project>-gw-<key>` (its service role)"),
+                |p| names::role(p, RoleOwner::Gateway, key),
+            );
             if let AuthorizerSpec::CustomJwt { custom_jwt } = &g.authorizer {
                 if !names::valid_discovery_url(&custom_jwt.discovery_url) {
                     self.diags.push(
-                        Diagnostic::new("invalid OIDC discovery URL", self.value_span(&ptr(&["gateways", key, "authorizer", "custom_jwt", "discovery_url"])))
-                            .label("expected https://.../.well-known/openid-configuration")
-                            .help("AgentCore requires the issuer's OpenID discovery document URL"),
+                        Diagnostic::new(
+                            "invalid OIDC discovery URL",
+                            self.value_span(&ptr(&[
+                                "gateways",
+                                key,
+                                "authorizer",
+                                "custom_jwt",
+                                "discovery_url",
+                            ])),
+                        )
+                        .label("expected https://.../.well-known/openid-configuration")
+                        .help("AgentCore requires the issuer's OpenID discovery document URL"),
                     );
                 }
-                if custom_jwt.allowed_audiences.is_empty() && custom_jwt.allowed_clients.is_empty() {
+                if custom_jwt.allowed_audiences.is_empty() && custom_jwt.allowed_clients.is_empty()
+                {
                     self.diags.push(
                         Diagnostic::new("a custom_jwt authorizer needs `allowed_audiences` or `allowed_clients`", self.key_span(&ptr(&["gateways", key, "authorizer", "custom_jwt"])))
                             .label("would accept any token from the issuer")
@@ -208,11 +281,16 @@ impl Checker<'_> {
                 self.name_rule(&names::TARGET, &tp, None, |_| names::target(tkey));
                 let fp = format!("{tp}/function");
                 if !functions.contains(&t.function) {
-                    let mut d = Diagnostic::new(format!("unknown function `{}`", t.function), self.value_span(&fp))
-                        .label("not declared under `functions`");
+                    let mut d = Diagnostic::new(
+                        format!("unknown function `{}`", t.function),
+                        self.value_span(&fp),
+                    )
+                    .label("not declared under `functions`");
                     d = match did_you_mean(&t.function, functions.iter().map(String::as_str)) {
                         Some(s) => d.help(format!("did you mean `{s}`?")),
-                        None => d.help("a Lambda target names a function declared under `functions:`"),
+                        None => {
+                            d.help("a Lambda target names a function declared under `functions:`")
+                        }
                     };
                     self.diags.push(d);
                 }
@@ -221,13 +299,20 @@ impl Checker<'_> {
                     let ip = format!("{tp}/tools/{i}");
                     let np = format!("{ip}/name");
                     if let Some(problem) = names::TOOL.violation(&tool.name) {
-                        self.diags.push(Diagnostic::new(problem, self.value_span(&np)).label("invalid tool name").help(names::TOOL.explain));
+                        self.diags.push(
+                            Diagnostic::new(problem, self.value_span(&np))
+                                .label("invalid tool name")
+                                .help(names::TOOL.explain),
+                        );
                     }
                     if !seen.insert(tool.name.clone()) {
                         self.diags.push(
-                            Diagnostic::new(format!("duplicate tool `{}` in target `{tkey}`", tool.name), self.value_span(&np))
-                                .label("declared twice")
-                                .help("tool names must be unique within a target"),
+                            Diagnostic::new(
+                                format!("duplicate tool `{}` in target `{tkey}`", tool.name),
+                                self.value_span(&np),
+                            )
+                            .label("declared twice")
+                            .help("tool names must be unique within a target"),
                         );
                     }
                     let inp = format!("{ip}/input");
@@ -252,14 +337,20 @@ impl Checker<'_> {
         let props = s.get("properties").and_then(Value::as_object);
         if props.is_some() && ty != "object" {
             self.diags.push(
-                Diagnostic::new(format!("`properties` only applies to `type: object`, not `{ty}`"), self.key_span(&format!("{p}/properties")))
-                    .label("ignored for this type"),
+                Diagnostic::new(
+                    format!("`properties` only applies to `type: object`, not `{ty}`"),
+                    self.key_span(&format!("{p}/properties")),
+                )
+                .label("ignored for this type"),
             );
         }
         if s.get("items").is_some() && ty != "array" {
             self.diags.push(
-                Diagnostic::new(format!("`items` only applies to `type: array`, not `{ty}`"), self.key_span(&format!("{p}/items")))
-                    .label("ignored for this type"),
+                Diagnostic::new(
+                    format!("`items` only applies to `type: array`, not `{ty}`"),
+                    self.key_span(&format!("{p}/items")),
+                )
+                .label("ignored for this type"),
             );
         }
         if ty == "array" && s.get("items").is_none() {
@@ -273,9 +364,14 @@ impl Checker<'_> {
             for (i, r) in req.iter().enumerate() {
                 let name = r.as_str().unwrap_or_default();
                 if !props.is_some_and(|o| o.contains_key(name)) {
-                    let known: Vec<&str> = props.map(|o| o.keys().map(String::as_str).collect()).unwrap_or_default();
-                    let mut d = Diagnostic::new(format!("required property `{name}` is not declared in `properties`"), self.value_span(&format!("{p}/required/{i}")))
-                        .label("not in `properties`");
+                    let known: Vec<&str> = props
+                        .map(|o| o.keys().map(String::as_str).collect())
+                        .unwrap_or_default();
+                    let mut d = Diagnostic::new(
+                        format!("required property `{name}` is not declared in `properties`"),
+                        self.value_span(&format!("{p}/required/{i}")),
+                    )
+                    .label("not in `properties`");
                     if let Some(x) = did_you_mean(name, known) {
                         d = d.help(format!("did you mean `{x}`?"));
                     }
@@ -296,7 +392,12 @@ impl Checker<'_> {
     fn repositories(&mut self) {
         let keys: Vec<String> = self.spec().repositories.keys().cloned().collect();
         for key in keys {
-            self.name_rule(&names::REPOSITORY, &ptr(&["repositories", &key]), Some("`<project>/<key>`"), |p| names::repository(p, &key));
+            self.name_rule(
+                &names::REPOSITORY,
+                &ptr(&["repositories", &key]),
+                Some("`<project>/<key>`"),
+                |p| names::repository(p, &key),
+            );
         }
     }
 
@@ -306,13 +407,26 @@ impl Checker<'_> {
         let gateways = self.spec().gateways.clone();
         for (key, r) in &runtimes {
             let kp = ptr(&["runtimes", key]);
-            self.name_rule(&names::RUNTIME, &kp, Some("`<project>_<key>` with hyphens as underscores"), |p| names::runtime(p, key));
-            self.name_rule(&names::ROLE, &kp, Some("`<project>-rt-<key>` (its execution role)"), |p| names::role(p, RoleOwner::Runtime, key));
+            self.name_rule(
+                &names::RUNTIME,
+                &kp,
+                Some("`<project>_<key>` with hyphens as underscores"),
+                |p| names::runtime(p, key),
+            );
+            self.name_rule(
+                &names::ROLE,
+                &kp,
+                Some("`<project>-rt-<key>` (its execution role)"),
+                |p| names::role(p, RoleOwner::Runtime, key),
+            );
             match &r.artifact {
                 ArtifactSpec::Container(c) => {
                     if !repos.contains(&c.repository) {
-                        let mut d = Diagnostic::new(format!("unknown repository `{}`", c.repository), self.value_span(&format!("{kp}/artifact/container/repository")))
-                            .label("not declared under `repositories`");
+                        let mut d = Diagnostic::new(
+                            format!("unknown repository `{}`", c.repository),
+                            self.value_span(&format!("{kp}/artifact/container/repository")),
+                        )
+                        .label("not declared under `repositories`");
                         d = match did_you_mean(&c.repository, repos.iter().map(String::as_str)) {
                             Some(s) => d.help(format!("did you mean `{s}`?")),
                             None => d.help("declare it under `repositories:`, or use `artifact: {image: <uri>}`"),
@@ -320,12 +434,19 @@ impl Checker<'_> {
                         self.diags.push(d);
                     }
                     if let Some(tag) = &c.tag {
-                        let ok = !tag.is_empty() && tag.len() <= 128 && tag.chars().all(|ch| ch.is_ascii_alphanumeric() || "._-".contains(ch));
+                        let ok = !tag.is_empty()
+                            && tag.len() <= 128
+                            && tag
+                                .chars()
+                                .all(|ch| ch.is_ascii_alphanumeric() || "._-".contains(ch));
                         if !ok {
                             self.diags.push(
-                                Diagnostic::new(format!("invalid image tag `{tag}`"), self.value_span(&format!("{kp}/artifact/container/tag")))
-                                    .label("invalid tag")
-                                    .help("image tags are 1-128 letters, digits, `.`, `_` and `-`"),
+                                Diagnostic::new(
+                                    format!("invalid image tag `{tag}`"),
+                                    self.value_span(&format!("{kp}/artifact/container/tag")),
+                                )
+                                .label("invalid tag")
+                                .help("image tags are 1-128 letters, digits, `.`, `_` and `-`"),
                             );
                         }
                     }
@@ -344,7 +465,9 @@ impl Checker<'_> {
                 let gp = format!("{kp}/invoke_gateways/{i}");
                 match gateways.get(g) {
                     None => {
-                        let mut d = Diagnostic::new(format!("unknown gateway `{g}`"), self.value_span(&gp)).label("not declared under `gateways`");
+                        let mut d =
+                            Diagnostic::new(format!("unknown gateway `{g}`"), self.value_span(&gp))
+                                .label("not declared under `gateways`");
                         if let Some(s) = did_you_mean(g, gateways.keys().map(String::as_str)) {
                             d = d.help(format!("did you mean `{s}`?"));
                         }
@@ -374,16 +497,26 @@ impl Checker<'_> {
         collect_strings(&self.l.json, String::new(), &mut strings);
         for (p, text, _) in &strings {
             let owner = allowed_owner(p);
-            let Ok(segments) = refs::parse(text) else { continue };
+            let Ok(segments) = refs::parse(text) else {
+                continue;
+            };
             for seg in segments {
-                let Segment::Ref(Ref::Resource { kind, name, attr }, range) = seg else { continue };
+                let Segment::Ref(Ref::Resource { kind, name, attr }, range) = seg else {
+                    continue;
+                };
                 let expr = &text[range];
                 let span = self.inner_span(p, expr);
                 let Some(&(_, attrs)) = REF_KINDS.iter().find(|(k, _)| *k == kind) else {
-                    let mut d = Diagnostic::new(format!("unknown resource kind `{kind}` in `{expr}`"), span.clone()).label("unknown kind");
+                    let mut d = Diagnostic::new(
+                        format!("unknown resource kind `{kind}` in `{expr}`"),
+                        span.clone(),
+                    )
+                    .label("unknown kind");
                     d = match did_you_mean(&kind, REF_KINDS.iter().map(|(k, _)| *k)) {
                         Some(s) => d.help(format!("did you mean `{s}`?")),
-                        None => d.help("references name functions, gateways, runtimes or repositories"),
+                        None => {
+                            d.help("references name functions, gateways, runtimes or repositories")
+                        }
                     };
                     self.diags.push(d);
                     continue;
@@ -395,23 +528,45 @@ impl Checker<'_> {
                     _ => spec.repositories.keys().cloned().collect(),
                 };
                 if !names.contains(&name) {
-                    let d = Diagnostic::new(format!("`{expr}` refers to an unknown {} `{name}`", singular(&kind)), span.clone())
-                        .label(format!("no such {}", singular(&kind)));
-                    self.diags.push(match did_you_mean(&name, names.iter().map(String::as_str)) {
-                        Some(s) => d.help(format!("did you mean `{s}`?")),
-                        None if names.is_empty() => d.help(format!("the spec declares no {kind}; declare `{name}` under `{kind}:`")),
-                        None => d.help(format!("declared {kind}: {}", names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "))),
-                    });
+                    let d = Diagnostic::new(
+                        format!("`{expr}` refers to an unknown {} `{name}`", singular(&kind)),
+                        span.clone(),
+                    )
+                    .label(format!("no such {}", singular(&kind)));
+                    self.diags.push(
+                        match did_you_mean(&name, names.iter().map(String::as_str)) {
+                            Some(s) => d.help(format!("did you mean `{s}`?")),
+                            None if names.is_empty() => d.help(format!(
+                                "the spec declares no {kind}; declare `{name}` under `{kind}:`"
+                            )),
+                            None => d.help(format!(
+                                "declared {kind}: {}",
+                                names
+                                    .iter()
+                                    .map(|n| format!("`{n}`"))
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            )),
+                        },
+                    );
                     continue;
                 }
                 if !attrs.contains(&attr.as_str()) {
-                    let list = attrs.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ");
-                    let d = Diagnostic::new(format!("{} `{name}` has no attribute `{attr}`", singular(&kind)), span.clone())
-                        .label("unknown attribute");
-                    self.diags.push(match did_you_mean(&attr, attrs.iter().copied()) {
-                        Some(s) => d.help(format!("did you mean `{s}`? {kind} expose {list}")),
-                        None => d.help(format!("{kind} expose {list}")),
-                    });
+                    let list = attrs
+                        .iter()
+                        .map(|a| format!("`{a}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    let d = Diagnostic::new(
+                        format!("{} `{name}` has no attribute `{attr}`", singular(&kind)),
+                        span.clone(),
+                    )
+                    .label("unknown attribute");
+                    self.diags
+                        .push(match did_you_mean(&attr, attrs.iter().copied()) {
+                            Some(s) => d.help(format!("did you mean `{s}`? {kind} expose {list}")),
+                            None => d.help(format!("{kind} expose {list}")),
+                        });
                     continue;
                 }
                 match &owner {
@@ -465,7 +620,9 @@ fn allowed_owner(p: &str) -> Option<Option<String>> {
     let parts: Vec<&str> = p.split('/').skip(1).collect();
     match parts.as_slice() {
         ["outputs", _] => Some(None),
-        [kind @ ("functions" | "runtimes"), name, "environment", _] => Some(Some(format!("{kind}.{name}"))),
+        [kind @ ("functions" | "runtimes"), name, "environment", _] => {
+            Some(Some(format!("{kind}.{name}")))
+        }
         _ => None,
     }
 }
@@ -473,14 +630,24 @@ fn allowed_owner(p: &str) -> Option<Option<String>> {
 fn collect_strings(v: &Value, p: String, out: &mut Vec<(String, String, Option<String>)>) {
     match v {
         Value::String(s) if s.contains("${") => out.push((p, s.clone(), None)),
-        Value::Array(a) => a.iter().enumerate().for_each(|(i, x)| collect_strings(x, format!("{p}/{i}"), out)),
-        Value::Object(o) => o.iter().for_each(|(k, x)| collect_strings(x, format!("{p}/{}", escape(k)), out)),
+        Value::Array(a) => a
+            .iter()
+            .enumerate()
+            .for_each(|(i, x)| collect_strings(x, format!("{p}/{i}"), out)),
+        Value::Object(o) => o
+            .iter()
+            .for_each(|(k, x)| collect_strings(x, format!("{p}/{}", escape(k)), out)),
         _ => {}
     }
 }
 
 fn find_cycle(edges: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> {
-    fn dfs(n: &str, edges: &BTreeMap<String, BTreeSet<String>>, stack: &mut Vec<String>, done: &mut BTreeSet<String>) -> Option<Vec<String>> {
+    fn dfs(
+        n: &str,
+        edges: &BTreeMap<String, BTreeSet<String>>,
+        stack: &mut Vec<String>,
+        done: &mut BTreeSet<String>,
+    ) -> Option<Vec<String>> {
         if let Some(i) = stack.iter().position(|s| s == n) {
             let mut c = stack[i..].to_vec();
             c.push(n.to_string());
@@ -510,10 +677,24 @@ fn find_cycle(edges: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>>
 
 fn is_reserved_lambda_env(k: &str) -> bool {
     const RESERVED: &[&str] = &[
-        "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV", "AWS_LAMBDA_FUNCTION_NAME",
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION", "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME",
-        "AWS_LAMBDA_LOG_STREAM_NAME", "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-        "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
+        "_HANDLER",
+        "_X_AMZN_TRACE_ID",
+        "AWS_DEFAULT_REGION",
+        "AWS_REGION",
+        "AWS_EXECUTION_ENV",
+        "AWS_LAMBDA_FUNCTION_NAME",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+        "AWS_LAMBDA_FUNCTION_VERSION",
+        "AWS_LAMBDA_INITIALIZATION_TYPE",
+        "AWS_LAMBDA_LOG_GROUP_NAME",
+        "AWS_LAMBDA_LOG_STREAM_NAME",
+        "AWS_ACCESS_KEY",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_LAMBDA_RUNTIME_API",
+        "LAMBDA_TASK_ROOT",
+        "LAMBDA_RUNTIME_DIR",
     ];
     RESERVED.contains(&k)
 }

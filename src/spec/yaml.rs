@@ -38,7 +38,9 @@ impl Place {
         if self.scalar && !self.value.is_empty() {
             self.value.clone()
         } else {
-            self.key.clone().unwrap_or(self.value.start..self.value.start)
+            self.key
+                .clone()
+                .unwrap_or(self.value.start..self.value.start)
         }
     }
 }
@@ -221,8 +223,10 @@ pub struct Document {
 /// at its position; duplicate keys are reported in `Document::problems`.
 pub fn parse(source: &str) -> Result<Document, Vec<Diagnostic>> {
     if source.trim().is_empty() {
-        return Err(vec![Diagnostic::new("the spec file is empty", 0..0)
-            .help("start with `version: 1` and `project: <name>`")]);
+        return Err(vec![
+            Diagnostic::new("the spec file is empty", 0..0)
+                .help("start with `version: 1` and `project: <name>`"),
+        ]);
     }
     // Duplicate keys are passed through so that `convert` reports every one
     // with its own message; YAML 1.2 booleans only, so `no` and `y` stay
@@ -236,49 +240,98 @@ pub fn parse(source: &str) -> Result<Document, Vec<Diagnostic>> {
         Err(e) => return Err(vec![syntax_error(&e, source)]),
     };
     if matches!(root.value, Node::Null) {
-        return Err(vec![Diagnostic::new("the spec file has no content", 0..0)
-            .help("start with `version: 1` and `project: <name>`")]);
+        return Err(vec![
+            Diagnostic::new("the spec file has no content", 0..0)
+                .help("start with `version: 1` and `project: <name>`"),
+        ]);
     }
     let mut map = SourceMap::default();
     let mut problems = Vec::new();
     let value = convert(root, String::new(), None, source, &mut map, &mut problems);
-    Ok(Document { value, map, problems })
+    Ok(Document {
+        value,
+        map,
+        problems,
+    })
 }
 
 /// One diagnostic for a YAML syntax error, worded for people and placed where
 /// the fix goes.
 fn syntax_error(e: &serde_saphyr::Error, source: &str) -> Diagnostic {
     use serde_saphyr::MessageFormatter;
-    let raw = serde_saphyr::UserMessageFormatter.format_message(e.without_snippet()).into_owned();
-    let raw = raw.lines().next().unwrap_or("invalid YAML").trim().to_string();
+    let raw = serde_saphyr::UserMessageFormatter
+        .format_message(e.without_snippet())
+        .into_owned();
+    let raw = raw
+        .lines()
+        .next()
+        .unwrap_or("invalid YAML")
+        .trim()
+        .to_string();
     let at = e.location().map_or(0, |l| range(&l, source).start);
-    let (message, help, at): (String, Option<&str>, usize) = if raw.contains("found a tab") || raw.contains("tab") && raw.contains("indent") {
+    let (message, help, at): (String, Option<&str>, usize) = if raw.contains("found a tab")
+        || raw.contains("tab") && raw.contains("indent")
+    {
         let at = first_indent_tab(source, at).unwrap_or(at);
-        ("invalid YAML: tab character in indentation".into(), Some("YAML indents with spaces only; replace the tab with spaces"), at)
+        (
+            "invalid YAML: tab character in indentation".into(),
+            Some("YAML indents with spaces only; replace the tab with spaces"),
+            at,
+        )
     } else if raw.contains("mapping values are not allowed") {
         (
             "invalid YAML: a `key: value` pair cannot start here".into(),
-            Some("check this line's indentation against the lines above; quote a value that contains `: `"),
+            Some(
+                "check this line's indentation against the lines above; quote a value that contains `: `",
+            ),
             at,
         )
     } else if raw.contains("did not find expected '-' indicator") {
-        ("invalid YAML: expected a `- ` list item".into(), Some("items of a list each start with `- ` at the same indentation"), at)
+        (
+            "invalid YAML: expected a `- ` list item".into(),
+            Some("items of a list each start with `- ` at the same indentation"),
+            at,
+        )
     } else if raw.contains("did not find expected key") {
-        ("invalid YAML: expected a `key: value` entry".into(), Some("check this line's indentation against the lines above"), at)
+        (
+            "invalid YAML: expected a `key: value` entry".into(),
+            Some("check this line's indentation against the lines above"),
+            at,
+        )
     } else if raw.contains("unclosed quote") {
-        ("invalid YAML: unclosed quote".into(), Some("end the string with the same quote it starts with"), at)
+        (
+            "invalid YAML: unclosed quote".into(),
+            Some("end the string with the same quote it starts with"),
+            at,
+        )
     } else if raw.contains("unclosed bracket") {
-        let help = if raw.contains('{') { "close the mapping with `}`" } else { "close the list with `]`" };
+        let help = if raw.contains('{') {
+            "close the mapping with `}`"
+        } else {
+            "close the list with `]`"
+        };
         (format!("invalid YAML: {raw}"), Some(help), at)
     } else if raw.contains("multiple") && raw.contains("document") {
         // Point at the `---` that starts the second document.
         let before = source.get(..at).unwrap_or("");
         let at = before.rfind("\n---").map_or(at, |i| i + 1);
-        ("invalid YAML: the spec must be a single YAML document".into(), Some("remove this `---` and what follows, or merge the documents"), at)
+        (
+            "invalid YAML: the spec must be a single YAML document".into(),
+            Some("remove this `---` and what follows, or merge the documents"),
+            at,
+        )
     } else if raw.contains("budget") || raw.contains("recursion limit") || raw.contains("depth") {
-        ("the spec is nested too deeply or is too large".into(), Some("a spec needs only a few levels of nesting"), at)
+        (
+            "the spec is nested too deeply or is too large".into(),
+            Some("a spec needs only a few levels of nesting"),
+            at,
+        )
     } else if raw.contains("expected string scalar") {
-        ("invalid YAML: mapping keys must be plain text".into(), Some("use a plain word as the key"), at)
+        (
+            "invalid YAML: mapping keys must be plain text".into(),
+            Some("use a plain word as the key"),
+            at,
+        )
     } else {
         (format!("invalid YAML: {raw}"), None, at)
     };
@@ -293,7 +346,10 @@ fn syntax_error(e: &serde_saphyr::Error, source: &str) -> Diagnostic {
 /// line holding `from` on (the parser reports a tab where the scalar before it
 /// started, which is the line above).
 fn first_indent_tab(source: &str, from: usize) -> Option<usize> {
-    let line_start = source.get(..from.min(source.len())).and_then(|b| b.rfind('\n')).map_or(0, |i| i + 1);
+    let line_start = source
+        .get(..from.min(source.len()))
+        .and_then(|b| b.rfind('\n'))
+        .map_or(0, |i| i + 1);
     let mut offset = line_start;
     for line in source.get(line_start..)?.split_inclusive('\n') {
         let indent = line.len() - line.trim_start_matches([' ', '\t']).len();
@@ -309,7 +365,9 @@ fn range(loc: &Location, source: &str) -> Range<usize> {
     let span = loc.span();
     if let (Some(o), Some(l)) = (span.byte_offset(), span.byte_len()) {
         let start = usize::try_from(o).unwrap_or(source.len()).min(source.len());
-        let end = start.saturating_add(usize::try_from(l).unwrap_or(0)).min(source.len());
+        let end = start
+            .saturating_add(usize::try_from(l).unwrap_or(0))
+            .min(source.len());
         return start..end;
     }
     // Fall back to line/column (1-based, in characters).
@@ -344,7 +402,11 @@ fn convert(
                 out.push(convert(item, child.clone(), None, source, map, diags));
                 end = end.max(map.places.get(&child).map_or(0, |p| p.value.end));
             }
-            (Value::Array(out), start.start..close_flow(source, start.start, end, '[', ']'), false)
+            (
+                Value::Array(out),
+                start.start..close_flow(source, start.start, end, '[', ']'),
+                false,
+            )
         }
         Node::Map(entries) => {
             let mut end = start.end;
@@ -355,8 +417,14 @@ fn convert(
                 let name = k.value.0;
                 let child = format!("{pointer}/{}", escape(&name));
                 if obj.contains_key(&name) {
-                    let first = map.places.get(&child).and_then(|p| p.key.clone()).unwrap_or(0..0);
-                    let line = source.get(..first.start).map_or(1, |b| b.matches('\n').count() + 1);
+                    let first = map
+                        .places
+                        .get(&child)
+                        .and_then(|p| p.key.clone())
+                        .unwrap_or(0..0);
+                    let line = source
+                        .get(..first.start)
+                        .map_or(1, |b| b.matches('\n').count() + 1);
                     diags.push(
                         Diagnostic::new(format!("duplicate key `{name}`"), key_range)
                             .label(format!("`{name}` is already set on line {line}"))
@@ -368,14 +436,20 @@ fn convert(
                 end = end.max(map.places.get(&child).map_or(0, |p| p.value.end));
                 obj.insert(name, val);
             }
-            (Value::Object(obj), start.start..close_flow(source, start.start, end, '{', '}'), false)
+            (
+                Value::Object(obj),
+                start.start..close_flow(source, start.start, end, '{', '}'),
+                false,
+            )
         }
         scalar => {
             let v = match scalar {
                 Node::Bool(b) => Value::Bool(b),
                 Node::Int(i) => Value::from(i),
                 Node::UInt(u) => Value::from(u),
-                Node::Float(f) => serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number),
+                Node::Float(f) => {
+                    serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)
+                }
                 Node::Str(s) => Value::String(s),
                 Node::Null | Node::Seq(_) | Node::Map(_) => Value::Null,
             };
@@ -387,7 +461,15 @@ fn convert(
     let one_line = source
         .get(value_range.clone())
         .is_some_and(|t| !t.contains('\n') && (scalar || t.starts_with('[') || t.starts_with('{')));
-    map.places.insert(pointer, Place { value: value_range, key, scalar, one_line });
+    map.places.insert(
+        pointer,
+        Place {
+            value: value_range,
+            key,
+            scalar,
+            one_line,
+        },
+    );
     value
 }
 
@@ -427,14 +509,21 @@ mod tests {
         assert_eq!(&src[p.key.clone().unwrap()], "memory");
         assert_eq!(&src[doc.map.span("/functions/tools")], "tools");
         assert_eq!(&src[doc.map.span("/list/1")], "b");
-        assert_eq!(&src[doc.map.span("/functions/tools/missing")], "memory".replace("memory", "tools"));
+        assert_eq!(
+            &src[doc.map.span("/functions/tools/missing")],
+            "memory".replace("memory", "tools")
+        );
     }
 
     #[test]
     fn syntax_error_has_position() {
         let err = parse("project: [unclosed\n").unwrap_err();
         assert_eq!(err.len(), 1);
-        assert!(err[0].message.starts_with("invalid YAML"), "{}", err[0].message);
+        assert!(
+            err[0].message.starts_with("invalid YAML"),
+            "{}",
+            err[0].message
+        );
     }
 
     #[test]
@@ -442,29 +531,59 @@ mod tests {
         let doc = parse("project: a\nproject: b\nx:\n  k: 1\n  k: 2\n  k: 3\n").unwrap();
         assert_eq!(doc.value["project"], "a");
         assert_eq!(doc.value["x"]["k"], 1);
-        let found: Vec<_> = doc.problems.iter().map(|d| (d.message.as_str(), d.span.clone().unwrap())).collect();
-        assert_eq!(found, [("duplicate key `project`", 11..18), ("duplicate key `k`", 34..35), ("duplicate key `k`", 41..42)]);
+        let found: Vec<_> = doc
+            .problems
+            .iter()
+            .map(|d| (d.message.as_str(), d.span.clone().unwrap()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("duplicate key `project`", 11..18),
+                ("duplicate key `k`", 34..35),
+                ("duplicate key `k`", 41..42)
+            ]
+        );
     }
 
     #[test]
     fn yaml_1_2_booleans_only() {
         let doc = parse("a: yes\nb: no\nc: y\nd: true\n").unwrap();
-        assert_eq!(doc.value, serde_json::json!({"a": "yes", "b": "no", "c": "y", "d": true}));
+        assert_eq!(
+            doc.value,
+            serde_json::json!({"a": "yes", "b": "no", "c": "y", "d": true})
+        );
     }
 
     #[test]
     fn syntax_errors_are_worded_and_placed() {
         let cases: &[(&str, &str, usize)] = &[
             ("a: [b\n", "invalid YAML: unclosed bracket '['", 3),
-            ("a: 1\n\tb: 2\n", "invalid YAML: tab character in indentation", 5),
-            ("a: 1\n  b: 2\n", "invalid YAML: a `key: value` pair cannot start here", 8),
+            (
+                "a: 1\n\tb: 2\n",
+                "invalid YAML: tab character in indentation",
+                5,
+            ),
+            (
+                "a: 1\n  b: 2\n",
+                "invalid YAML: a `key: value` pair cannot start here",
+                8,
+            ),
             ("a: \"x\n", "invalid YAML: unclosed quote", 3),
-            ("a: 1\n---\nb: 2\n", "invalid YAML: the spec must be a single YAML document", 9),
+            (
+                "a: 1\n---\nb: 2\n",
+                "invalid YAML: the spec must be a single YAML document",
+                5,
+            ),
         ];
         for (src, message, at) in cases {
             let err = parse(src).unwrap_err();
             assert_eq!(err.len(), 1, "{src:?}");
-            assert_eq!((err[0].message.as_str(), err[0].span.clone()), (*message, Some(*at..*at)), "{src:?}");
+            assert_eq!(
+                (err[0].message.as_str(), err[0].span.clone()),
+                (*message, Some(*at..*at)),
+                "{src:?}"
+            );
         }
     }
 
