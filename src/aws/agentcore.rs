@@ -831,10 +831,16 @@ impl super::Aws {
             .id
             .as_deref()
             .ok_or_else(|| anyhow!("{addr}: gateway {} has no known id", c.name))?;
-        let now = self
-            .get_gateway(id)
-            .await?
-            .ok_or_else(|| anyhow!("{addr}: gateway {} ({id}) no longer exists", c.name))?;
+        // An interrupted apply may have left it CREATING/UPDATING: let that
+        // finish first, or the update is refused.
+        let now = wait::poll(addr, progress, Backoff::POLL, self.timeout, "a settled status", || async {
+            match self.get_gateway(id).await? {
+                Some(g) if is_transitional(g.status().as_str()) => Ok(Step::Pending(g.status().as_str().to_string())),
+                Some(g) => Ok(Step::Done(g)),
+                None => Ok(Step::Failed(format!("{addr}: gateway {} ({id}) no longer exists", c.name))),
+            }
+        })
+        .await?;
         let (auth_type, auth_conf) = authorizer(&c.authorizer)?;
         let mut req = self
             .agentcore
@@ -943,6 +949,8 @@ impl super::Aws {
             .id
             .as_deref()
             .ok_or_else(|| anyhow!("{addr}: the id of gateway {} is not known", c.gateway))?;
+        // The gateway may still be CREATING (e.g. after an interrupted apply).
+        self.wait_gateway(addr, gid, &c.gateway, progress).await?;
         let (tc, cred) = target_configuration(c)
             .map_err(|e| e.context(format!("{addr}: building gateway target {}", c.name)))?;
         let mut req = self
@@ -999,10 +1007,14 @@ impl super::Aws {
             .id
             .as_deref()
             .ok_or_else(|| anyhow!("{addr}: gateway target {} has no known id", c.name))?;
-        let now = self
-            .get_target(gid, tid)
-            .await?
-            .ok_or_else(|| anyhow!("{addr}: gateway target {} ({tid}) no longer exists", c.name))?;
+        let now = wait::poll(addr, progress, Backoff::POLL, self.timeout, "a settled status", || async {
+            match self.get_target(gid, tid).await? {
+                Some(t) if is_transitional(t.status().as_str()) => Ok(Step::Pending(t.status().as_str().to_string())),
+                Some(t) => Ok(Step::Done(t)),
+                None => Ok(Step::Failed(format!("{addr}: gateway target {} ({tid}) no longer exists", c.name))),
+            }
+        })
+        .await?;
         let (tc, cred) = target_configuration(c)
             .map_err(|e| e.context(format!("{addr}: building gateway target {}", c.name)))?;
         let mut req = self
@@ -1149,10 +1161,14 @@ impl super::Aws {
             .id
             .as_deref()
             .ok_or_else(|| anyhow!("{addr}: runtime {} has no known id", c.name))?;
-        let now = self
-            .get_runtime(id)
-            .await?
-            .ok_or_else(|| anyhow!("{addr}: runtime {} ({id}) no longer exists", c.name))?;
+        let now = wait::poll(addr, progress, Backoff::POLL, self.timeout, "a settled status", || async {
+            match self.get_runtime(id).await? {
+                Some(r) if is_transitional(r.status().as_str()) => Ok(Step::Pending(r.status().as_str().to_string())),
+                Some(r) => Ok(Step::Done(r)),
+                None => Ok(Step::Failed(format!("{addr}: runtime {} ({id}) no longer exists", c.name))),
+            }
+        })
+        .await?;
         let mode = NetworkMode::from(c.network_mode.as_str());
         // VPC settings are not managed by agentform: keep them while the mode stays.
         let vpc = now
@@ -1316,4 +1332,9 @@ mod tests {
             other => panic!("{other:?}"),
         }
     }
+}
+
+/// Statuses that end by themselves; an update must wait them out.
+fn is_transitional(status: &str) -> bool {
+    matches!(status, "CREATING" | "UPDATING" | "SYNCHRONIZING")
 }

@@ -81,14 +81,10 @@ struct Cx<'a> {
 impl Cx<'_> {
     fn walk(&mut self, v: &mut Value, ptr: String) {
         match v {
-            Value::String(s) => {
-                if s.contains("${") {
-                    match self.substitute(s, &ptr) {
-                        Some(new) => *s = new,
-                        None => self.out.shadow.push(self.map.value_span(&ptr)),
-                    }
-                }
-            }
+            Value::String(s) if s.contains("${") => match self.substitute(s, &ptr) {
+                Some(new) => *s = new,
+                None => self.out.shadow.push(self.map.value_span(&ptr)),
+            },
             Value::Array(items) => {
                 for (i, item) in items.iter_mut().enumerate() {
                     self.walk(item, format!("{ptr}/{i}"));
@@ -200,12 +196,11 @@ pub fn span_within(
     needle: &str,
 ) -> Range<usize> {
     let whole = map.value_span(ptr);
-    if let Some(src) = source_hint {
-        if let Some(text) = src.get(whole.clone()) {
-            if let Some(i) = text.find(needle) {
-                return whole.start + i..whole.start + i + needle.len();
-            }
-        }
+    if let Some(src) = source_hint
+        && let Some(text) = src.get(whole.clone())
+        && let Some(i) = text.find(needle)
+    {
+        return whole.start + i..whole.start + i + needle.len();
     }
     whole
 }

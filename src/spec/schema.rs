@@ -183,10 +183,10 @@ fn apply(value: &mut Value, mut repairs: Vec<Repair>, map: &SourceMap, checked: 
         match r {
             Repair::Remove(p) => {
                 checked.shadow.push(full_range(map, &p));
-                if let Some((parent, key)) = split(&p) {
-                    if let Some(Value::Object(o)) = value.pointer_mut(&parent) {
-                        o.remove(&key);
-                    }
+                if let Some((parent, key)) = split(&p)
+                    && let Some(Value::Object(o)) = value.pointer_mut(&parent)
+                {
+                    o.remove(&key);
                 }
             }
             Repair::Replace(p, v) => {
@@ -205,14 +205,14 @@ fn apply(value: &mut Value, mut repairs: Vec<Repair>, map: &SourceMap, checked: 
                 if !renamed.insert((p.clone(), to.clone())) {
                     continue;
                 }
-                if let Some(Value::Object(o)) = value.pointer_mut(&p) {
-                    if let Some(v) = o.remove(&from) {
-                        o.insert(to.clone(), v);
-                        checked.renames.push((
-                            format!("{p}/{}", escape(&from)),
-                            format!("{p}/{}", escape(&to)),
-                        ));
-                    }
+                if let Some(Value::Object(o)) = value.pointer_mut(&p)
+                    && let Some(v) = o.remove(&from)
+                {
+                    o.insert(to.clone(), v);
+                    checked.renames.push((
+                        format!("{p}/{}", escape(&from)),
+                        format!("{p}/{}", escape(&to)),
+                    ));
                 }
             }
         }

@@ -128,17 +128,17 @@ impl Checker<'_> {
                     .help(names::PROJECT.explain),
             );
         }
-        if let Some(region) = &self.spec().region {
-            if !names::valid_region(region) {
-                self.diags.push(
-                    Diagnostic::new(
-                        format!("`{region}` is not an AWS region name"),
-                        self.value_span("/region"),
-                    )
-                    .label("invalid region")
-                    .help("use a region code such as `us-east-1`"),
-                );
-            }
+        if let Some(region) = &self.spec().region
+            && !names::valid_region(region)
+        {
+            self.diags.push(
+                Diagnostic::new(
+                    format!("`{region}` is not an AWS region name"),
+                    self.value_span("/region"),
+                )
+                .label("invalid region")
+                .help("use a region code such as `us-east-1`"),
+            );
         }
     }
 
