@@ -83,7 +83,7 @@ pub fn package_dir(dir: &Path) -> Result<Package> {
     let mut zip = ZipWriter::new(Cursor::new(Vec::new()));
     for (rel, path) in &files {
         let data = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-        let mode = executable(path).then_some(0o755).unwrap_or(0o644);
+        let mode = if executable(path) { 0o755 } else { 0o644 };
         let opts = SimpleFileOptions::default()
             .compression_method(CompressionMethod::Deflated)
             .last_modified_time(DateTime::default())

@@ -211,16 +211,16 @@ pub fn diff(desired: &[Desired], observed: &[Observed]) -> Result<Plan, Vec<Conf
                     .copied()
                     .find(|&i| matches!(observed[i].owner, Owner::Ours(_)))
             });
-        if mine.is_none() {
-            if let Some(&i) = candidates.first() {
-                conflicts.push(Conflict {
-                    addr: d.addr.clone(),
-                    kind: d.addr.kind,
-                    name: observed[i].name.clone(),
-                    owner: observed[i].owner.clone(),
-                });
-                continue;
-            }
+        if mine.is_none()
+            && let Some(&i) = candidates.first()
+        {
+            conflicts.push(Conflict {
+                addr: d.addr.clone(),
+                kind: d.addr.kind,
+                name: observed[i].name.clone(),
+                owner: observed[i].owner.clone(),
+            });
+            continue;
         }
         let Some(i) = mine else {
             changes.push(Change {
@@ -278,11 +278,11 @@ pub fn diff(desired: &[Desired], observed: &[Observed]) -> Result<Plan, Vec<Conf
     for c in &mut changes {
         if let (Some(Config::Target(t)), Some(_)) =
             (c.desired.as_ref().map(|d| &d.config), &c.observed)
+            && replaced_gateways.contains(&t.gateway)
+            && c.action != Action::Replace
         {
-            if replaced_gateways.contains(&t.gateway) && c.action != Action::Replace {
-                c.action = Action::Replace;
-                c.reason = Some(format!("its gateway `{}` is replaced", t.gateway));
-            }
+            c.action = Action::Replace;
+            c.reason = Some(format!("its gateway `{}` is replaced", t.gateway));
         }
     }
 

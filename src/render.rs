@@ -89,7 +89,7 @@ fn field_update(
         let _ = writeln!(out, "{ind}  }}");
     } else {
         let (bt, at) = (pretty(b), pretty(a));
-        let _ = writeln!(out, "{ind}~ {field} = ({}){note}", "line diff");
+        let _ = writeln!(out, "{ind}~ {field} = (line diff){note}");
         let diff = TextDiff::from_lines(&bt, &at);
         for group in diff.grouped_ops(2) {
             for op in group {

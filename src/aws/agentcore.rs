@@ -1276,6 +1276,11 @@ impl super::Aws {
     }
 }
 
+/// Statuses that end by themselves; an update must wait them out.
+fn is_transitional(status: &str) -> bool {
+    matches!(status, "CREATING" | "UPDATING" | "SYNCHRONIZING")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1332,9 +1337,4 @@ mod tests {
             other => panic!("{other:?}"),
         }
     }
-}
-
-/// Statuses that end by themselves; an update must wait them out.
-fn is_transitional(status: &str) -> bool {
-    matches!(status, "CREATING" | "UPDATING" | "SYNCHRONIZING")
 }

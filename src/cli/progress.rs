@@ -78,19 +78,19 @@ impl Reporter for Output {
     }
 
     fn finish(&self, addr: &Address, verb: &str, seconds: f64) {
-        if let Output::Bars { bars, .. } = self {
-            if let Some(b) = bars.lock().expect("progress lock").remove(addr) {
-                b.finish_and_clear();
-            }
+        if let Output::Bars { bars, .. } = self
+            && let Some(b) = bars.lock().expect("progress lock").remove(addr)
+        {
+            b.finish_and_clear();
         }
         self.line(format!("{addr}: {verb} after {seconds:.1}s"));
     }
 
     fn fail(&self, addr: &Address, verb: &str, error: &anyhow::Error) {
-        if let Output::Bars { bars, .. } = self {
-            if let Some(b) = bars.lock().expect("progress lock").remove(addr) {
-                b.finish_and_clear();
-            }
+        if let Output::Bars { bars, .. } = self
+            && let Some(b) = bars.lock().expect("progress lock").remove(addr)
+        {
+            b.finish_and_clear();
         }
         // Failures are shown even in quiet mode.
         let text = format!("{addr}: failed while {verb}: {error:#}");
