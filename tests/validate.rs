@@ -793,6 +793,14 @@ outputs:
     invalid("undeclared_var_and_unset_env", 2, &case);
 }
 
+#[test]
+fn var_for_a_spec_without_variables() {
+    let case = Case::new("version: 1\nproject: demo\n")
+        .arg("--var")
+        .arg("model=x");
+    invalid("var_for_a_spec_without_variables", 1, &case);
+}
+
 // ----------------------------------------------------------------- tool schemas
 
 invalid!(

@@ -40,7 +40,11 @@ pub fn apply(
                 format!("`--var {name}=...` sets a variable the spec does not declare"),
                 map.span("/variables"),
             )
-            .label(format!("`{name}` is not declared here"));
+            .label(if map.get("/variables").is_some() {
+                format!("`{name}` is not declared here")
+            } else {
+                "the spec declares no variables".to_string()
+            });
             if let Some(s) = did_you_mean(name, declared.iter().map(String::as_str)) {
                 d = d.help(format!("did you mean `{s}`?"));
             } else {

@@ -1,13 +1,17 @@
 //! The spec: what the user wrote, as typed data.
 //!
-//! Loading runs in stages, each collecting every problem it finds before the
-//! next stage starts:
-//! 1. `yaml` parses the text into JSON plus a pointer -> source range index.
+//! Loading runs in stages, each collecting every problem it finds:
+//! 1. `yaml` parses the text into JSON plus a pointer -> source range index
+//!    (a syntax error stops here; duplicate keys do not).
 //! 2. `schema` checks the structure against the published JSON Schema
-//!    (`schema/agentform.schema.json`, also usable by editors).
+//!    (`schema/agentform.schema.json`, also usable by editors), and repairs
+//!    a copy of the value so that the next stages can still run.
 //! 3. `interpolate` substitutes `${var.*}` and `${env:*}`.
 //! 4. serde turns the JSON into the types below.
 //! 5. `validate` checks meaning: names, references, cycles, paths.
+//!
+//! `validate` therefore reports every problem of a spec in one run; a later
+//! stage's finding inside something an earlier stage reported is dropped.
 
 pub mod interpolate;
 pub mod refs;

@@ -9,8 +9,8 @@
 //!
 //! So that one run reports every problem, `check` also returns a repaired copy
 //! of the value: unknown keys removed (or renamed when they are a typo of a
-//! missing required key), bad values replaced by the smallest value the schema
-//! accepts. The later stages run on that copy; whatever they find inside the
+//! key the mapping lacks), bad or missing values replaced by the smallest
+//! value the schema accepts. The later stages run on that copy; whatever they find inside the
 //! repaired ranges is dropped, since it would only restate these findings.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
