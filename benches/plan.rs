@@ -15,9 +15,14 @@ use agentform::package::Package;
 use agentform::{plan, render, spec};
 
 fn spec_text(gateways: usize, targets: usize, tools: usize) -> String {
-    let mut s = String::from("version: 1\nproject: bench\nfunctions:\n  tools:\n    source: lambda\n    runtime: python3.12\n    handler: handler.lambda_handler\ngateways:\n");
+    let mut s = String::from(
+        "version: 1\nproject: bench\nfunctions:\n  tools:\n    source: lambda\n    runtime: python3.12\n    handler: handler.lambda_handler\ngateways:\n",
+    );
     for g in 0..gateways {
-        let _ = writeln!(s, "  gw{g}:\n    authorizer: aws_iam\n    search: semantic\n    targets:");
+        let _ = writeln!(
+            s,
+            "  gw{g}:\n    authorizer: aws_iam\n    search: semantic\n    targets:"
+        );
         for t in 0..targets {
             let _ = writeln!(s, "      t{t}:\n        function: tools\n        tools:");
             for n in 0..tools {
@@ -48,7 +53,10 @@ fn observed_from(d: &[agentform::model::Desired]) -> Vec<Observed> {
             let (name, parent) = match &config {
                 Config::Target(t) => (t.name.clone(), Some(t.gateway.clone())),
                 Config::RolePolicy(p) => (p.name.clone(), Some(p.role.clone())),
-                c => (c.attrs()["name"].as_str().unwrap_or_default().to_string(), None),
+                c => (
+                    c.attrs()["name"].as_str().unwrap_or_default().to_string(),
+                    None,
+                ),
             };
             Observed {
                 kind: d.addr.kind,
@@ -81,24 +89,51 @@ fn time<T>(rounds: u32, mut f: impl FnMut() -> T) -> Duration {
 
 fn main() {
     let bench = std::env::args().any(|a| a == "--bench");
-    let sizes: &[(usize, usize, usize)] = if bench { &[(1, 1, 3), (10, 5, 10), (50, 10, 10)] } else { &[(2, 2, 2)] };
+    let sizes: &[(usize, usize, usize)] = if bench {
+        &[(1, 1, 3), (10, 5, 10), (50, 10, 10)]
+    } else {
+        &[(2, 2, 2)]
+    };
     let rounds = if bench { 5 } else { 1 };
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::create_dir(dir.path().join("lambda")).expect("mkdir");
-    std::fs::write(dir.path().join("lambda/handler.py"), "def lambda_handler(e, c):\n    return e\n").expect("write");
-    let account = Account { id: "123456789012".into(), region: "us-east-1".into(), partition: "aws".into() };
-    let packages = BTreeMap::from([("tools".to_string(), Package { zip: vec![0; 1024], sha256: "x".into() })]);
-    println!("{:>28} {:>10} {:>10} {:>10} {:>10} {:>10}", "spec (gw x targets x tools)", "lines", "load", "build", "diff", "render");
+    std::fs::write(
+        dir.path().join("lambda/handler.py"),
+        "def lambda_handler(e, c):\n    return e\n",
+    )
+    .expect("write");
+    let account = Account {
+        id: "123456789012".into(),
+        region: "us-east-1".into(),
+        partition: "aws".into(),
+    };
+    let packages = BTreeMap::from([(
+        "tools".to_string(),
+        Package {
+            zip: vec![0; 1024],
+            sha256: "x".into(),
+        },
+    )]);
+    println!(
+        "{:>28} {:>10} {:>10} {:>10} {:>10} {:>10}",
+        "spec (gw x targets x tools)", "lines", "load", "build", "diff", "render"
+    );
     for &(g, t, n) in sizes {
         let text = spec_text(g, t, n);
         let path = dir.path().join("agentform.yaml");
         let vars = BTreeMap::new();
-        let load = time(rounds, || spec::load_str(&text, &path, dir.path(), &vars).expect("valid bench spec"));
+        let load = time(rounds, || {
+            spec::load_str(&text, &path, dir.path(), &vars).expect("valid bench spec")
+        });
         let loaded = spec::load_str(&text, &path, dir.path(), &vars).expect("valid bench spec");
-        let build = time(rounds, || desired::build(&loaded, &account, &packages, &Known::new()));
+        let build = time(rounds, || {
+            desired::build(&loaded, &account, &packages, &Known::new())
+        });
         let wanted = desired::build(&loaded, &account, &packages, &Known::new());
         let observed = observed_from(&wanted);
-        let diff = time(rounds, || plan::diff(&wanted, &observed).expect("no conflicts"));
+        let diff = time(rounds, || {
+            plan::diff(&wanted, &observed).expect("no conflicts")
+        });
         let empty = plan::diff(&wanted, &[]).expect("no conflicts");
         let rendered = time(rounds, || render::plan(&empty));
         println!(

@@ -401,9 +401,19 @@ fn is_conflict(e: &anyhow::Error) -> bool {
 /// CreateGateway right after the role was made: besides the usual
 /// propagation messages, an access-denied assuming the role.
 fn gateway_create_retryable(e: &anyhow::Error) -> bool {
+    // A denial of the caller's own permission ("User: ... is not authorized
+    // to perform ...") will not heal by waiting: fail fast. Other denials
+    // right after the role was created are the service not yet able to
+    // assume it.
+    let caller_denied = is_error(
+        e,
+        "AccessDeniedException",
+        &["is not authorized to perform"],
+    ) || is_error(e, "AccessDenied", &["is not authorized to perform"]);
     is_role_propagation(e)
-        || is_error(e, "AccessDeniedException", &[])
-        || is_error(e, "AccessDenied", &[])
+        || (!caller_denied
+            && (is_error(e, "AccessDeniedException", &["role"])
+                || is_error(e, "AccessDenied", &["role"])))
 }
 
 impl super::Aws {
@@ -833,13 +843,25 @@ impl super::Aws {
             .ok_or_else(|| anyhow!("{addr}: gateway {} has no known id", c.name))?;
         // An interrupted apply may have left it CREATING/UPDATING: let that
         // finish first, or the update is refused.
-        let now = wait::poll(addr, progress, Backoff::POLL, self.timeout, "a settled status", || async {
-            match self.get_gateway(id).await? {
-                Some(g) if is_transitional(g.status().as_str()) => Ok(Step::Pending(g.status().as_str().to_string())),
-                Some(g) => Ok(Step::Done(g)),
-                None => Ok(Step::Failed(format!("{addr}: gateway {} ({id}) no longer exists", c.name))),
-            }
-        })
+        let now = wait::poll(
+            addr,
+            progress,
+            Backoff::POLL,
+            self.timeout,
+            "a settled status",
+            || async {
+                match self.get_gateway(id).await? {
+                    Some(g) if is_transitional(g.status().as_str()) => {
+                        Ok(Step::Pending(g.status().as_str().to_string()))
+                    }
+                    Some(g) => Ok(Step::Done(g)),
+                    None => Ok(Step::Failed(format!(
+                        "{addr}: gateway {} ({id}) no longer exists",
+                        c.name
+                    ))),
+                }
+            },
+        )
         .await?;
         let (auth_type, auth_conf) = authorizer(&c.authorizer)?;
         let mut req = self
@@ -1007,13 +1029,25 @@ impl super::Aws {
             .id
             .as_deref()
             .ok_or_else(|| anyhow!("{addr}: gateway target {} has no known id", c.name))?;
-        let now = wait::poll(addr, progress, Backoff::POLL, self.timeout, "a settled status", || async {
-            match self.get_target(gid, tid).await? {
-                Some(t) if is_transitional(t.status().as_str()) => Ok(Step::Pending(t.status().as_str().to_string())),
-                Some(t) => Ok(Step::Done(t)),
-                None => Ok(Step::Failed(format!("{addr}: gateway target {} ({tid}) no longer exists", c.name))),
-            }
-        })
+        let now = wait::poll(
+            addr,
+            progress,
+            Backoff::POLL,
+            self.timeout,
+            "a settled status",
+            || async {
+                match self.get_target(gid, tid).await? {
+                    Some(t) if is_transitional(t.status().as_str()) => {
+                        Ok(Step::Pending(t.status().as_str().to_string()))
+                    }
+                    Some(t) => Ok(Step::Done(t)),
+                    None => Ok(Step::Failed(format!(
+                        "{addr}: gateway target {} ({tid}) no longer exists",
+                        c.name
+                    ))),
+                }
+            },
+        )
         .await?;
         let (tc, cred) = target_configuration(c)
             .map_err(|e| e.context(format!("{addr}: building gateway target {}", c.name)))?;
@@ -1161,13 +1195,25 @@ impl super::Aws {
             .id
             .as_deref()
             .ok_or_else(|| anyhow!("{addr}: runtime {} has no known id", c.name))?;
-        let now = wait::poll(addr, progress, Backoff::POLL, self.timeout, "a settled status", || async {
-            match self.get_runtime(id).await? {
-                Some(r) if is_transitional(r.status().as_str()) => Ok(Step::Pending(r.status().as_str().to_string())),
-                Some(r) => Ok(Step::Done(r)),
-                None => Ok(Step::Failed(format!("{addr}: runtime {} ({id}) no longer exists", c.name))),
-            }
-        })
+        let now = wait::poll(
+            addr,
+            progress,
+            Backoff::POLL,
+            self.timeout,
+            "a settled status",
+            || async {
+                match self.get_runtime(id).await? {
+                    Some(r) if is_transitional(r.status().as_str()) => {
+                        Ok(Step::Pending(r.status().as_str().to_string()))
+                    }
+                    Some(r) => Ok(Step::Done(r)),
+                    None => Ok(Step::Failed(format!(
+                        "{addr}: runtime {} ({id}) no longer exists",
+                        c.name
+                    ))),
+                }
+            },
+        )
         .await?;
         let mode = NetworkMode::from(c.network_mode.as_str());
         // VPC settings are not managed by agentform: keep them while the mode stays.

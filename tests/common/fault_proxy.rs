@@ -226,7 +226,9 @@ impl FaultProxy {
             .parse()
             .unwrap_or_else(|e| panic!("upstream {upstream:?} is not http://IP:PORT: {e}"));
         let listener = TcpListener::bind("127.0.0.1:0").expect("binding the fault proxy");
-        listener.set_nonblocking(true).expect("non-blocking listener");
+        listener
+            .set_nonblocking(true)
+            .expect("non-blocking listener");
         let url = format!("http://{}", listener.local_addr().unwrap());
         let state = Arc::new(State {
             upstream,
@@ -432,7 +434,10 @@ fn form_param(s: &str, key: &str) -> Option<String> {
     })
 }
 
-async fn handle(req: Request<Incoming>, state: Arc<State>) -> Result<Response<Full<Bytes>>, Hangup> {
+async fn handle(
+    req: Request<Incoming>,
+    state: Arc<State>,
+) -> Result<Response<Full<Bytes>>, Hangup> {
     let (parts, body) = req.into_parts();
     let body = match body.collect().await {
         Ok(b) => b.to_bytes(),
@@ -469,7 +474,10 @@ async fn handle(req: Request<Incoming>, state: Arc<State>) -> Result<Response<Fu
         Fault::Delay(d) => {
             tokio::time::sleep(d).await;
             let r = forward(&state, parts, body).await;
-            state.log(format!("{what} -> delayed {d:?}, {} [{label}]", outcome(&r)));
+            state.log(format!(
+                "{what} -> delayed {d:?}, {} [{label}]",
+                outcome(&r)
+            ));
             Ok(r)
         }
     }
@@ -538,7 +546,12 @@ async fn try_forward(
 }
 
 /// An AWS error response as the service would send it.
-fn error_response(protocol: Protocol, status: u16, code: &str, message: &str) -> Response<Full<Bytes>> {
+fn error_response(
+    protocol: Protocol,
+    status: u16,
+    code: &str,
+    message: &str,
+) -> Response<Full<Bytes>> {
     let request_id = "fa017000-0000-4000-8000-000000000000";
     let (content_type, body) = match protocol {
         Protocol::Query => {
