@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 use agentform::desired::{self, Known};
-use agentform::model::{Account, Config, Ids, Observed, Owner};
+use agentform::model::{Account, Ids};
 use agentform::package::Package;
 use agentform::{plan, render, spec};
 
@@ -41,36 +41,6 @@ fn spec_text(gateways: usize, targets: usize, tools: usize) -> String {
         );
     }
     s
-}
-
-fn observed_from(d: &[agentform::model::Desired]) -> Vec<Observed> {
-    d.iter()
-        .map(|d| {
-            let mut config = d.config.clone();
-            if let Config::Function(f) = &mut config {
-                f.code = None;
-            }
-            let (name, parent) = match &config {
-                Config::Target(t) => (t.name.clone(), Some(t.gateway.clone())),
-                Config::RolePolicy(p) => (p.name.clone(), Some(p.role.clone())),
-                c => (
-                    c.attrs()["name"].as_str().unwrap_or_default().to_string(),
-                    None,
-                ),
-            };
-            Observed {
-                kind: d.addr.kind,
-                name,
-                parent,
-                ids: Ids::default(),
-                parent_ids: Ids::default(),
-                status: Some("READY".into()),
-                status_reasons: vec![],
-                owner: Owner::Ours(d.addr.clone()),
-                config,
-            }
-        })
-        .collect()
 }
 
 fn peak_rss_kib() -> Option<u64> {
@@ -130,7 +100,7 @@ fn main() {
             desired::build(&loaded, &account, &packages, &Known::new())
         });
         let wanted = desired::build(&loaded, &account, &packages, &Known::new());
-        let observed = observed_from(&wanted);
+        let observed = plan::as_applied(&wanted, |_| Ids::default());
         let diff = time(rounds, || {
             plan::diff(&wanted, &observed).expect("no conflicts")
         });

@@ -66,31 +66,7 @@ fn applied(l: &LoadedSpec) -> (Known, Vec<Observed>) {
         .iter()
         .map(|d| (d.addr.clone(), ids_for(&d.addr)))
         .collect();
-    let observed = desired::build(l, &a, &packages(), &known)
-        .into_iter()
-        .map(|d| {
-            let mut config = d.config.clone();
-            if let Config::Function(f) = &mut config {
-                f.code = None;
-            }
-            let (name, parent) = match &config {
-                Config::Target(t) => (t.name.clone(), Some(t.gateway.clone())),
-                Config::RolePolicy(p) => (p.name.clone(), Some(p.role.clone())),
-                c => (c.attrs()["name"].as_str().unwrap().to_string(), None),
-            };
-            Observed {
-                kind: d.addr.kind,
-                name,
-                parent,
-                ids: ids_for(&d.addr),
-                parent_ids: Ids::default(),
-                status: Some("READY".into()),
-                status_reasons: vec![],
-                owner: Owner::Ours(d.addr.clone()),
-                config,
-            }
-        })
-        .collect();
+    let observed = as_applied(&desired::build(l, &a, &packages(), &known), ids_for);
     (known, observed)
 }
 

@@ -668,6 +668,38 @@ impl super::Aws {
             .await
     }
 
+    /// Reads a resource until it is out of a transitional status (an
+    /// interrupted apply may have left it CREATING or UPDATING; an update
+    /// sent now would be refused).
+    async fn settled<T, G, Fut>(
+        &self,
+        addr: &Address,
+        progress: &dyn Progress,
+        get: G,
+        status: fn(&T) -> &str,
+        gone: impl Fn() -> String,
+    ) -> Result<T>
+    where
+        G: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<Option<T>>>,
+    {
+        wait::poll(
+            addr,
+            progress,
+            Backoff::POLL,
+            self.timeout,
+            "a settled status",
+            || async {
+                Ok(match get().await? {
+                    Some(x) if is_transitional(status(&x)) => Step::Pending(status(&x).to_string()),
+                    Some(x) => Step::Done(x),
+                    None => Step::Failed(gone()),
+                })
+            },
+        )
+        .await
+    }
+
     // -----------------------------------------------------------------------
     // Waits
 
@@ -843,26 +875,15 @@ impl super::Aws {
             .ok_or_else(|| anyhow!("{addr}: gateway {} has no known id", c.name))?;
         // An interrupted apply may have left it CREATING/UPDATING: let that
         // finish first, or the update is refused.
-        let now = wait::poll(
-            addr,
-            progress,
-            Backoff::POLL,
-            self.timeout,
-            "a settled status",
-            || async {
-                match self.get_gateway(id).await? {
-                    Some(g) if is_transitional(g.status().as_str()) => {
-                        Ok(Step::Pending(g.status().as_str().to_string()))
-                    }
-                    Some(g) => Ok(Step::Done(g)),
-                    None => Ok(Step::Failed(format!(
-                        "{addr}: gateway {} ({id}) no longer exists",
-                        c.name
-                    ))),
-                }
-            },
-        )
-        .await?;
+        let now = self
+            .settled(
+                addr,
+                progress,
+                || self.get_gateway(id),
+                |g| g.status().as_str(),
+                || format!("{addr}: gateway {} ({id}) no longer exists", c.name),
+            )
+            .await?;
         let (auth_type, auth_conf) = authorizer(&c.authorizer)?;
         let mut req = self
             .agentcore
@@ -1029,26 +1050,15 @@ impl super::Aws {
             .id
             .as_deref()
             .ok_or_else(|| anyhow!("{addr}: gateway target {} has no known id", c.name))?;
-        let now = wait::poll(
-            addr,
-            progress,
-            Backoff::POLL,
-            self.timeout,
-            "a settled status",
-            || async {
-                match self.get_target(gid, tid).await? {
-                    Some(t) if is_transitional(t.status().as_str()) => {
-                        Ok(Step::Pending(t.status().as_str().to_string()))
-                    }
-                    Some(t) => Ok(Step::Done(t)),
-                    None => Ok(Step::Failed(format!(
-                        "{addr}: gateway target {} ({tid}) no longer exists",
-                        c.name
-                    ))),
-                }
-            },
-        )
-        .await?;
+        let now = self
+            .settled(
+                addr,
+                progress,
+                || self.get_target(gid, tid),
+                |t| t.status().as_str(),
+                || format!("{addr}: gateway target {} ({tid}) no longer exists", c.name),
+            )
+            .await?;
         let (tc, cred) = target_configuration(c)
             .map_err(|e| e.context(format!("{addr}: building gateway target {}", c.name)))?;
         let mut req = self
@@ -1195,26 +1205,15 @@ impl super::Aws {
             .id
             .as_deref()
             .ok_or_else(|| anyhow!("{addr}: runtime {} has no known id", c.name))?;
-        let now = wait::poll(
-            addr,
-            progress,
-            Backoff::POLL,
-            self.timeout,
-            "a settled status",
-            || async {
-                match self.get_runtime(id).await? {
-                    Some(r) if is_transitional(r.status().as_str()) => {
-                        Ok(Step::Pending(r.status().as_str().to_string()))
-                    }
-                    Some(r) => Ok(Step::Done(r)),
-                    None => Ok(Step::Failed(format!(
-                        "{addr}: runtime {} ({id}) no longer exists",
-                        c.name
-                    ))),
-                }
-            },
-        )
-        .await?;
+        let now = self
+            .settled(
+                addr,
+                progress,
+                || self.get_runtime(id),
+                |r| r.status().as_str(),
+                || format!("{addr}: runtime {} ({id}) no longer exists", c.name),
+            )
+            .await?;
         let mode = NetworkMode::from(c.network_mode.as_str());
         // VPC settings are not managed by agentform: keep them while the mode stays.
         let vpc = now
