@@ -179,6 +179,13 @@ async fn plan_and_destroy_against_an_empty_account() {
     );
     // References to what does not exist yet are shown as unknown.
     assert!(out.stdout.contains("(known after apply)"), "{out}");
+    // The whole plan a reviewer reads, with the code hash masked (it follows
+    // the Lambda source, which has its own tests).
+    let sha = regex::Regex::new(r#"code_sha256 = "[A-Za-z0-9+/=]{44}""#).unwrap();
+    insta::assert_snapshot!(
+        "first_plan_of_the_reference_stack",
+        sha.replace_all(&out.stdout, r#"code_sha256 = "<sha256>""#)
+    );
     t.run(&["plan", "--detailed-exitcode"]).expect_code(2);
     // Outputs of a stack that does not exist are an error, not a placeholder.
     let out = t.run(&["output", "gateway_endpoint"]).expect_code(1);
