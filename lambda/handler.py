@@ -7,7 +7,7 @@ The gateway invokes this function once per MCP ``tools/call``:
   tool name and no JSON-RPC in it.
 * The tool name arrives in ``context.client_context.custom["bedrockAgentCoreToolName"]``
   as ``"<target>___<tool>"`` (three underscores), e.g.
-  ``"iam-auth-demo-lambda-target___add_numbers"``. Target names cannot contain
+  ``"lambda-target___add_numbers"`` for the example's target. Target names cannot contain
   ``_``, so everything up to and including the first ``___`` is stripped. A bare
   tool name (no prefix) is accepted too, which makes local testing easy.
 * The return value must be JSON-serialisable; the gateway hands it to the MCP

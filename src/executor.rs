@@ -2,12 +2,13 @@
 //!
 //! Contract (every step is idempotent, because apply may be re-run after a
 //! crash or a failure and must converge):
-//! - Deletes run first, dependents before what they depend on (targets and
-//!   runtimes, then gateways, then functions and repositories, then
-//!   policies, then roles), each rank concurrently. "Not found" counts as
-//!   deleted.
-//! - Creates and updates run in dependency order, independent ones
-//!   concurrently. Each resource is rebuilt from the spec right before it is
+//! - Replacements delete the old resource first (the new one takes its
+//!   name). Then creates and updates run in dependency order, independent
+//!   ones concurrently. Then what left the spec is deleted, last, so nothing
+//!   still points at it. Deletes go dependents first (targets and runtimes,
+//!   then gateways, then functions and repositories, then policies, then
+//!   roles), each rank concurrently. "Not found" counts as deleted.
+//! - Each resource is rebuilt from the spec right before it is
 //!   sent, so ids of resources created moments earlier are filled in.
 //! - Apply never rolls back. On the first hard failure no new work starts,
 //!   work in flight finishes, and the outcome lists what was done, what failed
@@ -71,21 +72,31 @@ impl Executor<'_> {
         for a in crate::plan::unstable(plan) {
             known.remove(&a);
         }
-        // Phase 1: deletes (and the delete half of replacements).
-        let deletes: Vec<&Change> = plan
-            .changes
-            .iter()
-            .filter(|c| matches!(c.action, Action::Delete | Action::Replace))
-            .collect();
-        self.run_deletes(&deletes, &mut outcome).await;
-        if !outcome.ok() {
+        let later = |outcome: &mut Outcome, actions: &[Action]| {
             outcome.not_started.extend(
                 plan.changes
                     .iter()
-                    .filter(|c| {
-                        matches!(c.action, Action::Create | Action::Update | Action::Replace)
-                    })
+                    .filter(|c| actions.contains(&c.action))
                     .map(|c| c.addr.clone()),
+            );
+        };
+        // Phase 1: the delete half of replacements (the new resource takes the
+        // old one's name, so the old one must go first).
+        let replaced: Vec<&Change> = plan
+            .changes
+            .iter()
+            .filter(|c| c.action == Action::Replace)
+            .collect();
+        self.run_deletes(&replaced, &mut outcome).await;
+        if !outcome.ok() {
+            later(
+                &mut outcome,
+                &[
+                    Action::Create,
+                    Action::Update,
+                    Action::Replace,
+                    Action::Delete,
+                ],
             );
             outcome.known = known;
             return outcome;
@@ -165,6 +176,18 @@ impl Executor<'_> {
             }
         }
         outcome.not_started.extend(pending);
+        // Phase 3: what left the spec goes last, once everything that may
+        // still point at it (a target at an old function, say) is updated.
+        if outcome.ok() {
+            let deletes: Vec<&Change> = plan
+                .changes
+                .iter()
+                .filter(|c| c.action == Action::Delete)
+                .collect();
+            self.run_deletes(&deletes, &mut outcome).await;
+        } else {
+            later(&mut outcome, &[Action::Delete]);
+        }
         outcome.known = known;
         outcome
     }

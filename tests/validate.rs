@@ -575,6 +575,21 @@ runtimes:
 );
 
 invalid!(
+    runtime_keys_that_collide_after_hyphens_become_underscores,
+    1,
+    r#"version: 1
+project: demo
+runtimes:
+  my-agent:
+    artifact:
+      image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/demo/agent:latest
+  my_agent:
+    artifact:
+      image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/demo/agent:latest
+"#
+);
+
+invalid!(
     gateway_and_target_names,
     4,
     r#"version: 1

@@ -799,6 +799,10 @@ impl super::Aws {
             || async {
                 Ok(match status().await? {
                     None => Step::Done(()),
+                    // A failed status will not turn into "gone" by waiting.
+                    Some(s) if s.contains("FAILED") || s.contains("UNSUCCESSFUL") => Step::Failed(format!(
+                        "{what} is in status {s} instead of being deleted; see its status reasons in the AWS console or `aws bedrock-agentcore-control get-*`"
+                    )),
                     Some(s) => Step::Pending(s),
                 })
             },
@@ -896,7 +900,9 @@ impl super::Aws {
             // Not managed by agentform: keep what is there.
             .set_kms_key_arn(now.kms_key_arn().map(str::to_string))
             .set_policy_engine_configuration(now.policy_engine_configuration().cloned())
-            .set_exception_level(now.exception_level().cloned());
+            .set_exception_level(now.exception_level().cloned())
+            .set_custom_transform_configuration(now.custom_transform_configuration().cloned())
+            .set_waf_configuration(now.waf_configuration().cloned());
         if !now.interceptor_configurations().is_empty() {
             req =
                 req.set_interceptor_configurations(Some(now.interceptor_configurations().to_vec()));
@@ -1069,7 +1075,12 @@ impl super::Aws {
             .name(&c.name)
             .target_configuration(tc)
             .credential_provider_configurations(cred)
-            .set_metadata_configuration(now.metadata_configuration().cloned());
+            .set_metadata_configuration(now.metadata_configuration().cloned())
+            .set_private_endpoint(now.private_endpoint().cloned());
+        if !now.certificate_configurations().is_empty() {
+            req =
+                req.set_certificate_configurations(Some(now.certificate_configurations().to_vec()));
+        }
         if !c.description.is_empty() {
             req = req.description(&c.description);
         }
@@ -1248,7 +1259,16 @@ impl super::Aws {
             // Not managed by agentform: keep what is there.
             .set_authorizer_configuration(now.authorizer_configuration().cloned())
             .set_request_header_configuration(now.request_header_configuration().cloned())
-            .set_lifecycle_configuration(now.lifecycle_configuration().cloned());
+            .set_lifecycle_configuration(now.lifecycle_configuration().cloned())
+            .set_metadata_configuration(now.metadata_configuration().cloned())
+            .set_capacity_provider_configuration(now.capacity_provider_configuration().cloned())
+            .set_platform_version(now.platform_version().map(str::to_string));
+        if !now.filesystem_configurations().is_empty() {
+            req = req.set_filesystem_configurations(Some(now.filesystem_configurations().to_vec()));
+        }
+        if !now.allowed_ports().is_empty() {
+            req = req.set_allowed_ports(Some(now.allowed_ports().to_vec()));
+        }
         if !c.description.is_empty() {
             req = req.description(&c.description);
         }

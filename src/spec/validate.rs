@@ -405,6 +405,23 @@ impl Checker<'_> {
         let runtimes = self.spec().runtimes.clone();
         let repos: Vec<String> = self.spec().repositories.keys().cloned().collect();
         let gateways = self.spec().gateways.clone();
+        // Hyphens become underscores, so two keys can name one runtime.
+        let mut physical: BTreeMap<String, String> = BTreeMap::new();
+        for key in runtimes.keys() {
+            let name = names::runtime(&self.spec().project, key);
+            if let Some(first) = physical.get(&name) {
+                self.diags.push(
+                    Diagnostic::new(
+                        format!("runtimes `{first}` and `{key}` would both be named `{name}`"),
+                        self.key_span(&ptr(&["runtimes", key])),
+                    )
+                    .label("same physical name as another runtime")
+                    .help("runtime names turn hyphens into underscores; rename one of the keys"),
+                );
+            } else {
+                physical.insert(name, key.clone());
+            }
+        }
         for (key, r) in &runtimes {
             let kp = ptr(&["runtimes", key]);
             self.name_rule(
