@@ -4,6 +4,19 @@ use clap::Parser;
 
 #[tokio::main]
 async fn main() {
-    let cli = agentform::cli::Cli::parse();
+    let cli = match agentform::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            // Usage errors exit 1, not clap's 2: `plan --detailed-exitcode`
+            // uses 2 for "changes present", and CI must never mistake a typo
+            // in its arguments for that.
+            std::process::exit(if e.use_stderr() {
+                agentform::cli::FAILURE
+            } else {
+                agentform::cli::OK
+            });
+        }
+    };
     std::process::exit(agentform::cli::run(cli).await);
 }

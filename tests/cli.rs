@@ -35,11 +35,22 @@ fn help_of_each_command() {
 
 #[test]
 fn bad_var_syntax_is_a_usage_error() {
+    // 1, not clap's usual 2: with --detailed-exitcode, 2 means "changes".
     let (code, _, stderr) = agentform(&["validate", "--var", "novalue"]);
-    assert_eq!(code, 2);
+    assert_eq!(code, 1);
     assert!(
         stderr.contains("expected NAME=VALUE, got `novalue`"),
         "{stderr}"
+    );
+}
+
+#[test]
+fn unknown_flag_exits_1() {
+    let (code, _, stderr) = agentform(&["plan", "--detailed-exitcod"]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("--detailed-exitcode"),
+        "clap suggests the flag: {stderr}"
     );
 }
 
