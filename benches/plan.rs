@@ -77,13 +77,16 @@ fn main() {
         region: "us-east-1".into(),
         partition: "aws".into(),
     };
-    let packages = BTreeMap::from([(
-        "tools".to_string(),
-        Package {
-            zip: vec![0; 1024],
-            sha256: "x".into(),
-        },
-    )]);
+    let packages = desired::Artifacts {
+        image_digests: BTreeMap::new(),
+        packages: BTreeMap::from([(
+            "tools".to_string(),
+            Package {
+                zip: vec![0; 1024],
+                sha256: "x".into(),
+            },
+        )]),
+    };
     println!(
         "{:>28} {:>10} {:>10} {:>10} {:>10} {:>10}",
         "spec (gw x targets x tools)", "lines", "load", "build", "diff", "render"

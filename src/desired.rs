@@ -23,6 +23,18 @@ use crate::spec::{ArtifactSpec, AuthorizerSpec, FunctionSpec, LoadedSpec, Spec};
 /// Ids of resources that exist, by address.
 pub type Known = BTreeMap<Address, Ids>;
 
+/// Image tag of a container artifact that names none.
+pub const DEFAULT_TAG: &str = "latest";
+
+/// What the spec's artifacts are right now: packaged function code by
+/// function key, and the digest each runtime's image tag points at (by
+/// runtime key; absent while the image is not pushed).
+#[derive(Debug, Clone, Default)]
+pub struct Artifacts {
+    pub packages: BTreeMap<String, Package>,
+    pub image_digests: BTreeMap<String, String>,
+}
+
 pub fn function_addr(key: &str) -> Address {
     Address::new(Kind::Function, key)
 }
@@ -238,12 +250,8 @@ fn dedup(mut v: Vec<Address>) -> Vec<Address> {
 }
 
 /// Every resource the spec wants, in a stable order.
-pub fn build(
-    l: &LoadedSpec,
-    a: &Account,
-    packages: &BTreeMap<String, Package>,
-    known: &Known,
-) -> Vec<Desired> {
+pub fn build(l: &LoadedSpec, a: &Account, artifacts: &Artifacts, known: &Known) -> Vec<Desired> {
+    let packages = &artifacts.packages;
     let spec = &l.spec;
     let p = &spec.project;
     let mut out = Vec::new();
@@ -391,14 +399,17 @@ pub fn build(
             ArtifactSpec::Container(c) => {
                 let repo = names::repository(p, &c.repository);
                 deps.push(repository_addr(&c.repository));
-                (
-                    format!(
-                        "{}:{}",
-                        a.repository_uri(&repo),
-                        c.tag.as_deref().unwrap_or("latest")
-                    ),
-                    Some(a.repository_arn(&repo)),
-                )
+                // Pinning the digest the tag points at makes a newly pushed
+                // image under the same tag show up in the plan (and roll out).
+                let mut uri = format!(
+                    "{}:{}",
+                    a.repository_uri(&repo),
+                    c.tag.as_deref().unwrap_or(DEFAULT_TAG)
+                );
+                if let Some(digest) = artifacts.image_digests.get(key) {
+                    uri = format!("{uri}@{digest}");
+                }
+                (uri, Some(a.repository_arn(&repo)))
             }
             ArtifactSpec::Image(uri) => (uri.clone(), ecr_arn_of_image(a, uri)),
         };

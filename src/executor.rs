@@ -23,7 +23,6 @@ use futures::stream::FuturesUnordered;
 use crate::aws::Aws;
 use crate::desired::{self, Known};
 use crate::model::{Account, Address, Config, Ids, Kind, Observed, Progress};
-use crate::package::Package;
 use crate::plan::{Action, Change, Plan};
 use crate::spec::LoadedSpec;
 
@@ -53,7 +52,7 @@ pub struct Executor<'a> {
     pub aws: &'a Aws,
     pub spec: &'a LoadedSpec,
     pub account: &'a Account,
-    pub packages: &'a BTreeMap<String, Package>,
+    pub artifacts: &'a desired::Artifacts,
     pub reporter: &'a dyn Reporter,
 }
 
@@ -237,7 +236,7 @@ impl Executor<'_> {
 
     async fn create_or_update(&self, change: &Change, known: &Known) -> anyhow::Result<Ids> {
         // Rebuild with the ids known now; references resolve for real.
-        let all = desired::build(self.spec, self.account, self.packages, known);
+        let all = desired::build(self.spec, self.account, self.artifacts, known);
         let d = all
             .into_iter()
             .find(|d| d.addr == change.addr)

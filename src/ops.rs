@@ -6,17 +6,17 @@ use std::collections::BTreeMap;
 use anyhow::{Context, Result};
 
 use crate::aws::Aws;
-use crate::desired::{self, Known};
+use crate::desired::{self, Artifacts, Known};
 use crate::model::{Account, Config, Desired, Lookup, Observed};
 use crate::package::{self, Package};
 use crate::plan::{self, Plan};
-use crate::spec::LoadedSpec;
+use crate::spec::{ArtifactSpec, LoadedSpec};
 
 /// Everything a plan was computed from, kept for apply.
 pub struct Planned {
     pub plan: Plan,
     pub account: Account,
-    pub packages: BTreeMap<String, Package>,
+    pub artifacts: Artifacts,
     pub known: Known,
     pub observed: Vec<Observed>,
 }
@@ -33,6 +33,36 @@ pub fn package_all(l: &LoadedSpec) -> Result<BTreeMap<String, Package>> {
                 .map(|p| (k.clone(), p))
         })
         .collect()
+}
+
+/// The digest each container runtime's image tag points at now, read from
+/// ECR in parallel; runtimes whose image is not pushed yet are left out.
+pub async fn image_digests(aws: &Aws, l: &LoadedSpec) -> Result<BTreeMap<String, String>> {
+    let project = &l.spec.project;
+    let reads = l
+        .spec
+        .runtimes
+        .iter()
+        .filter_map(|(key, r)| match &r.artifact {
+            ArtifactSpec::Container(c) => {
+                let repo = crate::names::repository(project, &c.repository);
+                let tag = c
+                    .tag
+                    .clone()
+                    .unwrap_or_else(|| desired::DEFAULT_TAG.to_string());
+                Some(async move {
+                    aws.image_digest(&repo, &tag)
+                        .await
+                        .map(|d| d.map(|d| (key.clone(), d)))
+                })
+            }
+            ArtifactSpec::Image(_) => None,
+        });
+    Ok(futures::future::try_join_all(reads)
+        .await?
+        .into_iter()
+        .flatten()
+        .collect())
 }
 
 fn lookups(desired: &[Desired]) -> Vec<Lookup> {
@@ -65,12 +95,15 @@ fn lookups(desired: &[Desired]) -> Vec<Lookup> {
 /// spec's resources are not wanted: everything the project owns is deleted.
 pub async fn plan(aws: &Aws, l: &LoadedSpec, destroy: bool) -> Result<Planned> {
     let account = aws.account().await?;
-    let packages = if destroy {
-        BTreeMap::new()
+    let artifacts = if destroy {
+        Artifacts::default()
     } else {
-        package_all(l)?
+        Artifacts {
+            packages: package_all(l)?,
+            image_digests: image_digests(aws, l).await?,
+        }
     };
-    let wanted = desired::build(l, &account, &packages, &Known::new());
+    let wanted = desired::build(l, &account, &artifacts, &Known::new());
     let observed = aws
         .observe(&account, &l.spec.project, &lookups(&wanted))
         .await?;
@@ -91,25 +124,25 @@ pub async fn plan(aws: &Aws, l: &LoadedSpec, destroy: bool) -> Result<Planned> {
         return Ok(Planned {
             plan: p,
             account,
-            packages,
+            artifacts,
             known,
             observed,
         });
     }
-    let mut p = plan::diff(&desired::build(l, &account, &packages, &known), &observed)
+    let mut p = plan::diff(&desired::build(l, &account, &artifacts, &known), &observed)
         .map_err(conflicts_err)?;
     // Resources that will be replaced get new ids: references to them are
     // unknown until apply.
     let unstable = plan::unstable(&p);
     if unstable.iter().any(|a| known.contains_key(a)) {
         known.retain(|a, _| !unstable.contains(a));
-        p = plan::diff(&desired::build(l, &account, &packages, &known), &observed)
+        p = plan::diff(&desired::build(l, &account, &artifacts, &known), &observed)
             .map_err(conflicts_err)?;
     }
     Ok(Planned {
         plan: p,
         account,
-        packages,
+        artifacts,
         known: plan::known_ids(&observed),
         observed,
     })

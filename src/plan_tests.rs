@@ -24,14 +24,17 @@ fn example() -> LoadedSpec {
         .unwrap_or_else(|e| panic!("{}", e.render(false)))
 }
 
-fn packages() -> BTreeMap<String, Package> {
-    BTreeMap::from([(
-        "tools".to_string(),
-        Package {
-            zip: vec![1, 2, 3],
-            sha256: "SHA-A".into(),
-        },
-    )])
+fn packages() -> desired::Artifacts {
+    desired::Artifacts {
+        packages: BTreeMap::from([(
+            "tools".to_string(),
+            Package {
+                zip: vec![1, 2, 3],
+                sha256: "SHA-A".into(),
+            },
+        )]),
+        image_digests: BTreeMap::new(),
+    }
 }
 
 fn ids_for(addr: &Address) -> Ids {
@@ -107,7 +110,7 @@ fn changed_code_and_env_are_field_updates() {
     let l = example();
     let (known, observed) = applied(&l);
     let mut pk = packages();
-    pk.get_mut("tools").unwrap().sha256 = "SHA-B".into();
+    pk.packages.get_mut("tools").unwrap().sha256 = "SHA-B".into();
     let mut l2 = l.clone();
     l2.spec
         .runtimes
@@ -308,5 +311,27 @@ fn derived_iam_is_least_privilege() {
     assert_eq!(
         trust["Statement"][0]["Condition"]["ArnLike"]["aws:SourceArn"],
         "arn:aws:bedrock-agentcore:us-east-1:123456789012:gateway/*"
+    );
+}
+
+#[test]
+fn a_new_image_under_the_same_tag_updates_the_runtime() {
+    let l = example();
+    let (known, observed) = applied(&l);
+    let mut art = packages();
+    art.image_digests
+        .insert("agent".into(), format!("sha256:{}", "a".repeat(64)));
+    let d = desired::build(&l, &account(), &art, &known);
+    let p = diff(&d, &observed).unwrap();
+    assert_eq!(p.counts(), (0, 1, 0));
+    let r = p.get(&Address::new(Kind::Runtime, "agent")).unwrap();
+    assert_eq!(r.fields.len(), 1);
+    assert_eq!(r.fields[0].field, "container_uri");
+    assert_eq!(
+        r.fields[0].after,
+        Some(serde_json::json!(format!(
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com/iam-auth-demo/agent:latest@sha256:{}",
+            "a".repeat(64)
+        )))
     );
 }

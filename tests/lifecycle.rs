@@ -201,3 +201,88 @@ async fn plan_and_destroy_against_an_empty_account() {
     let left = sdk.leftovers("fresh").await;
     assert!(left.is_empty(), "plan/destroy created something: {left:#?}");
 }
+
+/// Pushes an image manifest under `tag` (what `docker push` leaves in ECR).
+async fn push_image(sdk: &common::Sdk, repository: &str, tag: &str, layer: &str) {
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+        "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 7023, "digest": format!("sha256:{}", "c".repeat(64))},
+        "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip", "size": 32654, "digest": format!("sha256:{layer}")}]
+    });
+    sdk.ecr
+        .put_image()
+        .repository_name(repository)
+        .image_tag(tag)
+        .image_manifest(manifest.to_string())
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("put_image {repository}:{tag}: {e:?}"));
+}
+
+/// A new image pushed under the same tag shows up in the plan as a runtime
+/// update pinned to the new digest, and rolls out on apply.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_newly_pushed_image_is_a_runtime_update() {
+    let t = Test::new().example("iam-gateway").project("img");
+    let sdk = sdk().await;
+    // First apply: no image yet, the runtime uses the tag.
+    t.run(&["apply", "--auto-approve"]).expect_ok();
+    t.run(&["plan", "--detailed-exitcode"]).expect_code(0);
+
+    push_image(&sdk, "img/agent", "latest", &"1".repeat(64)).await;
+    let out = t
+        .run(&["plan", "--detailed-exitcode"])
+        .expect_code(2)
+        .expect_stdout("Plan: 0 to add, 1 to change, 0 to destroy.");
+    assert_eq!(
+        out.plan_headers(),
+        ["runtime.agent will be updated in place"],
+        "{out}"
+    );
+    let first = planned_after(&out.stdout, "container_uri");
+    assert!(
+        first.starts_with("123456789012.dkr.ecr.us-east-1.amazonaws.com/img/agent:latest@sha256:"),
+        "{first}"
+    );
+    t.run(&["apply", "--auto-approve"]).expect_ok();
+    t.run(&["plan", "--detailed-exitcode"]).expect_code(0);
+
+    // Same tag, new content: a new digest to roll out.
+    push_image(&sdk, "img/agent", "latest", &"2".repeat(64)).await;
+    let out = t.run(&["plan", "--detailed-exitcode"]).expect_code(2);
+    let second = planned_after(&out.stdout, "container_uri");
+    assert_ne!(first, second, "{out}");
+    t.run(&["apply", "--auto-approve"]).expect_ok();
+    let runtimes = sdk.agentcore.list_agent_runtimes().send().await.unwrap();
+    let id = runtimes
+        .agent_runtimes()
+        .iter()
+        .find(|r| r.agent_runtime_name() == "img_agent")
+        .map(|r| r.agent_runtime_id().to_string())
+        .expect("runtime img_agent exists");
+    let rt = sdk
+        .agentcore
+        .get_agent_runtime()
+        .agent_runtime_id(id)
+        .send()
+        .await
+        .unwrap();
+    let uri = match rt.agent_runtime_artifact() {
+        Some(
+            aws_sdk_bedrockagentcorecontrol::types::AgentRuntimeArtifact::ContainerConfiguration(c),
+        ) => c.container_uri().to_string(),
+        other => panic!("unexpected artifact {other:?}"),
+    };
+    assert_eq!(uri, second);
+
+    // A repository holding images is kept unless the spec says otherwise...
+    t.run(&["destroy", "--auto-approve"])
+        .expect_code(1)
+        .expect_stderr("force_delete: true");
+    // ...and a re-run with the flag finishes the job.
+    t.edit_spec("agent: {}", "agent: {force_delete: true}");
+    t.run(&["destroy", "--auto-approve"]).expect_ok();
+    let left = sdk.leftovers("img").await;
+    assert!(left.is_empty(), "left behind after destroy: {left:#?}");
+}

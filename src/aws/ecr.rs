@@ -9,7 +9,8 @@ use aws_sdk_ecr::types::{ImageScanningConfiguration, ImageTagMutability, Reposit
 use futures::{StreamExt, TryStreamExt};
 
 use super::{
-    CONCURRENCY, Scope, SdkResultExt, error_code, found, gone, same_owner_tags, tag_changes,
+    CONCURRENCY, Scope, SdkResultExt, error_code, found, gone, is_not_found, same_owner_tags,
+    tag_changes,
 };
 use crate::model::{Address, Config, Ids, Kind, Observed, RepositoryConfig, Tags};
 
@@ -220,6 +221,34 @@ impl super::Aws {
             }
         }
         Ok(current.ids.clone())
+    }
+
+    /// Digest of the image `repository:tag`, or `None` when the repository
+    /// or the tag does not exist (yet).
+    pub async fn image_digest(&self, repository: &str, tag: &str) -> Result<Option<String>> {
+        let res = self
+            .ecr
+            .describe_images()
+            .repository_name(repository)
+            .image_ids(
+                aws_sdk_ecr::types::ImageIdentifier::builder()
+                    .image_tag(tag)
+                    .build(),
+            )
+            .send()
+            .await
+            .ctx(|| format!("reading image {repository}:{tag}"));
+        match res {
+            Ok(out) => Ok(out
+                .image_details()
+                .first()
+                .and_then(|d| d.image_digest())
+                .map(str::to_string)),
+            Err(e) if is_not_found(&e) || error_code(&e) == Some("ImageNotFoundException") => {
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
     }
 
     pub(super) async fn delete_repository(&self, name: &str, force: bool) -> Result<()> {

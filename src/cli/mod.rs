@@ -303,7 +303,7 @@ async fn apply(ctx: &Ctx, auto_approve: bool) -> Result<i32> {
             aws: &aws,
             spec: &l,
             account: &planned.account,
-            packages: &planned.packages,
+            artifacts: &planned.artifacts,
             reporter: &out,
         };
         let outcome = exec.apply(&planned.plan, planned.known.clone()).await;
@@ -348,7 +348,7 @@ async fn destroy(ctx: &Ctx, auto_approve: bool) -> Result<i32> {
         aws: &aws,
         spec: &l,
         account: &planned.account,
-        packages: &planned.packages,
+        artifacts: &planned.artifacts,
         reporter: &out,
     };
     let deletes: Vec<_> = planned
