@@ -26,7 +26,9 @@ fn top_level_help() {
 
 #[test]
 fn help_of_each_command() {
-    for cmd in ["validate", "plan", "apply", "destroy", "output", "init"] {
+    for cmd in [
+        "validate", "plan", "apply", "destroy", "output", "init", "schema",
+    ] {
         let (code, stdout, _) = agentform(&[cmd, "--help"]);
         assert_eq!(code, 0, "{cmd} --help");
         insta::assert_snapshot!(format!("help_{cmd}"), stdout);
@@ -68,4 +70,75 @@ fn missing_spec_file_says_how_to_start() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("cannot read agentform.yaml"), "{stderr}");
     assert!(stderr.contains("agentform init"), "{stderr}");
+}
+
+#[test]
+fn validate_json_lists_every_problem_with_its_position() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("agentform.yaml"),
+        "version: 1\nprojcet: demo\nfunctions: 3\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_agentform"))
+        .args(["validate", "--json"])
+        .current_dir(dir.path())
+        .env_remove("AGENTFORM_FILE")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["valid"], false);
+    let positions: Vec<(u64, u64, &str)> = v["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["line"].as_u64().unwrap(),
+                p["column"].as_u64().unwrap(),
+                p["message"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert!(
+        positions.contains(&(2, 1, "unknown field `projcet`")),
+        "{positions:?}"
+    );
+    assert!(
+        positions.iter().any(|(l, c, _)| (*l, *c) == (3, 12)),
+        "{positions:?}"
+    );
+
+    std::fs::write(
+        dir.path().join("agentform.yaml"),
+        "version: 1\nproject: demo\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_agentform"))
+        .args(["validate", "--json"])
+        .current_dir(dir.path())
+        .env_remove("AGENTFORM_FILE")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["valid"], true);
+    assert_eq!(v["problems"], serde_json::json!([]));
+}
+
+#[test]
+fn schema_command_prints_the_published_schema() {
+    let (code, stdout, _) = agentform(&["schema"]);
+    assert_eq!(code, 0);
+    let printed: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let file: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/schema/agentform.schema.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(printed, file);
 }

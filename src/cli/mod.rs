@@ -62,7 +62,13 @@ struct Global {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Check the spec offline; report every problem with its line and column.
-    Validate,
+    Validate {
+        /// Print the problems as JSON (file, line, column, message, help).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the JSON Schema of the spec format (for editors).
+    Schema,
     /// Show what apply would change in the account.
     Plan {
         /// Exit 0 when there are no changes, 2 when there are, 1 on error.
@@ -176,7 +182,11 @@ pub async fn run(cli: Cli) -> i32 {
         color,
     };
     let result = match cli.command {
-        Command::Validate => validate(&ctx),
+        Command::Validate { json } => validate(&ctx, json),
+        Command::Schema => {
+            println!("{}", crate::spec::schema::SCHEMA_TEXT.trim_end());
+            Ok(OK)
+        }
         Command::Plan {
             detailed_exitcode,
             json,
@@ -195,7 +205,35 @@ pub async fn run(cli: Cli) -> i32 {
     }
 }
 
-fn validate(ctx: &Ctx) -> Result<i32> {
+fn validate(ctx: &Ctx, json: bool) -> Result<i32> {
+    if json {
+        let vars: VarOverrides = ctx.g.vars.iter().cloned().collect::<BTreeMap<_, _>>();
+        let file = ctx.g.file.display().to_string();
+        let (valid, problems) = match spec::load(&ctx.g.file, &vars) {
+            Ok(_) => (true, vec![]),
+            Err(e) => {
+                let problems = e
+                    .diagnostics
+                    .iter()
+                    .map(|d| {
+                        let (line, column) = d.line_col(&e.source).unzip();
+                        serde_json::json!({
+                            "file": file, "line": line, "column": column,
+                            "message": d.message, "label": d.label, "help": d.help,
+                        })
+                    })
+                    .collect();
+                (false, problems)
+            }
+        };
+        println!(
+            "{}",
+            serde_json::to_string_pretty(
+                &serde_json::json!({"file": file, "valid": valid, "problems": problems})
+            )?
+        );
+        return Ok(if valid { OK } else { FAILURE });
+    }
     let l = match ctx.load() {
         Ok(l) => l,
         Err(code) => return Ok(code),
