@@ -359,3 +359,22 @@ async fn removing_the_runtime_plans_its_destruction() {
     let left = sdk.leftovers("shrink").await;
     assert!(left.is_empty(), "left behind after destroy: {left:#?}");
 }
+
+/// Destroy after a demo works even when the function sources are gone
+/// (destroy and output never read them); validate still reports them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn destroy_does_not_need_the_function_sources() {
+    let t = Test::new().example("iam-gateway").project("nosrc");
+    let sdk = sdk().await;
+    t.run(&["apply", "--auto-approve"]).expect_ok();
+    std::fs::remove_dir_all(t.path("lambda")).unwrap();
+    t.run(&["validate"])
+        .expect_code(1)
+        .expect_stderr("function source `lambda` does not exist");
+    t.run(&["output", "gateway_endpoint"])
+        .expect_ok()
+        .expect_stdout("https://");
+    t.run(&["destroy", "--auto-approve"]).expect_ok();
+    let left = sdk.leftovers("nosrc").await;
+    assert!(left.is_empty(), "left behind after destroy: {left:#?}");
+}

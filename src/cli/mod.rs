@@ -128,8 +128,12 @@ struct Ctx {
 
 impl Ctx {
     fn load(&self) -> Result<LoadedSpec, i32> {
+        self.load_with(spec::Paths::Check)
+    }
+
+    fn load_with(&self, paths: spec::Paths) -> Result<LoadedSpec, i32> {
         let vars: VarOverrides = self.g.vars.iter().cloned().collect::<BTreeMap<_, _>>();
-        spec::load(&self.g.file, &vars).map_err(|e| {
+        spec::load_with(&self.g.file, &vars, paths).map_err(|e| {
             eprint!("{}", e.render(self.color));
             FAILURE
         })
@@ -360,7 +364,7 @@ async fn apply(ctx: &Ctx, auto_approve: bool) -> Result<i32> {
 }
 
 async fn destroy(ctx: &Ctx, auto_approve: bool) -> Result<i32> {
-    let l = match ctx.load() {
+    let l = match ctx.load_with(spec::Paths::Ignore) {
         Ok(l) => l,
         Err(code) => return Ok(code),
     };
@@ -424,7 +428,7 @@ fn print_outputs(
 }
 
 async fn output(ctx: &Ctx, json: bool, name: Option<String>) -> Result<i32> {
-    let l = match ctx.load() {
+    let l = match ctx.load_with(spec::Paths::Ignore) {
         Ok(l) => l,
         Err(code) => return Ok(code),
     };

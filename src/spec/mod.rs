@@ -231,6 +231,21 @@ pub type VarOverrides = BTreeMap<String, String>;
 
 /// Reads and checks a spec file.
 pub fn load(path: &Path, vars: &VarOverrides) -> Result<LoadedSpec, LoadError> {
+    load_with(path, vars, Paths::Check)
+}
+
+/// Whether the files a spec points at (function sources) must exist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Paths {
+    /// validate, plan, apply: they package the code.
+    Check,
+    /// destroy, output: they never read the code, and a demo directory that
+    /// was cleaned up must still be destroyable.
+    Ignore,
+}
+
+/// [`load`], choosing whether function source directories must exist.
+pub fn load_with(path: &Path, vars: &VarOverrides, paths: Paths) -> Result<LoadedSpec, LoadError> {
     let fail = |source: String, diagnostics| LoadError {
         path: path.to_path_buf(),
         source,
@@ -267,7 +282,7 @@ pub fn load(path: &Path, vars: &VarOverrides) -> Result<LoadedSpec, LoadError> {
     } else {
         dir
     };
-    load_str(&source, path, &dir, vars).map_err(|d| fail(source.clone(), d))
+    load_str_with(&source, path, &dir, vars, paths).map_err(|d| fail(source.clone(), d))
 }
 
 /// Checks spec text; `dir` resolves relative paths (function sources).
@@ -281,6 +296,17 @@ pub fn load_str(
     path: &Path,
     dir: &Path,
     vars: &VarOverrides,
+) -> Result<LoadedSpec, Vec<Diagnostic>> {
+    load_str_with(source, path, dir, vars, Paths::Check)
+}
+
+/// [`load_str`], choosing whether function source directories must exist.
+pub fn load_str_with(
+    source: &str,
+    path: &Path,
+    dir: &Path,
+    vars: &VarOverrides,
+    paths: Paths,
 ) -> Result<LoadedSpec, Vec<Diagnostic>> {
     let yaml::Document {
         value,
@@ -324,7 +350,7 @@ pub fn load_str(
         map,
         json: value,
     };
-    keep_new(&mut diags, validate::check(&loaded), &shadow);
+    keep_new(&mut diags, validate::check(&loaded, paths), &shadow);
     if diags.is_empty() {
         Ok(loaded)
     } else {

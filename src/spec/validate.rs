@@ -21,16 +21,18 @@ struct Checker<'a> {
     project_ok: bool,
     /// Keys already reported by `name_rule`.
     named: BTreeSet<String>,
+    paths: super::Paths,
 }
 
 /// Every meaning problem of the spec.
-pub fn check(l: &LoadedSpec) -> Vec<Diagnostic> {
+pub fn check(l: &LoadedSpec, paths: super::Paths) -> Vec<Diagnostic> {
     let project_ok = names::PROJECT.violation(&l.spec.project).is_none();
     let mut c = Checker {
         l,
         diags: Vec::new(),
         project_ok,
         named: BTreeSet::new(),
+        paths,
     };
     c.project();
     c.tags();
@@ -214,7 +216,7 @@ impl Checker<'_> {
             );
             let dir = self.l.function_dir(f);
             let sp = ptr(&["functions", key, "source"]);
-            if !dir.is_dir() {
+            if self.paths == super::Paths::Check && !dir.is_dir() {
                 let (what, label) = if dir.exists() {
                     ("is not a directory", "a file")
                 } else {
