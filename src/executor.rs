@@ -22,7 +22,7 @@ use futures::stream::FuturesUnordered;
 
 use crate::aws::Aws;
 use crate::desired::{self, Known};
-use crate::model::{Account, Address, Config, Ids, Kind, Observed, Progress};
+use crate::model::{Account, Address, Config, Desired, Ids, Kind, Observed, Progress};
 use crate::plan::{Action, Change, Plan};
 use crate::spec::LoadedSpec;
 
@@ -235,30 +235,32 @@ impl Executor<'_> {
     }
 
     async fn create_or_update(&self, change: &Change, known: &Known) -> anyhow::Result<Ids> {
-        // Rebuild with the ids known now; references resolve for real.
-        let all = desired::build(self.spec, self.account, self.artifacts, known);
-        let d = all
-            .into_iter()
-            .find(|d| d.addr == change.addr)
-            .ok_or_else(|| {
-                anyhow::anyhow!("{} vanished from the spec while applying", change.addr)
-            })?;
-        let unresolved: Vec<String> = d
-            .config
-            .attrs()
-            .iter()
-            .filter(|(_, v)| v.to_string().contains(crate::model::UNKNOWN))
-            .map(|(k, _)| (*k).to_string())
-            .collect();
-        if !unresolved.is_empty() {
+        // A resource planned with every value known is sent as planned; one
+        // that referred to something not yet created is rebuilt with the ids
+        // known now, so its references resolve for real.
+        let rebuilt;
+        let d = match change.desired.as_ref().filter(|d| unresolved(d).is_empty()) {
+            Some(d) => d,
+            None => {
+                rebuilt = desired::build(self.spec, self.account, self.artifacts, known)
+                    .into_iter()
+                    .find(|d| d.addr == change.addr)
+                    .ok_or_else(|| {
+                        anyhow::anyhow!("{} vanished from the spec while applying", change.addr)
+                    })?;
+                &rebuilt
+            }
+        };
+        let missing = unresolved(d);
+        if !missing.is_empty() {
             anyhow::bail!(
                 "internal error: {} still has unresolved values in {}",
                 d.addr,
-                unresolved.join(", ")
+                missing.join(", ")
             );
         }
         match (change.action, &change.observed) {
-            (Action::Update, Some(current)) => self.aws.update(&d, current, self.reporter).await,
+            (Action::Update, Some(current)) => self.aws.update(d, current, self.reporter).await,
             _ => {
                 let parent = match &d.config {
                     Config::Target(_) => {
@@ -273,8 +275,18 @@ impl Executor<'_> {
                     }
                     _ => Ids::default(),
                 };
-                self.aws.create(&d, &parent, self.reporter).await
+                self.aws.create(d, &parent, self.reporter).await
             }
         }
     }
+}
+
+/// The fields of `d` that still hold the "known after apply" placeholder.
+fn unresolved(d: &Desired) -> Vec<&'static str> {
+    d.config
+        .attrs()
+        .into_iter()
+        .filter(|(_, v)| crate::plan::contains_unknown(v))
+        .map(|(k, _)| k)
+        .collect()
 }

@@ -146,7 +146,8 @@ fn name_of(c: &Config) -> String {
     }
 }
 
-fn contains_unknown(v: &Value) -> bool {
+/// Whether `v` holds the "known after apply" placeholder anywhere.
+pub(crate) fn contains_unknown(v: &Value) -> bool {
     match v {
         Value::String(s) => s.contains(UNKNOWN),
         Value::Array(a) => a.iter().any(contains_unknown),
