@@ -1,24 +1,27 @@
 //! agentform: provision Amazon Bedrock AgentCore stacks from one YAML spec.
 //!
-//! Layers, from pure to effectful:
+//! The pipeline, from pure to effectful:
 //! - [`spec`]: parse and validate the spec (pure, offline).
-//! - [`names`], [`policy`], [`desired`], [`plan`], [`render`]: what the spec
-//!   means in AWS terms, the diff against what exists, and its rendering (pure).
-//! - [`aws`]: the only module that talks to AWS (observe, create, update,
-//!   delete), one file per service.
-//! - [`executor`]: runs a plan through [`aws`] in dependency order.
+//! - [`model`]: the closed set of resource kinds, typed addresses, values
+//!   that may be unknown until apply, configs and what was observed.
+//! - [`plan`]: what the spec means in AWS terms (derived IAM included), the
+//!   diff against what exists, and its rendering (pure).
+//! - [`apply`]: runs a plan through the [`apply::Cloud`] port, in
+//!   dependency order; it never reads the spec.
+//! - [`aws`]: the only module that talks to AWS; implements the port.
+//! - [`ops`]: the steps commands are made of (package, observe, plan).
 //! - [`cli`]: argument parsing, terminal output and progress.
+//!
+//! [`names`] holds every physical-name rule, used by validation and the AWS
+//! layer alike.
 
+pub mod apply;
 pub mod aws;
 pub mod cli;
-pub mod desired;
 pub mod diag;
-pub mod executor;
 pub mod model;
 pub mod names;
 pub mod ops;
 pub mod package;
 pub mod plan;
-pub mod policy;
-pub mod render;
 pub mod spec;

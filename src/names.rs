@@ -35,31 +35,27 @@ pub fn repository(project: &str, key: &str) -> String {
 pub fn runtime(project: &str, key: &str) -> String {
     format!("{project}_{key}").replace('-', "_")
 }
-
-/// Which derived role a resource gets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum RoleOwner {
-    Function,
-    Gateway,
-    Runtime,
+/// Runtime endpoints are scoped to their runtime: the key is the name.
+pub fn endpoint(key: &str) -> String {
+    key.to_string()
 }
+/// The endpoint AgentCore creates with every runtime; never agentform's.
+pub const DEFAULT_ENDPOINT: &str = "DEFAULT";
 
-impl RoleOwner {
-    pub fn short(self) -> &'static str {
-        match self {
-            RoleOwner::Function => "fn",
-            RoleOwner::Gateway => "gw",
-            RoleOwner::Runtime => "rt",
-        }
-    }
-    pub fn word(self) -> &'static str {
-        match self {
-            RoleOwner::Function => "function",
-            RoleOwner::Gateway => "gateway",
-            RoleOwner::Runtime => "runtime",
-        }
+/// What every physical name of `kind` in `project` starts with, for the
+/// kinds found by listing (plan lists them to find what left the spec).
+/// Roles are found by their IAM path instead, children through their parent.
+pub fn prefix(kind: Kind, project: &str) -> Option<String> {
+    match kind {
+        Kind::Function | Kind::Gateway => Some(format!("{project}-")),
+        Kind::Repository => Some(format!("{project}/")),
+        Kind::Runtime => Some(runtime(project, "")),
+        Kind::Role | Kind::RolePolicy | Kind::GatewayTarget | Kind::RuntimeEndpoint => None,
     }
 }
+
+pub use crate::model::RoleOwner;
+use crate::model::Kind;
 
 pub fn role(project: &str, owner: RoleOwner, key: &str) -> String {
     format!("{project}-{}-{key}", owner.short())
@@ -98,6 +94,7 @@ re!(PROJECT_RE, r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$");
 re!(GATEWAY_RE, r"^([0-9a-zA-Z][-]?){1,48}$");
 re!(TARGET_RE, r"^([0-9a-zA-Z][-]?){1,100}$");
 re!(RUNTIME_RE, r"^[a-zA-Z][a-zA-Z0-9_]{0,47}$");
+re!(ENDPOINT_RE, r"^[a-zA-Z][a-zA-Z0-9_]{0,47}$");
 re!(FUNCTION_RE, r"^[a-zA-Z0-9_-]{1,64}$");
 re!(ROLE_RE, r"^[\w+=,.@-]{1,64}$");
 re!(
@@ -146,6 +143,14 @@ pub static RUNTIME: Rule = Rule {
     regex: &RUNTIME_RE,
     max_len: 48,
     explain: "AgentCore runtime names match [a-zA-Z][a-zA-Z0-9_]{0,47}: letters, digits and underscores, at most 48 characters",
+    allowed: |c| alnum(c) || c == '_',
+    first: (letter, "a letter"),
+};
+pub static ENDPOINT: Rule = Rule {
+    what: "runtime endpoint name",
+    regex: &ENDPOINT_RE,
+    max_len: 48,
+    explain: "AgentCore runtime endpoint names match [a-zA-Z][a-zA-Z0-9_]{0,47}: letters, digits and underscores, at most 48 characters",
     allowed: |c| alnum(c) || c == '_',
     first: (letter, "a letter"),
 };

@@ -6,18 +6,16 @@ use std::collections::BTreeMap;
 use anyhow::{Context, Result};
 
 use crate::aws::Aws;
-use crate::desired::{self, Artifacts, Known};
-use crate::model::{Account, Config, Desired, Lookup, Observed};
+use crate::model::{Account, Known, Observed, Wanted};
 use crate::package::{self, Package};
-use crate::plan::{self, Plan};
+use crate::plan::desired::{self, Artifacts};
+use crate::plan::{self, Mode, Plan};
 use crate::spec::{ArtifactSpec, LoadedSpec};
 
-/// Everything a plan was computed from, kept for apply.
+/// A plan and what it was computed from.
 pub struct Planned {
     pub plan: Plan,
     pub account: Account,
-    pub artifacts: Artifacts,
-    pub known: Known,
     pub observed: Vec<Observed>,
 }
 
@@ -65,34 +63,9 @@ pub async fn image_digests(aws: &Aws, l: &LoadedSpec) -> Result<BTreeMap<String,
         .collect())
 }
 
-fn lookups(desired: &[Desired]) -> Vec<Lookup> {
-    desired
-        .iter()
-        .map(|d| {
-            let (name, parent) = match &d.config {
-                Config::Target(t) => (t.name.clone(), Some(t.gateway.clone())),
-                Config::RolePolicy(p) => (p.name.clone(), Some(p.role.clone())),
-                other => (
-                    other
-                        .attrs()
-                        .get("name")
-                        .and_then(|v| v.as_str())
-                        .unwrap_or_default()
-                        .to_string(),
-                    None,
-                ),
-            };
-            Lookup {
-                kind: d.addr.kind,
-                name,
-                parent,
-            }
-        })
-        .collect()
-}
-
 /// Observes the account and diffs it against the spec. With `destroy`, the
-/// spec's resources are not wanted: everything the project owns is deleted.
+/// spec's resources are not wanted: everything the project owns is deleted
+/// (the spec still says how, e.g. a repository's `force_delete`).
 pub async fn plan(aws: &Aws, l: &LoadedSpec, destroy: bool) -> Result<Planned> {
     let account = aws.account().await?;
     let artifacts = if destroy {
@@ -104,10 +77,8 @@ pub async fn plan(aws: &Aws, l: &LoadedSpec, destroy: bool) -> Result<Planned> {
         }
     };
     let wanted = desired::build(l, &account, &artifacts, &Known::new());
-    let observed = aws
-        .observe(&account, &l.spec.project, &lookups(&wanted))
-        .await?;
-    let mut known = plan::known_ids(&observed);
+    let lookups: Vec<Wanted> = wanted.iter().map(|d| Wanted::of(&d.config)).collect();
+    let observed = aws.observe(&l.spec.project, &lookups).await?;
     let conflicts_err = |c: Vec<plan::Conflict>| {
         anyhow::anyhow!(
             c.iter()
@@ -116,34 +87,23 @@ pub async fn plan(aws: &Aws, l: &LoadedSpec, destroy: bool) -> Result<Planned> {
                 .join("\n")
         )
     };
-    if destroy {
-        let mut p = plan::diff(&[], &observed).map_err(conflicts_err)?;
-        for c in &mut p.changes {
-            c.reason = None;
-        }
-        return Ok(Planned {
-            plan: p,
-            account,
-            artifacts,
-            known,
-            observed,
-        });
-    }
-    let mut p = plan::diff(&desired::build(l, &account, &artifacts, &known), &observed)
-        .map_err(conflicts_err)?;
-    // Resources that will be replaced get new ids: references to them are
-    // unknown until apply.
-    let unstable = plan::unstable(&p);
-    if unstable.iter().any(|a| known.contains_key(a)) {
-        known.retain(|a, _| !unstable.contains(a));
-        p = plan::diff(&desired::build(l, &account, &artifacts, &known), &observed)
+    let mode = if destroy { Mode::Destroy } else { Mode::Apply };
+    // Ids that the plan itself changes (replaced resources, a runtime's
+    // version after an update) are unknown until apply: plan again with
+    // only the ids that stay, until nothing more changes (each round can
+    // only forget ids, so this ends).
+    let mut known = plan::known_ids(&observed);
+    let p = loop {
+        let p = plan::diff(&desired::build(l, &account, &artifacts, &known), &observed, mode)
             .map_err(conflicts_err)?;
-    }
+        if p.known == known {
+            break p;
+        }
+        known = p.known.clone();
+    };
     Ok(Planned {
         plan: p,
         account,
-        artifacts,
-        known: plan::known_ids(&observed),
         observed,
     })
 }

@@ -30,6 +30,7 @@ fn ids(r: &Repository) -> Ids {
     Ids {
         arn: r.repository_arn().map(str::to_string),
         id: None,
+        version: None,
         url: r.repository_uri().map(str::to_string),
     }
 }
@@ -54,7 +55,7 @@ impl super::Aws {
 
     pub(super) async fn observe_ecr(&self, s: &Scope<'_>) -> Result<Vec<Observed>> {
         let looked_up = &s.names(Kind::Repository);
-        let prefix = format!("{}/", s.project);
+        let prefix = crate::names::prefix(Kind::Repository, s.project).unwrap_or_default();
         let listed: Vec<Repository> = self
             .ecr
             .describe_repositories()
@@ -85,9 +86,6 @@ impl super::Aws {
                     return Ok(None);
                 }
                 Ok::<_, anyhow::Error>(Some(Observed {
-                    kind: Kind::Repository,
-                    name: name.clone(),
-                    parent: None,
                     ids: ids(&r),
                     parent_ids: Ids::default(),
                     status: None,

@@ -5,17 +5,15 @@
 //! read again with GetRole). For every observed role, the agentform inline
 //! policy (and any looked-up policy name) via GetRolePolicy.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, anyhow};
 use aws_sdk_iam::types::{Role, Tag};
 use futures::{StreamExt, TryStreamExt};
 
-use super::{
-    CONCURRENCY, Scope, SdkResultExt, decode_policy, found, gone, same_owner_tags, tag_changes,
-};
+use super::{CONCURRENCY, Scope, SdkResultExt, found, gone, same_owner_tags, tag_changes};
 use crate::model::{
-    Address, Config, Ids, Kind, Observed, Owner, Progress, RoleConfig, RolePolicyConfig, Tags,
+    Address, Config, Ids, Kind, Observed, Progress, RoleConfig, RolePolicyConfig, Tags,
 };
 use crate::names::{POLICY_NAME, role_path};
 
@@ -54,6 +52,48 @@ fn role_config(role: &Role) -> Result<RoleConfig> {
     })
 }
 
+// IAM documents
+
+/// IAM returns policy documents URL-encoded (RFC 3986, `+` sent as `%2B`):
+/// decode, then parse.
+pub(crate) fn decode_policy(raw: &str) -> Result<serde_json::Value> {
+    let decoded = if raw.trim_start().starts_with('{') {
+        raw.to_string()
+    } else {
+        url_decode(raw)?
+    };
+    serde_json::from_str(&decoded)
+        .with_context(|| format!("policy document is not JSON: {decoded}"))
+}
+
+fn url_decode(s: &str) -> Result<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' => {
+                let hex = s
+                    .get(i + 1..i + 3)
+                    .ok_or_else(|| anyhow!("bad %-escape at byte {i}"))?;
+                out.push(
+                    u8::from_str_radix(hex, 16).map_err(|_| anyhow!("bad %-escape `%{hex}`"))?,
+                );
+                i += 3;
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).context("policy document is not UTF-8")
+}
+
 impl super::Aws {
     async fn get_role(&self, name: &str) -> Result<Option<Role>> {
         let out = found(
@@ -84,19 +124,10 @@ impl super::Aws {
         .transpose()
     }
 
-    pub(super) async fn observe_iam(&self, s: &Scope<'_>) -> Result<Vec<Observed>> {
+    /// Roles named by the plan's lookups, plus the project's roles under
+    /// its IAM path that carry its tags.
+    pub(super) async fn observe_roles(&self, s: &Scope<'_>) -> Result<Vec<Observed>> {
         let looked_up = s.names(Kind::Role);
-        // Looked-up policies, by role.
-        let mut policy_lookups: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
-        for l in s.lookups.iter().filter(|l| l.kind == Kind::RolePolicy) {
-            if let Some(role) = &l.parent {
-                policy_lookups
-                    .entry(role.as_str())
-                    .or_default()
-                    .insert(l.name.as_str());
-            }
-        }
-
         let path = role_path(s.project);
         let listed: Vec<Role> = self
             .iam
@@ -112,7 +143,6 @@ impl super::Aws {
         let mut names: BTreeSet<String> =
             listed.iter().map(|r| r.role_name().to_string()).collect();
         names.extend(looked_up.iter().map(|n| n.to_string()));
-        names.extend(policy_lookups.keys().map(|n| n.to_string()));
 
         let roles: Vec<Role> = futures::stream::iter(names)
             .map(|n| async move { self.get_role(&n).await })
@@ -120,28 +150,13 @@ impl super::Aws {
             .try_filter_map(|r| async move { Ok(r) })
             .try_collect()
             .await?;
-
-        // (role observed? , role, policy names to read)
-        let mut work = Vec::new();
         let mut out = Vec::new();
         for role in roles {
-            let name = role.role_name().to_string();
             let tags = tags_of(&role);
-            let emit = looked_up.contains(name.as_str())
+            let emit = looked_up.contains(role.role_name())
                 || (role.path().starts_with(&path) && s.tagged_ours(&tags));
-            let owner = s.owner(Kind::Role, &tags);
-            let mut policies: BTreeSet<String> = policy_lookups
-                .get(name.as_str())
-                .into_iter()
-                .flatten()
-                .map(|p| p.to_string())
-                .collect();
             if emit {
-                policies.insert(POLICY_NAME.to_string());
                 out.push(Observed {
-                    kind: Kind::Role,
-                    name: name.clone(),
-                    parent: None,
                     ids: Ids {
                         arn: Some(role.arn().to_string()),
                         ..Ids::default()
@@ -149,52 +164,49 @@ impl super::Aws {
                     parent_ids: Ids::default(),
                     status: None,
                     status_reasons: vec![],
-                    owner: owner.clone(),
+                    owner: s.owner(Kind::Role, &tags),
                     config: Config::Role(role_config(&role)?),
                 });
             }
-            let policy_owner = match owner {
-                Owner::Ours(a) => Owner::Ours(Address::new(Kind::RolePolicy, a.name)),
-                other => other,
-            };
-            for p in policies {
-                work.push((
-                    name.clone(),
-                    role.arn().to_string(),
-                    p,
-                    policy_owner.clone(),
-                ));
-            }
         }
+        Ok(out)
+    }
 
-        let policies: Vec<Observed> = futures::stream::iter(work)
-            .map(|(role, role_arn, policy, owner)| async move {
-                let doc = self.get_role_policy(&role, &policy).await?;
+    /// The agentform inline policy of an observed role, and any other
+    /// policy name the plan looks up on it.
+    pub(super) async fn observe_role_policies(
+        &self,
+        s: &Scope<'_>,
+        role: &Observed,
+    ) -> Result<Vec<Observed>> {
+        let mut names: BTreeSet<&str> = s
+            .wanted
+            .iter()
+            .filter(|w| w.kind == Kind::RolePolicy && w.parent.as_deref() == Some(role.name()))
+            .map(|w| w.name.as_str())
+            .collect();
+        names.insert(POLICY_NAME);
+        let role_name = role.name();
+        futures::stream::iter(names)
+            .map(|policy| async move {
+                let doc = self.get_role_policy(role_name, policy).await?;
                 Ok::<_, anyhow::Error>(doc.map(|document| Observed {
-                    kind: Kind::RolePolicy,
-                    name: policy.clone(),
-                    parent: Some(role.clone()),
                     ids: Ids::default(),
-                    parent_ids: Ids {
-                        arn: Some(role_arn),
-                        ..Ids::default()
-                    },
+                    parent_ids: role.ids.clone(),
                     status: None,
                     status_reasons: vec![],
-                    owner,
+                    owner: role.child_owner(Kind::RolePolicy, policy),
                     config: Config::RolePolicy(RolePolicyConfig {
-                        role,
-                        name: policy,
-                        document,
+                        role: role_name.to_string(),
+                        name: policy.to_string(),
+                        document: document.into(),
                     }),
                 }))
             })
             .buffer_unordered(CONCURRENCY)
             .try_filter_map(|o| async move { Ok(o) })
             .try_collect()
-            .await?;
-        out.extend(policies);
-        Ok(out)
+            .await
     }
 
     pub(super) async fn create_role(
@@ -244,7 +256,17 @@ impl super::Aws {
             .put_role_policy()
             .role_name(&c.role)
             .policy_name(&c.name)
-            .policy_document(c.document.to_string())
+            .policy_document(
+                c.document
+                    .to_json()
+                    .ok_or_else(|| {
+                        anyhow::anyhow!(
+                            "internal error: inline policy of IAM role {} has unknown values",
+                            c.role
+                        )
+                    })?
+                    .to_string(),
+            )
             .send()
             .await
             .ctx(|| format!("putting inline policy {} on IAM role {}", c.name, c.role))?;
@@ -400,4 +422,22 @@ impl super::Aws {
                 .ctx(|| format!("deleting IAM role {name}")),
         )
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn decodes_iam_documents() {
+        let raw = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Principal%22%3A%7B%22Service%22%3A%22lambda.amazonaws.com%22%7D%2C%22Action%22%3A%22sts%3AAssumeRole%22%2C%22Sid%22%3A%22a+b%2Bc%22%7D%5D%7D";
+        assert_eq!(
+            decode_policy(raw).unwrap(),
+            json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole", "Sid": "a b+c"}]})
+        );
+        assert_eq!(decode_policy(r#"{"a": 1}"#).unwrap(), json!({"a": 1}));
+        assert!(decode_policy("%7").is_err());
+    }
+
 }

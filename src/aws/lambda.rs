@@ -6,7 +6,7 @@
 //! waits for `LastUpdateStatus = Successful` (Lambda refuses the next change
 //! before that).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use anyhow::{Result, anyhow, bail};
 use aws_sdk_lambda::operation::get_function::GetFunctionOutput;
@@ -17,12 +17,15 @@ use aws_sdk_lambda::types::{
 };
 use futures::{StreamExt, TryStreamExt};
 
-use super::wait::{self, Backoff, Step};
+use super::wait::{self, Backoff, Retry, Step};
 use super::{
-    CONCURRENCY, PROPAGATION_WHY, Scope, SdkResultExt, found, gone, is_error, is_role_propagation,
+    CONCURRENCY, Scope, SdkResultExt, found, gone, is_error, is_role_propagation,
     same_owner_tags, tag_changes,
 };
-use crate::model::{Address, Config, FunctionConfig, Ids, Kind, Observed, Progress, Tags};
+use crate::model::{
+    Address, Config, FunctionConfig, Ids, Kind, Observed, Progress, Tags, environment_of,
+    known_environment,
+};
 
 /// Lambda's defaults when a response leaves a field out.
 const DEFAULT_MEMORY: i32 = 128;
@@ -49,7 +52,7 @@ fn function_config(f: &FunctionConfiguration, tags: Tags) -> FunctionConfig {
         environment: f
             .environment()
             .and_then(|e| e.variables())
-            .map(|v| v.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .map(|v| environment_of(v.iter()))
             .unwrap_or_default(),
         code_sha256: f.code_sha256().unwrap_or_default().to_string(),
         code: None,
@@ -57,14 +60,14 @@ fn function_config(f: &FunctionConfiguration, tags: Tags) -> FunctionConfig {
     }
 }
 
-fn env(vars: &BTreeMap<String, String>) -> Environment {
-    Environment::builder()
+fn env(vars: &crate::model::Environment) -> Result<Environment> {
+    Ok(Environment::builder()
         .set_variables(Some(
-            vars.iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
+            known_environment(vars)?
+                .into_iter()
                 .collect::<HashMap<_, _>>(),
         ))
-        .build()
+        .build())
 }
 
 fn hash_map(tags: &Tags) -> HashMap<String, String> {
@@ -109,7 +112,7 @@ impl super::Aws {
 
     pub(super) async fn observe_lambda(&self, s: &Scope<'_>) -> Result<Vec<Observed>> {
         let looked_up = s.names(Kind::Function);
-        let prefix = format!("{}-", s.project);
+        let prefix = crate::names::prefix(Kind::Function, s.project).unwrap_or_default();
         let listed: Vec<FunctionConfiguration> = self
             .lambda
             .list_functions()
@@ -146,9 +149,6 @@ impl super::Aws {
                 continue;
             }
             out.push(Observed {
-                kind: Kind::Function,
-                name: name.clone(),
-                parent: None,
                 ids: Ids {
                     arn: conf.function_arn().map(str::to_string),
                     ..Ids::default()
@@ -193,16 +193,9 @@ impl super::Aws {
             )
             .set_tags(Some(hash_map(&c.tags)));
         if !c.environment.is_empty() {
-            req = req.environment(env(&c.environment));
+            req = req.environment(env(&c.environment)?);
         }
-        let created = wait::retry(
-            addr,
-            progress,
-            Backoff::RETRY,
-            wait::PROPAGATION_LIMIT,
-            PROPAGATION_WHY,
-            retryable,
-            || {
+        let created = Retry::PROPAGATION.when(retryable).run(addr, progress, || {
                 let req = req.clone();
                 async move {
                     req.send()
@@ -315,14 +308,7 @@ impl super::Aws {
                 .function_name(name)
                 .zip_file(Blob::new(code.0.as_slice()))
                 .architectures(Architecture::from(want.architecture.as_str()));
-            wait::retry(
-                addr,
-                progress,
-                Backoff::RETRY,
-                wait::PROPAGATION_LIMIT,
-                "the function is busy with another update",
-                retryable,
-                || {
+            Retry::PROPAGATION.why("the function is busy with another update").when(retryable).run(addr, progress, || {
                     let req = req.clone();
                     async move {
                         req.send()
@@ -353,15 +339,8 @@ impl super::Aws {
                 .timeout(want.timeout)
                 .description(&want.description)
                 .role(&want.role_arn)
-                .environment(env(&want.environment));
-            wait::retry(
-                addr,
-                progress,
-                Backoff::RETRY,
-                wait::PROPAGATION_LIMIT,
-                PROPAGATION_WHY,
-                retryable,
-                || {
+                .environment(env(&want.environment)?);
+            Retry::PROPAGATION.when(retryable).run(addr, progress, || {
                     let req = req.clone();
                     async move {
                         req.send()

@@ -116,10 +116,70 @@ where
     }
 }
 
+/// A retry policy: which refusals heal by themselves, how long to wait
+/// them out, and what to tell the user meanwhile. Every bounded retry in the
+/// AWS layer is one of these, run with [`Retry::run`].
+#[derive(Clone, Copy)]
+pub(crate) struct Retry {
+    pub backoff: Backoff,
+    pub limit: Duration,
+    /// The condition being waited out, for the progress note.
+    pub why: &'static str,
+    pub when: fn(&anyhow::Error) -> bool,
+}
+
+impl Retry {
+    /// A role created or changed moments ago is not usable by the service yet.
+    pub const PROPAGATION: Retry = Retry {
+        backoff: Backoff::RETRY,
+        limit: PROPAGATION_LIMIT,
+        why: super::PROPAGATION_WHY,
+        when: super::is_role_propagation,
+    };
+
+    /// Another operation on the resource is still in flight.
+    pub const fn conflict(why: &'static str) -> Retry {
+        Retry {
+            backoff: Backoff::RETRY,
+            limit: CONFLICT_LIMIT,
+            why,
+            when: super::is_conflict,
+        }
+    }
+
+    /// The same policy for other refusals.
+    pub const fn when(self, when: fn(&anyhow::Error) -> bool) -> Retry {
+        Retry { when, ..self }
+    }
+
+    /// The same policy, with another note.
+    pub const fn why(self, why: &'static str) -> Retry {
+        Retry { why, ..self }
+    }
+
+    /// Runs `op` (a request clone is made per attempt) under this policy.
+    pub async fn run<T, F, Fut>(&self, addr: &Address, progress: &dyn Progress, op: F) -> Result<T>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        retry(
+            addr,
+            progress,
+            self.backoff,
+            self.limit,
+            self.why,
+            self.when,
+            op,
+        )
+        .await
+    }
+}
+
 /// Runs `op` until it succeeds, fails with an error `retryable` does not
 /// accept, or `limit` has passed (then the last error is returned).
 /// `why` names the condition being waited out, for the progress note.
-pub(crate) async fn retry<T, F, Fut>(
+async fn retry<T, F, Fut>(
     addr: &Address,
     progress: &dyn Progress,
     backoff: Backoff,

@@ -14,10 +14,11 @@ use clap::{Args, Parser, Subcommand};
 use console::style;
 
 use crate::aws::Aws;
-use crate::executor::{Executor, Outcome};
-use crate::plan::Action;
+use crate::apply::{Executor, Outcome};
 use crate::spec::{self, LoadedSpec, VarOverrides};
-use crate::{desired, ops, render};
+use crate::model::Resolved;
+use crate::ops;
+use crate::plan::{desired, render};
 
 #[derive(Parser, Debug)]
 #[command(name = "agentform", version, about = "Provision Amazon Bedrock AgentCore stacks from one YAML spec", long_about = None)]
@@ -334,7 +335,7 @@ async fn apply(ctx: &Ctx, auto_approve: bool) -> Result<i32> {
     let aws = ctx.aws(&l).await?;
     let planned = ops::plan(&aws, &l, false).await?;
     print!("{}", ctx.paint_plan(&render::plan(&planned.plan)));
-    let mut known = planned.known.clone();
+    let mut known = planned.plan.known.clone();
     if planned.plan.has_changes() {
         if !confirm("Do you want to perform these actions?", auto_approve)? {
             println!("Apply cancelled.");
@@ -342,13 +343,10 @@ async fn apply(ctx: &Ctx, auto_approve: bool) -> Result<i32> {
         }
         let out = progress::Output::new(std::io::stderr().is_terminal(), ctx.g.quiet);
         let exec = Executor {
-            aws: &aws,
-            spec: &l,
-            account: &planned.account,
-            artifacts: &planned.artifacts,
+            cloud: &aws,
             reporter: &out,
         };
-        let outcome = exec.apply(&planned.plan, planned.known.clone()).await;
+        let outcome = exec.apply(&planned.plan).await;
         let code = summarize(&outcome, "Apply");
         if code != OK {
             return Ok(code);
@@ -387,28 +385,22 @@ async fn destroy(ctx: &Ctx, auto_approve: bool) -> Result<i32> {
     }
     let out = progress::Output::new(std::io::stderr().is_terminal(), ctx.g.quiet);
     let exec = Executor {
-        aws: &aws,
-        spec: &l,
-        account: &planned.account,
-        artifacts: &planned.artifacts,
+        cloud: &aws,
         reporter: &out,
     };
-    let deletes: Vec<_> = planned
-        .plan
-        .changes
-        .iter()
-        .filter(|c| c.action == Action::Delete)
-        .collect();
-    let mut outcome = Outcome::default();
-    exec.run_deletes(&deletes, &mut outcome).await;
+    let outcome = exec.destroy(&planned.plan).await;
     Ok(summarize(&outcome, "Destroy"))
 }
 
 fn print_outputs(
-    outputs: &BTreeMap<String, String>,
+    outputs: &BTreeMap<String, Resolved>,
     json: bool,
     name: Option<String>,
 ) -> Result<()> {
+    let outputs: BTreeMap<&String, String> = outputs
+        .iter()
+        .map(|(k, v)| (k, render::resolved_text(v)))
+        .collect();
     if let Some(n) = name {
         let v = outputs
             .get(&n)
@@ -417,7 +409,7 @@ fn print_outputs(
         return Ok(());
     }
     if json {
-        println!("{}", serde_json::to_string_pretty(outputs)?);
+        println!("{}", serde_json::to_string_pretty(&outputs)?);
     } else if !outputs.is_empty() {
         println!("\nOutputs:\n");
         for (k, v) in outputs {
@@ -435,16 +427,16 @@ async fn output(ctx: &Ctx, json: bool, name: Option<String>) -> Result<i32> {
     let aws = ctx.aws(&l).await?;
     let account = aws.account().await?;
     // Outputs only read resources the project owns: no lookups by name needed.
-    let observed = aws.observe(&account, &l.spec.project, &[]).await?;
+    let observed = aws.observe(&l.spec.project, &[]).await?;
     let known = crate::plan::known_ids(&observed);
     let outputs = desired::outputs(&l.spec, &account, &known);
-    let wanted: Vec<(&String, &String)> = outputs
+    let wanted: Vec<(&String, &Resolved)> = outputs
         .iter()
         .filter(|(k, _)| name.as_ref().is_none_or(|n| n == *k))
         .collect();
     let pending: Vec<&str> = wanted
         .iter()
-        .filter(|(_, v)| v.contains(crate::model::UNKNOWN))
+        .filter(|(_, v)| v.known().is_none())
         .map(|(k, _)| k.as_str())
         .collect();
     if !pending.is_empty() {

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
-use crate::executor::Reporter;
+use crate::apply::Reporter;
 use crate::model::{Address, Progress};
 
 pub enum Output {

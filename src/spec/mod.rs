@@ -169,6 +169,28 @@ pub struct RuntimeSpec {
     pub environment: BTreeMap<String, String>,
     #[serde(default)]
     pub invoke_gateways: Vec<String>,
+    /// Named endpoints (AWS's own `DEFAULT` endpoint is never managed).
+    #[serde(default)]
+    pub endpoints: BTreeMap<String, Option<EndpointSpec>>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct EndpointSpec {
+    #[serde(default)]
+    pub version: Option<EndpointVersion>,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// Which runtime version an endpoint serves.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum EndpointVersion {
+    /// A pinned version number.
+    Pinned(u64),
+    /// `latest` (the only string the schema admits): each new version.
+    Latest(String),
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]

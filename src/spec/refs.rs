@@ -204,3 +204,43 @@ mod tests {
         }
     }
 }
+
+/// The typed reference a `${KIND.NAME.ATTR}` expression names, when the
+/// kind and attribute exist (validation reports the others).
+pub fn typed(kind: &str, name: &str, attr: &str) -> Option<crate::model::Ref> {
+    use crate::model::{Address, Ref};
+    let attr_ok = REF_KINDS
+        .iter()
+        .any(|(k, attrs)| *k == kind && attrs.contains(&attr));
+    if !attr_ok {
+        return None;
+    }
+    let addr = match kind {
+        "functions" => Address::Function(name.to_string()),
+        "gateways" => Address::Gateway(name.to_string()),
+        "runtimes" => Address::Runtime(name.to_string()),
+        "repositories" => Address::Repository(name.to_string()),
+        _ => return None,
+    };
+    Some(Ref {
+        addr,
+        attr: crate::model::Attr::parse(attr)?,
+    })
+}
+
+#[cfg(test)]
+mod typed_tests {
+    use super::*;
+
+    #[test]
+    fn every_documented_reference_is_typed() {
+        for (kind, attrs) in REF_KINDS {
+            for attr in *attrs {
+                let r = typed(kind, "k", attr).unwrap_or_else(|| panic!("{kind}.{attr}"));
+                assert_eq!(r.attr.as_str(), *attr);
+            }
+        }
+        assert!(typed("gateways", "k", "uri").is_none());
+        assert!(typed("nosuch", "k", "arn").is_none());
+    }
+}

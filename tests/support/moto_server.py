@@ -23,6 +23,22 @@ What is configured on top of a plain ``moto_server``:
   leaves ``/mcp`` out).
 * DeleteGateway fails with ConflictException while the gateway has targets,
   as on real AWS (moto would delete the targets with it).
+* Runtime endpoint ARNs are
+  ``...:runtime/{agentRuntimeId}/runtime-endpoint/{endpointName}`` (moto mints
+  ``...:agentEndpoint/{uuid}``), and the tags given to
+  CreateAgentRuntimeEndpoint are stored under that ARN.
+* An endpoint's ``liveVersion`` becomes its ``targetVersion`` once it is
+  READY after an UpdateAgentRuntimeEndpoint (moto never moves it), and
+  ListAgentRuntimeEndpoints returns both versions (moto's summary leaves
+  them out) and leaves out an empty ``description``, as Get does.
+* CreateAgentRuntime also creates the endpoint ``DEFAULT`` (READY, at the
+  runtime's version 1) and every UpdateAgentRuntime moves it to the new
+  version: UPDATING, then READY with liveVersion = the new version, on the
+  runtime's own clock (so it is READY when the runtime is). Named endpoints
+  stay where they are. moto creates no DEFAULT endpoint.
+* DeleteAgentRuntime removes the runtime's endpoints with it (DEFAULT
+  included), at once; that is moto's behaviour, left as it is. Their tags,
+  like a deleted runtime's, stay readable under the old ARNs.
 * Otherwise deletes are moto's own behaviour: the resource is removed at once (the
   Delete* response says DELETING; the next Get* gets ResourceNotFoundException).
 
@@ -77,7 +93,10 @@ def configure_agentcore(delay: float) -> None:
     #   2. restart the transition clock/counter in update(), because moto only
     #      resets them when a transition happens, so with a "time" progression
     #      UPDATING would otherwise end at once if the resource had been READY
-    #      for longer than the delay.
+    #      for longer than the delay. Before the original update() as well as
+    #      after it: AgentRuntime.update() reads `status` (for its version
+    #      snapshot) right after setting UPDATING, which on the old clock
+    #      ended UPDATING there and then.
     for cls in (
         models.Gateway,
         models.GatewayTarget,
@@ -94,6 +113,8 @@ def configure_agentcore(delay: float) -> None:
             self._transitions = list(self._transitions) + [("UPDATING", "READY")]
 
         def patched_update(self, *args, __orig=original_update, **kwargs):
+            self._time_progressed = datetime.now()
+            self._tick = 0
             __orig(self, *args, **kwargs)
             self._time_progressed = datetime.now()
             self._tick = 0
@@ -103,6 +124,7 @@ def configure_agentcore(delay: float) -> None:
         cls._agentform_patched = True
 
     patch_real_aws_identifiers(models)
+    patch_runtime_endpoints(models)
 
 
 def patch_real_aws_identifiers(models) -> None:
@@ -187,6 +209,132 @@ def patch_real_aws_identifiers(models) -> None:
 
         backend_cls.delete_gateway = delete_gateway
         backend_cls._agentform_delete_patched = True
+
+
+def patch_runtime_endpoints(models) -> None:
+    """Make agent-runtime endpoints behave like the real service's.
+
+    * Endpoint ARN. moto mints ``...:agentEndpoint/{uuid}``. Real AWS:
+      ``arn:{partition}:bedrock-agentcore:{region}:{acct}:runtime/``
+      ``{agentRuntimeId}/runtime-endpoint/{endpointName}``.
+      CreateAgentRuntimeEndpoint tags ``endpoint.agent_runtime_endpoint_arn``
+      after __init__, so setting the ARN in __init__ puts the tags on it.
+      ListTagsForResource needs no patch: moto's router treats the last
+      label of ``/tags/{resourceArn}`` as greedy (the SDKs send the ARN's
+      slashes as %2F anyway) and its tagger is keyed by the ARN string.
+    * liveVersion. moto sets it to targetVersion at create and never moves
+      it. Real AWS: targetVersion is what an UpdateAgentRuntimeEndpoint moves
+      to, liveVersion what serves; they are equal again once the endpoint is
+      READY. ``live_version`` is therefore computed on read: targetVersion
+      whenever the stored status is READY, else the last version seen READY
+      (for a new endpoint: the version it was created at, as moto sets it).
+      It looks at the stored ``_status``, not at ``status``, so reading it
+      never ends UPDATING by itself (the Update response, which does not read
+      ``status``, reports the old liveVersion); Get and List read ``status``
+      first, which applies a due transition. update() settles the status
+      first, so a transition that was due but not yet observed still counts.
+    * ListAgentRuntimeEndpoints. moto's summary has no liveVersion and
+      targetVersion (the botocore AgentRuntimeEndpoint shape has both) and
+      sends ``description: ""`` when there is none (its minimum length is
+      1; Get leaves it out). Added and left out, respectively.
+    * DEFAULT endpoint. Real AWS creates it with every runtime; it follows
+      each new version by itself. moto creates none. CreateAgentRuntime now
+      adds it (READY, at the runtime's version, no tags, no description),
+      and UpdateAgentRuntime updates it to the new version with the
+      runtime's transition clock, so it reaches READY (liveVersion = new
+      version) together with the runtime. Named endpoints are not moved.
+    * DeleteAgentRuntime: moto drops all the runtime's endpoints, DEFAULT
+      included, in the same call; left as it is.
+    """
+    from moto.utilities.utils import get_partition
+
+    endpoint_cls = models.AgentRuntimeEndpoint
+    if not getattr(endpoint_cls, "_agentform_endpoint_patched", False):
+        original_init = endpoint_cls.__init__
+        original_update = endpoint_cls.update
+        original_summary = endpoint_cls.to_summary
+
+        def endpoint_init(self, *args, __orig=original_init, **kwargs):
+            __orig(self, *args, **kwargs)
+            self.agent_runtime_endpoint_arn = (
+                f"arn:{get_partition(self.region_name)}:bedrock-agentcore:"
+                f"{self.region_name}:{self.account_id}:runtime/"
+                f"{self.agent_runtime_id}/runtime-endpoint/{self.name}"
+            )
+
+        def get_live_version(self):
+            if self._status == "READY":
+                self._agentform_live_version = self.target_version
+            return self._agentform_live_version
+
+        def set_live_version(self, value):
+            self._agentform_live_version = value
+
+        def endpoint_update(self, *args, __orig=original_update, **kwargs):
+            # Observe the state as a Get would, so an UPDATING that was due
+            # to end records its liveVersion before the new target replaces it.
+            _ = self.status
+            _ = self.live_version
+            __orig(self, *args, **kwargs)
+
+        def endpoint_summary(self, __orig=original_summary):
+            summary = __orig(self)  # reads `status` first
+            summary["liveVersion"] = self.live_version
+            summary["targetVersion"] = self.target_version
+            if not summary.get("description"):
+                summary.pop("description", None)
+            return summary
+
+        endpoint_cls.__init__ = endpoint_init
+        endpoint_cls.live_version = property(get_live_version, set_live_version)
+        endpoint_cls.update = endpoint_update
+        endpoint_cls.to_summary = endpoint_summary
+        endpoint_cls._agentform_endpoint_patched = True
+
+    backend_cls = models.BedrockAgentCoreControlBackend
+    if not getattr(backend_cls, "_agentform_default_endpoint_patched", False):
+        original_create_runtime = backend_cls.create_agent_runtime
+        original_update_runtime = backend_cls.update_agent_runtime
+
+        def create_agent_runtime(
+            self, *args, __orig=original_create_runtime, **kwargs
+        ):
+            runtime = __orig(self, *args, **kwargs)
+            endpoint = models.AgentRuntimeEndpoint(
+                region_name=self.region_name,
+                account_id=self.account_id,
+                agent_runtime=runtime,
+                name="DEFAULT",
+                agent_runtime_version=runtime.agent_runtime_version,
+                description=None,
+            )
+            endpoint.status = "READY"
+            self.agent_runtime_endpoints[(runtime.agent_runtime_id, "DEFAULT")] = (
+                endpoint
+            )
+            return runtime
+
+        def update_agent_runtime(
+            self, *args, __orig=original_update_runtime, **kwargs
+        ):
+            runtime = __orig(self, *args, **kwargs)
+            endpoint = self.agent_runtime_endpoints.get(
+                (runtime.agent_runtime_id, "DEFAULT")
+            )
+            if endpoint is not None:
+                endpoint.update(
+                    agent_runtime_version=runtime.agent_runtime_version,
+                    description=None,
+                )
+                # Same clock as the runtime's UPDATING, so that DEFAULT is
+                # READY at the new version no later than the runtime is.
+                endpoint._time_progressed = runtime._time_progressed
+                endpoint._tick = runtime._tick
+            return runtime
+
+        backend_cls.create_agent_runtime = create_agent_runtime
+        backend_cls.update_agent_runtime = update_agent_runtime
+        backend_cls._agentform_default_endpoint_patched = True
 
 
 def wait_until_serving(host: str, port: int, timeout: float = 30.0) -> None:

@@ -2,26 +2,25 @@
 //! AWS will hold, derived IAM included.
 //!
 //! Pure: the caller supplies the account, the packaged function code and the
-//! ids of resources that already exist (`Known`). A reference to something
-//! not created yet resolves to [`UNKNOWN`], which the plan shows as
-//! "(known after apply)"; the executor rebuilds each resource right before
-//! creating it, when the ids are known.
+//! ids of resources that already exist ([`Known`]). A reference to an id not
+//! known yet stays a typed reference inside the value ([`Resolved`],
+//! [`Val`]); the plan shows it as `(known after apply)` and the executor
+//! fills it in once the resource it names exists.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
+use super::policy;
 use crate::model::{
-    Account, Address, Code, Config, Desired, FunctionConfig, GatewayAuthorizer, GatewayConfig, Ids,
-    Kind, RepositoryConfig, RoleConfig, RolePolicyConfig, RuntimeConfig, Tags, TargetConfig,
-    ToolDef, UNKNOWN,
+    Account, Address, Attr, Code, Config, Desired, EndpointConfig, Environment, FunctionConfig,
+    GatewayAuthorizer, GatewayConfig, Known, Lookup, Part, Ref, RepositoryConfig, Resolved,
+    RoleConfig, RoleOwner, RolePolicyConfig, RuntimeConfig, Tags, TargetConfig, ToolDef, Val,
 };
-use crate::names::{self, RoleOwner};
+use crate::names;
 use crate::package::Package;
-use crate::policy;
-use crate::spec::refs::{self, Ref, Segment};
-use crate::spec::{ArtifactSpec, AuthorizerSpec, FunctionSpec, LoadedSpec, Spec};
-
-/// Ids of resources that exist, by address.
-pub type Known = BTreeMap<Address, Ids>;
+use crate::spec::refs::{self, Segment};
+use crate::spec::{
+    ArtifactSpec, AuthorizerSpec, EndpointVersion, FunctionSpec, LoadedSpec, Spec,
+};
 
 /// Image tag of a container artifact that names none.
 pub const DEFAULT_TAG: &str = "latest";
@@ -35,26 +34,65 @@ pub struct Artifacts {
     pub image_digests: BTreeMap<String, String>,
 }
 
-pub fn function_addr(key: &str) -> Address {
-    Address::new(Kind::Function, key)
+/// The value of a reference: derived from the spec where the name or ARN is
+/// deterministic, else read from the ids of existing resources.
+struct Values<'a> {
+    project: &'a str,
+    account: &'a Account,
+    known: &'a Known,
 }
-pub fn gateway_addr(key: &str) -> Address {
-    Address::new(Kind::Gateway, key)
+
+impl Values<'_> {
+    /// What the spec alone determines.
+    fn derived(&self, r: &Ref) -> Option<String> {
+        let (p, a) = (self.project, self.account);
+        match &r.addr {
+            Address::Function(k) => {
+                let n = names::function(p, k);
+                match r.attr {
+                    Attr::Arn => Some(a.function_arn(&n)),
+                    Attr::Name => Some(n),
+                    Attr::Id | Attr::Url | Attr::Uri | Attr::Version => None,
+                }
+            }
+            Address::Repository(k) => {
+                let n = names::repository(p, k);
+                match r.attr {
+                    Attr::Uri => Some(a.repository_uri(&n)),
+                    Attr::Arn => Some(a.repository_arn(&n)),
+                    Attr::Name => Some(n),
+                    Attr::Id | Attr::Url | Attr::Version => None,
+                }
+            }
+            Address::Role(o, k) => match r.attr {
+                Attr::Name => Some(names::role(p, *o, k)),
+                Attr::Arn => Some(a.role_arn(&names::role_path(p), &names::role(p, *o, k))),
+                Attr::Id | Attr::Url | Attr::Uri | Attr::Version => None,
+            },
+            Address::Gateway(k) => (r.attr == Attr::Name).then(|| names::gateway(p, k)),
+            Address::Runtime(k) => (r.attr == Attr::Name).then(|| names::runtime(p, k)),
+            Address::GatewayTarget { target, .. } => {
+                (r.attr == Attr::Name).then(|| names::target(target))
+            }
+            Address::RuntimeEndpoint { endpoint, .. } => {
+                (r.attr == Attr::Name).then(|| endpoint.clone())
+            }
+            Address::RolePolicy(..) => (r.attr == Attr::Name).then(|| names::POLICY_NAME.into()),
+        }
+    }
 }
-pub fn target_addr(gateway: &str, target: &str) -> Address {
-    Address::new(Kind::GatewayTarget, format!("{gateway}/{target}"))
+
+impl Lookup for Values<'_> {
+    fn value(&self, r: &Ref) -> Option<String> {
+        self.derived(r).or_else(|| self.known.value(r))
+    }
 }
-pub fn runtime_addr(key: &str) -> Address {
-    Address::new(Kind::Runtime, key)
-}
-pub fn repository_addr(key: &str) -> Address {
-    Address::new(Kind::Repository, key)
-}
+
 pub fn role_addr(owner: RoleOwner, key: &str) -> Address {
-    Address::new(Kind::Role, format!("{}-{key}", owner.short()))
+    Address::Role(owner, key.to_string())
 }
 pub fn policy_addr(owner: RoleOwner, key: &str) -> Address {
-    Address::new(Kind::RolePolicy, format!("{}-{key}", owner.short()))
+    Address::RolePolicy(owner, key.to_string())
 }
 
 fn tags(spec: &Spec, addr: &Address) -> Tags {
@@ -64,97 +102,44 @@ fn tags(spec: &Spec, addr: &Address) -> Tags {
     t
 }
 
-/// Resolves `${kind.name.attr}` references in `s`. Returns the text and the
-/// addresses it depends on.
-pub fn resolve(s: &str, spec: &Spec, account: &Account, known: &Known) -> (String, Vec<Address>) {
+/// Resolves `${kind.name.attr}` references in `s`: the value (unknown
+/// while a reference is) and the addresses it depends on.
+fn resolve(s: &str, v: &Values<'_>) -> (Resolved, Vec<Address>) {
     let Ok(segments) = refs::parse(s) else {
-        return (s.to_string(), vec![]);
+        return (Resolved::Known(s.to_string()), vec![]);
     };
-    let mut out = String::new();
+    let mut parts = Vec::new();
     let mut deps = Vec::new();
     for seg in segments {
         match seg {
-            Segment::Literal(l) => out.push_str(&l),
-            Segment::Ref(Ref::Resource { kind, name, attr }, _) => {
-                let (addr, value) = attribute(spec, account, known, &kind, &name, &attr);
-                if let Some(a) = addr {
-                    deps.push(a);
+            Segment::Literal(l) => parts.push(Part::Lit(l)),
+            Segment::Ref(refs::Ref::Resource { kind, name, attr }, range) => {
+                match refs::typed(&kind, &name, &attr) {
+                    Some(r) => {
+                        deps.push(r.addr.clone());
+                        parts.push(Part::Ref(r));
+                    }
+                    // Validation rejects unknown references; keep the text.
+                    None => parts.push(Part::Lit(s[range].to_string())),
                 }
-                out.push_str(&value);
             }
             // Variables were substituted at load time.
-            Segment::Ref(_, range) => out.push_str(&s[range]),
+            Segment::Ref(refs::Ref::Var(_) | refs::Ref::Env(_), range) => {
+                parts.push(Part::Lit(s[range].to_string()));
+            }
         }
     }
-    (out, deps)
-}
-
-fn attribute(
-    spec: &Spec,
-    a: &Account,
-    known: &Known,
-    kind: &str,
-    name: &str,
-    attr: &str,
-) -> (Option<Address>, String) {
-    let p = &spec.project;
-    let from_known = |addr: &Address, pick: fn(&Ids) -> Option<String>| {
-        known
-            .get(addr)
-            .and_then(pick)
-            .unwrap_or_else(|| UNKNOWN.to_string())
-    };
-    match kind {
-        "functions" => {
-            let fname = names::function(p, name);
-            let v = if attr == "arn" {
-                a.function_arn(&fname)
-            } else {
-                fname
-            };
-            (Some(function_addr(name)), v)
-        }
-        "repositories" => {
-            let rname = names::repository(p, name);
-            let v = match attr {
-                "uri" => a.repository_uri(&rname),
-                "arn" => a.repository_arn(&rname),
-                _ => rname,
-            };
-            (Some(repository_addr(name)), v)
-        }
-        "gateways" => {
-            let addr = gateway_addr(name);
-            let v = match attr {
-                "name" => names::gateway(p, name),
-                "id" => from_known(&addr, |i| i.id.clone()),
-                "url" => from_known(&addr, |i| i.url.clone()),
-                _ => from_known(&addr, |i| i.arn.clone()),
-            };
-            (Some(addr), v)
-        }
-        _ => {
-            let addr = runtime_addr(name);
-            let v = match attr {
-                "name" => names::runtime(p, name),
-                "id" => from_known(&addr, |i| i.id.clone()),
-                _ => from_known(&addr, |i| i.arn.clone()),
-            };
-            (Some(addr), v)
-        }
-    }
+    (Resolved::from_parts(parts, v), deps)
 }
 
 fn resolve_env(
     env: &BTreeMap<String, String>,
-    spec: &Spec,
-    a: &Account,
-    known: &Known,
+    v: &Values<'_>,
     deps: &mut Vec<Address>,
-) -> BTreeMap<String, String> {
+) -> Environment {
     env.iter()
-        .map(|(k, v)| {
-            let (val, d) = resolve(v, spec, a, known);
+        .map(|(k, s)| {
+            let (val, d) = resolve(s, v);
             deps.extend(d);
             (k.clone(), val)
         })
@@ -186,13 +171,13 @@ fn role_policy(
     spec: &Spec,
     owner: RoleOwner,
     key: &str,
-    document: serde_json::Value,
+    document: Val,
     mut deps: Vec<Address>,
 ) -> Desired {
     deps.insert(0, role_addr(owner, key));
     Desired {
         addr: policy_addr(owner, key),
-        deps,
+        deps: dedup(deps),
         config: Config::RolePolicy(RolePolicyConfig {
             role: names::role(&spec.project, owner, key),
             name: names::POLICY_NAME.into(),
@@ -209,20 +194,18 @@ fn role_arn(spec: &Spec, a: &Account, owner: RoleOwner, key: &str) -> String {
 }
 
 fn function(
-    l: &LoadedSpec,
-    a: &Account,
-    known: &Known,
+    spec: &Spec,
+    v: &Values<'_>,
     key: &str,
     f: &FunctionSpec,
     pkg: Option<&Package>,
 ) -> Desired {
-    let spec = &l.spec;
-    let addr = function_addr(key);
+    let addr = Address::Function(key.to_string());
     let mut deps = vec![
         role_addr(RoleOwner::Function, key),
         policy_addr(RoleOwner::Function, key),
     ];
-    let environment = resolve_env(&f.environment, spec, a, known, &mut deps);
+    let environment = resolve_env(&f.environment, v, &mut deps);
     Desired {
         config: Config::Function(FunctionConfig {
             name: names::function(&spec.project, key),
@@ -232,9 +215,9 @@ fn function(
             timeout: f.timeout.unwrap_or(FunctionSpec::DEFAULT_TIMEOUT),
             architecture: f.architecture.clone().unwrap_or_else(|| "x86_64".into()),
             description: f.description.clone().unwrap_or_default(),
-            role_arn: role_arn(spec, a, RoleOwner::Function, key),
+            role_arn: role_arn(spec, v.account, RoleOwner::Function, key),
             environment,
-            code_sha256: pkg.map_or_else(|| UNKNOWN.to_string(), |p| p.sha256.clone()),
+            code_sha256: pkg.map(|p| p.sha256.clone()).unwrap_or_default(),
             code: pkg.map(|p| Code(std::sync::Arc::new(p.zip.clone()))),
             tags: tags(spec, &addr),
         }),
@@ -244,7 +227,7 @@ fn function(
 }
 
 fn dedup(mut v: Vec<Address>) -> Vec<Address> {
-    let mut seen = std::collections::BTreeSet::new();
+    let mut seen = BTreeSet::new();
     v.retain(|a| seen.insert(a.clone()));
     v
 }
@@ -254,6 +237,11 @@ pub fn build(l: &LoadedSpec, a: &Account, artifacts: &Artifacts, known: &Known) 
     let packages = &artifacts.packages;
     let spec = &l.spec;
     let p = &spec.project;
+    let v = Values {
+        project: p,
+        account: a,
+        known,
+    };
     let mut out = Vec::new();
 
     for (key, f) in &spec.functions {
@@ -269,14 +257,14 @@ pub fn build(l: &LoadedSpec, a: &Account, artifacts: &Artifacts, known: &Known) 
             spec,
             RoleOwner::Function,
             key,
-            policy::lambda_logs(a, &fname),
+            policy::lambda_logs(a, &fname).into(),
             vec![],
         ));
-        out.push(function(l, a, known, key, f, packages.get(key)));
+        out.push(function(spec, &v, key, f, packages.get(key)));
     }
 
     for (key, r) in &spec.repositories {
-        let addr = repository_addr(key);
+        let addr = Address::Repository(key.clone());
         let r = r.clone().unwrap_or_default();
         out.push(Desired {
             config: Config::Repository(RepositoryConfig {
@@ -296,7 +284,7 @@ pub fn build(l: &LoadedSpec, a: &Account, artifacts: &Artifacts, known: &Known) 
 
     for (key, g) in &spec.gateways {
         let gname = names::gateway(p, key);
-        let addr = gateway_addr(key);
+        let addr = Address::Gateway(key.clone());
         out.push(role(
             spec,
             RoleOwner::Gateway,
@@ -316,7 +304,7 @@ pub fn build(l: &LoadedSpec, a: &Account, artifacts: &Artifacts, known: &Known) 
                 spec,
                 RoleOwner::Gateway,
                 key,
-                policy::gateway_invoke(a, &fn_arns),
+                policy::gateway_invoke(a, &fn_arns).into(),
                 vec![],
             ));
         }
@@ -344,10 +332,13 @@ pub fn build(l: &LoadedSpec, a: &Account, artifacts: &Artifacts, known: &Known) 
         });
         for (tkey, t) in &g.targets {
             out.push(Desired {
-                addr: target_addr(key, tkey),
+                addr: Address::GatewayTarget {
+                    gateway: key.clone(),
+                    target: tkey.clone(),
+                },
                 deps: vec![
                     addr.clone(),
-                    function_addr(&t.function),
+                    Address::Function(t.function.clone()),
                     policy_addr(RoleOwner::Gateway, key),
                 ],
                 config: Config::Target(TargetConfig {
@@ -373,7 +364,7 @@ pub fn build(l: &LoadedSpec, a: &Account, artifacts: &Artifacts, known: &Known) 
 
     for (key, r) in &spec.runtimes {
         let rname = names::runtime(p, key);
-        let addr = runtime_addr(key);
+        let addr = Address::Runtime(key.clone());
         out.push(role(
             spec,
             RoleOwner::Runtime,
@@ -381,14 +372,19 @@ pub fn build(l: &LoadedSpec, a: &Account, artifacts: &Artifacts, known: &Known) 
             policy::agentcore_trust(a, "runtime"),
             format!("Execution role of AgentCore runtime {rname} (agentform)"),
         ));
-        let mut policy_deps = Vec::new();
-        let gateway_arns: Vec<String> = r
+        let gateways: Vec<Address> = r
             .invoke_gateways
             .iter()
+            .map(|g| Address::Gateway(g.clone()))
+            .collect();
+        let gateway_arns: Vec<Resolved> = gateways
+            .iter()
             .map(|g| {
-                let (arn, d) = resolve(&format!("${{gateways.{g}.arn}}"), spec, a, known);
-                policy_deps.extend(d);
-                arn
+                let r = Ref {
+                    addr: g.clone(),
+                    attr: Attr::Arn,
+                };
+                Resolved::of_ref(r, &v)
             })
             .collect();
         let mut deps = vec![
@@ -398,7 +394,7 @@ pub fn build(l: &LoadedSpec, a: &Account, artifacts: &Artifacts, known: &Known) 
         let (uri, repo_arn) = match &r.artifact {
             ArtifactSpec::Container(c) => {
                 let repo = names::repository(p, &c.repository);
-                deps.push(repository_addr(&c.repository));
+                deps.push(Address::Repository(c.repository.clone()));
                 // Pinning the digest the tag points at makes a newly pushed
                 // image under the same tag show up in the plan (and roll out).
                 let mut uri = format!(
@@ -418,12 +414,12 @@ pub fn build(l: &LoadedSpec, a: &Account, artifacts: &Artifacts, known: &Known) 
             RoleOwner::Runtime,
             key,
             policy::runtime_execution(a, &rname, repo_arn.as_deref(), &gateway_arns),
-            policy_deps,
+            gateways,
         ));
-        let environment = resolve_env(&r.environment, spec, a, known, &mut deps);
+        let environment = resolve_env(&r.environment, &v, &mut deps);
         out.push(Desired {
             config: Config::Runtime(RuntimeConfig {
-                name: rname,
+                name: rname.clone(),
                 description: r.description.clone().unwrap_or_default(),
                 role_arn: role_arn(spec, a, RoleOwner::Runtime, key),
                 container_uri: uri,
@@ -432,9 +428,37 @@ pub fn build(l: &LoadedSpec, a: &Account, artifacts: &Artifacts, known: &Known) 
                 environment,
                 tags: tags(spec, &addr),
             }),
-            addr,
+            addr: addr.clone(),
             deps: dedup(deps),
         });
+        for (ekey, e) in &r.endpoints {
+            let e = e.clone().unwrap_or_default();
+            let eaddr = Address::RuntimeEndpoint {
+                runtime: key.clone(),
+                endpoint: ekey.clone(),
+            };
+            let version = match e.version {
+                Some(EndpointVersion::Pinned(n)) => Resolved::Known(n.to_string()),
+                Some(EndpointVersion::Latest(_)) | None => Resolved::of_ref(
+                    Ref {
+                        addr: addr.clone(),
+                        attr: Attr::Version,
+                    },
+                    &v,
+                ),
+            };
+            out.push(Desired {
+                config: Config::Endpoint(EndpointConfig {
+                    runtime: rname.clone(),
+                    name: ekey.clone(),
+                    description: e.description.clone().unwrap_or_default(),
+                    version,
+                    tags: tags(spec, &eaddr),
+                }),
+                addr: eaddr,
+                deps: vec![addr.clone()],
+            });
+        }
     }
     out
 }
@@ -456,10 +480,15 @@ fn ecr_arn_of_image(a: &Account, uri: &str) -> Option<String> {
 }
 
 /// The spec's outputs, resolved against known ids.
-pub fn outputs(spec: &Spec, a: &Account, known: &Known) -> BTreeMap<String, String> {
+pub fn outputs(spec: &Spec, a: &Account, known: &Known) -> BTreeMap<String, Resolved> {
+    let v = Values {
+        project: &spec.project,
+        account: a,
+        known,
+    };
     spec.outputs
         .iter()
-        .map(|(k, v)| (k.clone(), resolve(v, spec, a, known).0))
+        .map(|(k, s)| (k.clone(), resolve(s, &v).0))
         .collect()
 }
 

@@ -1,10 +1,11 @@
 //! Derived IAM documents: trust policies and least-privilege inline policies
 //! for the three roles agentform creates. Pure functions of the spec's
 //! resources and the account; shown in the plan like any other field.
+//! A document that names resources not created yet holds unknown values.
 
 use serde_json::{Value, json};
 
-use crate::model::Account;
+use crate::model::{Account, Resolved, Val};
 
 fn doc(statements: Vec<Value>) -> Value {
     json!({ "Version": "2012-10-17", "Statement": statements })
@@ -71,8 +72,8 @@ pub fn runtime_execution(
     a: &Account,
     runtime_name: &str,
     ecr_repository_arn: Option<&str>,
-    gateway_arns: &[String],
-) -> Value {
+    gateway_arns: &[Resolved],
+) -> Val {
     let (p, r, id) = (&a.partition, &a.region, &a.id);
     let log_group = format!("arn:{p}:logs:{r}:{id}:log-group:/aws/bedrock-agentcore/runtimes/*");
     let mut s = Vec::new();
@@ -100,8 +101,23 @@ pub fn runtime_execution(
         "Action": ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"],
         "Resource": [format!("arn:{p}:bedrock:*::foundation-model/*"), format!("arn:{p}:bedrock:{r}:{id}:*")]
     }));
+    let mut document = Val::from(doc(s));
     if !gateway_arns.is_empty() {
-        s.push(json!({ "Sid": "InvokeGateways", "Effect": "Allow", "Action": "bedrock-agentcore:InvokeGateway", "Resource": gateway_arns }));
+        // The gateways' ARNs are unknown until they exist.
+        let mut statement = Val::from(
+            json!({ "Sid": "InvokeGateways", "Effect": "Allow", "Action": "bedrock-agentcore:InvokeGateway" }),
+        );
+        if let Val::Map(m) = &mut statement {
+            m.insert(
+                "Resource".into(),
+                Val::List(gateway_arns.iter().map(Val::from).collect()),
+            );
+        }
+        if let Val::Map(d) = &mut document
+            && let Some(Val::List(statements)) = d.get_mut("Statement")
+        {
+            statements.push(statement);
+        }
     }
-    doc(s)
+    document
 }

@@ -6,36 +6,84 @@ use std::fmt::Write;
 use serde_json::Value;
 use similar::{ChangeTag, TextDiff};
 
-use crate::model::UNKNOWN;
-use crate::plan::{Action, Change, Plan};
+use super::{Action, Change, Plan};
+use crate::model::Val;
 
-fn scalar(v: &Value) -> String {
+/// How an unknown value is shown: Terraform's words, unquoted, so no
+/// string value can be mistaken for it.
+const UNKNOWN_TEXT: &str = "(known after apply)";
+
+fn scalar(v: &Val) -> String {
     match v {
-        Value::String(s) if s == UNKNOWN => UNKNOWN.to_string(),
-        Value::Null => "null".into(),
-        other => other.to_string(),
+        Val::Unknown(_) => UNKNOWN_TEXT.to_string(),
+        Val::Null => "null".into(),
+        Val::Bool(b) => b.to_string(),
+        Val::Number(n) => n.to_string(),
+        Val::Str(s) => Value::String(s.clone()).to_string(),
+        Val::List(_) | Val::Map(_) => pretty(v),
     }
 }
 
-fn is_string_map(v: Option<&Value>) -> bool {
-    matches!(v, Some(Value::Object(o)) if o.values().all(Value::is_string))
-        || v.is_none()
-        || v == Some(&Value::Null)
+/// A string value as text: itself, or the unknown marker.
+pub fn resolved_text(r: &crate::model::Resolved) -> String {
+    match r.known() {
+        Some(s) => s.to_string(),
+        None => UNKNOWN_TEXT.to_string(),
+    }
 }
 
-fn pretty(v: &Value) -> String {
-    serde_json::to_string_pretty(v).unwrap_or_default()
+fn is_string_map(v: Option<&Val>) -> bool {
+    matches!(v, Some(Val::Map(o)) if o.values().all(|x| matches!(x, Val::Str(_) | Val::Unknown(_))))
+        || matches!(v, None | Some(Val::Null))
 }
 
-fn block(out: &mut String, indent: &str, mark: &str, field: &str, v: &Value) {
+/// Pretty JSON, with unknown leaves shown as `(known after apply)`.
+fn pretty(v: &Val) -> String {
+    fn go(v: &Val, indent: usize, out: &mut String) {
+        let pad = "  ".repeat(indent + 1);
+        let end = "  ".repeat(indent);
+        match v {
+            Val::List(l) if !l.is_empty() => {
+                out.push_str("[\n");
+                for (i, x) in l.iter().enumerate() {
+                    out.push_str(&pad);
+                    go(x, indent + 1, out);
+                    out.push_str(if i + 1 < l.len() { ",\n" } else { "\n" });
+                }
+                out.push_str(&end);
+                out.push(']');
+            }
+            Val::Map(m) if !m.is_empty() => {
+                out.push_str("{\n");
+                for (i, (k, x)) in m.iter().enumerate() {
+                    out.push_str(&pad);
+                    out.push_str(&Value::String(k.clone()).to_string());
+                    out.push_str(": ");
+                    go(x, indent + 1, out);
+                    out.push_str(if i + 1 < m.len() { ",\n" } else { "\n" });
+                }
+                out.push_str(&end);
+                out.push('}');
+            }
+            Val::List(_) => out.push_str("[]"),
+            Val::Map(_) => out.push_str("{}"),
+            leaf => out.push_str(&scalar(leaf)),
+        }
+    }
+    let mut out = String::new();
+    go(v, 0, &mut out);
+    out
+}
+
+fn block(out: &mut String, indent: &str, mark: &str, field: &str, v: &Val) {
     match v {
-        Value::Object(o) if o.is_empty() => {
+        Val::Map(o) if o.is_empty() => {
             let _ = writeln!(out, "{indent}{mark} {field} = {{}}");
         }
-        Value::Array(a) if a.is_empty() => {
+        Val::List(a) if a.is_empty() => {
             let _ = writeln!(out, "{indent}{mark} {field} = []");
         }
-        Value::Object(_) | Value::Array(_) => {
+        Val::Map(_) | Val::List(_) => {
             let text = pretty(v);
             let mut lines = text.lines();
             let _ = writeln!(
@@ -56,25 +104,28 @@ fn block(out: &mut String, indent: &str, mark: &str, field: &str, v: &Value) {
 fn field_update(
     out: &mut String,
     field: &str,
-    before: Option<&Value>,
-    after: Option<&Value>,
+    before: Option<&Val>,
+    after: Option<&Val>,
     note: &str,
 ) {
     let ind = "      ";
-    let null = Value::Null;
+    let null = Val::Null;
     let (b, a) = (before.unwrap_or(&null), after.unwrap_or(&null));
-    let scalarish = |v: &Value| !matches!(v, Value::Object(_) | Value::Array(_));
+    let scalarish = |v: &Val| !matches!(v, Val::Map(_) | Val::List(_));
     if scalarish(b) && scalarish(a) {
         let _ = writeln!(out, "{ind}~ {field} = {} -> {}{note}", scalar(b), scalar(a));
     } else if is_string_map(before) && is_string_map(after) {
-        let empty = serde_json::Map::new();
-        let bo = b.as_object().unwrap_or(&empty);
-        let ao = a.as_object().unwrap_or(&empty);
+        let empty = std::collections::BTreeMap::new();
+        let as_map = |v: &Val| match v {
+            Val::Map(m) => m.clone(),
+            _ => empty.clone(),
+        };
+        let (bo, ao) = (as_map(b), as_map(a));
         let _ = writeln!(out, "{ind}~ {field} = {{{note}");
         let keys: std::collections::BTreeSet<&String> = bo.keys().chain(ao.keys()).collect();
         for k in keys {
             match (bo.get(k), ao.get(k)) {
-                (Some(x), Some(y)) if x != y || scalar(y).contains(UNKNOWN) => {
+                (Some(x), Some(y)) if x != y || y.has_unknown() => {
                     let _ = writeln!(out, "{ind}    ~ {k} = {} -> {}", scalar(x), scalar(y));
                 }
                 (None, Some(y)) => {
@@ -130,12 +181,12 @@ pub fn change(c: &Change) -> String {
     let mut out = String::new();
     let (title, mark) = header(c);
     let _ = writeln!(out, "  # {title}");
-    let _ = writeln!(out, "{mark} {} \"{}\" {{", c.addr.kind.label(), c.name());
+    let _ = writeln!(out, "{mark} {} \"{}\" {{", c.addr.kind().label(), c.name());
     match c.action {
         Action::Create => {
             if let Some(d) = &c.desired {
                 for (k, v) in d.config.attrs() {
-                    if v.is_null() || v == Value::String(String::new()) {
+                    if v.is_empty_or_null() {
                         continue;
                     }
                     block(&mut out, "      ", "+", k, &v);
@@ -145,9 +196,9 @@ pub fn change(c: &Change) -> String {
         Action::Delete => {
             if let Some(o) = &c.observed {
                 if let Some(arn) = &o.ids.arn {
-                    let _ = writeln!(out, "      - arn = {}", scalar(&Value::String(arn.clone())));
+                    let _ = writeln!(out, "      - arn = {}", scalar(&Val::from(arn)));
                 } else if let Some(id) = &o.ids.id {
-                    let _ = writeln!(out, "      - id = {}", scalar(&Value::String(id.clone())));
+                    let _ = writeln!(out, "      - id = {}", scalar(&Val::from(id)));
                 }
             }
         }
@@ -200,8 +251,15 @@ fn action_name(a: Action) -> &'static str {
     }
 }
 
+/// A value for the JSON plan, and its Terraform-style unknown mask.
+fn json_pair(v: Option<&Val>) -> (Value, Value) {
+    v.map_or((Value::Null, Value::Bool(false)), Val::json_with_unknown_mask)
+}
+
 /// Machine-readable plan (`plan --json`): every change with its action,
-/// reason and field-level before/after; no-ops are left out.
+/// reason and field-level before/after; no-ops are left out. Unknown values
+/// are `null` in `after`, and `after_unknown` is `true` at the same place
+/// (Terraform's convention).
 pub fn plan_json(p: &Plan) -> Value {
     let (add, change, destroy) = p.counts();
     let changes: Vec<Value> = p
@@ -212,24 +270,41 @@ pub fn plan_json(p: &Plan) -> Value {
             let fields: Vec<Value> = c
                 .fields
                 .iter()
-                .map(|f| serde_json::json!({"field": f.field, "before": f.before, "after": f.after, "forces_replacement": f.forces_replacement}))
+                .map(|f| {
+                    let (before, _) = json_pair(f.before.as_ref());
+                    let (after, after_unknown) = json_pair(f.after.as_ref());
+                    serde_json::json!({"field": f.field, "before": before, "after": after, "after_unknown": after_unknown, "forces_replacement": f.forces_replacement})
+                })
                 .collect();
-            let after = c.desired.as_ref().filter(|_| c.action == Action::Create).map(|d| Value::Object(d.config.attrs().into_iter().map(|(k, v)| (k.to_string(), v)).collect()));
+            let created = c.desired.as_ref().filter(|_| c.action == Action::Create).map(|d| {
+                let attrs = d.config.attrs();
+                let mut after = serde_json::Map::new();
+                let mut unknown = serde_json::Map::new();
+                for (k, v) in &attrs {
+                    let (value, mask) = v.json_with_unknown_mask();
+                    after.insert(k.to_string(), value);
+                    if mask != Value::Bool(false) {
+                        unknown.insert(k.to_string(), mask);
+                    }
+                }
+                (Value::Object(after), Value::Object(unknown))
+            });
+            let (after, after_unknown) = created.unzip();
             serde_json::json!({
                 "address": c.addr.to_string(),
-                "type": c.addr.kind.label(),
+                "type": c.addr.kind().label(),
                 "name": c.name(),
                 "action": action_name(c.action),
                 "reason": c.reason,
                 "fields": fields,
                 "after": after,
+                "after_unknown": after_unknown,
             })
         })
         .collect();
     serde_json::json!({
-        "format_version": 1,
+        "format_version": 2,
         "changes": changes,
         "summary": {"add": add, "change": change, "destroy": destroy},
-        "unknown_value": UNKNOWN,
     })
 }

@@ -1,18 +1,25 @@
-//! Runs a plan against the account.
+//! Runs a plan against the account, through the [`Cloud`] port.
 //!
 //! Contract (every step is idempotent, because apply may be re-run after a
 //! crash or a failure and must converge):
 //! - Replacements delete the old resource first (the new one takes its
 //!   name). Then creates and updates run in dependency order, independent
 //!   ones concurrently. Then what left the spec is deleted, last, so nothing
-//!   still points at it. Deletes go dependents first (targets and runtimes,
-//!   then gateways, then functions and repositories, then policies, then
-//!   roles), each rank concurrently. "Not found" counts as deleted.
-//! - Each resource is rebuilt from the spec right before it is
-//!   sent, so ids of resources created moments earlier are filled in.
+//!   still points at it. Deletes go dependents first
+//!   ([`crate::model::Kind::delete_rank`]), each rank concurrently. "Not
+//!   found" counts as deleted (the port's promise).
+//! - The plan is all the executor reads: unknown values in a change are
+//!   typed references, filled in from the ids of resources created or
+//!   updated moments earlier; a child is created with its parent's ids.
 //! - Apply never rolls back. On the first hard failure no new work starts,
 //!   work in flight finishes, and the outcome lists what was done, what failed
 //!   and what was not started.
+
+mod cloud;
+#[cfg(test)]
+mod tests;
+
+pub use cloud::Cloud;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
@@ -20,11 +27,8 @@ use std::time::Instant;
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 
-use crate::aws::Aws;
-use crate::desired::{self, Known};
-use crate::model::{Account, Address, Config, Desired, Ids, Kind, Observed, Progress};
+use crate::model::{Address, Desired, Ids, Known, Progress};
 use crate::plan::{Action, Change, Plan};
-use crate::spec::LoadedSpec;
 
 /// What the executor tells the user about, beyond `Progress` notes.
 pub trait Reporter: Progress {
@@ -48,29 +52,17 @@ impl Outcome {
     }
 }
 
-pub struct Executor<'a> {
-    pub aws: &'a Aws,
-    pub spec: &'a LoadedSpec,
-    pub account: &'a Account,
-    pub artifacts: &'a desired::Artifacts,
+pub struct Executor<'a, C: Cloud> {
+    pub cloud: &'a C,
     pub reporter: &'a dyn Reporter,
 }
 
-fn force_delete_repository(spec: &LoadedSpec, o: &Observed) -> bool {
-    let project = &spec.spec.project;
-    spec.spec.repositories.iter().any(|(k, r)| {
-        crate::names::repository(project, k) == o.name
-            && r.as_ref().and_then(|r| r.force_delete).unwrap_or(false)
-    })
-}
-
-impl Executor<'_> {
-    /// Applies `plan`. `known` holds the ids of resources found at plan time.
-    pub async fn apply(&self, plan: &Plan, mut known: Known) -> Outcome {
+impl<C: Cloud> Executor<'_, C> {
+    /// Applies `plan`: replacements' deletes, then creates and updates, then
+    /// deletes of what left the spec.
+    pub async fn apply(&self, plan: &Plan) -> Outcome {
         let mut outcome = Outcome::default();
-        for a in crate::plan::unstable(plan) {
-            known.remove(&a);
-        }
+        let mut known = plan.known.clone();
         let later = |outcome: &mut Outcome, actions: &[Action]| {
             outcome.not_started.extend(
                 plan.changes
@@ -101,53 +93,52 @@ impl Executor<'_> {
             return outcome;
         }
         // Phase 2: creates and updates in dependency order.
-        let work: BTreeMap<Address, &Change> = plan
+        let work: BTreeMap<&Address, &Change> = plan
             .changes
             .iter()
             .filter(|c| matches!(c.action, Action::Create | Action::Update | Action::Replace))
-            .map(|c| (c.addr.clone(), c))
+            .map(|c| (&c.addr, c))
             .collect();
-        let deps: BTreeMap<Address, BTreeSet<Address>> = work
+        let deps: BTreeMap<&Address, BTreeSet<&Address>> = work
             .iter()
             .map(|(a, c)| {
                 let d = c
                     .desired
-                    .as_ref()
-                    .map(|d| {
-                        d.deps
-                            .iter()
-                            .filter(|x| work.contains_key(*x))
-                            .cloned()
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                (a.clone(), d)
+                    .iter()
+                    .flat_map(|d| &d.deps)
+                    .filter_map(|x| work.get_key_value(x).map(|(k, _)| *k))
+                    .collect();
+                (*a, d)
             })
             .collect();
-        let mut pending: BTreeSet<Address> = work.keys().cloned().collect();
-        let mut finished: BTreeSet<Address> = BTreeSet::new();
+        let mut pending: BTreeSet<&Address> = work.keys().copied().collect();
+        let mut finished: BTreeSet<&Address> = BTreeSet::new();
         let mut running = FuturesUnordered::new();
         let mut stopped = false;
         loop {
             if !stopped {
-                let ready: Vec<Address> = pending
+                let ready: Vec<&Address> = pending
                     .iter()
                     .filter(|a| deps[*a].iter().all(|d| finished.contains(d)))
-                    .cloned()
+                    .copied()
                     .collect();
                 for addr in ready {
-                    pending.remove(&addr);
-                    let change = work[&addr];
-                    let known_now = known.clone();
+                    pending.remove(addr);
+                    let change = work[addr];
+                    let verb = if change.action == Action::Update {
+                        "updating"
+                    } else {
+                        "creating"
+                    };
+                    // Fill in what is known now; the future owns its inputs.
+                    let prepared = prepare(change, &known);
                     running.push(async move {
                         let started = Instant::now();
-                        let verb = if change.action == Action::Update {
-                            "updating"
-                        } else {
-                            "creating"
-                        };
                         self.reporter.start(&change.addr, verb);
-                        let r = self.create_or_update(change, &known_now).await;
+                        let r = match prepared {
+                            Ok((d, parent)) => self.send(change, &d, parent.as_ref()).await,
+                            Err(e) => Err(e),
+                        };
                         (change, verb, r, started.elapsed().as_secs_f64())
                     });
                 }
@@ -164,7 +155,7 @@ impl Executor<'_> {
                     };
                     self.reporter.finish(&change.addr, past, secs);
                     known.insert(change.addr.clone(), ids);
-                    finished.insert(change.addr.clone());
+                    finished.insert(&change.addr);
                     outcome.done.push((change.addr.clone(), past));
                 }
                 Err(e) => {
@@ -174,7 +165,7 @@ impl Executor<'_> {
                 }
             }
         }
-        outcome.not_started.extend(pending);
+        outcome.not_started.extend(pending.into_iter().cloned());
         // Phase 3: what left the spec goes last, once everything that may
         // still point at it (a target at an old function, say) is updated.
         if outcome.ok() {
@@ -191,11 +182,23 @@ impl Executor<'_> {
         outcome
     }
 
-    /// Deletes everything in `changes` (all must be deletes), in rank order.
-    pub async fn run_deletes(&self, changes: &[&Change], outcome: &mut Outcome) {
+    /// Runs only the deletes of `plan` (destroy).
+    pub async fn destroy(&self, plan: &Plan) -> Outcome {
+        let deletes: Vec<&Change> = plan
+            .changes
+            .iter()
+            .filter(|c| c.action == Action::Delete)
+            .collect();
+        let mut outcome = Outcome::default();
+        self.run_deletes(&deletes, &mut outcome).await;
+        outcome
+    }
+
+    /// Deletes the observed resource of every change, in rank order.
+    async fn run_deletes(&self, changes: &[&Change], outcome: &mut Outcome) {
         let mut ranks: BTreeMap<u8, Vec<&Change>> = BTreeMap::new();
         for c in changes {
-            ranks.entry(c.addr.kind.delete_rank()).or_default().push(c);
+            ranks.entry(c.addr.kind().delete_rank()).or_default().push(c);
         }
         let mut stopped = false;
         for (_, group) in ranks {
@@ -211,10 +214,7 @@ impl Executor<'_> {
                 .map(|(c, o)| async move {
                     let started = Instant::now();
                     self.reporter.start(&c.addr, "destroying");
-                    let r = self
-                        .aws
-                        .delete(o, force_delete_repository(self.spec, o), self.reporter)
-                        .await;
+                    let r = self.cloud.delete(o, c.delete, self.reporter).await;
                     (c, r, started.elapsed().as_secs_f64())
                 })
                 .collect();
@@ -234,59 +234,38 @@ impl Executor<'_> {
         }
     }
 
-    async fn create_or_update(&self, change: &Change, known: &Known) -> anyhow::Result<Ids> {
-        // A resource planned with every value known is sent as planned; one
-        // that referred to something not yet created is rebuilt with the ids
-        // known now, so its references resolve for real.
-        let rebuilt;
-        let d = match change.desired.as_ref().filter(|d| unresolved(d).is_empty()) {
-            Some(d) => d,
-            None => {
-                rebuilt = desired::build(self.spec, self.account, self.artifacts, known)
-                    .into_iter()
-                    .find(|d| d.addr == change.addr)
-                    .ok_or_else(|| {
-                        anyhow::anyhow!("{} vanished from the spec while applying", change.addr)
-                    })?;
-                &rebuilt
-            }
-        };
-        let missing = unresolved(d);
-        if !missing.is_empty() {
-            anyhow::bail!(
-                "internal error: {} still has unresolved values in {}",
-                d.addr,
-                missing.join(", ")
-            );
-        }
+    async fn send(&self, change: &Change, d: &Desired, parent: Option<&Ids>) -> anyhow::Result<Ids> {
         match (change.action, &change.observed) {
-            (Action::Update, Some(current)) => self.aws.update(d, current, self.reporter).await,
-            _ => {
-                let parent = match &d.config {
-                    Config::Target(_) => {
-                        let gw = Address::new(
-                            Kind::Gateway,
-                            d.addr.name.split('/').next().unwrap_or_default(),
-                        );
-                        known
-                            .get(&gw)
-                            .cloned()
-                            .ok_or_else(|| anyhow::anyhow!("gateway of {} is not known", d.addr))?
-                    }
-                    _ => Ids::default(),
-                };
-                self.aws.create(d, &parent, self.reporter).await
-            }
+            (Action::Update, Some(current)) => self.cloud.update(d, current, self.reporter).await,
+            _ => self.cloud.create(d, parent, self.reporter).await,
         }
     }
 }
 
-/// The fields of `d` that still hold the "known after apply" placeholder.
-fn unresolved(d: &Desired) -> Vec<&'static str> {
-    d.config
-        .attrs()
-        .into_iter()
-        .filter(|(_, v)| crate::plan::contains_unknown(v))
-        .map(|(k, _)| k)
-        .collect()
+/// The change's desired resource with every reference filled in from
+/// `known`, and its parent's ids (a target is created on its gateway's id).
+fn prepare(change: &Change, known: &Known) -> anyhow::Result<(Desired, Option<Ids>)> {
+    let d = change
+        .desired
+        .as_ref()
+        .ok_or_else(|| anyhow::anyhow!("internal error: {} has no desired state", change.addr))?;
+    let config = d.config.fill(known);
+    let missing = config.unknown_fields();
+    if !missing.is_empty() {
+        anyhow::bail!(
+            "internal error: {} still has unknown values in {} (the resources they refer to were not created first)",
+            d.addr,
+            missing.join(", ")
+        );
+    }
+    // The port says which kinds need their parent's ids, and fails clearly
+    // when they are missing.
+    let parent = d.addr.parent().and_then(|p| known.get(&p).cloned());
+    Ok((
+        Desired {
+            config,
+            ..d.clone()
+        },
+        parent,
+    ))
 }

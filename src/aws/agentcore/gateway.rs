@@ -1,0 +1,388 @@
+//! Gateways: observe, create, update (sending back what agentform does not
+//! manage), delete.
+
+use anyhow::{Result, anyhow, bail};
+use aws_sdk_bedrockagentcorecontrol::operation::get_gateway::GetGatewayOutput;
+use aws_sdk_bedrockagentcorecontrol::types::{
+    AuthorizerConfiguration, AuthorizerType, CustomJwtAuthorizerConfiguration,
+    GatewayProtocolConfiguration, GatewayProtocolType, GatewaySummary, McpGatewayConfiguration,
+    SearchType,
+};
+use futures::{StreamExt, TryStreamExt};
+
+use super::{joined, tags_map};
+use crate::aws::wait::{self, Backoff, Retry, Step};
+use crate::aws::{CONCURRENCY, Scope, SdkResultExt, found, gone, is_error, is_role_propagation};
+use crate::model::{
+    Address, Config, GatewayAuthorizer, GatewayConfig, Ids, Kind, Observed, Progress, Tags,
+};
+
+fn authorizer(a: &GatewayAuthorizer) -> Result<(AuthorizerType, Option<AuthorizerConfiguration>)> {
+    Ok(match a {
+        GatewayAuthorizer::AwsIam => (AuthorizerType::AwsIam, None),
+        GatewayAuthorizer::CustomJwt {
+            discovery_url,
+            allowed_audiences,
+            allowed_clients,
+            allowed_scopes,
+        } => {
+            let nonempty = |v: &Vec<String>| if v.is_empty() { None } else { Some(v.clone()) };
+            let jwt = CustomJwtAuthorizerConfiguration::builder()
+                .discovery_url(discovery_url)
+                .set_allowed_audience(nonempty(allowed_audiences))
+                .set_allowed_clients(nonempty(allowed_clients))
+                .set_allowed_scopes(nonempty(allowed_scopes))
+                .build()?;
+            (
+                AuthorizerType::CustomJwt,
+                Some(AuthorizerConfiguration::CustomJwtAuthorizer(jwt)),
+            )
+        }
+    })
+}
+
+fn gateway_authorizer(
+    ty: &AuthorizerType,
+    conf: Option<&AuthorizerConfiguration>,
+) -> GatewayAuthorizer {
+    let jwt = conf.and_then(|c| c.as_custom_jwt_authorizer().ok());
+    match ty {
+        AuthorizerType::AwsIam => GatewayAuthorizer::AwsIam,
+        AuthorizerType::CustomJwt => GatewayAuthorizer::CustomJwt {
+            discovery_url: jwt
+                .map(|j| j.discovery_url().to_string())
+                .unwrap_or_default(),
+            allowed_audiences: jwt
+                .map(|j| j.allowed_audience().to_vec())
+                .unwrap_or_default(),
+            allowed_clients: jwt
+                .map(|j| j.allowed_clients().to_vec())
+                .unwrap_or_default(),
+            allowed_scopes: jwt.map(|j| j.allowed_scopes().to_vec()).unwrap_or_default(),
+        },
+        // The model knows only the two authorizers agentform creates; show
+        // any other as a JWT authorizer whose URL names the real type, so the
+        // diff says what is there and the authorizer change forces a replace.
+        other => GatewayAuthorizer::CustomJwt {
+            discovery_url: format!("(authorizer type {})", other.as_str()),
+            allowed_audiences: vec![],
+            allowed_clients: vec![],
+            allowed_scopes: vec![],
+        },
+    }
+}
+
+fn gateway_config(g: &GetGatewayOutput, tags: Tags) -> GatewayConfig {
+    GatewayConfig {
+        name: g.name().to_string(),
+        description: g.description().unwrap_or_default().to_string(),
+        role_arn: g.role_arn().unwrap_or_default().to_string(),
+        authorizer: gateway_authorizer(g.authorizer_type(), g.authorizer_configuration()),
+        protocol_type: g.protocol_type().as_str().to_string(),
+        semantic_search: mcp_of(g.protocol_configuration()).and_then(|m| m.search_type())
+            == Some(&SearchType::Semantic),
+        tags,
+    }
+}
+
+fn mcp_of(p: Option<&GatewayProtocolConfiguration>) -> Option<&McpGatewayConfiguration> {
+    p.and_then(|p| p.as_mcp().ok())
+}
+
+fn gateway_ids(g: &GetGatewayOutput) -> Ids {
+    Ids {
+        arn: Some(g.gateway_arn().to_string()),
+        id: Some(g.gateway_id().to_string()),
+        url: g.gateway_url().map(str::to_string),
+        version: None,
+    }
+}
+
+/// Gateway status -> polling step towards READY.
+fn gateway_step(g: GetGatewayOutput) -> Step<GetGatewayOutput> {
+    match g.status().as_str() {
+        "READY" => Step::Done(g),
+        s @ ("FAILED" | "UPDATE_UNSUCCESSFUL") => Step::Failed(format!(
+            "gateway {} is {s}: {}",
+            g.name(),
+            joined(g.status_reasons())
+        )),
+        "DELETING" => Step::Failed(format!("gateway {} is being deleted", g.name())),
+        s => Step::Pending(s.to_string()),
+    }
+}
+
+/// CreateGateway right after the role was made: besides the usual
+/// propagation messages, an access-denied assuming the role.
+fn gateway_create_retryable(e: &anyhow::Error) -> bool {
+    // A denial of the caller's own permission ("User: ... is not authorized
+    // to perform ...") will not heal by waiting: fail fast. Other denials
+    // right after the role was created are the service not yet able to
+    // assume it.
+    let caller_denied = is_error(
+        e,
+        "AccessDeniedException",
+        &["is not authorized to perform"],
+    ) || is_error(e, "AccessDenied", &["is not authorized to perform"]);
+    is_role_propagation(e)
+        || (!caller_denied
+            && (is_error(e, "AccessDeniedException", &["role"])
+                || is_error(e, "AccessDenied", &["role"])))
+}
+
+impl crate::aws::Aws {
+    pub(super) async fn get_gateway(&self, id: &str) -> Result<Option<GetGatewayOutput>> {
+        found(
+            self.agentcore
+                .get_gateway()
+                .gateway_identifier(id)
+                .send()
+                .await
+                .ctx(|| format!("reading gateway {id}")),
+        )
+    }
+
+    pub(in crate::aws) async fn observe_gateways(&self, s: &Scope<'_>) -> Result<Vec<Observed>> {
+        let looked_up = &s.names(Kind::Gateway);
+        let prefix = crate::names::prefix(Kind::Gateway, s.project).unwrap_or_default();
+        let listed: Vec<GatewaySummary> = self
+            .agentcore
+            .list_gateways()
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .ctx(|| "listing AgentCore gateways".into())?;
+        let candidates: Vec<GatewaySummary> = listed
+            .into_iter()
+            .filter(|g| looked_up.contains(g.name()) || g.name().starts_with(&prefix))
+            .collect();
+        futures::stream::iter(candidates)
+            .map(|summary| async move {
+                let Some(g) = self.get_gateway(summary.gateway_id()).await? else {
+                    return Ok(None);
+                };
+                let Some(tags) = self
+                    .agentcore_tags(&format!("gateway {}", g.name()), g.gateway_arn())
+                    .await?
+                else {
+                    return Ok(None);
+                };
+                if !looked_up.contains(g.name()) && !s.tagged_ours(&tags) {
+                    return Ok(None);
+                }
+                Ok::<_, anyhow::Error>(Some(Observed {
+                    ids: gateway_ids(&g),
+                    parent_ids: Ids::default(),
+                    status: Some(g.status().as_str().to_string()),
+                    status_reasons: g.status_reasons().to_vec(),
+                    owner: s.owner(Kind::Gateway, &tags),
+                    config: Config::Gateway(gateway_config(&g, tags)),
+                }))
+            })
+            .buffer_unordered(CONCURRENCY)
+            .try_filter_map(|o| async move { Ok(o) })
+            .try_collect()
+            .await
+    }
+
+    pub(super) async fn wait_gateway(
+        &self,
+        addr: &Address,
+        id: &str,
+        name: &str,
+        progress: &dyn Progress,
+    ) -> Result<GetGatewayOutput> {
+        wait::poll(
+            addr,
+            progress,
+            Backoff::POLL,
+            self.timeout,
+            "READY",
+            || async {
+                match self.get_gateway(id).await? {
+                    Some(g) => Ok(gateway_step(g)),
+                    None => Ok(Step::Failed(format!("gateway {name} ({id}) disappeared"))),
+                }
+            },
+        )
+        .await
+        .map_err(|e| e.context(format!("waiting for gateway {name} to be READY")))
+    }
+
+    pub(in crate::aws) async fn create_gateway(
+        &self,
+        addr: &Address,
+        c: &GatewayConfig,
+        progress: &dyn Progress,
+    ) -> Result<Ids> {
+        let (auth_type, auth_conf) = authorizer(&c.authorizer)?;
+        let mut req = self
+            .agentcore
+            .create_gateway()
+            .name(&c.name)
+            .role_arn(&c.role_arn)
+            .authorizer_type(auth_type)
+            .set_authorizer_configuration(auth_conf)
+            .set_tags(Some(tags_map(&c.tags)));
+        if !c.protocol_type.is_empty() {
+            req = req.protocol_type(GatewayProtocolType::from(c.protocol_type.as_str()));
+        }
+        if c.semantic_search {
+            req = req.protocol_configuration(GatewayProtocolConfiguration::Mcp(
+                McpGatewayConfiguration::builder()
+                    .search_type(SearchType::Semantic)
+                    .build(),
+            ));
+        }
+        if !c.description.is_empty() {
+            req = req.description(&c.description);
+        }
+        let created = Retry::PROPAGATION.when(gateway_create_retryable).run(addr, progress, || {
+                let req = req.clone();
+                async move {
+                    req.send()
+                        .await
+                        .ctx(|| format!("creating gateway {}", c.name))
+                }
+            },
+        )
+        .await?;
+        let g = self
+            .wait_gateway(addr, created.gateway_id(), &c.name, progress)
+            .await?;
+        Ok(gateway_ids(&g))
+    }
+
+    pub(in crate::aws) async fn update_gateway(
+        &self,
+        addr: &Address,
+        c: &GatewayConfig,
+        current: &Observed,
+        progress: &dyn Progress,
+    ) -> Result<Ids> {
+        let id = current
+            .ids
+            .id
+            .as_deref()
+            .ok_or_else(|| anyhow!("{addr}: gateway {} has no known id", c.name))?;
+        // An interrupted apply may have left it CREATING/UPDATING: let that
+        // finish first, or the update is refused.
+        let now = self
+            .settled(
+                addr,
+                progress,
+                || self.get_gateway(id),
+                |g| g.status().as_str(),
+                || format!("{addr}: gateway {} ({id}) no longer exists", c.name),
+            )
+            .await?;
+        let (auth_type, auth_conf) = authorizer(&c.authorizer)?;
+        let mut req = self
+            .agentcore
+            .update_gateway()
+            .gateway_identifier(id)
+            .name(&c.name)
+            .role_arn(&c.role_arn)
+            .authorizer_type(auth_type)
+            .set_authorizer_configuration(auth_conf)
+            // Not managed by agentform: keep what is there.
+            .set_kms_key_arn(now.kms_key_arn().map(str::to_string))
+            .set_policy_engine_configuration(now.policy_engine_configuration().cloned())
+            .set_exception_level(now.exception_level().cloned())
+            .set_custom_transform_configuration(now.custom_transform_configuration().cloned())
+            .set_waf_configuration(now.waf_configuration().cloned());
+        if !now.interceptor_configurations().is_empty() {
+            req =
+                req.set_interceptor_configurations(Some(now.interceptor_configurations().to_vec()));
+        }
+        if !c.protocol_type.is_empty() {
+            req = req.protocol_type(GatewayProtocolType::from(c.protocol_type.as_str()));
+        }
+        if c.protocol_type == GatewayProtocolType::Mcp.as_str() {
+            // The other MCP settings are kept; only the search type is ours.
+            let mut mcp = mcp_of(now.protocol_configuration())
+                .cloned()
+                .unwrap_or_else(|| McpGatewayConfiguration::builder().build());
+            mcp.search_type = c.semantic_search.then_some(SearchType::Semantic);
+            req = req.protocol_configuration(GatewayProtocolConfiguration::Mcp(mcp));
+        }
+        if !c.description.is_empty() {
+            req = req.description(&c.description);
+        }
+        Retry::PROPAGATION.run(addr, progress, || {
+                let req = req.clone();
+                async move {
+                    req.send()
+                        .await
+                        .ctx(|| format!("updating gateway {}", c.name))
+                }
+            },
+        )
+        .await?;
+        let g = self.wait_gateway(addr, id, &c.name, progress).await?;
+        self.reconcile_tags(&format!("gateway {}", c.name), g.gateway_arn(), &c.tags)
+            .await?;
+        Ok(gateway_ids(&g))
+    }
+
+    pub(in crate::aws) async fn delete_gateway(
+        &self,
+        addr: &Address,
+        o: &Observed,
+        progress: &dyn Progress,
+    ) -> Result<()> {
+        let Some(id) = o.ids.id.as_deref() else {
+            bail!("{addr}: gateway {} has no known id", o.name())
+        };
+        let name = &o.name();
+        // Conflict: targets still being deleted, or an update in flight.
+        Retry::conflict("the gateway is busy (targets still being deleted?)").run(addr, progress, || async {
+                gone(
+                    self.agentcore
+                        .delete_gateway()
+                        .gateway_identifier(id)
+                        .send()
+                        .await
+                        .map(|_| ())
+                        .ctx(|| format!("deleting gateway {name}")),
+                )
+            },
+        )
+        .await?;
+        self.wait_gone(addr, &format!("gateway {name}"), progress, || async {
+            Ok(self
+                .get_gateway(id)
+                .await?
+                .map(|g| g.status().as_str().to_string()))
+        })
+        .await
+    }
+
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn authorizers_round_trip() {
+        let jwt = GatewayAuthorizer::CustomJwt {
+            discovery_url: "https://idp.example.com/.well-known/openid-configuration".into(),
+            allowed_audiences: vec!["aud".into()],
+            allowed_clients: vec![],
+            allowed_scopes: vec!["s1".into(), "s2".into()],
+        };
+        for a in [GatewayAuthorizer::AwsIam, jwt] {
+            let (ty, conf) = authorizer(&a).unwrap();
+            assert_eq!(gateway_authorizer(&ty, conf.as_ref()), a);
+        }
+        match gateway_authorizer(&AuthorizerType::None, None) {
+            GatewayAuthorizer::CustomJwt { discovery_url, .. } => {
+                assert_eq!(discovery_url, "(authorizer type NONE)")
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}

@@ -1,0 +1,164 @@
+//! AgentCore control plane: gateways ([`gateway`]), gateway targets
+//! ([`target`]), agent runtimes ([`runtime`]) and runtime endpoints
+//! ([`endpoint`]), with the tool-schema codec ([`tool_schema`]) and what
+//! they share here: tags, and waiting for settled or deleted states.
+//!
+//! All four are asynchronous (CREATING/UPDATING/DELETING, then READY or a
+//! failure status with reasons) and the SDK has no waiters: every change is
+//! followed by polling Get* ([`super::wait::poll`]).
+//!
+//! Observe: ListGateways / ListAgentRuntimes (the Get calls take ids, not
+//! names), keep those looked up by name or carrying the project's name
+//! prefix, then Get* + ListTagsForResource each (Get returns no tags).
+//! Children (targets, endpoints) are listed through every kept parent: they
+//! belong to it.
+//!
+//! Update* replaces the whole object. Fields agentform does not manage
+//! (KMS key, interceptors, policy engine, other MCP settings; a runtime's
+//! authorizer, header allow-list, lifecycle, VPC settings; a target's
+//! metadata configuration) are read first and sent back unchanged, so an
+//! update never silently resets something set outside agentform.
+
+mod endpoint;
+mod gateway;
+mod runtime;
+mod target;
+mod tool_schema;
+
+use std::collections::HashMap;
+
+use anyhow::Result;
+
+use super::wait::{self, Backoff, Step};
+use super::{SdkResultExt, found, tag_changes};
+use crate::model::{Address, Progress, Tags};
+
+pub(super) fn tags_map(tags: &Tags) -> HashMap<String, String> {
+    tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+}
+
+pub(super) fn joined(reasons: &[String]) -> String {
+    if reasons.is_empty() {
+        "no reason given".to_string()
+    } else {
+        reasons.join("; ")
+    }
+}
+
+
+impl crate::aws::Aws {
+    pub(super) async fn agentcore_tags(&self, what: &str, arn: &str) -> Result<Option<Tags>> {
+        let out = found(
+            self.agentcore
+                .list_tags_for_resource()
+                .resource_arn(arn)
+                .send()
+                .await
+                .ctx(|| format!("reading the tags of {what}")),
+        )?;
+        Ok(out.map(|o| {
+            o.tags()
+                .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                .unwrap_or_default()
+        }))
+    }
+
+    /// Makes the tags on `arn` exactly `want`, from a fresh read (a runtime's
+    /// ARN may change with its version, and tags may have been edited).
+    pub(super) async fn reconcile_tags(&self, what: &str, arn: &str, want: &Tags) -> Result<()> {
+        let have = self.agentcore_tags(what, arn).await?.unwrap_or_default();
+        let (set, remove) = tag_changes(&have, want);
+        if !set.is_empty() {
+            self.agentcore
+                .tag_resource()
+                .resource_arn(arn)
+                .set_tags(Some(tags_map(&set)))
+                .send()
+                .await
+                .ctx(|| format!("tagging {what}"))?;
+        }
+        if !remove.is_empty() {
+            self.agentcore
+                .untag_resource()
+                .resource_arn(arn)
+                .set_tag_keys(Some(remove))
+                .send()
+                .await
+                .ctx(|| format!("untagging {what}"))?;
+        }
+        Ok(())
+    }
+
+
+    /// Reads a resource until it is out of a transitional status (an
+    /// interrupted apply may have left it CREATING or UPDATING; an update
+    /// sent now would be refused).
+    pub(super) async fn settled<T, G, Fut>(
+        &self,
+        addr: &Address,
+        progress: &dyn Progress,
+        get: G,
+        status: fn(&T) -> &str,
+        gone: impl Fn() -> String,
+    ) -> Result<T>
+    where
+        G: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<Option<T>>>,
+    {
+        wait::poll(
+            addr,
+            progress,
+            Backoff::POLL,
+            self.timeout,
+            "a settled status",
+            || async {
+                Ok(match get().await? {
+                    Some(x) if is_transitional(status(&x)) => Step::Pending(status(&x).to_string()),
+                    Some(x) => Step::Done(x),
+                    None => Step::Failed(gone()),
+                })
+            },
+        )
+        .await
+    }
+
+
+    /// Polls `status` (None = not found) until the resource is gone.
+    pub(super) async fn wait_gone<F, Fut>(
+        &self,
+        addr: &Address,
+        what: &str,
+        progress: &dyn Progress,
+        status: F,
+    ) -> Result<()>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<Option<String>>>,
+    {
+        wait::poll(
+            addr,
+            progress,
+            Backoff::POLL,
+            self.timeout,
+            "deletion",
+            || async {
+                Ok(match status().await? {
+                    None => Step::Done(()),
+                    // A failed status will not turn into "gone" by waiting.
+                    Some(s) if s.contains("FAILED") || s.contains("UNSUCCESSFUL") => Step::Failed(format!(
+                        "{what} is in status {s} instead of being deleted; see its status reasons in the AWS console or `aws bedrock-agentcore-control get-*`"
+                    )),
+                    Some(s) => Step::Pending(s),
+                })
+            },
+        )
+        .await
+        .map_err(|e| e.context(format!("waiting for {what} to be deleted")))
+    }
+
+}
+
+/// Statuses that end by themselves; an update must wait them out.
+fn is_transitional(status: &str) -> bool {
+    matches!(status, "CREATING" | "UPDATING" | "SYNCHRONIZING")
+}

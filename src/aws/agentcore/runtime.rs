@@ -1,0 +1,357 @@
+//! Agent runtimes: observe, create, update (a new version each time,
+//! sending back what agentform does not manage), delete.
+
+use std::collections::HashMap;
+
+use anyhow::{Result, anyhow, bail};
+use aws_sdk_bedrockagentcorecontrol::operation::get_agent_runtime::GetAgentRuntimeOutput;
+use aws_sdk_bedrockagentcorecontrol::types::{
+    AgentRuntime, AgentRuntimeArtifact, ContainerConfiguration, NetworkConfiguration, NetworkMode,
+    ProtocolConfiguration, ServerProtocol,
+};
+use futures::{StreamExt, TryStreamExt};
+
+use super::tags_map;
+use crate::aws::wait::{self, Backoff, Retry, Step};
+use crate::aws::{CONCURRENCY, Scope, SdkResultExt, found, gone};
+use crate::model::{
+    Address, Config, Ids, Kind, Observed, Progress, RuntimeConfig, Tags, environment_of,
+    known_environment,
+};
+
+fn runtime_config(r: &GetAgentRuntimeOutput, tags: Tags) -> RuntimeConfig {
+    RuntimeConfig {
+        name: r.agent_runtime_name().to_string(),
+        description: r.description().unwrap_or_default().to_string(),
+        role_arn: r.role_arn().to_string(),
+        container_uri: r
+            .agent_runtime_artifact()
+            .and_then(|a| a.as_container_configuration().ok())
+            .map(|c| c.container_uri().to_string())
+            .unwrap_or_default(),
+        network_mode: r
+            .network_configuration()
+            .map(|n| n.network_mode().as_str().to_string())
+            .unwrap_or_default(),
+        protocol: r
+            .protocol_configuration()
+            .map(|p| p.server_protocol().as_str().to_string())
+            .unwrap_or_else(|| "HTTP".to_string()),
+        environment: r
+            .environment_variables()
+            .map(|e| environment_of(e.iter()))
+            .unwrap_or_default(),
+        tags,
+    }
+}
+
+fn runtime_ids(r: &GetAgentRuntimeOutput) -> Ids {
+    Ids {
+        arn: Some(r.agent_runtime_arn().to_string()),
+        id: Some(r.agent_runtime_id().to_string()),
+        url: None,
+        version: Some(r.agent_runtime_version().to_string()),
+    }
+}
+
+fn artifact(c: &RuntimeConfig) -> Result<AgentRuntimeArtifact> {
+    Ok(AgentRuntimeArtifact::ContainerConfiguration(
+        ContainerConfiguration::builder()
+            .container_uri(&c.container_uri)
+            .build()?,
+    ))
+}
+
+fn env_map(e: &crate::model::Environment) -> Result<HashMap<String, String>> {
+    Ok(known_environment(e)?.into_iter().collect())
+}
+
+/// Runtime status -> polling step towards READY.
+fn runtime_step(r: GetAgentRuntimeOutput) -> Step<GetAgentRuntimeOutput> {
+    match r.status().as_str() {
+        "READY" => Step::Done(r),
+        s @ ("CREATE_FAILED" | "UPDATE_FAILED") => Step::Failed(format!(
+            "runtime {} is {s}: {}",
+            r.agent_runtime_name(),
+            r.failure_reason().unwrap_or("no reason given")
+        )),
+        "DELETING" => Step::Failed(format!(
+            "runtime {} is being deleted",
+            r.agent_runtime_name()
+        )),
+        s => Step::Pending(s.to_string()),
+    }
+}
+
+impl crate::aws::Aws {
+    pub(super) async fn get_runtime(&self, id: &str) -> Result<Option<GetAgentRuntimeOutput>> {
+        found(
+            self.agentcore
+                .get_agent_runtime()
+                .agent_runtime_id(id)
+                .send()
+                .await
+                .ctx(|| format!("reading runtime {id}")),
+        )
+    }
+
+    pub(in crate::aws) async fn observe_runtimes(&self, s: &Scope<'_>) -> Result<Vec<Observed>> {
+        let looked_up = &s.names(Kind::Runtime);
+        let prefix = crate::names::prefix(Kind::Runtime, s.project).unwrap_or_default();
+        let listed: Vec<AgentRuntime> = self
+            .agentcore
+            .list_agent_runtimes()
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .ctx(|| "listing AgentCore runtimes".into())?;
+        let candidates: Vec<AgentRuntime> = listed
+            .into_iter()
+            .filter(|r| {
+                looked_up.contains(r.agent_runtime_name())
+                    || r.agent_runtime_name().starts_with(&prefix)
+            })
+            .collect();
+        futures::stream::iter(candidates)
+            .map(|summary| async move {
+                let Some(r) = self.get_runtime(summary.agent_runtime_id()).await? else {
+                    return Ok(None);
+                };
+                let name = r.agent_runtime_name().to_string();
+                let Some(tags) = self
+                    .agentcore_tags(&format!("runtime {name}"), r.agent_runtime_arn())
+                    .await?
+                else {
+                    return Ok(None);
+                };
+                if !looked_up.contains(name.as_str()) && !s.tagged_ours(&tags) {
+                    return Ok(None);
+                }
+                Ok::<_, anyhow::Error>(Some(Observed {
+                    ids: runtime_ids(&r),
+                    parent_ids: Ids::default(),
+                    status: Some(r.status().as_str().to_string()),
+                    status_reasons: r
+                        .failure_reason()
+                        .map(|f| vec![f.to_string()])
+                        .unwrap_or_default(),
+                    owner: s.owner(Kind::Runtime, &tags),
+                    config: Config::Runtime(runtime_config(&r, tags)),
+                }))
+            })
+            .buffer_unordered(CONCURRENCY)
+            .try_filter_map(|o| async move { Ok(o) })
+            .try_collect()
+            .await
+    }
+    pub(super) async fn wait_runtime(
+        &self,
+        addr: &Address,
+        id: &str,
+        name: &str,
+        progress: &dyn Progress,
+    ) -> Result<GetAgentRuntimeOutput> {
+        wait::poll(
+            addr,
+            progress,
+            Backoff::POLL,
+            self.timeout,
+            "READY",
+            || async {
+                match self.get_runtime(id).await? {
+                    Some(r) => Ok(runtime_step(r)),
+                    None => Ok(Step::Failed(format!("runtime {name} ({id}) disappeared"))),
+                }
+            },
+        )
+        .await
+        .map_err(|e| e.context(format!("waiting for runtime {name} to be READY")))
+    }
+    pub(in crate::aws) async fn create_runtime(
+        &self,
+        addr: &Address,
+        c: &RuntimeConfig,
+        progress: &dyn Progress,
+    ) -> Result<Ids> {
+        let mut req = self
+            .agentcore
+            .create_agent_runtime()
+            .agent_runtime_name(&c.name)
+            .agent_runtime_artifact(artifact(c)?)
+            .role_arn(&c.role_arn)
+            .network_configuration(
+                NetworkConfiguration::builder()
+                    .network_mode(NetworkMode::from(c.network_mode.as_str()))
+                    .build()?,
+            )
+            .protocol_configuration(
+                ProtocolConfiguration::builder()
+                    .server_protocol(ServerProtocol::from(c.protocol.as_str()))
+                    .build()?,
+            )
+            .set_tags(Some(tags_map(&c.tags)));
+        if !c.environment.is_empty() {
+            req = req.set_environment_variables(Some(env_map(&c.environment)?));
+        }
+        if !c.description.is_empty() {
+            req = req.description(&c.description);
+        }
+        let created = Retry::PROPAGATION.run(addr, progress, || {
+                let req = req.clone();
+                async move {
+                    req.send()
+                        .await
+                        .ctx(|| format!("creating runtime {}", c.name))
+                }
+            },
+        )
+        .await?;
+        let r = self
+            .wait_runtime(addr, created.agent_runtime_id(), &c.name, progress)
+            .await?;
+        Ok(runtime_ids(&r))
+    }
+
+    pub(in crate::aws) async fn update_runtime(
+        &self,
+        addr: &Address,
+        c: &RuntimeConfig,
+        current: &Observed,
+        progress: &dyn Progress,
+    ) -> Result<Ids> {
+        let id = current
+            .ids
+            .id
+            .as_deref()
+            .ok_or_else(|| anyhow!("{addr}: runtime {} has no known id", c.name))?;
+        let now = self
+            .settled(
+                addr,
+                progress,
+                || self.get_runtime(id),
+                |r| r.status().as_str(),
+                || format!("{addr}: runtime {} ({id}) no longer exists", c.name),
+            )
+            .await?;
+        let mode = NetworkMode::from(c.network_mode.as_str());
+        // VPC settings are not managed by agentform: keep them while the mode stays.
+        let vpc = now
+            .network_configuration()
+            .filter(|n| n.network_mode() == &mode)
+            .and_then(|n| n.network_mode_config().cloned());
+        let protocol = ServerProtocol::from(c.protocol.as_str());
+        let mut proto = ProtocolConfiguration::builder().server_protocol(protocol.clone());
+        if let Some(p) = now
+            .protocol_configuration()
+            .filter(|p| p.server_protocol() == &protocol)
+        {
+            proto = proto
+                .set_port(p.port())
+                .set_path(p.path().map(str::to_string));
+        }
+        let mut req = self
+            .agentcore
+            .update_agent_runtime()
+            .agent_runtime_id(id)
+            .agent_runtime_artifact(artifact(c)?)
+            .role_arn(&c.role_arn)
+            .network_configuration(
+                NetworkConfiguration::builder()
+                    .network_mode(mode)
+                    .set_network_mode_config(vpc)
+                    .build()?,
+            )
+            .protocol_configuration(proto.build()?)
+            // An explicit (possibly empty) map: the update replaces the variables.
+            .set_environment_variables(Some(env_map(&c.environment)?))
+            // Not managed by agentform: keep what is there.
+            .set_authorizer_configuration(now.authorizer_configuration().cloned())
+            .set_request_header_configuration(now.request_header_configuration().cloned())
+            .set_lifecycle_configuration(now.lifecycle_configuration().cloned())
+            .set_metadata_configuration(now.metadata_configuration().cloned())
+            .set_capacity_provider_configuration(now.capacity_provider_configuration().cloned())
+            .set_platform_version(now.platform_version().map(str::to_string));
+        if !now.filesystem_configurations().is_empty() {
+            req = req.set_filesystem_configurations(Some(now.filesystem_configurations().to_vec()));
+        }
+        if !now.allowed_ports().is_empty() {
+            req = req.set_allowed_ports(Some(now.allowed_ports().to_vec()));
+        }
+        if !c.description.is_empty() {
+            req = req.description(&c.description);
+        }
+        let updated = Retry::PROPAGATION.run(addr, progress, || {
+                let req = req.clone();
+                async move {
+                    req.send()
+                        .await
+                        .ctx(|| format!("updating runtime {}", c.name))
+                }
+            },
+        )
+        .await?;
+        let r = self
+            .wait_runtime(addr, updated.agent_runtime_id(), &c.name, progress)
+            .await?;
+        self.reconcile_tags(
+            &format!("runtime {}", c.name),
+            r.agent_runtime_arn(),
+            &c.tags,
+        )
+        .await?;
+        Ok(runtime_ids(&r))
+    }
+
+    pub(in crate::aws) async fn delete_runtime(
+        &self,
+        addr: &Address,
+        o: &Observed,
+        progress: &dyn Progress,
+    ) -> Result<()> {
+        let Some(id) = o.ids.id.as_deref() else {
+            bail!("{addr}: runtime {} has no known id", o.name())
+        };
+        let name = &o.name();
+        Retry::conflict("the runtime is busy").run(addr, progress, || async {
+                gone(
+                    self.agentcore
+                        .delete_agent_runtime()
+                        .agent_runtime_id(id)
+                        .send()
+                        .await
+                        .map(|_| ())
+                        .ctx(|| format!("deleting runtime {name}")),
+                )
+            },
+        )
+        .await?;
+        self.wait_gone(addr, &format!("runtime {name}"), progress, || async {
+            Ok(self
+                .get_runtime(id)
+                .await?
+                .map(|r| r.status().as_str().to_string()))
+        })
+        .await
+    }
+
+    /// Waits until the runtime is out of CREATING/UPDATING (an endpoint
+    /// cannot be created or moved meanwhile).
+    pub(super) async fn settled_runtime(
+        &self,
+        addr: &Address,
+        id: &str,
+        name: &str,
+        progress: &dyn Progress,
+    ) -> Result<GetAgentRuntimeOutput> {
+        self.settled(
+            addr,
+            progress,
+            || self.get_runtime(id),
+            |r| r.status().as_str(),
+            || format!("{addr}: runtime {name} ({id}) no longer exists"),
+        )
+        .await
+    }
+}

@@ -1,0 +1,156 @@
+//! What AWS said when a call failed, and the classes of failure the rest of
+//! the layer acts on (not found, IAM propagation, conflicts).
+
+use std::fmt::Debug;
+
+use anyhow::Result;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+// One `SdkError` type serves every service client (each crate re-exports it
+// from the shared smithy runtime).
+use aws_sdk_sts::error::SdkError;
+
+/// An AWS call that failed: the service's error code and message when it
+/// answered, else the transport error chain.
+#[derive(Debug, thiserror::Error)]
+#[error("{text}")]
+pub(crate) struct AwsError {
+    pub code: Option<String>,
+    pub message: Option<String>,
+    text: String,
+}
+
+impl<E, R> From<SdkError<E, R>> for AwsError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: Debug,
+{
+    fn from(e: SdkError<E, R>) -> Self {
+        let code = e.code().map(str::to_string);
+        let message = e.message().map(str::to_string);
+        let text = match (&code, &message) {
+            (Some(c), Some(m)) => format!("{c}: {m}"),
+            (Some(c), None) => c.clone(),
+            _ => {
+                // No service answer (timeout, connection, credentials...):
+                // the whole source chain says what went wrong.
+                let mut text = e.to_string();
+                let mut src = std::error::Error::source(&e);
+                while let Some(s) = src {
+                    let s_text = s.to_string();
+                    if !text.ends_with(&s_text) {
+                        text.push_str(": ");
+                        text.push_str(&s_text);
+                    }
+                    src = s.source();
+                }
+                text
+            }
+        };
+        AwsError {
+            code,
+            message,
+            text,
+        }
+    }
+}
+
+/// `.ctx(|| "creating role x".into())` on an SDK result: the error becomes
+/// an [`AwsError`] wrapped in that context.
+pub(crate) trait SdkResultExt<T> {
+    fn ctx(self, what: impl FnOnce() -> String) -> Result<T>;
+}
+
+impl<T, E, R> SdkResultExt<T> for std::result::Result<T, SdkError<E, R>>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: Debug,
+{
+    fn ctx(self, what: impl FnOnce() -> String) -> Result<T> {
+        self.map_err(|e| anyhow::Error::new(AwsError::from(e)).context(what()))
+    }
+}
+
+/// The [`AwsError`] somewhere in `err`'s chain.
+pub(crate) fn aws_error(err: &anyhow::Error) -> Option<&AwsError> {
+    err.chain().find_map(|e| e.downcast_ref::<AwsError>())
+}
+
+pub(crate) fn error_code(err: &anyhow::Error) -> Option<&str> {
+    aws_error(err).and_then(|e| e.code.as_deref())
+}
+
+/// The service's words for `err` (falls back to the whole chain).
+pub(crate) fn service_message(err: &anyhow::Error) -> String {
+    match aws_error(err) {
+        Some(e) => e.to_string(),
+        None => format!("{err:#}"),
+    }
+}
+
+/// Whether `err` is the service saying `code` with a message containing any of `needles`.
+pub(crate) fn is_error(err: &anyhow::Error, code: &str, needles: &[&str]) -> bool {
+    match aws_error(err) {
+        Some(e) if e.code.as_deref() == Some(code) => {
+            let m = e.message.as_deref().unwrap_or("");
+            needles.is_empty() || needles.iter().any(|n| m.contains(n))
+        }
+        _ => false,
+    }
+}
+
+/// "This resource does not exist", in any of the services' dialects.
+pub(crate) fn is_not_found(err: &anyhow::Error) -> bool {
+    matches!(
+        error_code(err),
+        Some(
+            "NoSuchEntity"
+                | "NoSuchEntityException"
+                | "ResourceNotFoundException"
+                | "RepositoryNotFoundException"
+        )
+    )
+}
+
+/// Turns "not found" into `None`.
+pub(crate) fn found<T>(r: Result<T>) -> Result<Option<T>> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if is_not_found(&e) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Turns "not found" into success (idempotent deletes).
+pub(crate) fn gone(r: Result<()>) -> Result<()> {
+    found(r).map(|_| ())
+}
+
+/// Errors a freshly created or changed IAM role causes until it has
+/// propagated to the service that assumes it.
+pub(crate) fn is_role_propagation(err: &anyhow::Error) -> bool {
+    is_error(
+        err,
+        "InvalidParameterValueException",
+        &[
+            "cannot be assumed",
+            "execution role does not have permissions",
+        ],
+    ) || is_error(
+        err,
+        "ValidationException",
+        &[
+            "Role validation failed",
+            "Gateway execution role lacks permission",
+            "Access denied while validating ECR URI",
+        ],
+    )
+}
+
+pub(crate) const PROPAGATION_WHY: &str =
+    "IAM role not usable yet (IAM changes take a while to propagate)";
+
+
+/// Another operation on the resource is still in flight.
+pub(crate) fn is_conflict(e: &anyhow::Error) -> bool {
+    is_error(e, "ConflictException", &[])
+}

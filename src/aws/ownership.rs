@@ -1,0 +1,117 @@
+//! Ownership: which resources found in the account are this project's
+//! (the `agentform:project` / `agentform:resource` tags), and the tag
+//! changes that keep them so.
+
+use std::collections::BTreeSet;
+
+use crate::model::{Address, Kind, Owner, Tags, Wanted};
+use crate::names::{TAG_PROJECT, TAG_RESOURCE};
+
+/// What one `observe` call looks for.
+pub(crate) struct Scope<'a> {
+    pub project: &'a str,
+    pub wanted: &'a [Wanted],
+}
+
+impl Scope<'_> {
+    /// Physical names looked up for `kind`.
+    pub fn names(&self, kind: Kind) -> BTreeSet<&str> {
+        self.wanted
+            .iter()
+            .filter(|l| l.kind == kind)
+            .map(|l| l.name.as_str())
+            .collect()
+    }
+
+    /// Whether `tags` mark a resource as this project's.
+    pub fn tagged_ours(&self, tags: &Tags) -> bool {
+        tags.get(TAG_PROJECT).map(String::as_str) == Some(self.project)
+    }
+
+    /// Owner from the ownership tags. A resource tagged for this project
+    /// whose `agentform:resource` tag is missing, unparseable or of another
+    /// kind is treated as foreign: nothing will touch it.
+    pub fn owner(&self, kind: Kind, tags: &Tags) -> Owner {
+        match tags.get(TAG_PROJECT) {
+            Some(p) if p == self.project => {
+                match tags.get(TAG_RESOURCE).and_then(|r| Address::parse(r)) {
+                    Some(a) if a.kind() == kind => Owner::Ours(a),
+                    _ => Owner::Foreign,
+                }
+            }
+            Some(p) => Owner::OtherProject(p.clone()),
+            None => Owner::Foreign,
+        }
+    }
+}
+
+/// Tags to set (new or changed values) and keys to remove to go from `have` to `want`.
+pub(crate) fn tag_changes(have: &Tags, want: &Tags) -> (Tags, Vec<String>) {
+    let set: Tags = want
+        .iter()
+        .filter(|(k, v)| have.get(*k) != Some(*v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let remove: Vec<String> = have
+        .keys()
+        .filter(|k| !want.contains_key(*k))
+        .cloned()
+        .collect();
+    (set, remove)
+}
+
+/// Whether a resource found under the name of one being created carries the
+/// ownership tags of exactly that resource (so it is the result of an earlier
+/// attempt of this very create, and can be adopted).
+pub(crate) fn same_owner_tags(found: &Tags, want: &Tags) -> bool {
+    want.get(TAG_PROJECT).is_some()
+        && [TAG_PROJECT, TAG_RESOURCE]
+            .iter()
+            .all(|k| found.get(*k) == want.get(*k))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tag_changes_and_ownership() {
+        let t = |kv: &[(&str, &str)]| {
+            kv.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<Tags>()
+        };
+        let (set, remove) = tag_changes(
+            &t(&[("a", "1"), ("b", "2"), ("c", "3")]),
+            &t(&[("a", "1"), ("b", "x"), ("d", "4")]),
+        );
+        assert_eq!(set, t(&[("b", "x"), ("d", "4")]));
+        assert_eq!(remove, vec!["c".to_string()]);
+
+        let scope = Scope {
+            project: "demo",
+            wanted: &[],
+        };
+        let ours = t(&[(TAG_PROJECT, "demo"), (TAG_RESOURCE, "gateway.main")]);
+        assert_eq!(
+            scope.owner(Kind::Gateway, &ours),
+            Owner::Ours(Address::Gateway("main".into()))
+        );
+        assert_eq!(scope.owner(Kind::Runtime, &ours), Owner::Foreign);
+        assert_eq!(
+            scope.owner(Kind::Gateway, &t(&[(TAG_PROJECT, "demo")])),
+            Owner::Foreign
+        );
+        assert_eq!(
+            scope.owner(Kind::Gateway, &t(&[(TAG_PROJECT, "other")])),
+            Owner::OtherProject("other".into())
+        );
+        assert_eq!(scope.owner(Kind::Gateway, &t(&[])), Owner::Foreign);
+        assert!(same_owner_tags(&ours, &ours));
+        assert!(!same_owner_tags(
+            &t(&[(TAG_PROJECT, "demo"), (TAG_RESOURCE, "gateway.x")]),
+            &ours
+        ));
+        assert!(!same_owner_tags(&t(&[]), &t(&[])));
+    }
+}

@@ -1,0 +1,394 @@
+//! The configuration agentform manages for each kind, as plain data.
+//!
+//! Desired and observed configurations use the same types, so the diff is a
+//! field-by-field comparison of two [`Config`]s' [`Config::attrs`]. Fields
+//! that may refer to resources not created yet hold [`Resolved`] / [`Val`]
+//! values; everything read back from AWS is known.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::{Kind, Lookup, Resolved, Val};
+
+pub type Tags = BTreeMap<String, String>;
+
+/// Environment variables whose values may refer to other resources.
+pub type Environment = BTreeMap<String, Resolved>;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoleConfig {
+    pub name: String,
+    pub path: String,
+    pub trust_policy: Value,
+    pub description: String,
+    pub tags: Tags,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RolePolicyConfig {
+    pub role: String,
+    pub name: String,
+    /// May hold unknown ARNs (a gateway not created yet) until apply.
+    pub document: Val,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RepositoryConfig {
+    pub name: String,
+    pub scan_on_push: bool,
+    pub tag_mutability: String,
+    /// Not an AWS attribute: whether destroy may delete a repository with images.
+    pub force_delete: bool,
+    pub tags: Tags,
+}
+
+/// Zipped function code; only desired configs carry the bytes.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Code(pub Arc<Vec<u8>>);
+
+impl fmt::Debug for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Code({} bytes)", self.0.len())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FunctionConfig {
+    pub name: String,
+    pub runtime: String,
+    pub handler: String,
+    pub memory: i32,
+    pub timeout: i32,
+    pub architecture: String,
+    pub description: String,
+    pub role_arn: String,
+    pub environment: Environment,
+    /// Base64 SHA-256 of the zip, as Lambda reports it in `CodeSha256`
+    /// (empty when the spec was loaded without packaging, e.g. for destroy).
+    pub code_sha256: String,
+    pub code: Option<Code>,
+    pub tags: Tags,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum GatewayAuthorizer {
+    AwsIam,
+    CustomJwt {
+        discovery_url: String,
+        allowed_audiences: Vec<String>,
+        allowed_clients: Vec<String>,
+        allowed_scopes: Vec<String>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct GatewayConfig {
+    pub name: String,
+    pub description: String,
+    pub role_arn: String,
+    pub authorizer: GatewayAuthorizer,
+    /// `MCP`.
+    pub protocol_type: String,
+    pub semantic_search: bool,
+    pub tags: Tags,
+}
+
+/// One tool of a Lambda target; `input`/`output` are JSON Schema subsets.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToolDef {
+    pub name: String,
+    pub description: String,
+    pub input: Value,
+    pub output: Option<Value>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TargetConfig {
+    /// Physical name of the parent gateway.
+    pub gateway: String,
+    pub name: String,
+    pub description: String,
+    pub lambda_arn: String,
+    pub tools: Vec<ToolDef>,
+    /// `GATEWAY_IAM_ROLE`.
+    pub credential_provider: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuntimeConfig {
+    pub name: String,
+    pub description: String,
+    pub role_arn: String,
+    pub container_uri: String,
+    /// `PUBLIC`.
+    pub network_mode: String,
+    /// `HTTP`, `MCP` or `A2A`.
+    pub protocol: String,
+    pub environment: Environment,
+    pub tags: Tags,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct EndpointConfig {
+    /// Physical name of the parent runtime.
+    pub runtime: String,
+    pub name: String,
+    pub description: String,
+    /// The runtime version the endpoint serves: pinned, or the runtime's
+    /// latest (unknown while the runtime is being created or updated).
+    pub version: Resolved,
+    /// Set on create only: the API takes endpoint tags but does not promise
+    /// to read them back, so they are not compared.
+    pub tags: Tags,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Config {
+    Role(RoleConfig),
+    RolePolicy(RolePolicyConfig),
+    Repository(RepositoryConfig),
+    Function(FunctionConfig),
+    Gateway(GatewayConfig),
+    Target(TargetConfig),
+    Runtime(RuntimeConfig),
+    Endpoint(EndpointConfig),
+}
+
+/// How a resource is deleted, decided by the spec and carried by the plan.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DeleteOptions {
+    /// Delete a repository even when it holds images.
+    pub force: bool,
+}
+
+fn fill_env(e: &Environment, l: &dyn Lookup) -> Environment {
+    e.iter().map(|(k, v)| (k.clone(), v.fill(l))).collect()
+}
+
+impl Config {
+    pub fn kind(&self) -> Kind {
+        match self {
+            Config::Role(_) => Kind::Role,
+            Config::RolePolicy(_) => Kind::RolePolicy,
+            Config::Repository(_) => Kind::Repository,
+            Config::Function(_) => Kind::Function,
+            Config::Gateway(_) => Kind::Gateway,
+            Config::Target(_) => Kind::GatewayTarget,
+            Config::Runtime(_) => Kind::Runtime,
+            Config::Endpoint(_) => Kind::RuntimeEndpoint,
+        }
+    }
+
+    /// The physical name (for children: the name within the parent).
+    pub fn name(&self) -> &str {
+        match self {
+            Config::Role(c) => &c.name,
+            Config::RolePolicy(c) => &c.name,
+            Config::Repository(c) => &c.name,
+            Config::Function(c) => &c.name,
+            Config::Gateway(c) => &c.name,
+            Config::Target(c) => &c.name,
+            Config::Runtime(c) => &c.name,
+            Config::Endpoint(c) => &c.name,
+        }
+    }
+
+    /// The physical name of the parent (role of a policy, gateway of a
+    /// target, runtime of an endpoint).
+    pub fn parent_name(&self) -> Option<&str> {
+        match self {
+            Config::RolePolicy(c) => Some(&c.role),
+            Config::Target(c) => Some(&c.gateway),
+            Config::Endpoint(c) => Some(&c.runtime),
+            Config::Role(_)
+            | Config::Repository(_)
+            | Config::Function(_)
+            | Config::Gateway(_)
+            | Config::Runtime(_) => None,
+        }
+    }
+
+    /// `parent/name` for children, else the name: what plans show.
+    pub fn display_name(&self) -> String {
+        match self.parent_name() {
+            Some(p) => format!("{p}/{}", self.name()),
+            None => self.name().to_string(),
+        }
+    }
+
+    pub fn delete_options(&self) -> DeleteOptions {
+        match self {
+            Config::Repository(c) => DeleteOptions {
+                force: c.force_delete,
+            },
+            Config::Role(_)
+            | Config::RolePolicy(_)
+            | Config::Function(_)
+            | Config::Gateway(_)
+            | Config::Target(_)
+            | Config::Runtime(_)
+            | Config::Endpoint(_) => DeleteOptions::default(),
+        }
+    }
+
+    /// The same config with every reference `lookup` knows now filled in.
+    pub fn fill(&self, l: &dyn Lookup) -> Config {
+        match self {
+            Config::RolePolicy(c) => Config::RolePolicy(RolePolicyConfig {
+                document: c.document.fill(l),
+                ..c.clone()
+            }),
+            Config::Function(c) => Config::Function(FunctionConfig {
+                environment: fill_env(&c.environment, l),
+                ..c.clone()
+            }),
+            Config::Runtime(c) => Config::Runtime(RuntimeConfig {
+                environment: fill_env(&c.environment, l),
+                ..c.clone()
+            }),
+            Config::Endpoint(c) => Config::Endpoint(EndpointConfig {
+                version: c.version.fill(l),
+                ..c.clone()
+            }),
+            Config::Role(_)
+            | Config::Repository(_)
+            | Config::Gateway(_)
+            | Config::Target(_) => self.clone(),
+        }
+    }
+
+    /// The fields that still hold unknown values.
+    pub fn unknown_fields(&self) -> Vec<&'static str> {
+        self.attrs()
+            .into_iter()
+            .filter(|(_, v)| v.has_unknown())
+            .map(|(k, _)| k)
+            .collect()
+    }
+
+    /// The managed fields, flattened for diffing and display.
+    pub fn attrs(&self) -> BTreeMap<&'static str, Val> {
+        let mut a: BTreeMap<&'static str, Val> = BTreeMap::new();
+        match self {
+            Config::Role(c) => {
+                a.insert("name", (&c.name).into());
+                a.insert("path", (&c.path).into());
+                a.insert("description", (&c.description).into());
+                a.insert("assume_role_policy", (&c.trust_policy).into());
+                a.insert("tags", c.tags.clone().into());
+            }
+            Config::RolePolicy(c) => {
+                a.insert("role", (&c.role).into());
+                a.insert("name", (&c.name).into());
+                a.insert("policy", c.document.clone());
+            }
+            Config::Repository(c) => {
+                a.insert("name", (&c.name).into());
+                a.insert("scan_on_push", c.scan_on_push.into());
+                a.insert("image_tag_mutability", (&c.tag_mutability).into());
+                a.insert("tags", c.tags.clone().into());
+            }
+            Config::Function(c) => {
+                a.insert("name", (&c.name).into());
+                a.insert("runtime", (&c.runtime).into());
+                a.insert("handler", (&c.handler).into());
+                a.insert("memory", c.memory.into());
+                a.insert("timeout", c.timeout.into());
+                a.insert("architecture", (&c.architecture).into());
+                a.insert("description", (&c.description).into());
+                a.insert("role", (&c.role_arn).into());
+                a.insert("environment", c.environment.clone().into());
+                a.insert("code_sha256", (&c.code_sha256).into());
+                a.insert("tags", c.tags.clone().into());
+            }
+            Config::Gateway(c) => {
+                a.insert("name", (&c.name).into());
+                a.insert("description", (&c.description).into());
+                a.insert("role", (&c.role_arn).into());
+                let (ty, conf) = match &c.authorizer {
+                    GatewayAuthorizer::AwsIam => ("AWS_IAM", Val::Null),
+                    GatewayAuthorizer::CustomJwt {
+                        discovery_url,
+                        allowed_audiences,
+                        allowed_clients,
+                        allowed_scopes,
+                    } => (
+                        "CUSTOM_JWT",
+                        serde_json::json!({"discovery_url": discovery_url, "allowed_audiences": allowed_audiences, "allowed_clients": allowed_clients, "allowed_scopes": allowed_scopes}).into(),
+                    ),
+                };
+                a.insert("authorizer_type", ty.into());
+                a.insert("authorizer_configuration", conf);
+                a.insert("protocol_type", (&c.protocol_type).into());
+                a.insert(
+                    "search_type",
+                    if c.semantic_search {
+                        "SEMANTIC".into()
+                    } else {
+                        Val::Null
+                    },
+                );
+                a.insert("tags", c.tags.clone().into());
+            }
+            Config::Target(c) => {
+                a.insert("gateway", (&c.gateway).into());
+                a.insert("name", (&c.name).into());
+                a.insert("description", (&c.description).into());
+                a.insert("lambda_arn", (&c.lambda_arn).into());
+                a.insert("credential_provider", (&c.credential_provider).into());
+                let tools: Vec<Value> = c
+                    .tools
+                    .iter()
+                    .map(|t| {
+                        let mut o = serde_json::json!({"name": t.name, "description": t.description, "input": t.input});
+                        if let Some(out) = &t.output {
+                            o["output"] = out.clone();
+                        }
+                        o
+                    })
+                    .collect();
+                a.insert("tools", Value::Array(tools).into());
+            }
+            Config::Runtime(c) => {
+                a.insert("name", (&c.name).into());
+                a.insert("description", (&c.description).into());
+                a.insert("role", (&c.role_arn).into());
+                a.insert("container_uri", (&c.container_uri).into());
+                a.insert("network_mode", (&c.network_mode).into());
+                a.insert("protocol", (&c.protocol).into());
+                a.insert("environment", c.environment.clone().into());
+                a.insert("tags", c.tags.clone().into());
+            }
+            Config::Endpoint(c) => {
+                a.insert("runtime", (&c.runtime).into());
+                a.insert("name", (&c.name).into());
+                a.insert("description", (&c.description).into());
+                a.insert("version", (&c.version).into());
+            }
+        }
+        a
+    }
+}
+
+/// The values of an environment, all known (the AWS layer sends only
+/// filled-in configs; an unknown value here is a planner bug).
+pub fn known_environment(e: &Environment) -> anyhow::Result<BTreeMap<String, String>> {
+    e.iter()
+        .map(|(k, v)| match v {
+            Resolved::Known(s) => Ok((k.clone(), s.clone())),
+            Resolved::Unknown(_) => Err(anyhow::anyhow!(
+                "internal error: environment variable {k} is not known yet"
+            )),
+        })
+        .collect()
+}
+
+/// An environment read back from AWS.
+pub fn environment_of<'a>(vars: impl IntoIterator<Item = (&'a String, &'a String)>) -> Environment {
+    vars.into_iter()
+        .map(|(k, v)| (k.clone(), Resolved::Known(v.clone())))
+        .collect()
+}

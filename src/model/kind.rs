@@ -1,0 +1,133 @@
+//! The closed set of resource kinds and every per-kind fact that is not
+//! about one resource's data: labels, the parent kind, delete order, which
+//! fields force replacement, which ids change on an in-place update.
+//!
+//! Every function here is an exhaustive `match`: a new variant does not
+//! compile until each fact is decided for it.
+
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    Role,
+    RolePolicy,
+    Repository,
+    Function,
+    Gateway,
+    GatewayTarget,
+    Runtime,
+    RuntimeEndpoint,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 8] = [
+        Kind::Role,
+        Kind::RolePolicy,
+        Kind::Repository,
+        Kind::Function,
+        Kind::Gateway,
+        Kind::GatewayTarget,
+        Kind::Runtime,
+        Kind::RuntimeEndpoint,
+    ];
+
+    /// The resource type shown in plans and stored in the
+    /// `agentform:resource` tag (`gateway.main`).
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::Role => "iam_role",
+            Kind::RolePolicy => "iam_role_policy",
+            Kind::Repository => "ecr_repository",
+            Kind::Function => "lambda_function",
+            Kind::Gateway => "gateway",
+            Kind::GatewayTarget => "gateway_target",
+            Kind::Runtime => "runtime",
+            Kind::RuntimeEndpoint => "runtime_endpoint",
+        }
+    }
+
+    pub fn from_label(s: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.label() == s)
+    }
+
+    /// The kind a resource of this kind lives inside: it is read through its
+    /// parent, created with the parent's id, and goes when the parent goes.
+    pub fn parent(self) -> Option<Kind> {
+        match self {
+            Kind::RolePolicy => Some(Kind::Role),
+            Kind::GatewayTarget => Some(Kind::Gateway),
+            Kind::RuntimeEndpoint => Some(Kind::Runtime),
+            Kind::Role | Kind::Repository | Kind::Function | Kind::Gateway | Kind::Runtime => None,
+        }
+    }
+
+    /// Deletes run in ascending order of this rank (dependents first).
+    pub fn delete_rank(self) -> u8 {
+        match self {
+            Kind::GatewayTarget | Kind::RuntimeEndpoint => 0,
+            Kind::Runtime => 1,
+            Kind::Gateway => 2,
+            Kind::Function | Kind::Repository => 3,
+            Kind::RolePolicy => 4,
+            Kind::Role => 5,
+        }
+    }
+
+    /// Fields (as named in [`super::Config::attrs`]) whose change cannot be
+    /// made in place.
+    pub fn forces_replacement(self, field: &str) -> bool {
+        match self {
+            Kind::Role => matches!(field, "name" | "path"),
+            Kind::RolePolicy => matches!(field, "role" | "name"),
+            Kind::Repository | Kind::Function | Kind::Runtime => field == "name",
+            Kind::Gateway => matches!(field, "name" | "authorizer_type"),
+            Kind::GatewayTarget => matches!(field, "gateway" | "name"),
+            Kind::RuntimeEndpoint => matches!(field, "runtime" | "name"),
+        }
+    }
+
+    /// Whether an in-place update of a resource of this kind gives it a new
+    /// value of `attr` (a runtime gets a new version with every update), so
+    /// references to it are unknown until the update is done.
+    pub fn update_changes(self, attr: super::Attr) -> bool {
+        use super::Attr;
+        match self {
+            Kind::Runtime => attr == Attr::Version,
+            Kind::Role
+            | Kind::RolePolicy
+            | Kind::Repository
+            | Kind::Function
+            | Kind::Gateway
+            | Kind::GatewayTarget
+            | Kind::RuntimeEndpoint => false,
+        }
+    }
+
+    /// Whether AWS lets agentform tag resources of this kind and read the
+    /// tags back. Untaggable kinds belong to their parent.
+    pub fn ownership(self) -> Ownership {
+        match self {
+            Kind::Role | Kind::Repository | Kind::Function | Kind::Gateway | Kind::Runtime => {
+                Ownership::Tags
+            }
+            // Inline policies and targets cannot be tagged; endpoints take
+            // tags on create, but the API does not promise to read them back.
+            Kind::RolePolicy | Kind::GatewayTarget | Kind::RuntimeEndpoint => Ownership::Parent,
+        }
+    }
+}
+
+/// How plan decides that a resource found in the account is the project's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ownership {
+    /// The `agentform:project` / `agentform:resource` tags on the resource.
+    Tags,
+    /// It belongs to the project when its parent does.
+    Parent,
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}

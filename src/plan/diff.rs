@@ -1,0 +1,275 @@
+//! The diff between what the spec wants and what the account holds.
+//!
+//! Pure: `diff` takes desired resources and observed ones and says, for each
+//! address, what apply would do and why (Terraform's model): create, update
+//! in place (field by field), replace (naming the field that forces it),
+//! delete (owned by the project, gone from the spec), or nothing.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{Action, Change, FieldChange, Plan};
+use crate::model::{Address, Config, DeleteOptions, Desired, Ids, Kind, Known, Observed, Owner};
+
+/// What the plan is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Make the account match the spec.
+    Apply,
+    /// Delete everything the project owns; the spec's resources only say
+    /// how (delete options).
+    Destroy,
+}
+
+/// A resource with a spec's name that agentform must not touch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conflict {
+    pub addr: Address,
+    pub name: String,
+    pub owner: Owner,
+}
+
+impl std::fmt::Display for Conflict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = self.addr.kind().label();
+        match &self.owner {
+            Owner::OtherProject(p) => write!(
+                f,
+                "{kind} `{}` (wanted for {}) already exists and belongs to agentform project `{p}`; refusing to touch it",
+                self.name, self.addr
+            ),
+            Owner::Ours(_) | Owner::Foreign => write!(
+                f,
+                "{kind} `{}` (wanted for {}) already exists but was not created by this project (it has no agentform ownership tags); refusing to touch it. Rename the resource in the spec or remove the existing one",
+                self.name, self.addr
+            ),
+        }
+    }
+}
+
+const FAILED: &[&str] = &["FAILED", "CREATE_FAILED"];
+const UPDATE_FAILED: &[&str] = &["UPDATE_FAILED", "UPDATE_UNSUCCESSFUL"];
+
+/// Field-level differences, desired vs observed. A field whose desired
+/// value is not known yet always differs: apply will send it.
+pub fn field_changes(kind: Kind, desired: &Config, observed: &Config) -> Vec<FieldChange> {
+    let after = desired.attrs();
+    let before = observed.attrs();
+    let keys: BTreeSet<&&str> = after.keys().chain(before.keys()).collect();
+    let mut out = Vec::new();
+    for k in keys {
+        let (b, a) = (before.get(*k), after.get(*k));
+        if b != a || a.is_some_and(|v| v.has_unknown()) {
+            out.push(FieldChange {
+                field: (*k).to_string(),
+                before: b.cloned(),
+                after: a.cloned(),
+                forces_replacement: kind.forces_replacement(k),
+            });
+        }
+    }
+    out
+}
+
+fn matches(d: &Desired, o: &Observed) -> bool {
+    d.config.kind() == o.kind() && d.config.name() == o.name() && d.config.parent_name() == o.parent()
+}
+
+fn change(addr: &Address, action: Action, reason: Option<String>) -> Change {
+    Change {
+        addr: addr.clone(),
+        action,
+        reason,
+        fields: vec![],
+        desired: None,
+        observed: None,
+        delete: DeleteOptions::default(),
+    }
+}
+
+/// Diffs desired against observed. Fails, naming each, when a wanted name is
+/// taken by a resource this project does not own.
+pub fn diff(desired: &[Desired], observed: &[Observed], mode: Mode) -> Result<Plan, Vec<Conflict>> {
+    let mut conflicts = Vec::new();
+    let mut used: BTreeSet<usize> = BTreeSet::new();
+    let mut changes = Vec::new();
+    let options: BTreeMap<&Address, DeleteOptions> = desired
+        .iter()
+        .map(|d| (&d.addr, d.config.delete_options()))
+        .collect();
+    let wanted: &[Desired] = match mode {
+        Mode::Apply => desired,
+        Mode::Destroy => &[],
+    };
+
+    for d in wanted {
+        let candidates: Vec<usize> = observed
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| matches(d, o))
+            .map(|(i, _)| i)
+            .collect();
+        // Prefer the one tagged with this address, then any of ours.
+        let mine = candidates
+            .iter()
+            .copied()
+            .find(|&i| observed[i].owner == Owner::Ours(d.addr.clone()))
+            .or_else(|| {
+                candidates
+                    .iter()
+                    .copied()
+                    .find(|&i| matches!(observed[i].owner, Owner::Ours(_)))
+            });
+        if mine.is_none()
+            && let Some(&i) = candidates.first()
+        {
+            conflicts.push(Conflict {
+                addr: d.addr.clone(),
+                name: observed[i].config.display_name(),
+                owner: observed[i].owner.clone(),
+            });
+            continue;
+        }
+        let mut c = change(&d.addr, Action::Create, None);
+        c.desired = Some(d.clone());
+        c.delete = d.config.delete_options();
+        let Some(i) = mine else {
+            changes.push(c);
+            continue;
+        };
+        used.insert(i);
+        let o = &observed[i];
+        let fields = field_changes(d.addr.kind(), &d.config, &o.config);
+        let status = o.status.as_deref().unwrap_or("");
+        let (action, reason) = if FAILED.contains(&status) {
+            let why = if o.status_reasons.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", o.status_reasons.join("; "))
+            };
+            (Action::Replace, Some(format!("status is {status}{why}")))
+        } else if let Some(f) = fields.iter().find(|f| f.forces_replacement) {
+            (
+                Action::Replace,
+                Some(format!("`{}` cannot be changed in place", f.field)),
+            )
+        } else if UPDATE_FAILED.contains(&status) {
+            (
+                Action::Update,
+                Some(format!(
+                    "last update failed (status {status}); sending the configuration again"
+                )),
+            )
+        } else if fields.is_empty() {
+            (Action::NoOp, None)
+        } else {
+            (Action::Update, None)
+        };
+        c.action = action;
+        c.reason = reason;
+        c.fields = fields;
+        c.observed = Some(o.clone());
+        changes.push(c);
+    }
+
+    // A replaced resource takes its children with it (a gateway its targets,
+    // a runtime its endpoints, a role its inline policy). Parents come
+    // before children in address order, so one pass in order suffices.
+    changes.sort_by(|a, b| a.addr.cmp(&b.addr));
+    let mut replaced: BTreeMap<Address, String> = BTreeMap::new();
+    for c in &mut changes {
+        if let Some(parent) = c.addr.parent()
+            && let Some(name) = replaced.get(&parent)
+            && c.observed.is_some()
+            && c.action != Action::Replace
+        {
+            c.action = Action::Replace;
+            c.reason = Some(format!("its {} `{name}` is replaced", parent.kind().label()));
+        }
+        if c.action == Action::Replace {
+            replaced.insert(c.addr.clone(), c.name());
+        }
+    }
+
+    // Ours, but no longer wanted (or a twin of a wanted one).
+    let wanted_addrs: BTreeSet<&Address> = wanted.iter().map(|d| &d.addr).collect();
+    for (i, o) in observed.iter().enumerate() {
+        if used.contains(&i) {
+            continue;
+        }
+        let Owner::Ours(addr) = &o.owner else {
+            continue;
+        };
+        let reason = match mode {
+            Mode::Destroy => None,
+            Mode::Apply if wanted_addrs.contains(addr) => {
+                Some("duplicate of the resource the spec manages".to_string())
+            }
+            Mode::Apply => Some("not in the spec".to_string()),
+        };
+        let mut c = change(addr, Action::Delete, reason);
+        c.observed = Some(o.clone());
+        c.delete = options.get(addr).copied().unwrap_or_default();
+        changes.push(c);
+    }
+
+    if !conflicts.is_empty() {
+        return Err(conflicts);
+    }
+    changes.sort_by(|a, b| (&a.addr, a.action).cmp(&(&b.addr, b.action)));
+    let known = stable_known(&changes, &known_ids(observed));
+    Ok(Plan { changes, known })
+}
+
+/// The ids in `known` that stay valid through `changes`: created and
+/// replaced resources get new ones, an update may change some.
+fn stable_known(changes: &[Change], known: &Known) -> Known {
+    let mut known = known.clone();
+    for c in changes {
+        match c.action {
+            Action::Create | Action::Replace => {
+                known.remove(&c.addr);
+            }
+            Action::Update => {
+                if let Some(ids) = known.get_mut(&c.addr) {
+                    ids.forget_changed_by_update(c.addr.kind());
+                }
+            }
+            Action::NoOp | Action::Delete => {}
+        }
+    }
+    known
+}
+
+/// Ids of the resources found, by address (ours only).
+pub fn known_ids(observed: &[Observed]) -> Known {
+    observed
+        .iter()
+        .filter_map(|o| match &o.owner {
+            Owner::Ours(a) => Some((a.clone(), o.ids.clone())),
+            Owner::OtherProject(_) | Owner::Foreign => None,
+        })
+        .collect()
+}
+
+/// The account as it would read back after a perfect apply of `desired`,
+/// with `ids` giving each resource's AWS ids. For tests and benchmarks of
+/// the planner: diffing `desired` against this plans no changes.
+pub fn as_applied(desired: &[Desired], ids: impl Fn(&Address) -> Ids) -> Vec<Observed> {
+    desired
+        .iter()
+        .map(|d| {
+            let mut config = d.config.clone();
+            if let Config::Function(f) = &mut config {
+                f.code = None;
+            }
+            Observed {
+                ids: ids(&d.addr),
+                parent_ids: d.addr.parent().map(|p| ids(&p)).unwrap_or_default(),
+                status: Some("READY".into()),
+                status_reasons: vec![],
+                owner: Owner::Ours(d.addr.clone()),
+                config,
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,104 @@
+//! From the spec and the account to a plan: what the spec wants
+//! ([`desired`], with the derived IAM of [`policy`]), the diff against what
+//! exists ([`diff`]), and its rendering ([`render`]). All pure.
+//!
+//! A [`Plan`] is plain data and carries everything apply needs: each
+//! change's desired config (with unknown values as typed references the
+//! executor fills in), what was observed, per-resource delete options, and
+//! the ids known when it was made. Apply never reads the spec.
+
+pub mod desired;
+mod diff;
+pub mod policy;
+pub mod render;
+
+pub use diff::{Conflict, Mode, as_applied, diff, field_changes, known_ids};
+
+use crate::model::{Address, Config, DeleteOptions, Desired, Known, Observed, Val};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Action {
+    NoOp,
+    Create,
+    Update,
+    Replace,
+    Delete,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldChange {
+    pub field: String,
+    pub before: Option<Val>,
+    pub after: Option<Val>,
+    pub forces_replacement: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    pub addr: Address,
+    pub action: Action,
+    /// Why: the field forcing replacement, "not in the spec", a failed status.
+    pub reason: Option<String>,
+    pub fields: Vec<FieldChange>,
+    pub desired: Option<Desired>,
+    pub observed: Option<Observed>,
+    /// How the delete (or the delete half of a replacement) is done.
+    pub delete: DeleteOptions,
+}
+
+impl Change {
+    fn config(&self) -> Option<&Config> {
+        self.desired
+            .as_ref()
+            .map(|d| &d.config)
+            .or(self.observed.as_ref().map(|o| &o.config))
+    }
+
+    /// The physical name, for display (`parent/name` for children).
+    pub fn name(&self) -> String {
+        self.config()
+            .map(Config::display_name)
+            .unwrap_or_else(|| self.addr.to_string())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Plan {
+    pub changes: Vec<Change>,
+    /// Ids of the resources that exist and keep them through this plan
+    /// (created and replaced resources get new ones; an update may change
+    /// some, see [`crate::model::Kind::update_changes`]).
+    pub known: Known,
+}
+
+impl Plan {
+    pub fn has_changes(&self) -> bool {
+        self.changes.iter().any(|c| c.action != Action::NoOp)
+    }
+
+    /// (to add, to change, to destroy), counting a replacement as one add and
+    /// one destroy.
+    pub fn counts(&self) -> (usize, usize, usize) {
+        let mut n = (0, 0, 0);
+        for c in &self.changes {
+            match c.action {
+                Action::Create => n.0 += 1,
+                Action::Update => n.1 += 1,
+                Action::Replace => {
+                    n.0 += 1;
+                    n.2 += 1;
+                }
+                Action::Delete => n.2 += 1,
+                Action::NoOp => {}
+            }
+        }
+        n
+    }
+
+    pub fn get(&self, addr: &Address) -> Option<&Change> {
+        self.changes.iter().find(|c| &c.addr == addr)
+    }
+}
+
+#[cfg(test)]
+mod tests;
