@@ -54,8 +54,8 @@ pub fn prefix(kind: Kind, project: &str) -> Option<String> {
     }
 }
 
-pub use crate::model::RoleOwner;
 use crate::model::Kind;
+pub use crate::model::RoleOwner;
 
 pub fn role(project: &str, owner: RoleOwner, key: &str) -> String {
     format!("{project}-{}-{key}", owner.short())

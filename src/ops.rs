@@ -94,8 +94,12 @@ pub async fn plan(aws: &Aws, l: &LoadedSpec, destroy: bool) -> Result<Planned> {
     // only forget ids, so this ends).
     let mut known = plan::known_ids(&observed);
     let p = loop {
-        let p = plan::diff(&desired::build(l, &account, &artifacts, &known), &observed, mode)
-            .map_err(conflicts_err)?;
+        let p = plan::diff(
+            &desired::build(l, &account, &artifacts, &known),
+            &observed,
+            mode,
+        )
+        .map_err(conflicts_err)?;
         if p.known == known {
             break p;
         }

@@ -17,13 +17,22 @@ use crate::model::{DeleteOptions, Desired, Ids, Observed, Progress};
 pub trait Cloud: Sync {
     /// Creates `d` (every value known) and returns its ids. `parent` holds
     /// the ids of the resource it lives in, when it has one.
-    async fn create(&self, d: &Desired, parent: Option<&Ids>, progress: &dyn Progress) -> Result<Ids>;
+    async fn create(
+        &self,
+        d: &Desired,
+        parent: Option<&Ids>,
+        progress: &dyn Progress,
+    ) -> Result<Ids>;
 
     /// Updates `current` in place to `d`.
     async fn update(&self, d: &Desired, current: &Observed, progress: &dyn Progress)
     -> Result<Ids>;
 
     /// Deletes `o` and waits until it is gone.
-    async fn delete(&self, o: &Observed, options: DeleteOptions, progress: &dyn Progress)
-    -> Result<()>;
+    async fn delete(
+        &self,
+        o: &Observed,
+        options: DeleteOptions,
+        progress: &dyn Progress,
+    ) -> Result<()>;
 }

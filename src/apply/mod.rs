@@ -198,7 +198,10 @@ impl<C: Cloud> Executor<'_, C> {
     async fn run_deletes(&self, changes: &[&Change], outcome: &mut Outcome) {
         let mut ranks: BTreeMap<u8, Vec<&Change>> = BTreeMap::new();
         for c in changes {
-            ranks.entry(c.addr.kind().delete_rank()).or_default().push(c);
+            ranks
+                .entry(c.addr.kind().delete_rank())
+                .or_default()
+                .push(c);
         }
         let mut stopped = false;
         for (_, group) in ranks {
@@ -234,7 +237,12 @@ impl<C: Cloud> Executor<'_, C> {
         }
     }
 
-    async fn send(&self, change: &Change, d: &Desired, parent: Option<&Ids>) -> anyhow::Result<Ids> {
+    async fn send(
+        &self,
+        change: &Change,
+        d: &Desired,
+        parent: Option<&Ids>,
+    ) -> anyhow::Result<Ids> {
         match (change.action, &change.observed) {
             (Action::Update, Some(current)) => self.cloud.update(d, current, self.reporter).await,
             _ => self.cloud.create(d, parent, self.reporter).await,

@@ -149,7 +149,6 @@ pub(crate) fn is_role_propagation(err: &anyhow::Error) -> bool {
 pub(crate) const PROPAGATION_WHY: &str =
     "IAM role not usable yet (IAM changes take a while to propagate)";
 
-
 /// Another operation on the resource is still in flight.
 pub(crate) fn is_conflict(e: &anyhow::Error) -> bool {
     is_error(e, "ConflictException", &[])

@@ -439,5 +439,4 @@ mod tests {
         assert_eq!(decode_policy(r#"{"a": 1}"#).unwrap(), json!({"a": 1}));
         assert!(decode_policy("%7").is_err());
     }
-
 }

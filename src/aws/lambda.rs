@@ -19,8 +19,8 @@ use futures::{StreamExt, TryStreamExt};
 
 use super::wait::{self, Backoff, Retry, Step};
 use super::{
-    CONCURRENCY, Scope, SdkResultExt, found, gone, is_error, is_role_propagation,
-    same_owner_tags, tag_changes,
+    CONCURRENCY, Scope, SdkResultExt, found, gone, is_error, is_role_propagation, same_owner_tags,
+    tag_changes,
 };
 use crate::model::{
     Address, Config, FunctionConfig, Ids, Kind, Observed, Progress, Tags, environment_of,
@@ -195,16 +195,17 @@ impl super::Aws {
         if !c.environment.is_empty() {
             req = req.environment(env(&c.environment)?);
         }
-        let created = Retry::PROPAGATION.when(retryable).run(addr, progress, || {
+        let created = Retry::PROPAGATION
+            .when(retryable)
+            .run(addr, progress, || {
                 let req = req.clone();
                 async move {
                     req.send()
                         .await
                         .ctx(|| format!("creating Lambda function {}", c.name))
                 }
-            },
-        )
-        .await;
+            })
+            .await;
         let arn = match created {
             Ok(out) => out.function_arn().map(str::to_string),
             Err(e) if already_exists(&e) => {
@@ -308,16 +309,18 @@ impl super::Aws {
                 .function_name(name)
                 .zip_file(Blob::new(code.0.as_slice()))
                 .architectures(Architecture::from(want.architecture.as_str()));
-            Retry::PROPAGATION.why("the function is busy with another update").when(retryable).run(addr, progress, || {
+            Retry::PROPAGATION
+                .why("the function is busy with another update")
+                .when(retryable)
+                .run(addr, progress, || {
                     let req = req.clone();
                     async move {
                         req.send()
                             .await
                             .ctx(|| format!("updating the code of Lambda function {name}"))
                     }
-                },
-            )
-            .await?;
+                })
+                .await?;
             self.wait_function(addr, name, progress, false).await?;
         }
 
@@ -340,16 +343,17 @@ impl super::Aws {
                 .description(&want.description)
                 .role(&want.role_arn)
                 .environment(env(&want.environment)?);
-            Retry::PROPAGATION.when(retryable).run(addr, progress, || {
+            Retry::PROPAGATION
+                .when(retryable)
+                .run(addr, progress, || {
                     let req = req.clone();
                     async move {
                         req.send()
                             .await
                             .ctx(|| format!("updating the configuration of Lambda function {name}"))
                     }
-                },
-            )
-            .await?;
+                })
+                .await?;
             self.wait_function(addr, name, progress, false).await?;
         }
 

@@ -30,8 +30,6 @@ mod ecr;
 mod error;
 mod iam;
 mod lambda;
-#[cfg(test)]
-mod moto_tests;
 mod ownership;
 mod wait;
 
@@ -158,8 +156,12 @@ impl Aws {
         let mut all = top;
         all.extend(children);
         all.sort_by(|a, b| {
-            (a.kind(), a.parent(), a.name(), &a.ids.id)
-                .cmp(&(b.kind(), b.parent(), b.name(), &b.ids.id))
+            (a.kind(), a.parent(), a.name(), &a.ids.id).cmp(&(
+                b.kind(),
+                b.parent(),
+                b.name(),
+                &b.ids.id,
+            ))
         });
         Ok(all)
     }

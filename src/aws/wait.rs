@@ -228,7 +228,6 @@ mod tests {
     use std::sync::atomic::{AtomicU32, Ordering};
 
     use super::*;
-    use crate::model::Kind;
 
     const FAST: Backoff = Backoff {
         start: Duration::from_millis(5),
@@ -245,7 +244,7 @@ mod tests {
 
     #[tokio::test]
     async fn poll_reaches_goal_and_reports_status() {
-        let addr = Address::new(Kind::Gateway, "main");
+        let addr = Address::Gateway("main".into());
         let notes = Notes(Mutex::new(vec![]));
         let n = AtomicU32::new(0);
         let v = poll(
@@ -272,7 +271,7 @@ mod tests {
 
     #[tokio::test]
     async fn poll_times_out_and_fails() {
-        let addr = Address::new(Kind::Runtime, "agent");
+        let addr = Address::Runtime("agent".into());
         let err = poll::<(), _, _>(
             &addr,
             &crate::model::NoProgress,
@@ -303,7 +302,7 @@ mod tests {
 
     #[tokio::test]
     async fn retry_is_bounded_and_selective() {
-        let addr = Address::new(Kind::Function, "f");
+        let addr = Address::Function("f".into());
         let n = AtomicU32::new(0);
         let v = retry(
             &addr,

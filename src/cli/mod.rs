@@ -13,12 +13,12 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use console::style;
 
-use crate::aws::Aws;
 use crate::apply::{Executor, Outcome};
-use crate::spec::{self, LoadedSpec, VarOverrides};
+use crate::aws::Aws;
 use crate::model::Resolved;
 use crate::ops;
 use crate::plan::{desired, render};
+use crate::spec::{self, LoadedSpec, VarOverrides};
 
 #[derive(Parser, Debug)]
 #[command(name = "agentform", version, about = "Provision Amazon Bedrock AgentCore stacks from one YAML spec", long_about = None)]

@@ -253,10 +253,9 @@ impl Config {
                 version: c.version.fill(l),
                 ..c.clone()
             }),
-            Config::Role(_)
-            | Config::Repository(_)
-            | Config::Gateway(_)
-            | Config::Target(_) => self.clone(),
+            Config::Role(_) | Config::Repository(_) | Config::Gateway(_) | Config::Target(_) => {
+                self.clone()
+            }
         }
     }
 

@@ -341,7 +341,10 @@ mod tests {
         assert_eq!(r.known(), None);
         assert_eq!(r.refs(), vec![&gw(Attr::Id)]);
         let now = Known([(gw(Attr::Id), "gw-1".to_string())].into());
-        assert_eq!(r.fill(&now), Resolved::Known("https://gw-1.example/".into()));
+        assert_eq!(
+            r.fill(&now),
+            Resolved::Known("https://gw-1.example/".into())
+        );
         assert_eq!(
             Resolved::from_parts(vec![Part::Lit("a".into()), Part::Lit("b".into())], &nothing),
             Resolved::Known("ab".into())

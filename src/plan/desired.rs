@@ -18,9 +18,7 @@ use crate::model::{
 use crate::names;
 use crate::package::Package;
 use crate::spec::refs::{self, Segment};
-use crate::spec::{
-    ArtifactSpec, AuthorizerSpec, EndpointVersion, FunctionSpec, LoadedSpec, Spec,
-};
+use crate::spec::{ArtifactSpec, AuthorizerSpec, EndpointVersion, FunctionSpec, LoadedSpec, Spec};
 
 /// Image tag of a container artifact that names none.
 pub const DEFAULT_TAG: &str = "latest";

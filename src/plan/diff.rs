@@ -71,7 +71,9 @@ pub fn field_changes(kind: Kind, desired: &Config, observed: &Config) -> Vec<Fie
 }
 
 fn matches(d: &Desired, o: &Observed) -> bool {
-    d.config.kind() == o.kind() && d.config.name() == o.name() && d.config.parent_name() == o.parent()
+    d.config.kind() == o.kind()
+        && d.config.name() == o.name()
+        && d.config.parent_name() == o.parent()
 }
 
 fn change(addr: &Address, action: Action, reason: Option<String>) -> Change {
@@ -183,7 +185,10 @@ pub fn diff(desired: &[Desired], observed: &[Observed], mode: Mode) -> Result<Pl
             && c.action != Action::Replace
         {
             c.action = Action::Replace;
-            c.reason = Some(format!("its {} `{name}` is replaced", parent.kind().label()));
+            c.reason = Some(format!(
+                "its {} `{name}` is replaced",
+                parent.kind().label()
+            ));
         }
         if c.action == Action::Replace {
             replaced.insert(c.addr.clone(), c.name());

@@ -253,7 +253,10 @@ fn action_name(a: Action) -> &'static str {
 
 /// A value for the JSON plan, and its Terraform-style unknown mask.
 fn json_pair(v: Option<&Val>) -> (Value, Value) {
-    v.map_or((Value::Null, Value::Bool(false)), Val::json_with_unknown_mask)
+    v.map_or(
+        (Value::Null, Value::Bool(false)),
+        Val::json_with_unknown_mask,
+    )
 }
 
 /// Machine-readable plan (`plan --json`): every change with its action,

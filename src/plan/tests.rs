@@ -4,9 +4,10 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use super::desired;
 use super::*;
-use crate::desired::{self, Known};
-use crate::model::{Account, Address, Config, Ids, Kind, Observed, Owner};
+use crate::model::Known;
+use crate::model::{Account, Address, Config, Ids, Kind, Observed, Owner, RoleOwner, Val};
 use crate::package::Package;
 use crate::spec::LoadedSpec;
 
@@ -38,26 +39,38 @@ fn packages() -> desired::Artifacts {
 }
 
 fn ids_for(addr: &Address) -> Ids {
-    match addr.kind {
-        Kind::Gateway => Ids {
+    match addr {
+        Address::Gateway(name) => Ids {
             arn: Some(format!(
-                "arn:aws:bedrock-agentcore:us-east-1:123456789012:gateway/{}-abcdefghij",
-                addr.name
+                "arn:aws:bedrock-agentcore:us-east-1:123456789012:gateway/{name}-abcdefghij"
             )),
-            id: Some(format!("{}-abcdefghij", addr.name)),
+            id: Some(format!("{name}-abcdefghij")),
             url: Some(format!(
-                "https://{}-abcdefghij.gateway.bedrock-agentcore.us-east-1.amazonaws.com/mcp",
-                addr.name
+                "https://{name}-abcdefghij.gateway.bedrock-agentcore.us-east-1.amazonaws.com/mcp"
             )),
+            version: None,
         },
-        Kind::Runtime => Ids {
+        Address::Runtime(_) => Ids {
             arn: Some(
                 "arn:aws:bedrock-agentcore:us-east-1:123456789012:runtime/x-0123456789".into(),
             ),
-            id: None,
+            id: Some("x-0123456789".into()),
             url: None,
+            version: Some("3".into()),
         },
-        _ => Ids::default(),
+        Address::RuntimeEndpoint { endpoint, .. } => Ids {
+            arn: Some(format!(
+                "arn:aws:bedrock-agentcore:us-east-1:123456789012:runtime/x-0123456789/runtime-endpoint/{endpoint}"
+            )),
+            id: Some(format!("{endpoint}-id")),
+            url: None,
+            version: None,
+        },
+        Address::Role(..)
+        | Address::RolePolicy(..)
+        | Address::Repository(_)
+        | Address::Function(_)
+        | Address::GatewayTarget { .. } => Ids::default(),
     }
 }
 
@@ -77,17 +90,17 @@ fn applied(l: &LoadedSpec) -> (Known, Vec<Observed>) {
 fn empty_account_creates_everything() {
     let l = example();
     let d = desired::build(&l, &account(), &packages(), &Known::new());
-    let p = diff(&d, &[]).unwrap();
+    let p = diff(&d, &[], Mode::Apply).unwrap();
     // 3 roles + 3 policies + function + repository + gateway + target + runtime.
     assert_eq!(p.counts(), (11, 0, 0));
-    let text = crate::render::plan(&p);
+    let text = render::plan(&p);
     assert!(
         text.ends_with("Plan: 11 to add, 0 to change, 0 to destroy.\n"),
         "{text}"
     );
     // The runtime's GATEWAY_URL is not known before the gateway exists.
     assert!(
-        text.contains("GATEWAY_URL\": \"(known after apply)\""),
+        text.contains("\"GATEWAY_URL\": (known after apply)\n"),
         "{text}"
     );
 }
@@ -97,10 +110,10 @@ fn matching_account_plans_no_changes() {
     let l = example();
     let (known, observed) = applied(&l);
     let d = desired::build(&l, &account(), &packages(), &known);
-    let p = diff(&d, &observed).unwrap();
-    assert!(!p.has_changes(), "{}", crate::render::plan(&p));
+    let p = diff(&d, &observed, Mode::Apply).unwrap();
+    assert!(!p.has_changes(), "{}", render::plan(&p));
     assert_eq!(
-        crate::render::plan(&p),
+        render::plan(&p),
         "No changes. The account matches the spec.\n"
     );
 }
@@ -119,9 +132,9 @@ fn changed_code_and_env_are_field_updates() {
         .environment
         .insert("BEDROCK_MODEL_ID".into(), "other-model".into());
     let d = desired::build(&l2, &account(), &pk, &known);
-    let p = diff(&d, &observed).unwrap();
+    let p = diff(&d, &observed, Mode::Apply).unwrap();
     assert_eq!(p.counts(), (0, 2, 0));
-    let f = p.get(&Address::new(Kind::Function, "tools")).unwrap();
+    let f = p.get(&Address::Function("tools".into())).unwrap();
     assert_eq!(f.action, Action::Update);
     assert_eq!(
         f.fields
@@ -130,7 +143,7 @@ fn changed_code_and_env_are_field_updates() {
             .collect::<Vec<_>>(),
         vec!["code_sha256"]
     );
-    let text = crate::render::change(p.get(&Address::new(Kind::Runtime, "agent")).unwrap());
+    let text = render::change(p.get(&Address::Runtime("agent".into())).unwrap());
     insta::assert_snapshot!(text, @r#"
       # runtime.agent will be updated in place
       ~ runtime "iam_auth_demo_agent" {
@@ -155,20 +168,23 @@ fn authorizer_change_replaces_gateway_and_its_targets() {
         },
     };
     let mut known2 = known.clone();
-    known2.remove(&Address::new(Kind::Gateway, "main"));
+    known2.remove(&Address::Gateway("main".into()));
     let d = desired::build(&l2, &account(), &packages(), &known2);
-    let p = diff(&d, &observed).unwrap();
-    let g = p.get(&Address::new(Kind::Gateway, "main")).unwrap();
+    let p = diff(&d, &observed, Mode::Apply).unwrap();
+    let g = p.get(&Address::Gateway("main".into())).unwrap();
     assert_eq!(g.action, Action::Replace);
     assert_eq!(
         g.reason.as_deref(),
         Some("`authorizer_type` cannot be changed in place")
     );
     let t = p
-        .get(&Address::new(Kind::GatewayTarget, "main/lambda-target"))
+        .get(&Address::GatewayTarget {
+            gateway: "main".into(),
+            target: "lambda-target".into(),
+        })
         .unwrap();
     assert_eq!(t.action, Action::Replace);
-    let text = crate::render::change(g);
+    let text = render::change(g);
     assert!(
         text.contains("-/+ gateway \"iam-auth-demo-main\" {"),
         "{text}"
@@ -178,7 +194,9 @@ fn authorizer_change_replaces_gateway_and_its_targets() {
         "{text}"
     );
     // The runtime role's InvokeGateway grant and GATEWAY_URL follow the new gateway.
-    let rp = p.get(&Address::new(Kind::RolePolicy, "rt-agent")).unwrap();
+    let rp = p
+        .get(&Address::RolePolicy(RoleOwner::Runtime, "agent".into()))
+        .unwrap();
     assert_eq!(rp.action, Action::Update);
 }
 
@@ -196,7 +214,7 @@ fn removed_resources_are_deleted_and_foreign_ones_refused() {
         &packages(),
         &crate::plan::known_ids(&observed),
     );
-    let p = diff(&d, &observed).unwrap();
+    let p = diff(&d, &observed, Mode::Apply).unwrap();
     assert_eq!(p.counts(), (0, 0, 3));
     assert!(
         p.changes
@@ -207,7 +225,7 @@ fn removed_resources_are_deleted_and_foreign_ones_refused() {
 
     // A same-named role without our tags: refuse, name it.
     for o in &mut observed {
-        if o.kind == Kind::Role && o.name == "iam-auth-demo-gw-main" {
+        if o.kind() == Kind::Role && o.name() == "iam-auth-demo-gw-main" {
             o.owner = Owner::Foreign;
         }
     }
@@ -217,7 +235,7 @@ fn removed_resources_are_deleted_and_foreign_ones_refused() {
         &packages(),
         &crate::plan::known_ids(&observed),
     );
-    let err = diff(&d, &observed).unwrap_err();
+    let err = diff(&d, &observed, Mode::Apply).unwrap_err();
     assert_eq!(err.len(), 1);
     assert_eq!(
         err[0].to_string(),
@@ -230,14 +248,14 @@ fn failed_runtime_is_replaced_with_reason() {
     let l = example();
     let (known, mut observed) = applied(&l);
     for o in &mut observed {
-        if o.kind == Kind::Runtime {
+        if o.kind() == Kind::Runtime {
             o.status = Some("CREATE_FAILED".into());
             o.status_reasons = vec!["image not found".into()];
         }
     }
     let d = desired::build(&l, &account(), &packages(), &known);
-    let p = diff(&d, &observed).unwrap();
-    let r = p.get(&Address::new(Kind::Runtime, "agent")).unwrap();
+    let p = diff(&d, &observed, Mode::Apply).unwrap();
+    let r = p.get(&Address::Runtime("agent".into())).unwrap();
     assert_eq!(r.action, Action::Replace);
     assert_eq!(
         r.reason.as_deref(),
@@ -250,16 +268,13 @@ fn derived_iam_is_least_privilege() {
     let l = example();
     let (known, _) = applied(&l);
     let d = desired::build(&l, &account(), &packages(), &known);
-    let policy = |name: &str| match &d
-        .iter()
-        .find(|x| x.addr == Address::new(Kind::RolePolicy, name))
-        .unwrap()
-        .config
-    {
-        Config::RolePolicy(p) => p.document.clone(),
-        _ => unreachable!(),
+    let policy = |addr: Address| {
+        let Config::RolePolicy(p) = &d.iter().find(|x| x.addr == addr).unwrap().config else {
+            panic!("{addr} is not a policy")
+        };
+        p.document.to_json().expect("known")
     };
-    let gw = policy("gw-main");
+    let gw = policy(Address::RolePolicy(RoleOwner::Gateway, "main".into()));
     assert_eq!(
         gw["Statement"][0]["Resource"],
         serde_json::json!([
@@ -267,7 +282,7 @@ fn derived_iam_is_least_privilege() {
             "arn:aws:lambda:us-east-1:123456789012:function:iam-auth-demo-tools:*"
         ])
     );
-    let rt = policy("rt-agent");
+    let rt = policy(Address::RolePolicy(RoleOwner::Runtime, "agent".into()));
     let invoke: Vec<&serde_json::Value> = rt["Statement"]
         .as_array()
         .unwrap()
@@ -291,15 +306,11 @@ fn derived_iam_is_least_privilege() {
         ecr[0]["Resource"],
         "arn:aws:ecr:us-east-1:123456789012:repository/iam-auth-demo/agent"
     );
-    let trust = match &d
-        .iter()
-        .find(|x| x.addr == Address::new(Kind::Role, "gw-main"))
-        .unwrap()
-        .config
-    {
-        Config::Role(r) => r.trust_policy.clone(),
-        _ => unreachable!(),
+    let gw_role = Address::Role(RoleOwner::Gateway, "main".into());
+    let Config::Role(role) = &d.iter().find(|x| x.addr == gw_role).unwrap().config else {
+        panic!("not a role")
     };
+    let trust = role.trust_policy.clone();
     assert_eq!(
         trust["Statement"][0]["Principal"]["Service"],
         "bedrock-agentcore.amazonaws.com"
@@ -322,16 +333,226 @@ fn a_new_image_under_the_same_tag_updates_the_runtime() {
     art.image_digests
         .insert("agent".into(), format!("sha256:{}", "a".repeat(64)));
     let d = desired::build(&l, &account(), &art, &known);
-    let p = diff(&d, &observed).unwrap();
+    let p = diff(&d, &observed, Mode::Apply).unwrap();
     assert_eq!(p.counts(), (0, 1, 0));
-    let r = p.get(&Address::new(Kind::Runtime, "agent")).unwrap();
+    let r = p.get(&Address::Runtime("agent".into())).unwrap();
     assert_eq!(r.fields.len(), 1);
     assert_eq!(r.fields[0].field, "container_uri");
     assert_eq!(
         r.fields[0].after,
-        Some(serde_json::json!(format!(
+        Some(Val::Str(format!(
             "123456789012.dkr.ecr.us-east-1.amazonaws.com/iam-auth-demo/agent:latest@sha256:{}",
             "a".repeat(64)
         )))
+    );
+}
+
+fn with_endpoints(l: &LoadedSpec) -> LoadedSpec {
+    let mut l = l.clone();
+    let rt = l.spec.runtimes.get_mut("agent").unwrap();
+    rt.endpoints.insert(
+        "live".into(),
+        Some(crate::spec::EndpointSpec {
+            version: Some(crate::spec::EndpointVersion::Latest("latest".into())),
+            description: None,
+        }),
+    );
+    rt.endpoints.insert(
+        "pinned".into(),
+        Some(crate::spec::EndpointSpec {
+            version: Some(crate::spec::EndpointVersion::Pinned(2)),
+            description: Some("stays on 2".into()),
+        }),
+    );
+    l
+}
+
+fn endpoint(name: &str) -> Address {
+    Address::RuntimeEndpoint {
+        runtime: "agent".into(),
+        endpoint: name.into(),
+    }
+}
+
+#[test]
+fn endpoints_follow_latest_or_stay_pinned() {
+    let l = with_endpoints(&example());
+    // A matching account: the runtime at version 3, `live` on 3, `pinned` on 2.
+    let (known, observed) = applied(&l);
+    let observed: Vec<Observed> = observed
+        .into_iter()
+        .map(|mut o| {
+            if let Config::Endpoint(e) = &mut o.config {
+                assert_eq!(
+                    e.version.known(),
+                    Some(if e.name == "live" { "3" } else { "2" })
+                );
+            }
+            o.ids = ids_for(
+                &Address::parse(&match &o.owner {
+                    Owner::Ours(a) => a.to_string(),
+                    Owner::OtherProject(_) | Owner::Foreign => unreachable!(),
+                })
+                .unwrap(),
+            );
+            o
+        })
+        .collect();
+    let d = desired::build(&l, &account(), &packages(), &known);
+    let p = diff(&d, &observed, Mode::Apply).unwrap();
+    assert!(!p.has_changes(), "{}", render::plan(&p));
+
+    // The runtime gets a new image: it is updated, so its next version is
+    // unknown, and the endpoint following latest moves with it.
+    let mut art = packages();
+    art.image_digests
+        .insert("agent".into(), format!("sha256:{}", "b".repeat(64)));
+    let first = diff(
+        &desired::build(&l, &account(), &art, &known),
+        &observed,
+        Mode::Apply,
+    )
+    .unwrap();
+    assert_eq!(
+        first
+            .known
+            .get(&Address::Runtime("agent".into()))
+            .unwrap()
+            .version,
+        None
+    );
+    let p = diff(
+        &desired::build(&l, &account(), &art, &first.known),
+        &observed,
+        Mode::Apply,
+    )
+    .unwrap();
+    assert_eq!(
+        p.get(&Address::Runtime("agent".into())).unwrap().action,
+        Action::Update
+    );
+    let live = p.get(&endpoint("live")).unwrap();
+    assert_eq!(live.action, Action::Update);
+    assert_eq!(
+        render::change(live),
+        "  # runtime_endpoint.agent/live will be updated in place\n  ~ runtime_endpoint \"iam_auth_demo_agent/live\" {\n      ~ version = \"3\" -> (known after apply)\n    }\n"
+    );
+    assert_eq!(p.get(&endpoint("pinned")).unwrap().action, Action::NoOp);
+    // The endpoint waits for the runtime's update, and the executor fills
+    // the version in from the ids the update returns.
+    let d = live.desired.as_ref().unwrap();
+    assert!(d.deps.contains(&Address::Runtime("agent".into())));
+    assert_eq!(d.config.unknown_fields(), vec!["version"]);
+    let mut after = p.known.clone();
+    after
+        .get_mut(&Address::Runtime("agent".into()))
+        .unwrap()
+        .version = Some("4".into());
+    let Config::Endpoint(e) = d.config.fill(&after) else {
+        panic!()
+    };
+    assert_eq!(e.version.known(), Some("4"));
+}
+
+#[test]
+fn destroy_deletes_endpoints_before_their_runtime_and_keeps_delete_options() {
+    let mut l = with_endpoints(&example());
+    l.spec.repositories.insert(
+        "agent".into(),
+        Some(crate::spec::RepositorySpec {
+            force_delete: Some(true),
+            ..Default::default()
+        }),
+    );
+    let (known, observed) = applied(&l);
+    let d = desired::build(&l, &account(), &packages(), &known);
+    let p = diff(&d, &observed, Mode::Destroy).unwrap();
+    assert!(
+        p.changes
+            .iter()
+            .all(|c| c.action == Action::Delete && c.reason.is_none())
+    );
+    assert_eq!(p.changes.len(), observed.len());
+    let rank = |a: &Address| a.kind().delete_rank();
+    assert!(rank(&endpoint("live")) < rank(&Address::Runtime("agent".into())));
+    assert!(
+        p.get(&Address::Repository("agent".into()))
+            .unwrap()
+            .delete
+            .force
+    );
+    assert!(
+        !p.get(&Address::Gateway("main".into()))
+            .unwrap()
+            .delete
+            .force
+    );
+}
+
+#[test]
+fn a_replaced_runtime_takes_its_endpoints_with_it() {
+    let l = with_endpoints(&example());
+    let (known, mut observed) = applied(&l);
+    for o in &mut observed {
+        if o.kind() == Kind::Runtime {
+            o.status = Some("CREATE_FAILED".into());
+        }
+    }
+    let d = desired::build(&l, &account(), &packages(), &known);
+    let p = diff(&d, &observed, Mode::Apply).unwrap();
+    let live = p.get(&endpoint("live")).unwrap();
+    assert_eq!(live.action, Action::Replace);
+    assert_eq!(
+        live.reason.as_deref(),
+        Some("its runtime `iam_auth_demo_agent` is replaced")
+    );
+}
+
+#[test]
+fn a_description_that_reads_like_an_unknown_is_just_text() {
+    let mut l = example();
+    l.spec.gateways.get_mut("main").unwrap().description = Some("(known after apply)".into());
+    let (known, observed) = applied(&l);
+    let d = desired::build(&l, &account(), &packages(), &known);
+    let p = diff(&d, &observed, Mode::Apply).unwrap();
+    assert!(!p.has_changes(), "{}", render::plan(&p));
+    let gw = d
+        .iter()
+        .find(|x| x.addr == Address::Gateway("main".into()))
+        .unwrap();
+    assert!(gw.config.unknown_fields().is_empty());
+    // Rendered quoted, unlike a real unknown.
+    let text = render::plan(&diff(&d, &[], Mode::Apply).unwrap());
+    assert!(
+        text.contains("+ description = \"(known after apply)\"\n"),
+        "{text}"
+    );
+}
+
+#[test]
+fn json_plan_marks_unknowns_terraform_style() {
+    let l = example();
+    let d = desired::build(&l, &account(), &packages(), &Known::new());
+    let p = diff(&d, &[], Mode::Apply).unwrap();
+    let j = render::plan_json(&p);
+    let rt = j["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["address"] == "runtime.agent")
+        .unwrap();
+    assert_eq!(
+        rt["after"]["environment"]["GATEWAY_URL"],
+        serde_json::Value::Null
+    );
+    assert_eq!(rt["after_unknown"]["environment"]["GATEWAY_URL"], true);
+    assert!(
+        rt["after_unknown"]["environment"]
+            .get("BEDROCK_MODEL_ID")
+            .is_none()
+    );
+    assert_eq!(
+        rt["after"]["environment"]["BEDROCK_MODEL_ID"],
+        "us.anthropic.claude-haiku-4-5-20251001-v1:0"
     );
 }

@@ -162,7 +162,8 @@ impl crate::aws::Aws {
     ) -> Result<Ids> {
         let rid = runtime_id(addr, c, parent)?;
         // The runtime may still be CREATING/UPDATING (an interrupted apply).
-        self.settled_runtime(addr, rid, &c.runtime, progress).await?;
+        self.settled_runtime(addr, rid, &c.runtime, progress)
+            .await?;
         let version = version(addr, c)?;
         let mut req = self
             .agentcore
@@ -178,9 +179,9 @@ impl crate::aws::Aws {
             .run(addr, progress, || {
                 let req = req.clone();
                 async move {
-                    req.send().await.ctx(|| {
-                        format!("creating endpoint {} of runtime {}", c.name, c.runtime)
-                    })
+                    req.send()
+                        .await
+                        .ctx(|| format!("creating endpoint {} of runtime {}", c.name, c.runtime))
                 }
             })
             .await;
@@ -241,9 +242,9 @@ impl crate::aws::Aws {
             .run(addr, progress, || {
                 let req = req.clone();
                 async move {
-                    req.send().await.ctx(|| {
-                        format!("updating endpoint {} of runtime {}", c.name, c.runtime)
-                    })
+                    req.send()
+                        .await
+                        .ctx(|| format!("updating endpoint {} of runtime {}", c.name, c.runtime))
                 }
             })
             .await?;

@@ -239,16 +239,17 @@ impl crate::aws::Aws {
         if !c.description.is_empty() {
             req = req.description(&c.description);
         }
-        let created = Retry::PROPAGATION.when(gateway_create_retryable).run(addr, progress, || {
+        let created = Retry::PROPAGATION
+            .when(gateway_create_retryable)
+            .run(addr, progress, || {
                 let req = req.clone();
                 async move {
                     req.send()
                         .await
                         .ctx(|| format!("creating gateway {}", c.name))
                 }
-            },
-        )
-        .await?;
+            })
+            .await?;
         let g = self
             .wait_gateway(addr, created.gateway_id(), &c.name, progress)
             .await?;
@@ -311,16 +312,16 @@ impl crate::aws::Aws {
         if !c.description.is_empty() {
             req = req.description(&c.description);
         }
-        Retry::PROPAGATION.run(addr, progress, || {
+        Retry::PROPAGATION
+            .run(addr, progress, || {
                 let req = req.clone();
                 async move {
                     req.send()
                         .await
                         .ctx(|| format!("updating gateway {}", c.name))
                 }
-            },
-        )
-        .await?;
+            })
+            .await?;
         let g = self.wait_gateway(addr, id, &c.name, progress).await?;
         self.reconcile_tags(&format!("gateway {}", c.name), g.gateway_arn(), &c.tags)
             .await?;
@@ -338,7 +339,8 @@ impl crate::aws::Aws {
         };
         let name = &o.name();
         // Conflict: targets still being deleted, or an update in flight.
-        Retry::conflict("the gateway is busy (targets still being deleted?)").run(addr, progress, || async {
+        Retry::conflict("the gateway is busy (targets still being deleted?)")
+            .run(addr, progress, || async {
                 gone(
                     self.agentcore
                         .delete_gateway()
@@ -348,9 +350,8 @@ impl crate::aws::Aws {
                         .map(|_| ())
                         .ctx(|| format!("deleting gateway {name}")),
                 )
-            },
-        )
-        .await?;
+            })
+            .await?;
         self.wait_gone(addr, &format!("gateway {name}"), progress, || async {
             Ok(self
                 .get_gateway(id)
@@ -359,7 +360,6 @@ impl crate::aws::Aws {
         })
         .await
     }
-
 }
 
 #[cfg(test)]

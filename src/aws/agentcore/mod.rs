@@ -45,7 +45,6 @@ pub(super) fn joined(reasons: &[String]) -> String {
     }
 }
 
-
 impl crate::aws::Aws {
     pub(super) async fn agentcore_tags(&self, what: &str, arn: &str) -> Result<Option<Tags>> {
         let out = found(
@@ -89,7 +88,6 @@ impl crate::aws::Aws {
         Ok(())
     }
 
-
     /// Reads a resource until it is out of a transitional status (an
     /// interrupted apply may have left it CREATING or UPDATING; an update
     /// sent now would be refused).
@@ -121,7 +119,6 @@ impl crate::aws::Aws {
         )
         .await
     }
-
 
     /// Polls `status` (None = not found) until the resource is gone.
     pub(super) async fn wait_gone<F, Fut>(
@@ -155,7 +152,6 @@ impl crate::aws::Aws {
         .await
         .map_err(|e| e.context(format!("waiting for {what} to be deleted")))
     }
-
 }
 
 /// Statuses that end by themselves; an update must wait them out.

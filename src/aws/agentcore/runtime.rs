@@ -198,16 +198,16 @@ impl crate::aws::Aws {
         if !c.description.is_empty() {
             req = req.description(&c.description);
         }
-        let created = Retry::PROPAGATION.run(addr, progress, || {
+        let created = Retry::PROPAGATION
+            .run(addr, progress, || {
                 let req = req.clone();
                 async move {
                     req.send()
                         .await
                         .ctx(|| format!("creating runtime {}", c.name))
                 }
-            },
-        )
-        .await?;
+            })
+            .await?;
         let r = self
             .wait_runtime(addr, created.agent_runtime_id(), &c.name, progress)
             .await?;
@@ -282,16 +282,16 @@ impl crate::aws::Aws {
         if !c.description.is_empty() {
             req = req.description(&c.description);
         }
-        let updated = Retry::PROPAGATION.run(addr, progress, || {
+        let updated = Retry::PROPAGATION
+            .run(addr, progress, || {
                 let req = req.clone();
                 async move {
                     req.send()
                         .await
                         .ctx(|| format!("updating runtime {}", c.name))
                 }
-            },
-        )
-        .await?;
+            })
+            .await?;
         let r = self
             .wait_runtime(addr, updated.agent_runtime_id(), &c.name, progress)
             .await?;
@@ -314,7 +314,8 @@ impl crate::aws::Aws {
             bail!("{addr}: runtime {} has no known id", o.name())
         };
         let name = &o.name();
-        Retry::conflict("the runtime is busy").run(addr, progress, || async {
+        Retry::conflict("the runtime is busy")
+            .run(addr, progress, || async {
                 gone(
                     self.agentcore
                         .delete_agent_runtime()
@@ -324,9 +325,8 @@ impl crate::aws::Aws {
                         .map(|_| ())
                         .ctx(|| format!("deleting runtime {name}")),
                 )
-            },
-        )
-        .await?;
+            })
+            .await?;
         self.wait_gone(addr, &format!("runtime {name}"), progress, || async {
             Ok(self
                 .get_runtime(id)

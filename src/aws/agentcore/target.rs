@@ -97,7 +97,10 @@ impl crate::aws::Aws {
         )
     }
 
-    pub(in crate::aws) async fn observe_targets(&self, gateway: &Observed) -> Result<Vec<Observed>> {
+    pub(in crate::aws) async fn observe_targets(
+        &self,
+        gateway: &Observed,
+    ) -> Result<Vec<Observed>> {
         let Some(gid) = gateway.ids.id.as_deref() else {
             return Ok(vec![]);
         };
@@ -190,16 +193,16 @@ impl crate::aws::Aws {
         if !c.description.is_empty() {
             req = req.description(&c.description);
         }
-        let created = Retry::PROPAGATION.run(addr, progress, || {
+        let created = Retry::PROPAGATION
+            .run(addr, progress, || {
                 let req = req.clone();
                 async move {
                     req.send()
                         .await
                         .ctx(|| format!("creating target {} on gateway {}", c.name, c.gateway))
                 }
-            },
-        )
-        .await?;
+            })
+            .await?;
         let t = self
             .wait_target(addr, gid, created.target_id(), &c.name, progress)
             .await?;
@@ -254,16 +257,16 @@ impl crate::aws::Aws {
         if !c.description.is_empty() {
             req = req.description(&c.description);
         }
-        Retry::PROPAGATION.run(addr, progress, || {
+        Retry::PROPAGATION
+            .run(addr, progress, || {
                 let req = req.clone();
                 async move {
                     req.send()
                         .await
                         .ctx(|| format!("updating target {} on gateway {}", c.name, c.gateway))
                 }
-            },
-        )
-        .await?;
+            })
+            .await?;
         self.wait_target(addr, gid, tid, &c.name, progress).await?;
         Ok(current.ids.clone())
     }
@@ -282,7 +285,8 @@ impl crate::aws::Aws {
             bail!("{addr}: gateway target {} has no known id", o.name())
         };
         let what = format!("target {} of gateway {gateway}", o.name());
-        Retry::conflict("the target is busy").run(addr, progress, || async {
+        Retry::conflict("the target is busy")
+            .run(addr, progress, || async {
                 gone(
                     self.agentcore
                         .delete_gateway_target()
@@ -293,9 +297,8 @@ impl crate::aws::Aws {
                         .map(|_| ())
                         .ctx(|| format!("deleting {what}")),
                 )
-            },
-        )
-        .await?;
+            })
+            .await?;
         self.wait_gone(addr, &what, progress, || async {
             Ok(self
                 .get_target(gid, tid)
@@ -304,5 +307,4 @@ impl crate::aws::Aws {
         })
         .await
     }
-
 }

@@ -157,5 +157,4 @@ mod tests {
         assert!(json_to_schema(&json!({"type": ["string", "null"]})).is_err());
         assert!(json_to_schema(&json!({"type": "object", "required": [1]})).is_err());
     }
-
 }
