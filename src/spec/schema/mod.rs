@@ -24,7 +24,7 @@ use serde_json::Value;
 use super::yaml::{SourceMap, escape};
 use crate::diag::{Diagnostic, did_you_mean};
 
-pub const SCHEMA_TEXT: &str = include_str!("../../schema/agentform.schema.json");
+pub const SCHEMA_TEXT: &str = include_str!("../../../schema/agentform.schema.json");
 
 static SCHEMA: LazyLock<Value> =
     LazyLock::new(|| serde_json::from_str(SCHEMA_TEXT).expect("embedded schema is valid JSON"));
