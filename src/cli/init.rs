@@ -95,6 +95,20 @@ pub fn run(dir: &Path, project: Option<String>) -> Result<Vec<PathBuf>> {
     Ok(written)
 }
 
+/// The `init` command: writes the scaffold and says what to do next.
+pub(super) fn exec(dir: &std::path::Path, project: Option<String>) -> Result<i32> {
+    let written = run(dir, project)?;
+    println!("Created {} files in {}:", written.len(), dir.display());
+    for w in &written {
+        println!("  {}", w.display());
+    }
+    println!(
+        "\nNext: cd {} && agentform validate && agentform plan",
+        dir.display()
+    );
+    Ok(super::OK)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

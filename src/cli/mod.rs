@@ -1,23 +1,28 @@
 //! Command line: parse arguments, run a command, map the result to an exit
-//! code. Each command is a thin function over `ops`, `executor` and `render`.
+//! code. Each command is a thin function over `ops`, `apply` and `plan::render`,
+//! in a file of its own (`validate`, `plan`, `apply`, `destroy`, `output`,
+//! `init`); this file holds the arguments, the context the commands share and
+//! the dispatch, `ui` what they show and ask on the terminal.
 
+mod apply;
+mod destroy;
 mod init;
+mod output;
+mod plan;
 mod progress;
+mod ui;
+mod validate;
 
 use std::collections::BTreeMap;
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
+use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
 use console::style;
 
-use crate::apply::{Executor, Outcome};
 use crate::aws::Aws;
-use crate::model::Resolved;
-use crate::ops;
-use crate::plan::{desired, render};
 use crate::spec::{self, LoadedSpec, VarOverrides};
 
 #[derive(Parser, Debug)]
@@ -149,31 +154,6 @@ impl Ctx {
         )
         .await
     }
-
-    fn paint_plan(&self, text: &str) -> String {
-        if !self.color {
-            return text.to_string();
-        }
-        text.lines()
-            .map(|l| {
-                let t = l.trim_start();
-                let s = if t.starts_with("-/+") {
-                    style(l).magenta().to_string()
-                } else if t.starts_with('+') {
-                    style(l).green().to_string()
-                } else if t.starts_with('~') {
-                    style(l).yellow().to_string()
-                } else if t.starts_with('-') {
-                    style(l).red().to_string()
-                } else if t.starts_with('#') || t.starts_with("Plan:") {
-                    style(l).bold().to_string()
-                } else {
-                    l.to_string()
-                };
-                s + "\n"
-            })
-            .collect()
-    }
 }
 
 /// Runs the CLI; returns the process exit code.
@@ -187,7 +167,7 @@ pub async fn run(cli: Cli) -> i32 {
         color,
     };
     let result = match cli.command {
-        Command::Validate { json } => validate(&ctx, json),
+        Command::Validate { json } => validate::exec(&ctx, json),
         Command::Schema => {
             println!("{}", crate::spec::schema::SCHEMA_TEXT.trim_end());
             Ok(OK)
@@ -195,11 +175,11 @@ pub async fn run(cli: Cli) -> i32 {
         Command::Plan {
             detailed_exitcode,
             json,
-        } => plan(&ctx, detailed_exitcode, json).await,
-        Command::Apply { auto_approve } => apply(&ctx, auto_approve).await,
-        Command::Destroy { auto_approve } => destroy(&ctx, auto_approve).await,
-        Command::Output { json, name } => output(&ctx, json, name).await,
-        Command::Init { dir, project } => init_cmd(&dir, project),
+        } => plan::exec(&ctx, detailed_exitcode, json).await,
+        Command::Apply { auto_approve } => apply::exec(&ctx, auto_approve).await,
+        Command::Destroy { auto_approve } => destroy::exec(&ctx, auto_approve).await,
+        Command::Output { json, name } => output::exec(&ctx, json, name).await,
+        Command::Init { dir, project } => init::exec(&dir, project),
     };
     match result {
         Ok(code) => code,
@@ -208,259 +188,4 @@ pub async fn run(cli: Cli) -> i32 {
             FAILURE
         }
     }
-}
-
-fn validate(ctx: &Ctx, json: bool) -> Result<i32> {
-    if json {
-        let vars: VarOverrides = ctx.g.vars.iter().cloned().collect::<BTreeMap<_, _>>();
-        let file = ctx.g.file.display().to_string();
-        let (valid, problems) = match spec::load(&ctx.g.file, &vars) {
-            Ok(_) => (true, vec![]),
-            Err(e) => {
-                let problems = e
-                    .diagnostics
-                    .iter()
-                    .map(|d| {
-                        let (line, column) = d.line_col(&e.source).unzip();
-                        serde_json::json!({
-                            "file": file, "line": line, "column": column,
-                            "message": d.message, "label": d.label, "help": d.help,
-                        })
-                    })
-                    .collect();
-                (false, problems)
-            }
-        };
-        println!(
-            "{}",
-            serde_json::to_string_pretty(
-                &serde_json::json!({"file": file, "valid": valid, "problems": problems})
-            )?
-        );
-        return Ok(if valid { OK } else { FAILURE });
-    }
-    let l = match ctx.load() {
-        Ok(l) => l,
-        Err(code) => return Ok(code),
-    };
-    let s = &l.spec;
-    let targets: usize = s.gateways.values().map(|g| g.targets.len()).sum();
-    println!(
-        "{} is valid: {} function(s), {} gateway(s), {} target(s), {} repositor{}, {} runtime(s).",
-        l.path.display(),
-        s.functions.len(),
-        s.gateways.len(),
-        targets,
-        s.repositories.len(),
-        if s.repositories.len() == 1 {
-            "y"
-        } else {
-            "ies"
-        },
-        s.runtimes.len()
-    );
-    Ok(OK)
-}
-
-async fn plan(ctx: &Ctx, detailed: bool, json: bool) -> Result<i32> {
-    let l = match ctx.load() {
-        Ok(l) => l,
-        Err(code) => return Ok(code),
-    };
-    let aws = ctx.aws(&l).await?;
-    let planned = ops::plan(&aws, &l, false).await?;
-    if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&render::plan_json(&planned.plan))?
-        );
-    } else {
-        print!("{}", ctx.paint_plan(&render::plan(&planned.plan)));
-    }
-    Ok(if detailed && planned.plan.has_changes() {
-        CHANGES
-    } else {
-        OK
-    })
-}
-
-fn confirm(question: &str, auto_approve: bool) -> Result<bool> {
-    if auto_approve {
-        return Ok(true);
-    }
-    if !std::io::stdin().is_terminal() {
-        bail!(
-            "refusing to continue without confirmation: stdin is not a terminal; pass --auto-approve to run unattended (e.g. in CI)"
-        );
-    }
-    print!("\n{question}\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ");
-    std::io::stdout().flush()?;
-    let mut answer = String::new();
-    std::io::stdin().read_line(&mut answer)?;
-    Ok(answer.trim() == "yes")
-}
-
-fn summarize(outcome: &Outcome, what: &str) -> i32 {
-    if outcome.ok() {
-        let n = outcome.done.len();
-        println!(
-            "\n{} complete: {n} resource operation{} done.",
-            what,
-            if n == 1 { "" } else { "s" }
-        );
-        OK
-    } else {
-        eprintln!("\n{} {what} failed.", style("error:").red().bold());
-        for (a, e) in &outcome.failed {
-            eprintln!("  failed: {a}: {e}");
-        }
-        for (a, verb) in &outcome.done {
-            eprintln!("  done: {a} ({verb})");
-        }
-        for a in &outcome.not_started {
-            eprintln!("  not started: {a}");
-        }
-        eprintln!(
-            "Nothing was rolled back. Fix the cause and run the command again: it continues from where the account is now."
-        );
-        FAILURE
-    }
-}
-
-async fn apply(ctx: &Ctx, auto_approve: bool) -> Result<i32> {
-    let l = match ctx.load() {
-        Ok(l) => l,
-        Err(code) => return Ok(code),
-    };
-    let aws = ctx.aws(&l).await?;
-    let planned = ops::plan(&aws, &l, false).await?;
-    print!("{}", ctx.paint_plan(&render::plan(&planned.plan)));
-    let mut known = planned.plan.known.clone();
-    if planned.plan.has_changes() {
-        if !confirm("Do you want to perform these actions?", auto_approve)? {
-            println!("Apply cancelled.");
-            return Ok(FAILURE);
-        }
-        let out = progress::Output::new(std::io::stderr().is_terminal(), ctx.g.quiet);
-        let exec = Executor {
-            cloud: &aws,
-            reporter: &out,
-        };
-        let outcome = exec.apply(&planned.plan).await;
-        let code = summarize(&outcome, "Apply");
-        if code != OK {
-            return Ok(code);
-        }
-        known = outcome.known;
-    }
-    print_outputs(
-        &desired::outputs(&l.spec, &planned.account, &known),
-        false,
-        None,
-    )?;
-    Ok(OK)
-}
-
-async fn destroy(ctx: &Ctx, auto_approve: bool) -> Result<i32> {
-    let l = match ctx.load_with(spec::Paths::Ignore) {
-        Ok(l) => l,
-        Err(code) => return Ok(code),
-    };
-    let aws = ctx.aws(&l).await?;
-    let planned = ops::plan(&aws, &l, true).await?;
-    if !planned.plan.has_changes() {
-        println!(
-            "Nothing to destroy: the account holds no resources of project `{}`.",
-            l.spec.project
-        );
-        return Ok(OK);
-    }
-    print!("{}", ctx.paint_plan(&render::plan(&planned.plan)));
-    if !confirm(
-        "Do you really want to destroy all resources of this project?",
-        auto_approve,
-    )? {
-        println!("Destroy cancelled.");
-        return Ok(FAILURE);
-    }
-    let out = progress::Output::new(std::io::stderr().is_terminal(), ctx.g.quiet);
-    let exec = Executor {
-        cloud: &aws,
-        reporter: &out,
-    };
-    let outcome = exec.destroy(&planned.plan).await;
-    Ok(summarize(&outcome, "Destroy"))
-}
-
-fn print_outputs(
-    outputs: &BTreeMap<String, Resolved>,
-    json: bool,
-    name: Option<String>,
-) -> Result<()> {
-    let outputs: BTreeMap<&String, String> = outputs
-        .iter()
-        .map(|(k, v)| (k, render::resolved_text(v)))
-        .collect();
-    if let Some(n) = name {
-        let v = outputs
-            .get(&n)
-            .with_context(|| format!("no output named `{n}`"))?;
-        println!("{v}");
-        return Ok(());
-    }
-    if json {
-        println!("{}", serde_json::to_string_pretty(&outputs)?);
-    } else if !outputs.is_empty() {
-        println!("\nOutputs:\n");
-        for (k, v) in outputs {
-            println!("{k} = \"{v}\"");
-        }
-    }
-    Ok(())
-}
-
-async fn output(ctx: &Ctx, json: bool, name: Option<String>) -> Result<i32> {
-    let l = match ctx.load_with(spec::Paths::Ignore) {
-        Ok(l) => l,
-        Err(code) => return Ok(code),
-    };
-    let aws = ctx.aws(&l).await?;
-    let account = aws.account().await?;
-    // Outputs only read resources the project owns: no lookups by name needed.
-    let observed = aws.observe(&l.spec.project, &[]).await?;
-    let known = crate::plan::known_ids(&observed);
-    let outputs = desired::outputs(&l.spec, &account, &known);
-    let wanted: Vec<(&String, &Resolved)> = outputs
-        .iter()
-        .filter(|(k, _)| name.as_ref().is_none_or(|n| n == *k))
-        .collect();
-    let pending: Vec<&str> = wanted
-        .iter()
-        .filter(|(_, v)| v.known().is_none())
-        .map(|(k, _)| k.as_str())
-        .collect();
-    if !pending.is_empty() {
-        bail!(
-            "output{} {} {} not known yet: the resources {} refer to do not exist in the account; run `agentform apply` first",
-            if pending.len() == 1 { "" } else { "s" },
-            pending.join(", "),
-            if pending.len() == 1 { "is" } else { "are" },
-            if pending.len() == 1 { "it" } else { "they" }
-        );
-    }
-    print_outputs(&outputs, json, name)?;
-    Ok(OK)
-}
-
-fn init_cmd(dir: &std::path::Path, project: Option<String>) -> Result<i32> {
-    let written = init::run(dir, project)?;
-    println!("Created {} files in {}:", written.len(), dir.display());
-    for w in &written {
-        println!("  {}", w.display());
-    }
-    println!(
-        "\nNext: cd {} && agentform validate && agentform plan",
-        dir.display()
-    );
-    Ok(OK)
 }

@@ -1,0 +1,45 @@
+//! `agentform apply`: plans, asks, runs the changes and prints the outputs.
+
+use std::io::IsTerminal;
+
+use anyhow::Result;
+
+use super::ui::{confirm, print_outputs, summarize};
+use super::{Ctx, FAILURE, OK, progress};
+use crate::apply::Executor;
+use crate::ops;
+use crate::plan::{desired, render};
+
+pub(super) async fn exec(ctx: &Ctx, auto_approve: bool) -> Result<i32> {
+    let l = match ctx.load() {
+        Ok(l) => l,
+        Err(code) => return Ok(code),
+    };
+    let aws = ctx.aws(&l).await?;
+    let planned = ops::plan(&aws, &l, false).await?;
+    print!("{}", ctx.paint_plan(&render::plan(&planned.plan)));
+    let mut known = planned.plan.known.clone();
+    if planned.plan.has_changes() {
+        if !confirm("Do you want to perform these actions?", auto_approve)? {
+            println!("Apply cancelled.");
+            return Ok(FAILURE);
+        }
+        let out = progress::Output::new(std::io::stderr().is_terminal(), ctx.g.quiet);
+        let exec = Executor {
+            cloud: &aws,
+            reporter: &out,
+        };
+        let outcome = exec.apply(&planned.plan).await;
+        let code = summarize(&outcome, "Apply");
+        if code != OK {
+            return Ok(code);
+        }
+        known = outcome.known;
+    }
+    print_outputs(
+        &desired::outputs(&l.spec, &planned.account, &known),
+        false,
+        None,
+    )?;
+    Ok(OK)
+}

@@ -1,0 +1,43 @@
+//! `agentform destroy`: deletes everything the project owns, after asking.
+
+use std::io::IsTerminal;
+
+use anyhow::Result;
+
+use super::ui::{confirm, summarize};
+use super::{Ctx, FAILURE, OK, progress};
+use crate::apply::Executor;
+use crate::ops;
+use crate::plan::render;
+use crate::spec;
+
+pub(super) async fn exec(ctx: &Ctx, auto_approve: bool) -> Result<i32> {
+    let l = match ctx.load_with(spec::Paths::Ignore) {
+        Ok(l) => l,
+        Err(code) => return Ok(code),
+    };
+    let aws = ctx.aws(&l).await?;
+    let planned = ops::plan(&aws, &l, true).await?;
+    if !planned.plan.has_changes() {
+        println!(
+            "Nothing to destroy: the account holds no resources of project `{}`.",
+            l.spec.project
+        );
+        return Ok(OK);
+    }
+    print!("{}", ctx.paint_plan(&render::plan(&planned.plan)));
+    if !confirm(
+        "Do you really want to destroy all resources of this project?",
+        auto_approve,
+    )? {
+        println!("Destroy cancelled.");
+        return Ok(FAILURE);
+    }
+    let out = progress::Output::new(std::io::stderr().is_terminal(), ctx.g.quiet);
+    let exec = Executor {
+        cloud: &aws,
+        reporter: &out,
+    };
+    let outcome = exec.destroy(&planned.plan).await;
+    Ok(summarize(&outcome, "Destroy"))
+}

@@ -1,0 +1,110 @@
+//! What the commands show and ask on the terminal: the coloured plan, the
+//! confirmation prompt, the summary of a run and the outputs.
+
+use std::collections::BTreeMap;
+use std::io::{IsTerminal, Write};
+
+use anyhow::{Context, Result, bail};
+use console::style;
+
+use super::{Ctx, FAILURE, OK};
+use crate::apply::Outcome;
+use crate::model::Resolved;
+use crate::plan::render;
+
+impl Ctx {
+    pub(super) fn paint_plan(&self, text: &str) -> String {
+        if !self.color {
+            return text.to_string();
+        }
+        text.lines()
+            .map(|l| {
+                let t = l.trim_start();
+                let s = if t.starts_with("-/+") {
+                    style(l).magenta().to_string()
+                } else if t.starts_with('+') {
+                    style(l).green().to_string()
+                } else if t.starts_with('~') {
+                    style(l).yellow().to_string()
+                } else if t.starts_with('-') {
+                    style(l).red().to_string()
+                } else if t.starts_with('#') || t.starts_with("Plan:") {
+                    style(l).bold().to_string()
+                } else {
+                    l.to_string()
+                };
+                s + "\n"
+            })
+            .collect()
+    }
+}
+
+pub(super) fn confirm(question: &str, auto_approve: bool) -> Result<bool> {
+    if auto_approve {
+        return Ok(true);
+    }
+    if !std::io::stdin().is_terminal() {
+        bail!(
+            "refusing to continue without confirmation: stdin is not a terminal; pass --auto-approve to run unattended (e.g. in CI)"
+        );
+    }
+    print!("\n{question}\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ");
+    std::io::stdout().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer)?;
+    Ok(answer.trim() == "yes")
+}
+
+pub(super) fn summarize(outcome: &Outcome, what: &str) -> i32 {
+    if outcome.ok() {
+        let n = outcome.done.len();
+        println!(
+            "\n{} complete: {n} resource operation{} done.",
+            what,
+            if n == 1 { "" } else { "s" }
+        );
+        OK
+    } else {
+        eprintln!("\n{} {what} failed.", style("error:").red().bold());
+        for (a, e) in &outcome.failed {
+            eprintln!("  failed: {a}: {e}");
+        }
+        for (a, verb) in &outcome.done {
+            eprintln!("  done: {a} ({verb})");
+        }
+        for a in &outcome.not_started {
+            eprintln!("  not started: {a}");
+        }
+        eprintln!(
+            "Nothing was rolled back. Fix the cause and run the command again: it continues from where the account is now."
+        );
+        FAILURE
+    }
+}
+
+pub(super) fn print_outputs(
+    outputs: &BTreeMap<String, Resolved>,
+    json: bool,
+    name: Option<String>,
+) -> Result<()> {
+    let outputs: BTreeMap<&String, String> = outputs
+        .iter()
+        .map(|(k, v)| (k, render::resolved_text(v)))
+        .collect();
+    if let Some(n) = name {
+        let v = outputs
+            .get(&n)
+            .with_context(|| format!("no output named `{n}`"))?;
+        println!("{v}");
+        return Ok(());
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&outputs)?);
+    } else if !outputs.is_empty() {
+        println!("\nOutputs:\n");
+        for (k, v) in outputs {
+            println!("{k} = \"{v}\"");
+        }
+    }
+    Ok(())
+}

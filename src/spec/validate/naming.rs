@@ -1,0 +1,185 @@
+//! AWS naming rules: the physical names derived from the project and the
+//! resource keys, the project and region, tag keys and values, and
+//! environment variable names.
+
+use std::collections::BTreeMap;
+
+use super::{Checker, ptr};
+use crate::diag::Diagnostic;
+use crate::names::{self, Rule};
+
+impl Checker<'_> {
+    /// Checks the physical name `derive(project)` of the resource whose key
+    /// is at `key_ptr`; `how` says how the name is derived (`None`: it is the
+    /// key itself). One problem per key: a second derived name (the role)
+    /// breaking for the same key would only repeat it.
+    pub(super) fn name_rule(
+        &mut self,
+        rule: &Rule,
+        key_ptr: &str,
+        how: Option<&str>,
+        derive: impl Fn(&str) -> String,
+    ) {
+        if self.named.contains(key_ptr) {
+            return;
+        }
+        let key = key_ptr
+            .rsplit('/')
+            .next()
+            .unwrap_or("")
+            .replace("~1", "/")
+            .replace("~0", "~");
+        let (message, label) = if how.is_none() || self.project_ok {
+            let Some(problem) = rule.violation(&derive(&self.spec().project)) else {
+                return;
+            };
+            let label = if how.is_some() {
+                "the physical name is derived from this key".to_string()
+            } else {
+                format!("invalid {}", rule.what)
+            };
+            (problem, label)
+        } else {
+            // The project is invalid (reported on its own); judge the key with
+            // a stand-in project, leaving lengths to the next run.
+            match rule.fault(&derive("p")) {
+                Some(fault) if !fault.starts_with("is ") => (
+                    format!("{} for key `{key}` {fault}", rule.what),
+                    "the physical name is derived from this key".to_string(),
+                ),
+                _ => return,
+            }
+        };
+        let fix = if message.contains(" characters long, more than ") {
+            "shorten the key"
+        } else {
+            "rename the key"
+        };
+        let help = match how {
+            Some(how) => format!("{}; the name is {how}, so {fix}", rule.explain),
+            None => rule.explain.to_string(),
+        };
+        self.named.insert(key_ptr.to_string());
+        self.diags.push(
+            Diagnostic::new(message, self.key_span(key_ptr))
+                .label(label)
+                .help(help),
+        );
+    }
+
+    pub(super) fn project(&mut self) {
+        let p = self.spec().project.clone();
+        if let Some(problem) = names::PROJECT.violation(&p) {
+            self.diags.push(
+                Diagnostic::new(problem, self.value_span("/project"))
+                    .label("invalid project name")
+                    .help(names::PROJECT.explain),
+            );
+        }
+        if let Some(region) = &self.spec().region
+            && !names::valid_region(region)
+        {
+            self.diags.push(
+                Diagnostic::new(
+                    format!("`{region}` is not an AWS region name"),
+                    self.value_span("/region"),
+                )
+                .label("invalid region")
+                .help("use a region code such as `us-east-1`"),
+            );
+        }
+    }
+
+    pub(super) fn tags(&mut self) {
+        let tags = self.spec().tags.clone();
+        for (k, v) in &tags {
+            let p = ptr(&["tags", k]);
+            if k.starts_with("aws:") || k.starts_with("agentform:") {
+                self.diags.push(
+                    Diagnostic::new(format!("tag key `{k}` uses a reserved prefix"), self.key_span(&p))
+                        .label("reserved")
+                        .help("`aws:` belongs to AWS and `agentform:` to the ownership tags agentform sets itself"),
+                );
+            } else if !names::valid_tag(k) || k.is_empty() || k.len() > 128 {
+                self.diags.push(
+                    Diagnostic::new(format!("invalid tag key `{k}`"), self.key_span(&p))
+                        .label("invalid tag key")
+                        .help("tag keys are 1-128 characters of letters, digits, spaces and . _ : / = + @ -"),
+                );
+            }
+            if !names::valid_tag(v) || v.len() > 256 {
+                self.diags.push(
+                    Diagnostic::new(format!("invalid value for tag `{k}`"), self.value_span(&p))
+                        .label("invalid tag value")
+                        .help("tag values are 0-256 characters of letters, digits, spaces and . _ : / = + @ -"),
+                );
+            }
+        }
+    }
+
+    pub(super) fn env_keys(&mut self, base: &[&str], env: &BTreeMap<String, String>, lambda: bool) {
+        for k in env.keys() {
+            let mut parts = base.to_vec();
+            parts.push("environment");
+            parts.push(k);
+            let p = ptr(&parts);
+            if !names::valid_env_key(k) || k.len() > 100 {
+                self.diags.push(
+                    Diagnostic::new(format!("invalid environment variable name `{k}`"), self.key_span(&p))
+                        .label("invalid name")
+                        .help("names start with a letter and use letters, digits and underscores (at most 100)"),
+                );
+            } else if lambda && is_reserved_lambda_env(k) {
+                self.diags.push(
+                    Diagnostic::new(format!("`{k}` is set by Lambda itself and cannot be overridden"), self.key_span(&p))
+                        .label("reserved by Lambda")
+                        .help("pick another name; Lambda sets AWS_REGION, AWS_LAMBDA_* and the credential variables"),
+                );
+            }
+        }
+        if env.len() > 50 && !lambda {
+            let mut parts = base.to_vec();
+            parts.push("environment");
+            self.diags.push(Diagnostic::new(
+                "a runtime takes at most 50 environment variables",
+                self.key_span(&ptr(&parts)),
+            ));
+        }
+    }
+
+    pub(super) fn repositories(&mut self) {
+        let keys: Vec<String> = self.spec().repositories.keys().cloned().collect();
+        for key in keys {
+            self.name_rule(
+                &names::REPOSITORY,
+                &ptr(&["repositories", &key]),
+                Some("`<project>/<key>`"),
+                |p| names::repository(p, &key),
+            );
+        }
+    }
+}
+
+fn is_reserved_lambda_env(k: &str) -> bool {
+    const RESERVED: &[&str] = &[
+        "_HANDLER",
+        "_X_AMZN_TRACE_ID",
+        "AWS_DEFAULT_REGION",
+        "AWS_REGION",
+        "AWS_EXECUTION_ENV",
+        "AWS_LAMBDA_FUNCTION_NAME",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+        "AWS_LAMBDA_FUNCTION_VERSION",
+        "AWS_LAMBDA_INITIALIZATION_TYPE",
+        "AWS_LAMBDA_LOG_GROUP_NAME",
+        "AWS_LAMBDA_LOG_STREAM_NAME",
+        "AWS_ACCESS_KEY",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_LAMBDA_RUNTIME_API",
+        "LAMBDA_TASK_ROOT",
+        "LAMBDA_RUNTIME_DIR",
+    ];
+    RESERVED.contains(&k)
+}

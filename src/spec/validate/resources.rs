@@ -1,0 +1,251 @@
+//! What each resource points at: a function's source directory on disk, a
+//! gateway's authorizer and the functions and tools of its targets, a
+//! runtime's artifact (repository, tag or image URI) and the gateways it may
+//! invoke.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+
+use super::{Checker, ptr};
+use crate::diag::{Diagnostic, did_you_mean};
+use crate::names::{self, RoleOwner};
+use crate::spec::{ArtifactSpec, AuthorizerSpec};
+
+impl Checker<'_> {
+    pub(super) fn functions(&mut self) {
+        let functions = self.spec().functions.clone();
+        for (key, f) in &functions {
+            let kp = ptr(&["functions", key]);
+            self.name_rule(&names::FUNCTION, &kp, Some("`<project>-<key>`"), |p| {
+                names::function(p, key)
+            });
+            self.name_rule(
+                &names::ROLE,
+                &kp,
+                Some("`<project>-fn-<key>` (its execution role)"),
+                |p| names::role(p, RoleOwner::Function, key),
+            );
+            let dir = self.l.function_dir(f);
+            let sp = ptr(&["functions", key, "source"]);
+            if self.paths == crate::spec::Paths::Check && !dir.is_dir() {
+                let (what, label) = if dir.exists() {
+                    ("is not a directory", "a file")
+                } else {
+                    ("does not exist", "no such directory")
+                };
+                // Next to the spec, the path as written says it all.
+                let label = if self.l.dir == std::path::Path::new(".") {
+                    label.to_string()
+                } else {
+                    format!("resolved to {}", dir.display())
+                };
+                self.diags.push(
+                    Diagnostic::new(format!("function source `{}` {what}", f.source), self.value_span(&sp))
+                        .label(label)
+                        .help("`source` is the directory with the function's code, relative to the spec file"),
+                );
+            }
+            self.env_keys(&["functions", key], &f.environment, true);
+        }
+    }
+
+    pub(super) fn gateways(&mut self) {
+        let gateways = self.spec().gateways.clone();
+        let functions: Vec<String> = self.spec().functions.keys().cloned().collect();
+        for (key, g) in &gateways {
+            let kp = ptr(&["gateways", key]);
+            self.name_rule(&names::GATEWAY, &kp, Some("`<project>-<key>`"), |p| {
+                names::gateway(p, key)
+            });
+            self.name_rule(
+                &names::ROLE,
+                &kp,
+                Some("`<project>-gw-<key>` (its service role)"),
+                |p| names::role(p, RoleOwner::Gateway, key),
+            );
+            if let AuthorizerSpec::CustomJwt { custom_jwt } = &g.authorizer {
+                if !names::valid_discovery_url(&custom_jwt.discovery_url) {
+                    self.diags.push(
+                        Diagnostic::new(
+                            "invalid OIDC discovery URL",
+                            self.value_span(&ptr(&[
+                                "gateways",
+                                key,
+                                "authorizer",
+                                "custom_jwt",
+                                "discovery_url",
+                            ])),
+                        )
+                        .label("expected https://.../.well-known/openid-configuration")
+                        .help("AgentCore requires the issuer's OpenID discovery document URL"),
+                    );
+                }
+                if custom_jwt.allowed_audiences.is_empty() && custom_jwt.allowed_clients.is_empty()
+                {
+                    self.diags.push(
+                        Diagnostic::new("a custom_jwt authorizer needs `allowed_audiences` or `allowed_clients`", self.key_span(&ptr(&["gateways", key, "authorizer", "custom_jwt"])))
+                            .label("would accept any token from the issuer")
+                            .help("list the audiences or client ids this gateway accepts"),
+                    );
+                }
+            }
+            for (tkey, t) in &g.targets {
+                let tp = ptr(&["gateways", key, "targets", tkey]);
+                self.name_rule(&names::TARGET, &tp, None, |_| names::target(tkey));
+                let fp = format!("{tp}/function");
+                if !functions.contains(&t.function) {
+                    let mut d = Diagnostic::new(
+                        format!("unknown function `{}`", t.function),
+                        self.value_span(&fp),
+                    )
+                    .label("not declared under `functions`");
+                    d = match did_you_mean(&t.function, functions.iter().map(String::as_str)) {
+                        Some(s) => d.help(format!("did you mean `{s}`?")),
+                        None => {
+                            d.help("a Lambda target names a function declared under `functions:`")
+                        }
+                    };
+                    self.diags.push(d);
+                }
+                let mut seen = BTreeSet::new();
+                for (i, tool) in t.tools.iter().enumerate() {
+                    let ip = format!("{tp}/tools/{i}");
+                    let np = format!("{ip}/name");
+                    if let Some(problem) = names::TOOL.violation(&tool.name) {
+                        self.diags.push(
+                            Diagnostic::new(problem, self.value_span(&np))
+                                .label("invalid tool name")
+                                .help(names::TOOL.explain),
+                        );
+                    }
+                    if !seen.insert(tool.name.clone()) {
+                        self.diags.push(
+                            Diagnostic::new(
+                                format!("duplicate tool `{}` in target `{tkey}`", tool.name),
+                                self.value_span(&np),
+                            )
+                            .label("declared twice")
+                            .help("tool names must be unique within a target"),
+                        );
+                    }
+                    let inp = format!("{ip}/input");
+                    if tool.input.get("type").and_then(Value::as_str) != Some("object") {
+                        self.diags.push(
+                            Diagnostic::new("a tool's input schema must have `type: object`", self.value_span(&format!("{inp}/type")))
+                                .label("expected `object`")
+                                .help("MCP tool arguments are a JSON object; declare each argument under `properties`"),
+                        );
+                    }
+                    self.tool_schema(&tool.input, &inp);
+                    if let Some(out) = &tool.output {
+                        self.tool_schema(out, &format!("{ip}/output"));
+                    }
+                }
+            }
+        }
+    }
+
+    pub(super) fn runtimes(&mut self) {
+        let runtimes = self.spec().runtimes.clone();
+        let repos: Vec<String> = self.spec().repositories.keys().cloned().collect();
+        let gateways = self.spec().gateways.clone();
+        // Hyphens become underscores, so two keys can name one runtime.
+        let mut physical: BTreeMap<String, String> = BTreeMap::new();
+        for key in runtimes.keys() {
+            let name = names::runtime(&self.spec().project, key);
+            if let Some(first) = physical.get(&name) {
+                self.diags.push(
+                    Diagnostic::new(
+                        format!("runtimes `{first}` and `{key}` would both be named `{name}`"),
+                        self.key_span(&ptr(&["runtimes", key])),
+                    )
+                    .label("same physical name as another runtime")
+                    .help("runtime names turn hyphens into underscores; rename one of the keys"),
+                );
+            } else {
+                physical.insert(name, key.clone());
+            }
+        }
+        for (key, r) in &runtimes {
+            let kp = ptr(&["runtimes", key]);
+            self.name_rule(
+                &names::RUNTIME,
+                &kp,
+                Some("`<project>_<key>` with hyphens as underscores"),
+                |p| names::runtime(p, key),
+            );
+            self.name_rule(
+                &names::ROLE,
+                &kp,
+                Some("`<project>-rt-<key>` (its execution role)"),
+                |p| names::role(p, RoleOwner::Runtime, key),
+            );
+            match &r.artifact {
+                ArtifactSpec::Container(c) => {
+                    if !repos.contains(&c.repository) {
+                        let mut d = Diagnostic::new(
+                            format!("unknown repository `{}`", c.repository),
+                            self.value_span(&format!("{kp}/artifact/container/repository")),
+                        )
+                        .label("not declared under `repositories`");
+                        d = match did_you_mean(&c.repository, repos.iter().map(String::as_str)) {
+                            Some(s) => d.help(format!("did you mean `{s}`?")),
+                            None => d.help("declare it under `repositories:`, or use `artifact: {image: <uri>}`"),
+                        };
+                        self.diags.push(d);
+                    }
+                    if let Some(tag) = &c.tag {
+                        let ok = !tag.is_empty()
+                            && tag.len() <= 128
+                            && tag
+                                .chars()
+                                .all(|ch| ch.is_ascii_alphanumeric() || "._-".contains(ch));
+                        if !ok {
+                            self.diags.push(
+                                Diagnostic::new(
+                                    format!("invalid image tag `{tag}`"),
+                                    self.value_span(&format!("{kp}/artifact/container/tag")),
+                                )
+                                .label("invalid tag")
+                                .help("image tags are 1-128 letters, digits, `.`, `_` and `-`"),
+                            );
+                        }
+                    }
+                }
+                ArtifactSpec::Image(uri) => {
+                    if !names::valid_image(uri) {
+                        self.diags.push(
+                            Diagnostic::new(format!("`{uri}` is not an ECR image URI"), self.value_span(&format!("{kp}/artifact/image")))
+                                .label("not an ECR image")
+                                .help("AgentCore pulls from ECR: <account>.dkr.ecr.<region>.amazonaws.com/<repo>:<tag> (ARM64 image)"),
+                        );
+                    }
+                }
+            }
+            for (i, g) in r.invoke_gateways.iter().enumerate() {
+                let gp = format!("{kp}/invoke_gateways/{i}");
+                match gateways.get(g) {
+                    None => {
+                        let mut d =
+                            Diagnostic::new(format!("unknown gateway `{g}`"), self.value_span(&gp))
+                                .label("not declared under `gateways`");
+                        if let Some(s) = did_you_mean(g, gateways.keys().map(String::as_str)) {
+                            d = d.help(format!("did you mean `{s}`?"));
+                        }
+                        self.diags.push(d);
+                    }
+                    Some(gw) if !matches!(gw.authorizer, AuthorizerSpec::Named(_)) => {
+                        self.diags.push(
+                            Diagnostic::new(format!("gateway `{g}` uses custom_jwt auth; an IAM grant cannot let this runtime call it"), self.value_span(&gp))
+                                .label("not an aws_iam gateway")
+                                .help("`invoke_gateways` grants bedrock-agentcore:InvokeGateway, which only applies to gateways with `authorizer: aws_iam`"),
+                        );
+                    }
+                    Some(_) => {}
+                }
+            }
+            self.env_keys(&["runtimes", key], &r.environment, false);
+        }
+    }
+}
