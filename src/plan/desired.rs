@@ -111,8 +111,17 @@ fn resolve(s: &str, v: &Values<'_>) -> (Resolved, Vec<Address>) {
     for seg in segments {
         match seg {
             Segment::Literal(l) => parts.push(Part::Lit(l)),
-            Segment::Ref(refs::Ref::Resource { kind, name, attr }, range) => {
-                match refs::typed(&kind, &name, &attr) {
+            Segment::Ref(r @ (refs::Ref::Resource { .. } | refs::Ref::Endpoint { .. }), range) => {
+                let typed = match &r {
+                    refs::Ref::Resource { kind, name, attr } => refs::typed(kind, name, attr),
+                    refs::Ref::Endpoint {
+                        runtime,
+                        endpoint,
+                        attr,
+                    } => refs::typed_endpoint(runtime, endpoint, attr),
+                    refs::Ref::Var(_) | refs::Ref::Env(_) => None,
+                };
+                match typed {
                     Some(r) => {
                         deps.push(r.addr.clone());
                         parts.push(Part::Ref(r));

@@ -185,7 +185,9 @@ impl Cx<'_> {
                         );
                     }
                 },
-                Segment::Ref(Ref::Resource { .. }, range) => out.push_str(&s[range]),
+                Segment::Ref(Ref::Resource { .. } | Ref::Endpoint { .. }, range) => {
+                    out.push_str(&s[range])
+                }
             }
         }
         ok.then_some(out)

@@ -25,7 +25,16 @@ pub enum Ref {
         name: String,
         attr: String,
     },
+    /// `${runtimes.RUNTIME.endpoints.NAME.ATTR}`.
+    Endpoint {
+        runtime: String,
+        endpoint: String,
+        attr: String,
+    },
 }
+
+/// Attributes a runtime endpoint exposes.
+pub const ENDPOINT_ATTRS: &[&str] = &["arn", "name"];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Segment {
@@ -112,6 +121,15 @@ fn parse_body(body: &str) -> Result<Ref, (String, Option<String>)> {
         ["var", ..] => Err((format!("invalid variable reference `${{{body}}}`"), Some("write `${var.NAME}`: one name, no dots".into()))),
         ["env", name] if ident_ok(name) => {
             Err((format!("invalid expression `${{{body}}}`"), Some(format!("environment variables are written `${{env:{name}}}`"))))
+        }
+        ["runtimes", runtime, "endpoints", endpoint, attr]
+            if ident_ok(runtime) && ident_ok(endpoint) && ident_ok(attr) =>
+        {
+            Ok(Ref::Endpoint {
+                runtime: (*runtime).to_string(),
+                endpoint: (*endpoint).to_string(),
+                attr: (*attr).to_string(),
+            })
         }
         [kind, name, attr] if ident_ok(kind) && ident_ok(name) && ident_ok(attr) => {
             Ok(Ref::Resource { kind: (*kind).to_string(), name: (*name).to_string(), attr: (*attr).to_string() })
@@ -228,6 +246,20 @@ pub fn typed(kind: &str, name: &str, attr: &str) -> Option<crate::model::Ref> {
     })
 }
 
+/// The typed reference `${runtimes.R.endpoints.E.ATTR}` names.
+pub fn typed_endpoint(runtime: &str, endpoint: &str, attr: &str) -> Option<crate::model::Ref> {
+    if !ENDPOINT_ATTRS.contains(&attr) {
+        return None;
+    }
+    Some(crate::model::Ref {
+        addr: crate::model::Address::RuntimeEndpoint {
+            runtime: runtime.to_string(),
+            endpoint: endpoint.to_string(),
+        },
+        attr: crate::model::Attr::parse(attr)?,
+    })
+}
+
 #[cfg(test)]
 mod typed_tests {
     use super::*;
@@ -242,5 +274,18 @@ mod typed_tests {
         }
         assert!(typed("gateways", "k", "uri").is_none());
         assert!(typed("nosuch", "k", "arn").is_none());
+        assert_eq!(
+            parse("${runtimes.agent.endpoints.prod.arn}").unwrap(),
+            vec![Segment::Ref(
+                Ref::Endpoint {
+                    runtime: "agent".into(),
+                    endpoint: "prod".into(),
+                    attr: "arn".into()
+                },
+                0..36
+            )]
+        );
+        assert!(typed_endpoint("agent", "prod", "arn").is_some());
+        assert!(typed_endpoint("agent", "prod", "url").is_none());
     }
 }

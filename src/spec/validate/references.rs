@@ -26,6 +26,57 @@ impl Checker<'_> {
                 continue;
             };
             for seg in segments {
+                if let Segment::Ref(
+                    Ref::Endpoint {
+                        runtime,
+                        endpoint,
+                        attr,
+                    },
+                    range,
+                ) = &seg
+                {
+                    let expr = &text[range.clone()];
+                    let span = self.inner_span(p, expr);
+                    let problem = match spec.runtimes.get(runtime) {
+                        None => Some((
+                            format!("`{expr}` refers to an unknown runtime `{runtime}`"),
+                            "no such runtime",
+                            "declare the runtime under `runtimes:`".to_string(),
+                        )),
+                        Some(r) if !r.endpoints.contains_key(endpoint) => Some((
+                            format!(
+                                "`{expr}` refers to an unknown endpoint `{endpoint}` of runtime `{runtime}`"
+                            ),
+                            "no such endpoint",
+                            format!("declare it under `runtimes.{runtime}.endpoints:`"),
+                        )),
+                        Some(_) if !refs::ENDPOINT_ATTRS.contains(&attr.as_str()) => Some((
+                            format!("runtime endpoint `{endpoint}` has no attribute `{attr}`"),
+                            "unknown attribute",
+                            "runtime endpoints expose `arn`, `name`".to_string(),
+                        )),
+                        Some(_) => None,
+                    };
+                    if let Some((message, label, help)) = problem {
+                        self.diags
+                            .push(Diagnostic::new(message, span).label(label).help(help));
+                        continue;
+                    }
+                    let target = format!("runtimes.{runtime}");
+                    match &owner {
+                        None => self.diags.push(
+                            Diagnostic::new(format!("`{expr}` cannot be used here"), span)
+                                .label("resource references are not allowed in this field")
+                                .help("resource references may appear in `environment` values and `outputs`"),
+                        ),
+                        Some(Some(node)) => {
+                            edges.entry(node.clone()).or_default().insert(target.clone());
+                            at.entry((node.clone(), target)).or_insert(span);
+                        }
+                        Some(None) => {}
+                    }
+                    continue;
+                }
                 let Segment::Ref(Ref::Resource { kind, name, attr }, range) = seg else {
                     continue;
                 };

@@ -246,6 +246,27 @@ impl Checker<'_> {
                 }
             }
             self.env_keys(&["runtimes", key], &r.environment, false);
+            for ekey in r.endpoints.keys() {
+                let ep = ptr(&["runtimes", key, "endpoints", ekey]);
+                if ekey == names::DEFAULT_ENDPOINT {
+                    self.diags.push(
+                        Diagnostic::new(
+                            "the endpoint name `DEFAULT` is AgentCore's own",
+                            self.key_span(&ep),
+                        )
+                        .label("reserved name")
+                        .help("AgentCore creates `DEFAULT` with every runtime and moves it to each new version by itself; name your endpoint otherwise"),
+                    );
+                    continue;
+                }
+                if let Some(v) = names::ENDPOINT.violation(&names::endpoint(ekey)) {
+                    self.diags.push(
+                        Diagnostic::new(v, self.key_span(&ep))
+                            .label("invalid endpoint name")
+                            .help(names::ENDPOINT.explain),
+                    );
+                }
+            }
         }
     }
 }
