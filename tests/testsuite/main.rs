@@ -1,0 +1,13 @@
+//! The integration tests, as one test binary (the layout of cargo's own
+//! `tests/testsuite`): the AWS SDK is linked once, and every module shares
+//! the one moto server that `harness` starts on first use.
+//!
+//! Run one module with `cargo test --test testsuite lifecycle::`.
+
+mod harness;
+
+mod cli;
+mod faults;
+mod lifecycle;
+mod safety;
+mod validate;

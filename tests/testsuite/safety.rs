@@ -1,0 +1,379 @@
+//! Safety properties against a real moto server: agentform never touches
+//! what it does not own, a re-run after a partial or interrupted apply
+//! converges without twins, it never acts unattended without
+//! `--auto-approve`, and what leaves the spec is planned for deletion.
+//! The account is always checked through the official SDK.
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use aws_sdk_iam::types::Tag;
+use aws_sdk_lambda::primitives::Blob;
+use aws_sdk_lambda::types::{FunctionCode, Runtime};
+
+use crate::harness::reference::check_stack;
+use crate::harness::{Output, Sdk, Test, sdk, tiny_zip};
+
+const LAMBDA_TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+
+async fn create_untagged_role(sdk: &Sdk, path: &str, name: &str) -> String {
+    let r = sdk
+        .iam
+        .create_role()
+        .path(path)
+        .role_name(name)
+        .assume_role_policy_document(LAMBDA_TRUST)
+        .send()
+        .await
+        .expect("CreateRole");
+    r.role.expect("role").arn().to_string()
+}
+
+fn headers(out: &Output) -> BTreeSet<String> {
+    out.plan_headers().into_iter().collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn foreign_resources_are_never_touched() {
+    let t = Test::new().example("iam-gateway").project("foreign");
+    let sdk = sdk().await;
+    let path = "/agentform/foreign/";
+
+    // Someone else's resources: two with the names the spec would use, one
+    // more under the project's IAM path; none carries agentform tags.
+    create_untagged_role(&sdk, path, "foreign-gw-main").await;
+    let other_arn = create_untagged_role(&sdk, path, "foreign-other").await;
+    sdk.lambda
+        .create_function()
+        .function_name("foreign-tools")
+        .runtime(Runtime::Python312)
+        .role(&other_arn)
+        .handler("handler.lambda_handler")
+        .code(
+            FunctionCode::builder()
+                .zip_file(Blob::new(tiny_zip()))
+                .build(),
+        )
+        .send()
+        .await
+        .expect("CreateFunction");
+
+    // And one that another agentform project owns, under that project's path.
+    sdk.iam
+        .create_role()
+        .path("/agentform/neighbour/")
+        .role_name("foreign-rt-agent")
+        .assume_role_policy_document(LAMBDA_TRUST)
+        .tags(
+            Tag::builder()
+                .key("agentform:project")
+                .value("neighbour")
+                .build()
+                .unwrap(),
+        )
+        .tags(
+            Tag::builder()
+                .key("agentform:resource")
+                .value("iam_role.rt-agent")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .expect("CreateRole");
+
+    // Plan refuses, naming each of them.
+    let out = t
+        .run(&["plan"])
+        .expect_code(1)
+        .expect_stderr("foreign-gw-main")
+        .expect_stderr("foreign-tools")
+        .expect_stderr("foreign-rt-agent")
+        .expect_stderr("neighbour");
+    assert!(
+        out.stderr.contains("iam_role") && out.stderr.contains("lambda_function"),
+        "{out}"
+    );
+    t.run(&["plan", "--detailed-exitcode"]).expect_code(1);
+
+    // Apply refuses before doing anything.
+    t.run(&["apply", "--auto-approve"])
+        .expect_code(1)
+        .expect_stderr("foreign-gw-main");
+    let mut roles = sdk.role_names_under(path).await;
+    roles.sort();
+    assert_eq!(
+        roles,
+        ["foreign-gw-main", "foreign-other"],
+        "apply created roles although it refused"
+    );
+    assert!(
+        sdk.gateways_named("foreign-main").await.is_empty(),
+        "apply created the gateway although it refused"
+    );
+
+    // Destroy owns nothing here and deletes nothing.
+    t.run(&["destroy", "--auto-approve"]).expect_ok();
+    for role in ["foreign-gw-main", "foreign-other"] {
+        let r = sdk
+            .role(role)
+            .await
+            .unwrap_or_else(|| panic!("destroy deleted the foreign role {role}"));
+        assert!(r.tags.is_empty(), "{role} got tags: {:?}", r.tags);
+    }
+    let f = sdk
+        .lambda
+        .get_function()
+        .function_name("foreign-tools")
+        .send()
+        .await
+        .expect("destroy deleted the foreign function");
+    assert!(
+        f.tags().is_none_or(|t| t.is_empty()),
+        "the foreign function got tags: {:?}",
+        f.tags()
+    );
+    let r = sdk
+        .role("foreign-rt-agent")
+        .await
+        .expect("destroy deleted the other project's role");
+    assert_eq!(
+        r.tags.get("agentform:project").map(String::as_str),
+        Some("neighbour")
+    );
+
+    // Once the conflicting resources are gone, apply works; destroy then
+    // removes the project's resources but still not the unrelated role
+    // under its path.
+    sdk.lambda
+        .delete_function()
+        .function_name("foreign-tools")
+        .send()
+        .await
+        .expect("DeleteFunction");
+    for role in ["foreign-gw-main", "foreign-rt-agent"] {
+        sdk.iam
+            .delete_role()
+            .role_name(role)
+            .send()
+            .await
+            .expect("DeleteRole");
+    }
+    t.run(&["apply", "--auto-approve"]).expect_ok();
+    check_stack(&sdk, "foreign").await;
+    t.run(&["destroy", "--auto-approve"]).expect_ok();
+    let left = sdk.leftovers("foreign").await;
+    assert_eq!(
+        left,
+        ["iam role /agentform/foreign/foreign-other"],
+        "destroy must remove exactly what the project owns"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rerun_after_partial_apply_converges() {
+    let t = Test::new().example("iam-gateway").project("partial");
+    let sdk = sdk().await;
+    t.run(&["apply", "--auto-approve"]).expect_ok();
+    let before = check_stack(&sdk, "partial").await;
+
+    // Lose a target, a runtime and an inline policy, as if an earlier apply
+    // had stopped half-way.
+    let targets = sdk.targets_of(&before.gateway_id).await;
+    sdk.agentcore
+        .delete_gateway_target()
+        .gateway_identifier(&before.gateway_id)
+        .target_id(&targets[0].1)
+        .send()
+        .await
+        .expect("DeleteGatewayTarget");
+    sdk.agentcore
+        .delete_agent_runtime()
+        .agent_runtime_id(&before.runtime_id)
+        .send()
+        .await
+        .expect("DeleteAgentRuntime");
+    sdk.iam
+        .delete_role_policy()
+        .role_name("partial-gw-main")
+        .policy_name("agentform")
+        .send()
+        .await
+        .expect("DeleteRolePolicy");
+
+    let out = t
+        .run(&["plan", "--detailed-exitcode"])
+        .expect_code(2)
+        .expect_stdout("Plan: 3 to add, 0 to change, 0 to destroy.");
+    let want: BTreeSet<String> = [
+        "gateway_target.main/lambda-target will be created",
+        "iam_role_policy.gw-main will be created",
+        "runtime.agent will be created",
+    ]
+    .into_iter()
+    .map(String::from)
+    .collect();
+    assert_eq!(headers(&out), want, "{out}");
+
+    t.run(&["apply", "--auto-approve"]).expect_ok();
+    let after = check_stack(&sdk, "partial").await;
+    assert_eq!(after.gateway_id, before.gateway_id, "the gateway was kept");
+    assert_ne!(
+        after.runtime_id, before.runtime_id,
+        "a new runtime was created"
+    );
+    assert_eq!(after.tools, ["add_numbers", "multiply_numbers", "greet"]);
+    t.run(&["plan", "--detailed-exitcode"])
+        .expect_code(0)
+        .expect_stdout("No changes");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_killed_half_way_converges_without_twins() {
+    let t = Test::new().example("iam-gateway").project("killed");
+    let sdk = sdk().await;
+
+    // Kill apply as soon as the gateway exists (it is still CREATING then,
+    // and the target and runtime are not created yet).
+    let mut child = t.spawn("first-apply", &["apply", "--auto-approve"]);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        if !sdk.gateways_named("killed-main").await.is_empty() {
+            break;
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!(
+                "apply finished ({status}) before the test could interrupt it\n--- stdout ---\n{}--- stderr ---\n{}",
+                t.read("first-apply.stdout"),
+                t.read("first-apply.stderr")
+            );
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the gateway never appeared\n{}",
+            t.read("first-apply.stderr")
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    child.kill().expect("killing apply");
+    child.wait().unwrap();
+
+    // The re-run picks up where the account is: no twin gateway, target or
+    // runtime (moto, unlike AWS, accepts duplicate names).
+    t.run(&["apply", "--auto-approve"]).expect_ok();
+    check_stack(&sdk, "killed").await;
+    t.run(&["plan", "--detailed-exitcode"])
+        .expect_code(0)
+        .expect_stdout("No changes");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_without_a_terminal_needs_auto_approve() {
+    let t = Test::new().example("iam-gateway").project("noterm");
+    let sdk = sdk().await;
+    // `run` gives the tool no stdin, as in CI.
+    let out = t
+        .run(&["apply"])
+        .expect_code(1)
+        .expect_stderr("--auto-approve");
+    assert!(
+        out.stderr.contains("terminal") || out.stderr.contains("confirm"),
+        "the refusal should say why\n{out}"
+    );
+    let left = sdk.leftovers("noterm").await;
+    assert!(left.is_empty(), "apply acted without approval: {left:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn removing_the_runtime_plans_its_destruction() {
+    let t = Test::new().example("iam-gateway").project("shrink");
+    let sdk = sdk().await;
+    t.run(&["apply", "--auto-approve"]).expect_ok();
+    let before = check_stack(&sdk, "shrink").await;
+
+    // Destroy without a terminal refuses too, and deletes nothing.
+    t.run(&["destroy"])
+        .expect_code(1)
+        .expect_stderr("--auto-approve");
+    assert_eq!(
+        sdk.runtimes_named("shrink_agent").await,
+        std::slice::from_ref(&before.runtime_id)
+    );
+
+    // Drop the runtime (and the output that refers to it) from the spec.
+    let spec = t.read("agentform.yaml");
+    let start = spec.find("\nruntimes:\n").expect("runtimes section") + 1;
+    let end = spec.find("\noutputs:\n").expect("outputs section") + 1;
+    t.edit_spec(&spec[start..end], "");
+    t.edit_spec("  runtime_endpoint: ${runtimes.agent.arn}\n", "");
+
+    let out = t
+        .run(&["plan", "--detailed-exitcode"])
+        .expect_code(2)
+        .expect_stdout("Plan: 0 to add, 0 to change, 3 to destroy.");
+    let got = headers(&out);
+    for addr in [
+        "runtime.agent",
+        "iam_role.rt-agent",
+        "iam_role_policy.rt-agent",
+    ] {
+        assert!(
+            got.iter()
+                .any(|h| h.starts_with(&format!("{addr} will be destroyed"))),
+            "{addr} should be destroyed\n{out}"
+        );
+    }
+    assert_eq!(got.len(), 3, "{out}");
+
+    t.run(&["apply", "--auto-approve"]).expect_ok();
+    assert!(
+        sdk.runtimes_named("shrink_agent").await.is_empty(),
+        "the runtime is still there"
+    );
+    assert!(
+        sdk.role("shrink-rt-agent").await.is_none(),
+        "the runtime's role is still there"
+    );
+    assert_eq!(
+        sdk.gateways_named("shrink-main").await,
+        std::slice::from_ref(&before.gateway_id),
+        "the gateway must stay"
+    );
+    assert_eq!(
+        sdk.targets_of(&before.gateway_id).await.len(),
+        1,
+        "the target must stay"
+    );
+    sdk.lambda
+        .get_function()
+        .function_name("shrink-tools")
+        .send()
+        .await
+        .expect("the function must stay");
+    t.run(&["plan", "--detailed-exitcode"])
+        .expect_code(0)
+        .expect_stdout("No changes");
+
+    t.run(&["destroy", "--auto-approve"]).expect_ok();
+    let left = sdk.leftovers("shrink").await;
+    assert!(left.is_empty(), "left behind after destroy: {left:#?}");
+}
+
+/// Destroy after a demo works even when the function sources are gone
+/// (destroy and output never read them); validate still reports them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn destroy_does_not_need_the_function_sources() {
+    let t = Test::new().example("iam-gateway").project("nosrc");
+    let sdk = sdk().await;
+    t.run(&["apply", "--auto-approve"]).expect_ok();
+    std::fs::remove_dir_all(t.path("lambda")).unwrap();
+    t.run(&["validate"])
+        .expect_code(1)
+        .expect_stderr("function source `lambda` does not exist");
+    t.run(&["output", "gateway_endpoint"])
+        .expect_ok()
+        .expect_stdout("https://");
+    t.run(&["destroy", "--auto-approve"]).expect_ok();
+    let left = sdk.leftovers("nosrc").await;
+    assert!(left.is_empty(), "left behind after destroy: {left:#?}");
+}

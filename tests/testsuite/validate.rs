@@ -1,0 +1,1209 @@
+//! `agentform validate`: every invalid spec below is written to a fresh
+//! directory (with `lambda/handler.py`, so `source: lambda` resolves), the
+//! built binary is run there as `agentform validate -f agentform.yaml
+//! --no-color`, and the whole of its stderr is compared with a snapshot under
+//! `tests/testsuite/snapshots/` that also shows the spec with line numbers, so
+//! each `agentform.yaml:LINE:COL` can be checked by eye. The exit code, the
+//! problem count and the absence of panics are asserted here.
+//!
+//! Snapshots are reviewed, not generated blindly: after a deliberate change to
+//! a message, run `INSTA_UPDATE=always cargo test --test testsuite validate::`
+//! and read every changed `.snap` before keeping it.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A spec in its own directory, and how to run `validate` on it.
+struct Case {
+    dir: tempfile::TempDir,
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+}
+
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+impl Case {
+    /// `spec` as `agentform.yaml`, next to a `lambda/` function directory.
+    fn new(spec: impl AsRef<[u8]>) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::write(dir.path().join("agentform.yaml"), spec).expect("write spec");
+        std::fs::create_dir(dir.path().join("lambda")).expect("lambda dir");
+        std::fs::write(
+            dir.path().join("lambda/handler.py"),
+            "def lambda_handler(event, context):\n    return event\n",
+        )
+        .expect("handler");
+        Case {
+            dir,
+            args: Vec::new(),
+            env: Vec::new(),
+        }
+    }
+
+    fn without_lambda_dir(self) -> Self {
+        std::fs::remove_dir_all(self.dir.path().join("lambda")).expect("remove lambda dir");
+        self
+    }
+
+    fn file(self, path: &str, contents: &str) -> Self {
+        let p = self.dir.path().join(path);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("dirs");
+        std::fs::write(p, contents).expect("write file");
+        self
+    }
+
+    fn arg(mut self, a: &str) -> Self {
+        self.args.push(a.to_string());
+        self
+    }
+
+    fn env(mut self, k: &str, v: &str) -> Self {
+        self.env.push((k.to_string(), v.to_string()));
+        self
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn run(&self) -> Run {
+        run_in(
+            self.dir.path(),
+            Path::new("agentform.yaml"),
+            &self.args,
+            &self.env,
+        )
+    }
+}
+
+fn run_in(cwd: &Path, spec: &Path, args: &[String], env: &[(String, String)]) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_agentform"));
+    cmd.current_dir(cwd)
+        .arg("validate")
+        .arg("-f")
+        .arg(spec)
+        .arg("--no-color")
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env_remove("AGENTFORM_FILE")
+        .env_remove("AGENTFORM_TEST_UNSET");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("run agentform");
+    Run {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// The spec with line numbers, for the snapshot header.
+fn numbered(spec: &[u8]) -> String {
+    let text = String::from_utf8_lossy(spec);
+    text.split_inclusive('\n')
+        .enumerate()
+        .map(|(i, l)| {
+            format!(
+                "{:>3} | {}\n",
+                i + 1,
+                l.trim_end_matches(['\n', '\r']).replace('\t', "<TAB>")
+            )
+        })
+        .collect()
+}
+
+/// Runs an invalid spec: exit 1, exactly `problems` problems, each with a
+/// `agentform.yaml:LINE:COL` position, and stderr equal to the snapshot.
+fn invalid(name: &str, problems: usize, case: &Case) {
+    let spec = std::fs::read(case.path().join("agentform.yaml")).unwrap_or_default();
+    let run = case.run();
+    assert!(
+        !run.stderr.contains("panicked"),
+        "{name}: panicked:\n{}",
+        run.stderr
+    );
+    assert_eq!(
+        run.code,
+        Some(1),
+        "{name}: exit code; stderr:\n{}",
+        run.stderr
+    );
+    assert_eq!(run.stdout, "", "{name}: nothing on stdout");
+    let summary = format!(
+        "error: agentform.yaml has {problems} problem{}\n",
+        if problems == 1 { "" } else { "s" }
+    );
+    assert!(
+        run.stderr.ends_with(&summary),
+        "{name}: expected `{}`, got:\n{}",
+        summary.trim_end(),
+        run.stderr
+    );
+    let located = run.stderr.matches("\n --> agentform.yaml:").count()
+        + run.stderr.matches("\n  --> agentform.yaml:").count();
+    assert_eq!(
+        located, problems,
+        "{name}: every problem names agentform.yaml:LINE:COL:\n{}",
+        run.stderr
+    );
+    let snapshot = format!(
+        "agentform.yaml:\n{}\nexit code: 1\nstderr:\n{}",
+        numbered(&spec),
+        run.stderr
+    );
+    insta::with_settings!({ omit_expression => true, prepend_module_to_snapshot => false }, {
+        insta::assert_snapshot!(name, snapshot);
+    });
+}
+
+/// A spec that must pass, with what `validate` prints.
+fn valid(case: &Case) -> String {
+    let run = case.run();
+    assert_eq!(run.code, Some(0), "stderr:\n{}", run.stderr);
+    assert_eq!(run.stderr, "");
+    run.stdout
+}
+
+/// Declares a test for an invalid spec with the number of problems it has.
+macro_rules! invalid {
+    ($name:ident, $problems:expr, $spec:expr) => {
+        #[test]
+        fn $name() {
+            invalid(stringify!($name), $problems, &Case::new($spec));
+        }
+    };
+}
+
+/// A small valid spec using every section; cases below are variations of it.
+const VALID: &str = r#"version: 1
+project: demo
+region: us-east-1
+tags:
+  team: platform
+variables:
+  image_tag:
+    default: latest
+functions:
+  tools:
+    source: lambda
+    runtime: python3.12
+    handler: handler.lambda_handler
+gateways:
+  main:
+    authorizer: aws_iam
+    search: semantic
+    targets:
+      calc:
+        function: tools
+        tools:
+          - name: add
+            description: Add two numbers
+            input:
+              type: object
+              properties:
+                a: { type: number }
+                b: { type: number }
+              required: [a, b]
+repositories:
+  agent: {}
+runtimes:
+  agent:
+    artifact:
+      container:
+        repository: agent
+        tag: ${var.image_tag}
+    environment:
+      GATEWAY_URL: ${gateways.main.url}
+    invoke_gateways: [main]
+outputs:
+  url: ${gateways.main.url}
+"#;
+
+// ---------------------------------------------------------------- valid specs
+
+#[test]
+fn valid_spec_exits_0() {
+    assert_eq!(
+        valid(&Case::new(VALID)),
+        "agentform.yaml is valid: 1 function(s), 1 gateway(s), 1 target(s), 1 repository, 1 runtime(s).\n"
+    );
+}
+
+#[test]
+fn valid_spec_with_crlf_line_endings() {
+    valid(&Case::new(VALID.replace('\n', "\r\n")));
+}
+
+#[test]
+fn valid_spec_with_var_and_env_values() {
+    let spec = VALID.replace("    default: latest\n", "    description: set with --var\n").replace(
+        "      GATEWAY_URL: ${gateways.main.url}\n",
+        "      GATEWAY_URL: ${gateways.main.url}\n      TOKEN: ${env:AGENTFORM_TEST_TOKEN}\n      LITERAL: $${not.a.reference}\n",
+    );
+    valid(
+        &Case::new(spec)
+            .arg("--var")
+            .arg("image_tag=v2")
+            .env("AGENTFORM_TEST_TOKEN", "x"),
+    );
+}
+
+#[test]
+fn example_iam_gateway_validates() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let run = run_in(
+        &root,
+        Path::new("examples/iam-gateway/agentform.yaml"),
+        &[],
+        &[],
+    );
+    assert_eq!(run.code, Some(0), "stderr:\n{}", run.stderr);
+    assert_eq!(
+        run.stdout,
+        "examples/iam-gateway/agentform.yaml is valid: 1 function(s), 1 gateway(s), 1 target(s), 1 repository, 1 runtime(s).\n"
+    );
+}
+
+#[test]
+fn init_template_validates() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let template =
+        std::fs::read_to_string(root.join("templates/agentform.yaml")).expect("template");
+    let case = Case::new(template.replace("__PROJECT__", "my-agent")).file(
+        "tools/handler.py",
+        &std::fs::read_to_string(root.join("templates/tools/handler.py")).expect("handler"),
+    );
+    assert_eq!(
+        valid(&case),
+        "agentform.yaml is valid: 1 function(s), 1 gateway(s), 1 target(s), 1 repository, 1 runtime(s).\n"
+    );
+}
+
+// ------------------------------------------------------------ YAML and file
+
+invalid!(yaml_unclosed_bracket, 1, "version: 1\nproject: [demo\n");
+
+invalid!(
+    yaml_tab_indentation,
+    1,
+    "version: 1\nproject: demo\nfunctions:\n\ttools:\n    source: lambda\n"
+);
+
+invalid!(
+    yaml_bad_indentation,
+    1,
+    "version: 1\nproject: demo\n  region: us-east-1\n"
+);
+
+invalid!(
+    yaml_unclosed_quote,
+    1,
+    "version: 1\nproject: \"demo\nregion: us-east-1\n"
+);
+
+invalid!(
+    yaml_two_documents,
+    1,
+    "version: 1\nproject: demo\n---\nversion: 1\n"
+);
+
+invalid!(
+    duplicate_keys_are_all_reported,
+    3,
+    r#"version: 1
+project: demo
+project: other
+functions:
+  tools:
+    source: lambda
+    runtime: python3.12
+    handler: handler.lambda_handler
+    runtime: python3.13
+  tools:
+    source: elsewhere
+"#
+);
+
+invalid!(empty_file, 1, "");
+
+invalid!(only_comments, 1, "# nothing here yet\n\n");
+
+invalid!(root_is_a_list, 1, "- version: 1\n- project: demo\n");
+
+invalid!(root_is_a_scalar, 1, "just some text\n");
+
+invalid!(not_utf8, 1, b"version: 1\nproject: d\xffmo\n".as_slice());
+
+#[test]
+fn missing_file() {
+    let case = Case::new("");
+    std::fs::remove_file(case.path().join("agentform.yaml")).expect("rm");
+    let run = case.run();
+    assert_eq!(run.code, Some(1));
+    assert_eq!(
+        run.stderr,
+        "error: cannot read agentform.yaml: No such file or directory (os error 2)\n |\n = note: in agentform.yaml\n = help: pass the spec with -f/--file, or run `agentform init` to create one\n\nerror: agentform.yaml has 1 problem\n"
+    );
+}
+
+// ------------------------------------------------------- version and structure
+
+invalid!(unsupported_version, 1, "version: 2\nproject: demo\n");
+
+invalid!(version_as_string, 1, "version: \"1\"\nproject: demo\n");
+
+invalid!(missing_version_and_project, 2, "region: us-east-1\n");
+
+invalid!(
+    unknown_top_level_field,
+    1,
+    r#"version: 1
+project: demo
+gateway:
+  main:
+    authorizer: aws_iam
+"#
+);
+
+invalid!(
+    unknown_nested_fields_suggest_the_right_name,
+    3,
+    r#"version: 1
+project: demo
+functions:
+  tools:
+    source: lambda
+    runtime: python3.12
+    handler: handler.lambda_handler
+    memroy: 256
+gateways:
+  main:
+    authorizer: aws_iam
+    serach: semantic
+runtimes:
+  agent:
+    artifact:
+      image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/demo/agent:latest
+    enviroment:
+      A: b
+"#
+);
+
+invalid!(
+    typo_of_a_required_field_is_one_problem_and_checking_goes_on,
+    3,
+    r#"version: 1
+projcet: Demo
+functions:
+  tools:
+    source: lambda
+    runtim: python3.12
+    handler: handler.lambda_handler
+"#
+);
+
+invalid!(
+    missing_required_fields,
+    5,
+    r#"version: 1
+project: demo
+functions:
+  tools:
+    source: lambda
+    runtime: python3.12
+gateways:
+  main:
+    targets:
+      calc:
+        function: tools
+        tools:
+          - name: add
+            description: Add two numbers
+          - description: Nameless
+            input: { type: object }
+runtimes:
+  agent:
+    description: no artifact
+"#
+);
+
+invalid!(
+    wrong_types,
+    6,
+    r#"version: 1
+project: demo
+tags:
+  cost-center: 42
+functions:
+  tools:
+    source: lambda
+    runtime: python3.12
+    handler: handler.lambda_handler
+    memory: "256"
+    environment:
+      DEBUG: true
+gateways: [main]
+runtimes:
+  agent:
+    artifact:
+      image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/demo/agent:latest
+    invoke_gateways: main
+repositories:
+  agent: yes
+"#
+);
+
+invalid!(
+    empty_values,
+    2,
+    r#"version: 1
+project: demo
+functions:
+  tools:
+gateways:
+  main:
+    authorizer:
+"#
+);
+
+invalid!(
+    numbers_out_of_range,
+    3,
+    r#"version: 1
+project: demo
+functions:
+  tools:
+    source: lambda
+    runtime: python3.12
+    handler: handler.lambda_handler
+    memory: 64
+    timeout: 5000
+  big:
+    source: lambda
+    runtime: python3.12
+    handler: handler.lambda_handler
+    memory: 99999999999
+"#
+);
+
+invalid!(
+    values_outside_their_enum,
+    5,
+    r#"version: 1
+project: demo
+functions:
+  tools:
+    source: lambda
+    runtime: python3.7
+    handler: handler.lambda_handler
+    architecture: arm
+gateways:
+  main:
+    authorizer: aws_iam
+    search: SEMANTIC
+runtimes:
+  agent:
+    artifact:
+      image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/demo/agent:latest
+    network: VPC
+    protocol: mcp
+"#
+);
+
+invalid!(
+    artifact_needs_exactly_one_source,
+    3,
+    r#"version: 1
+project: demo
+repositories:
+  agent: {}
+runtimes:
+  both:
+    artifact:
+      image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/demo/agent:latest
+      container: { repository: agent }
+  none:
+    artifact: {}
+  typo:
+    artifact:
+      imag: 123456789012.dkr.ecr.us-east-1.amazonaws.com/demo/agent:latest
+"#
+);
+
+// --------------------------------------------------------------- AWS names
+
+invalid!(
+    project_name_rules,
+    3,
+    r#"version: 1
+project: Demo_Project
+repositories:
+  Agent: {}
+gateways:
+  main_gw:
+    authorizer: aws_iam
+"#
+);
+
+invalid!(
+    project_name_too_long,
+    1,
+    "version: 1\nproject: a-very-long-project-name-x\n"
+);
+
+invalid!(
+    runtime_names,
+    2,
+    r#"version: 1
+project: demo
+runtimes:
+  agent.v2:
+    artifact:
+      image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/demo/agent:latest
+  a-runtime-key-long-enough-to-overflow-48-chars:
+    artifact:
+      image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/demo/agent:latest
+  ok_agent:
+    artifact:
+      image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/demo/agent:latest
+"#
+);
+
+invalid!(
+    runtime_keys_that_collide_after_hyphens_become_underscores,
+    1,
+    r#"version: 1
+project: demo
+runtimes:
+  my-agent:
+    artifact:
+      image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/demo/agent:latest
+  my_agent:
+    artifact:
+      image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/demo/agent:latest
+"#
+);
+
+invalid!(
+    gateway_and_target_names,
+    4,
+    r#"version: 1
+project: demo
+functions:
+  tools:
+    source: lambda
+    runtime: python3.12
+    handler: handler.lambda_handler
+gateways:
+  main_gw:
+    authorizer: aws_iam
+  a-gateway-key-that-is-far-too-long-for-agentcore:
+    authorizer: aws_iam
+  ok:
+    authorizer: aws_iam
+    targets:
+      calc_target:
+        function: tools
+        tools:
+          - { name: add, description: Add, input: { type: object } }
+      two--hyphens:
+        function: tools
+        tools:
+          - { name: add, description: Add, input: { type: object } }
+"#
+);
+
+invalid!(
+    function_and_repository_names,
+    4,
+    r#"version: 1
+project: demo
+functions:
+  tools with spaces:
+    source: lambda
+    runtime: python3.12
+    handler: handler.lambda_handler
+  a-function-key-that-is-long-enough-to-push-the-name-past-64-chars:
+    source: lambda
+    runtime: python3.12
+    handler: handler.lambda_handler
+  tool-key-whose-execution-role-name-goes-past-sixty-four-c:
+    source: lambda
+    runtime: python3.12
+    handler: handler.lambda_handler
+repositories:
+  Agent: {}
+"#
+);
+
+// ------------------------------------------------------------------ references
+
+invalid!(
+    unknown_references,
+    5,
+    r#"version: 1
+project: demo
+functions:
+  tools:
+    source: lambda
+    runtime: python3.12
+    handler: handler.lambda_handler
+gateways:
+  main:
+    authorizer: aws_iam
+runtimes:
+  agent:
+    artifact:
+      image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/demo/agent:latest
+    environment:
+      URL: ${gateways.mian.url}
+      FN: ${function.tools.arn}
+      ATTR: ${functions.tools.url}
+      REPO: ${repositories.agent.uri}
+outputs:
+  arn: ${runtimes.agnt.arn}
+"#
+);
+
+invalid!(
+    reference_cycles,
+    2,
+    r#"version: 1
+project: demo
+functions:
+  tools:
+    source: lambda
+    runtime: python3.12
+    handler: handler.lambda_handler
+    environment:
+      AGENT_ARN: ${runtimes.agent.arn}
+      SELF: ${functions.tools.name}
+runtimes:
+  agent:
+    artifact:
+      image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/demo/agent:latest
+    environment:
+      TOOLS_ARN: ${functions.tools.arn}
+"#
+);
+
+invalid!(
+    reference_where_none_is_allowed,
+    1,
+    r#"version: 1
+project: demo
+gateways:
+  main:
+    authorizer: aws_iam
+    description: served at ${gateways.main.url}
+"#
+);
+
+invalid!(
+    malformed_expressions,
+    5,
+    r#"version: 1
+project: demo
+outputs:
+  a: ${gateways.main.url
+  b: ${var.a.b}
+  c: ${env.HOME}
+  d: ${gateways.main}
+  e: ${}
+"#
+);
+
+invalid!(
+    invoke_gateways_unknown_or_custom_jwt,
+    2,
+    r#"version: 1
+project: demo
+gateways:
+  main:
+    authorizer: aws_iam
+  jwt:
+    authorizer:
+      custom_jwt:
+        discovery_url: https://idp.example.com/.well-known/openid-configuration
+        allowed_audiences: [agents]
+runtimes:
+  agent:
+    artifact:
+      image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/demo/agent:latest
+    invoke_gateways: [mian, jwt]
+"#
+);
+
+invalid!(
+    unknown_function_and_repository,
+    2,
+    r#"version: 1
+project: demo
+functions:
+  tools:
+    source: lambda
+    runtime: python3.12
+    handler: handler.lambda_handler
+gateways:
+  main:
+    authorizer: aws_iam
+    targets:
+      calc:
+        function: tool
+        tools:
+          - { name: add, description: Add, input: { type: object } }
+repositories:
+  agent: {}
+runtimes:
+  agent:
+    artifact:
+      container: { repository: agnet }
+"#
+);
+
+// ------------------------------------------------------------------- variables
+
+invalid!(
+    variables_unknown_and_without_value,
+    3,
+    r#"version: 1
+project: demo
+variables:
+  image_tag:
+    description: no default
+  model_id:
+    default: [not, a, scalar]
+repositories:
+  agent: {}
+runtimes:
+  agent:
+    artifact:
+      container:
+        repository: agent
+        tag: ${var.image_tag}
+    environment:
+      MODEL: ${var.model_id}
+      REGION: ${var.regoin}
+"#
+);
+
+#[test]
+fn undeclared_var_and_unset_env() {
+    let case = Case::new(
+        r#"version: 1
+project: demo
+variables:
+  region: { default: us-east-1 }
+outputs:
+  token: "Bearer ${env:AGENTFORM_TEST_UNSET}"
+"#,
+    )
+    .arg("--var")
+    .arg("regoin=eu-west-1");
+    invalid("undeclared_var_and_unset_env", 2, &case);
+}
+
+#[test]
+fn var_for_a_spec_without_variables() {
+    let case = Case::new("version: 1\nproject: demo\n")
+        .arg("--var")
+        .arg("model=x");
+    invalid("var_for_a_spec_without_variables", 1, &case);
+}
+
+// ----------------------------------------------------------------- tool schemas
+
+invalid!(
+    tool_schema_unsupported_keywords,
+    5,
+    r##"version: 1
+project: demo
+functions:
+  tools:
+    source: lambda
+    runtime: python3.12
+    handler: handler.lambda_handler
+gateways:
+  main:
+    authorizer: aws_iam
+    targets:
+      calc:
+        function: tools
+        tools:
+          - name: add
+            description: Add two numbers
+            input:
+              type: object
+              properties:
+                a: { type: number, minimum: 0, default: 1 }
+                unit: { type: string, enum: [m, km] }
+                b: { $ref: "#/defs/n" }
+              additionalProperties: false
+"##
+);
+
+invalid!(
+    tool_schema_types,
+    3,
+    r#"version: 1
+project: demo
+functions:
+  tools:
+    source: lambda
+    runtime: python3.12
+    handler: handler.lambda_handler
+gateways:
+  main:
+    authorizer: aws_iam
+    targets:
+      calc:
+        function: tools
+        tools:
+          - name: add
+            description: Add two numbers
+            input:
+              type: object
+              properties:
+                a: { type: [number, "null"] }
+                b: { type: float }
+          - name: echo
+            description: Echo text
+            input: { type: string }
+"#
+);
+
+invalid!(
+    tool_schema_meaning,
+    5,
+    r#"version: 1
+project: demo
+functions:
+  tools:
+    source: lambda
+    runtime: python3.12
+    handler: handler.lambda_handler
+gateways:
+  main:
+    authorizer: aws_iam
+    targets:
+      calc:
+        function: tools
+        tools:
+          - name: sum
+            description: Sum a list
+            input:
+              type: object
+              properties:
+                values: { type: array }
+                unit: { type: string, items: { type: string } }
+                opts: { type: string, properties: { x: { type: number } } }
+              required: [values, unti]
+            output: { description: no type }
+"#
+);
+
+invalid!(
+    tool_names_and_lists,
+    4,
+    r#"version: 1
+project: demo
+functions:
+  tools:
+    source: lambda
+    runtime: python3.12
+    handler: handler.lambda_handler
+gateways:
+  main:
+    authorizer: aws_iam
+    targets:
+      calc:
+        function: tools
+        tools:
+          - { name: add numbers, description: Add, input: { type: object } }
+          - { name: add, description: Add, input: { type: object } }
+          - { name: add, description: Add again, input: { type: object } }
+      empty:
+        function: tools
+        tools: []
+      nothing:
+        function: tools
+        tools:
+          - name: x
+            description: unknown key below
+            inputs: { type: object }
+"#
+);
+
+// ----------------------------------------------------------------- gateways
+
+invalid!(
+    authorizer_problems,
+    5,
+    r#"version: 1
+project: demo
+gateways:
+  iam:
+    authorizer: aws-iam
+  none:
+    authorizer: none
+  jwt:
+    authorizer:
+      custom_jwt:
+        discovery_url: http://idp.example.com/oidc
+  jwt-typo:
+    authorizer:
+      custom_jwt:
+        discovery_url: https://idp.example.com/.well-known/openid-configuration
+        allowed_audience: [agents]
+"#
+);
+
+// ------------------------------------------------------------- functions
+
+#[test]
+fn lambda_source_directory_missing() {
+    let case = Case::new(
+        r#"version: 1
+project: demo
+functions:
+  tools:
+    source: lambda
+    runtime: python3.12
+    handler: handler.lambda_handler
+  other:
+    source: ./src/other
+    runtime: python3.12
+    handler: handler.lambda_handler
+"#,
+    )
+    .without_lambda_dir();
+    invalid("lambda_source_directory_missing", 2, &case);
+}
+
+#[test]
+fn lambda_source_is_a_file() {
+    let case = Case::new(
+        r#"version: 1
+project: demo
+functions:
+  tools:
+    source: lambda/handler.py
+    runtime: python3.12
+    handler: handler.lambda_handler
+"#,
+    );
+    invalid("lambda_source_is_a_file", 1, &case);
+}
+
+invalid!(
+    environment_variable_names,
+    4,
+    r#"version: 1
+project: demo
+functions:
+  tools:
+    source: lambda
+    runtime: python3.12
+    handler: handler.lambda_handler
+    environment:
+      AWS_REGION: us-east-1
+      1ST: a
+      OK_NAME: b
+runtimes:
+  agent:
+    artifact:
+      image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/demo/agent:latest
+    environment:
+      MY-VAR: c
+      "": d
+"#
+);
+
+// ----------------------------------------------------------- runtimes, misc
+
+invalid!(
+    images_tags_and_regions,
+    4,
+    r#"version: 1
+project: demo
+region: us-east1
+repositories:
+  agent: {}
+runtimes:
+  hub:
+    artifact:
+      image: docker.io/library/python:3.12
+  tagged:
+    artifact:
+      container: { repository: agent, tag: "v1 beta" }
+tags:
+  aws:owner: me
+"#
+);
+
+invalid!(
+    reserved_and_invalid_tags,
+    3,
+    r#"version: 1
+project: demo
+tags:
+  agentform:project: other
+  "bad{key}": x
+  team: "bad{value}"
+"#
+);
+
+// --------------------------------------------------- many problems at once
+
+invalid!(
+    every_stage_reports_in_one_run,
+    9,
+    r#"version: 1
+project: demo
+variables:
+  tag: {}
+functions:
+  tools:
+    source: lambda
+    runtime: python3.12
+    handler: handler.lambda_handler
+    memory: lots
+    timout: 30
+gateways:
+  main_gw:
+    authorizer: aws_iam
+    targets:
+      calc:
+        function: tool
+        tools:
+          - name: add
+            description: Add
+            input:
+              type: object
+              properties:
+                a: { type: number, format: double }
+              required: [a, b]
+repositories:
+  agent: {}
+runtimes:
+  agent:
+    artifact:
+      container: { repository: agent, tag: "${var.tag}" }
+    invoke_gateways: [main]
+outputs:
+  url: ${gateways.main.url}
+"#
+);
+
+invalid!(
+    bad_value_is_reported_once_not_again_by_later_checks,
+    3,
+    r#"version: 1
+project: demo
+functions:
+  tools: [not, a, mapping]
+gateways:
+  main:
+    authorizer: aws_iam
+    targets:
+      calc:
+        function: tools
+        tools:
+          - name: add
+            description: Add
+            input:
+              type: [object]
+              properties: { a: { type: number } }
+runtimes:
+  agent:
+    artifact:
+      image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/demo/agent:latest
+      container: { repository: nowhere }
+"#
+);
+
+// ------------------------------------------------------------------- garbage
+
+/// Inputs that are not specs at all: always exit 1 with a located message,
+/// never a panic.
+#[test]
+fn garbage_never_panics() {
+    let deep_flow = format!("x: {}{}\n", "[".repeat(50_000), "]".repeat(50_000));
+    let deep_block: String = (0..2_000)
+        .map(|i| format!("{}-\n", "  ".repeat(i)))
+        .collect();
+    let deep_maps: String = (0..500)
+        .map(|i| format!("{}k{i}:\n", "  ".repeat(i)))
+        .collect();
+    let long_line = format!("version: 1\nproject: {}\n", "x".repeat(1_000_000));
+    let long_key = format!("version: 1\nproject: demo\n{}: 1\n", "k".repeat(200_000));
+    let many_errors: String = (0..5_000).map(|i| format!("unknown{i}: {i}\n")).collect();
+    let alias_bomb = "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]\ng: [*f, *f, *f, *f, *f, *f, *f, *f, *f]\n";
+    let inputs: Vec<(&str, Vec<u8>)> = vec![
+        ("binary", (0..=255u8).cycle().take(4096).collect()),
+        ("nul bytes", b"version: 1\0\nproject: demo\n".to_vec()),
+        ("utf-16", b"\xff\xfev\x00e\x00r\x00".to_vec()),
+        ("latin-1", b"version: 1\nproject: caf\xe9\n".to_vec()),
+        ("list root", b"- 1\n- 2\n".to_vec()),
+        ("scalar root", b"42\n".to_vec()),
+        ("null root", b"~\n".to_vec()),
+        ("empty", Vec::new()),
+        ("whitespace", b"   \n\t\n".to_vec()),
+        ("tabs", b"version:\t1\n\tproject: demo\n".to_vec()),
+        ("deep flow lists", deep_flow.into_bytes()),
+        ("deep block lists", deep_block.into_bytes()),
+        ("deep mappings", deep_maps.into_bytes()),
+        ("long line", long_line.into_bytes()),
+        ("long key", long_key.into_bytes()),
+        ("many errors", many_errors.into_bytes()),
+        ("alias bomb", alias_bomb.as_bytes().to_vec()),
+        ("complex key", b"? [a, b]\n: c\n".to_vec()),
+        ("unknown tag", b"version: !!binary AAAA\nproject: !custom demo\n".to_vec()),
+        ("bom", b"\xef\xbb\xbfversion: 2\n".to_vec()),
+        ("right-to-left", "version: 1\nproject: \u{202e}demo\n".as_bytes().to_vec()),
+        ("huge number", b"version: 1e999999\nproject: demo\n".to_vec()),
+        ("negative", b"version: -1\nproject: demo\nfunctions: {f: {source: lambda, runtime: python3.12, handler: h, memory: -9223372036854775808}}\n".to_vec()),
+        ("keys with slashes", b"version: 1\nproject: demo\nfunctions:\n  a/b~c:\n    source: lambda\n".to_vec()),
+        ("only a dash", b"-\n".to_vec()),
+        ("only a colon", b":\n".to_vec()),
+        ("directive", b"%YAML 1.2\n---\nversion: 1\n".to_vec()),
+    ];
+    for (what, bytes) in inputs {
+        let case = Case::new(&bytes);
+        let run = case.run();
+        assert!(
+            !run.stderr.contains("panicked"),
+            "{what}: panicked:\n{}",
+            run.stderr
+        );
+        assert_eq!(
+            run.code,
+            Some(1),
+            "{what}: exit code; stderr:\n{}",
+            run.stderr
+        );
+        assert!(
+            run.stderr.contains(" --> agentform.yaml:"),
+            "{what}: no position:\n{}",
+            &run.stderr[..run.stderr.len().min(2000)]
+        );
+        assert!(
+            run.stderr
+                .lines()
+                .last()
+                .is_some_and(|l| l.starts_with("error: agentform.yaml has ")),
+            "{what}: no summary:\n{}",
+            &run.stderr[..run.stderr.len().min(2000)]
+        );
+        assert!(
+            run.stderr.len() < 5_000_000,
+            "{what}: {} bytes of stderr",
+            run.stderr.len()
+        );
+    }
+}
