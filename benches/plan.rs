@@ -9,10 +9,11 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
-use agentform::desired::{self, Known};
+use agentform::model::Known;
+use agentform::plan::{desired, render};
 use agentform::model::{Account, Ids};
 use agentform::package::Package;
-use agentform::{plan, render, spec};
+use agentform::{plan, spec};
 
 fn spec_text(gateways: usize, targets: usize, tools: usize) -> String {
     let mut s = String::from(
@@ -105,9 +106,9 @@ fn main() {
         let wanted = desired::build(&loaded, &account, &packages, &Known::new());
         let observed = plan::as_applied(&wanted, |_| Ids::default());
         let diff = time(rounds, || {
-            plan::diff(&wanted, &observed).expect("no conflicts")
+            plan::diff(&wanted, &observed, plan::Mode::Apply).expect("no conflicts")
         });
-        let empty = plan::diff(&wanted, &[]).expect("no conflicts");
+        let empty = plan::diff(&wanted, &[], plan::Mode::Apply).expect("no conflicts");
         let rendered = time(rounds, || render::plan(&empty));
         println!(
             "{:>28} {:>10} {:>10.2?} {:>10.2?} {:>10.2?} {:>10.2?}",
