@@ -10,9 +10,9 @@ use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 use agentform::model::Known;
-use agentform::plan::{desired, render};
 use agentform::model::{Account, Ids};
 use agentform::package::Package;
+use agentform::plan::{desired, render};
 use agentform::{plan, spec};
 
 fn spec_text(gateways: usize, targets: usize, tools: usize) -> String {

@@ -7,6 +7,7 @@
 mod harness;
 
 mod cli;
+mod endpoints;
 mod faults;
 mod lifecycle;
 mod safety;
