@@ -245,7 +245,13 @@ impl<C: Cloud> Executor<'_, C> {
     ) -> anyhow::Result<Ids> {
         match (change.action, &change.observed) {
             (Action::Update, Some(current)) => self.cloud.update(d, current, self.reporter).await,
-            _ => self.cloud.create(d, parent, self.reporter).await,
+            // A replacement's old resource was deleted in phase 1.
+            (Action::Create | Action::Replace, _) | (Action::Update, None) => {
+                self.cloud.create(d, parent, self.reporter).await
+            }
+            (Action::NoOp | Action::Delete, _) => {
+                anyhow::bail!("internal error: {} is not a create or update", change.addr)
+            }
         }
     }
 }

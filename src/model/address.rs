@@ -84,18 +84,24 @@ impl Address {
     /// The address of a child named `key` of this resource, if this kind
     /// has children of `kind`.
     pub fn child(&self, kind: Kind, key: &str) -> Option<Address> {
-        match (self, kind) {
-            (Address::Gateway(g), Kind::GatewayTarget) => Some(Address::GatewayTarget {
+        let child = match self {
+            Address::Gateway(g) => Address::GatewayTarget {
                 gateway: g.clone(),
                 target: key.to_string(),
-            }),
-            (Address::Runtime(r), Kind::RuntimeEndpoint) => Some(Address::RuntimeEndpoint {
+            },
+            Address::Runtime(r) => Address::RuntimeEndpoint {
                 runtime: r.clone(),
                 endpoint: key.to_string(),
-            }),
-            (Address::Role(o, k), Kind::RolePolicy) => Some(Address::RolePolicy(*o, k.clone())),
-            _ => None,
-        }
+            },
+            // A role has one inline policy of agentform's: the key is the role's.
+            Address::Role(o, k) => Address::RolePolicy(*o, k.clone()),
+            Address::RolePolicy(..)
+            | Address::Repository(_)
+            | Address::Function(_)
+            | Address::GatewayTarget { .. }
+            | Address::RuntimeEndpoint { .. } => return None,
+        };
+        (child.kind() == kind).then_some(child)
     }
 
     /// The part after `kind.` in the text form.

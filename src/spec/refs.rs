@@ -8,13 +8,60 @@
 
 use std::ops::Range;
 
-/// Resource kinds a reference may name, with the attributes each exposes.
-pub const REF_KINDS: &[(&str, &[&str])] = &[
-    ("functions", &["arn", "name"]),
-    ("gateways", &["id", "arn", "url", "name"]),
-    ("runtimes", &["id", "arn", "name"]),
-    ("repositories", &["uri", "arn", "name"]),
-];
+use crate::model::{Address, Attr};
+
+/// The resource kinds a `${KIND.NAME.ATTR}` reference may name (the
+/// spec's section names), with the attributes each exposes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefKind {
+    Functions,
+    Gateways,
+    Runtimes,
+    Repositories,
+}
+
+impl RefKind {
+    pub const ALL: [RefKind; 4] = [
+        RefKind::Functions,
+        RefKind::Gateways,
+        RefKind::Runtimes,
+        RefKind::Repositories,
+    ];
+
+    /// The spec section, as written in references.
+    pub fn section(self) -> &'static str {
+        match self {
+            RefKind::Functions => "functions",
+            RefKind::Gateways => "gateways",
+            RefKind::Runtimes => "runtimes",
+            RefKind::Repositories => "repositories",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<RefKind> {
+        RefKind::ALL.into_iter().find(|k| k.section() == s)
+    }
+
+    pub fn attrs(self) -> &'static [Attr] {
+        match self {
+            RefKind::Functions => &[Attr::Arn, Attr::Name],
+            RefKind::Gateways => &[Attr::Id, Attr::Arn, Attr::Url, Attr::Name],
+            RefKind::Runtimes => &[Attr::Id, Attr::Arn, Attr::Name],
+            RefKind::Repositories => &[Attr::Uri, Attr::Arn, Attr::Name],
+        }
+    }
+
+    /// The address of the resource `key` of this section.
+    pub fn address(self, key: &str) -> Address {
+        let key = key.to_string();
+        match self {
+            RefKind::Functions => Address::Function(key),
+            RefKind::Gateways => Address::Gateway(key),
+            RefKind::Runtimes => Address::Runtime(key),
+            RefKind::Repositories => Address::Repository(key),
+        }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ref {
@@ -226,23 +273,11 @@ mod tests {
 /// The typed reference a `${KIND.NAME.ATTR}` expression names, when the
 /// kind and attribute exist (validation reports the others).
 pub fn typed(kind: &str, name: &str, attr: &str) -> Option<crate::model::Ref> {
-    use crate::model::{Address, Ref};
-    let attr_ok = REF_KINDS
-        .iter()
-        .any(|(k, attrs)| *k == kind && attrs.contains(&attr));
-    if !attr_ok {
-        return None;
-    }
-    let addr = match kind {
-        "functions" => Address::Function(name.to_string()),
-        "gateways" => Address::Gateway(name.to_string()),
-        "runtimes" => Address::Runtime(name.to_string()),
-        "repositories" => Address::Repository(name.to_string()),
-        _ => return None,
-    };
-    Some(Ref {
-        addr,
-        attr: crate::model::Attr::parse(attr)?,
+    let kind = RefKind::parse(kind)?;
+    let attr = Attr::parse(attr).filter(|a| kind.attrs().contains(a))?;
+    Some(crate::model::Ref {
+        addr: kind.address(name),
+        attr,
     })
 }
 
@@ -256,7 +291,7 @@ pub fn typed_endpoint(runtime: &str, endpoint: &str, attr: &str) -> Option<crate
             runtime: runtime.to_string(),
             endpoint: endpoint.to_string(),
         },
-        attr: crate::model::Attr::parse(attr)?,
+        attr: Attr::parse(attr)?,
     })
 }
 
@@ -266,10 +301,12 @@ mod typed_tests {
 
     #[test]
     fn every_documented_reference_is_typed() {
-        for (kind, attrs) in REF_KINDS {
-            for attr in *attrs {
-                let r = typed(kind, "k", attr).unwrap_or_else(|| panic!("{kind}.{attr}"));
-                assert_eq!(r.attr.as_str(), *attr);
+        for kind in RefKind::ALL {
+            for attr in kind.attrs() {
+                let r = typed(kind.section(), "k", attr.as_str())
+                    .unwrap_or_else(|| panic!("{}.{}", kind.section(), attr.as_str()));
+                assert_eq!(r.attr, *attr);
+                assert_eq!(r.addr, kind.address("k"));
             }
         }
         assert!(typed("gateways", "k", "uri").is_none());

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::Checker;
 use crate::diag::{Diagnostic, did_you_mean};
-use crate::spec::refs::{self, REF_KINDS, Ref, Segment};
+use crate::spec::refs::{self, Ref, RefKind, Segment};
 use crate::spec::yaml::escape;
 
 impl Checker<'_> {
@@ -82,13 +82,13 @@ impl Checker<'_> {
                 };
                 let expr = &text[range];
                 let span = self.inner_span(p, expr);
-                let Some(&(_, attrs)) = REF_KINDS.iter().find(|(k, _)| *k == kind) else {
+                let Some(ref_kind) = RefKind::parse(&kind) else {
                     let mut d = Diagnostic::new(
                         format!("unknown resource kind `{kind}` in `{expr}`"),
                         span.clone(),
                     )
                     .label("unknown kind");
-                    d = match did_you_mean(&kind, REF_KINDS.iter().map(|(k, _)| *k)) {
+                    d = match did_you_mean(&kind, RefKind::ALL.iter().map(|k| k.section())) {
                         Some(s) => d.help(format!("did you mean `{s}`?")),
                         None => {
                             d.help("references name functions, gateways, runtimes or repositories")
@@ -97,11 +97,12 @@ impl Checker<'_> {
                     self.diags.push(d);
                     continue;
                 };
-                let names: Vec<String> = match kind.as_str() {
-                    "functions" => spec.functions.keys().cloned().collect(),
-                    "gateways" => spec.gateways.keys().cloned().collect(),
-                    "runtimes" => spec.runtimes.keys().cloned().collect(),
-                    _ => spec.repositories.keys().cloned().collect(),
+                let attrs: Vec<&str> = ref_kind.attrs().iter().map(|a| a.as_str()).collect();
+                let names: Vec<String> = match ref_kind {
+                    RefKind::Functions => spec.functions.keys().cloned().collect(),
+                    RefKind::Gateways => spec.gateways.keys().cloned().collect(),
+                    RefKind::Runtimes => spec.runtimes.keys().cloned().collect(),
+                    RefKind::Repositories => spec.repositories.keys().cloned().collect(),
                 };
                 if !names.contains(&name) {
                     let d = Diagnostic::new(
