@@ -46,6 +46,23 @@ impl Kind {
         }
     }
 
+    /// The variant after this one in declaration order. Exhaustive, so a new
+    /// variant must say where it goes; a test walks this chain and checks
+    /// [`Kind::ALL`] against it (a kind missing from `ALL` would never be
+    /// observed, and would plan as "create" forever).
+    fn next(self) -> Option<Kind> {
+        match self {
+            Kind::Role => Some(Kind::RolePolicy),
+            Kind::RolePolicy => Some(Kind::Repository),
+            Kind::Repository => Some(Kind::Function),
+            Kind::Function => Some(Kind::Gateway),
+            Kind::Gateway => Some(Kind::GatewayTarget),
+            Kind::GatewayTarget => Some(Kind::Runtime),
+            Kind::Runtime => Some(Kind::RuntimeEndpoint),
+            Kind::RuntimeEndpoint => None,
+        }
+    }
+
     pub fn from_label(s: &str) -> Option<Kind> {
         Kind::ALL.into_iter().find(|k| k.label() == s)
     }
@@ -129,5 +146,30 @@ pub enum Ownership {
 impl fmt::Display for Kind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.label())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn all_lists_every_kind_in_order() {
+        let mut chain = vec![Kind::Role];
+        while let Some(k) = chain.last().and_then(|k| k.next()) {
+            chain.push(k);
+        }
+        assert_eq!(chain, Kind::ALL);
+        let mut sorted = chain.clone();
+        sorted.sort();
+        assert_eq!(sorted, chain, "declaration order is address order");
+        for k in Kind::ALL {
+            assert_eq!(Kind::from_label(k.label()), Some(k));
+            // A child is deleted before its parent.
+            if let Some(p) = k.parent() {
+                assert!(k.delete_rank() < p.delete_rank(), "{k}");
+                assert_eq!(k.ownership(), Ownership::Parent, "{k}");
+            }
+        }
     }
 }
