@@ -50,7 +50,7 @@ impl Kind {
     /// variant must say where it goes; a test walks this chain and checks
     /// [`Kind::ALL`] against it (a kind missing from `ALL` would never be
     /// observed, and would plan as "create" forever).
-    fn next(self) -> Option<Kind> {
+    pub fn next(self) -> Option<Kind> {
         match self {
             Kind::Role => Some(Kind::RolePolicy),
             Kind::RolePolicy => Some(Kind::Repository),
