@@ -575,6 +575,29 @@ runtimes:
 );
 
 invalid!(
+    runtime_endpoints,
+    6,
+    r#"version: 1
+project: demo
+runtimes:
+  agent:
+    artifact:
+      image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/demo/agent:latest
+    endpoints:
+      DEFAULT: {}
+      prod-1: { version: 3 }
+      live:
+      pinned: { version: 0 }
+      later: { version: newest }
+      ok: { version: latest, description: fine }
+outputs:
+  a: ${runtimes.agent.endpoints.live.arn}
+  b: ${runtimes.agent.endpoints.nope.arn}
+  c: ${runtimes.agent.endpoints.live.url}
+"#
+);
+
+invalid!(
     runtime_keys_that_collide_after_hyphens_become_underscores,
     1,
     r#"version: 1

@@ -58,6 +58,11 @@ fn endpoint_step(e: GetAgentRuntimeEndpointOutput) -> Step<GetAgentRuntimeEndpoi
     }
 }
 
+/// CreateAgentRuntimeEndpoint's answer when the name is taken on the runtime.
+fn already_exists(e: &anyhow::Error) -> bool {
+    crate::aws::is_error(e, "ConflictException", &["already exists"])
+}
+
 /// The runtime id an endpoint operation needs: its parent's.
 fn runtime_id<'a>(addr: &Address, c: &EndpointConfig, parent: Option<&'a Ids>) -> Result<&'a str> {
     parent
@@ -175,7 +180,9 @@ impl crate::aws::Aws {
         if !c.description.is_empty() {
             req = req.description(&c.description);
         }
+        // A conflict is the runtime being busy, unless the endpoint exists.
         let created = Retry::conflict("the runtime is busy")
+            .when(|e| crate::aws::is_conflict(e) && !already_exists(e))
             .run(addr, progress, || {
                 let req = req.clone();
                 async move {
@@ -187,9 +194,7 @@ impl crate::aws::Aws {
             .await;
         if let Err(e) = created {
             // An earlier attempt may have created it: adopt it if it exists.
-            if crate::aws::is_error(&e, "ConflictException", &["already exists"])
-                && self.get_endpoint(rid, &c.name).await?.is_some()
-            {
+            if already_exists(&e) && self.get_endpoint(rid, &c.name).await?.is_some() {
                 return self.update_endpoint_on(addr, rid, c, progress).await;
             }
             return Err(e);

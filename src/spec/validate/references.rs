@@ -62,19 +62,9 @@ impl Checker<'_> {
                             .push(Diagnostic::new(message, span).label(label).help(help));
                         continue;
                     }
+                    // The endpoint is created with its runtime: order by that.
                     let target = format!("runtimes.{runtime}");
-                    match &owner {
-                        None => self.diags.push(
-                            Diagnostic::new(format!("`{expr}` cannot be used here"), span)
-                                .label("resource references are not allowed in this field")
-                                .help("resource references may appear in `environment` values and `outputs`"),
-                        ),
-                        Some(Some(node)) => {
-                            edges.entry(node.clone()).or_default().insert(target.clone());
-                            at.entry((node.clone(), target)).or_insert(span);
-                        }
-                        Some(None) => {}
-                    }
+                    self.place(&owner, expr, span, target, &mut edges, &mut at);
                     continue;
                 }
                 let Segment::Ref(Ref::Resource { kind, name, attr }, range) = seg else {
@@ -146,18 +136,8 @@ impl Checker<'_> {
                         });
                     continue;
                 }
-                match &owner {
-                    None => self.diags.push(
-                        Diagnostic::new(format!("`{expr}` cannot be used here"), span)
-                            .label("resource references are not allowed in this field")
-                            .help("resource references may appear in `environment` values and `outputs`"),
-                    ),
-                    Some(Some(node)) => {
-                        edges.entry(node.clone()).or_default().insert(format!("{kind}.{name}"));
-                        at.entry((node.clone(), format!("{kind}.{name}"))).or_insert(span);
-                    }
-                    Some(None) => {}
-                }
+                let target = format!("{kind}.{name}");
+                self.place(&owner, expr, span, target, &mut edges, &mut at);
             }
         }
         // Every cycle: report one, cut the edge it is reported at, look again.
@@ -193,6 +173,42 @@ fn singular(kind: &str) -> &str {
 
 /// `None`: references not allowed; `Some(None)`: allowed, no dependency edge
 /// (outputs); `Some(Some(node))`: allowed and `node` depends on the target.
+/// Edges of the reference graph, from the node that refers to the node
+/// referred to, with where the first such reference is.
+type Edges = BTreeMap<String, BTreeSet<String>>;
+type EdgeSpans = BTreeMap<(String, String), Range<usize>>;
+
+impl Checker<'_> {
+    /// A reference to `target` found in a field whose owner is `owner`
+    /// (see [`allowed_owner`]): refused where references are not allowed,
+    /// else an edge of the dependency graph (outputs make none).
+    fn place(
+        &mut self,
+        owner: &Option<Option<String>>,
+        expr: &str,
+        span: Range<usize>,
+        target: String,
+        edges: &mut Edges,
+        at: &mut EdgeSpans,
+    ) {
+        match owner {
+            None => self.diags.push(
+                Diagnostic::new(format!("`{expr}` cannot be used here"), span)
+                    .label("resource references are not allowed in this field")
+                    .help("resource references may appear in `environment` values and `outputs`"),
+            ),
+            Some(Some(node)) => {
+                edges
+                    .entry(node.clone())
+                    .or_default()
+                    .insert(target.clone());
+                at.entry((node.clone(), target)).or_insert(span);
+            }
+            Some(None) => {}
+        }
+    }
+}
+
 fn allowed_owner(p: &str) -> Option<Option<String>> {
     let parts: Vec<&str> = p.split('/').skip(1).collect();
     match parts.as_slice() {
