@@ -35,6 +35,10 @@ pub fn repository(project: &str, key: &str) -> String {
 pub fn runtime(project: &str, key: &str) -> String {
     format!("{project}_{key}").replace('-', "_")
 }
+/// The name MCP clients see for a target's tool.
+pub fn mcp_tool(target: &str, tool: &str) -> String {
+    format!("{target}___{tool}")
+}
 /// Runtime endpoints are scoped to their runtime: the key is the name.
 pub fn endpoint(key: &str) -> String {
     key.to_string()
@@ -102,6 +106,7 @@ re!(
     r"^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$"
 );
 re!(TOOL_RE, r"^[a-zA-Z0-9_.-]{1,64}$");
+re!(MCP_TOOL_RE, r"^[a-zA-Z0-9_-]{1,64}$");
 re!(TAG_RE, r"^[a-zA-Z0-9\s._:/=+@-]*$");
 re!(REGION_RE, r"^[a-z]{2}(-gov)?-[a-z]+-\d$");
 re!(
@@ -185,6 +190,17 @@ pub static TOOL: Rule = Rule {
     explain: "tool names use letters, digits, `_`, `-` and `.`, at most 64 characters",
     allowed: |c| alnum(c) || "_.-".contains(c),
     first: (|c| alnum(c) || "_.-".contains(c), "a letter or digit"),
+};
+
+/// The tool name agents call, `<target>___<tool>`: Bedrock's Converse API
+/// (and so Strands) accepts tool names matching `^[a-zA-Z0-9_-]{1,64}$`.
+pub static MCP_TOOL: Rule = Rule {
+    what: "MCP tool name",
+    regex: &MCP_TOOL_RE,
+    max_len: 64,
+    explain: "agents see a target's tools as `<target>___<tool>`, and Bedrock models accept tool names of letters, digits, `_` and `-` up to 64 characters: shorten the target key or the tool name, and avoid `.`",
+    allowed: |c| alnum(c) || "_-".contains(c),
+    first: (|c| alnum(c) || "_-".contains(c), "a letter or digit"),
 };
 
 impl Rule {

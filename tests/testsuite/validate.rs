@@ -575,6 +575,38 @@ runtimes:
 );
 
 invalid!(
+    mcp_tool_names_agents_cannot_call,
+    2,
+    r#"version: 1
+project: demo
+functions:
+  tools:
+    source: lambda
+    runtime: python3.12
+    handler: handler.lambda_handler
+gateways:
+  main:
+    authorizer: aws_iam
+    targets:
+      a-target-key-that-is-long-enough-to-matter:
+        function: tools
+        tools:
+          - name: add_numbers_and_return_the_sum
+            description: Add
+            input: { type: object }
+      calc:
+        function: tools
+        tools:
+          - name: add.numbers
+            description: Add
+            input: { type: object }
+          - name: add_numbers
+            description: Add
+            input: { type: object }
+"#
+);
+
+invalid!(
     runtime_endpoints,
     6,
     r#"version: 1

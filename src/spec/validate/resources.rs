@@ -118,6 +118,15 @@ impl Checker<'_> {
                                 .label("invalid tool name")
                                 .help(names::TOOL.explain),
                         );
+                    } else if let Some(problem) = names::MCP_TOOL
+                        .violation(&names::mcp_tool(&names::target(tkey), &tool.name))
+                    {
+                        // What agents call: `<target>___<tool>`.
+                        self.diags.push(
+                            Diagnostic::new(problem, self.value_span(&np))
+                                .label("agents could not call this tool")
+                                .help(names::MCP_TOOL.explain),
+                        );
                     }
                     if !seen.insert(tool.name.clone()) {
                         self.diags.push(
