@@ -13,7 +13,8 @@
 //!   updated moments earlier; a child is created with its parent's ids.
 //! - Apply never rolls back. On the first hard failure no new work starts,
 //!   work in flight finishes, and the outcome lists what was done, what failed
-//!   and what was not started.
+//!   and what was not started. A stop request ([`Stop`], e.g. on SIGINT)
+//!   does the same without a failure.
 
 mod cloud;
 #[cfg(test)]
@@ -22,6 +23,7 @@ mod tests;
 pub use cloud::Cloud;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use futures::StreamExt;
@@ -37,24 +39,42 @@ pub trait Reporter: Progress {
     fn fail(&self, addr: &Address, verb: &str, error: &anyhow::Error);
 }
 
+/// A request to stop starting new work (the CLI sets it on the first
+/// SIGINT/SIGTERM). Work in flight finishes.
+#[derive(Debug, Default)]
+pub struct Stop(AtomicBool);
+
+impl Stop {
+    pub fn request(&self) -> bool {
+        self.0.swap(true, Ordering::SeqCst)
+    }
+    pub fn requested(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct Outcome {
     pub done: Vec<(Address, &'static str)>,
     pub failed: Vec<(Address, String)>,
     pub not_started: Vec<Address>,
+    /// The run stopped early on request.
+    pub stopped: bool,
     /// Ids of every resource known after the run (for outputs).
     pub known: Known,
 }
 
 impl Outcome {
+    /// Everything planned was done.
     pub fn ok(&self) -> bool {
-        self.failed.is_empty()
+        self.failed.is_empty() && !self.stopped
     }
 }
 
 pub struct Executor<'a, C: Cloud> {
     pub cloud: &'a C,
     pub reporter: &'a dyn Reporter,
+    pub stop: &'a Stop,
 }
 
 impl<C: Cloud> Executor<'_, C> {
@@ -116,6 +136,10 @@ impl<C: Cloud> Executor<'_, C> {
         let mut running = FuturesUnordered::new();
         let mut stopped = false;
         loop {
+            if !stopped && self.stop.requested() {
+                stopped = true;
+                outcome.stopped = true;
+            }
             if !stopped {
                 let ready: Vec<&Address> = pending
                     .iter()
@@ -205,6 +229,10 @@ impl<C: Cloud> Executor<'_, C> {
         }
         let mut stopped = false;
         for (_, group) in ranks {
+            if !stopped && self.stop.requested() {
+                stopped = true;
+                outcome.stopped = true;
+            }
             if stopped {
                 outcome
                     .not_started

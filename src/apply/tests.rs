@@ -262,6 +262,7 @@ async fn dependencies_first_and_independent_work_concurrently() {
     let exec = Executor {
         cloud: &cloud,
         reporter: &Quiet,
+        stop: &Stop::default(),
     };
     let out = exec.apply(&two_gateways()).await;
     assert!(out.ok(), "{:?}", out.failed);
@@ -303,6 +304,7 @@ async fn unknown_values_are_filled_in_from_what_was_just_created() {
     let out = Executor {
         cloud: &cloud,
         reporter: &Quiet,
+        stop: &Stop::default(),
     }
     .apply(&plan)
     .await;
@@ -323,6 +325,7 @@ async fn first_failure_stops_new_work_and_in_flight_work_finishes() {
     let out = Executor {
         cloud: &cloud,
         reporter: &Quiet,
+        stop: &Stop::default(),
     }
     .apply(&plan)
     .await;
@@ -353,6 +356,7 @@ async fn first_failure_stops_new_work_and_in_flight_work_finishes() {
     let again = Executor {
         cloud: &cloud,
         reporter: &Quiet,
+        stop: &Stop::default(),
     }
     .apply(&plan)
     .await;
@@ -387,6 +391,7 @@ async fn deletes_go_dependents_first_and_replacements_delete_before_create() {
     let out = Executor {
         cloud: &cloud,
         reporter: &Quiet,
+        stop: &Stop::default(),
     }
     .destroy(&plan)
     .await;
@@ -404,6 +409,7 @@ async fn deletes_go_dependents_first_and_replacements_delete_before_create() {
     let out = Executor {
         cloud: &cloud,
         reporter: &Quiet,
+        stop: &Stop::default(),
     }
     .apply(&Plan {
         changes: vec![replace],
@@ -442,6 +448,7 @@ async fn a_value_that_cannot_be_filled_in_fails_that_resource_only() {
     let out = Executor {
         cloud: &cloud,
         reporter: &Quiet,
+        stop: &Stop::default(),
     }
     .apply(&plan)
     .await;
@@ -455,4 +462,43 @@ async fn a_value_that_cannot_be_filled_in_fails_that_resource_only() {
     );
     assert!(cloud.order().is_empty());
     let _ = NoProgress;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stop_request_starts_nothing_new_and_lets_in_flight_work_finish() {
+    let cloud = MemoryCloud::new();
+    let stop = Stop::default();
+    let exec = Executor {
+        cloud: &cloud,
+        reporter: &Quiet,
+        stop: &stop,
+    };
+    // Asked to stop half a second in, while both gateways are in flight.
+    let plan = two_gateways();
+    let (out, ()) = futures::join!(exec.apply(&plan), async {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert!(!stop.request());
+    });
+    assert!(out.stopped && !out.ok());
+    assert!(out.failed.is_empty());
+    assert_eq!(out.done, vec![(gw("a"), "created"), (gw("b"), "created")]);
+    let mut not_started = out.not_started.clone();
+    not_started.sort();
+    assert_eq!(not_started, vec![target("a", "t"), target("b", "t")]);
+    assert_eq!(cloud.max_in_flight(), 2);
+
+    // Stopped before it starts: nothing at all.
+    let cloud = MemoryCloud::new();
+    let stop = Stop::default();
+    stop.request();
+    let out = Executor {
+        cloud: &cloud,
+        reporter: &Quiet,
+        stop: &stop,
+    }
+    .apply(&two_gateways())
+    .await;
+    assert!(out.stopped);
+    assert_eq!(out.not_started.len(), 4);
+    assert!(cloud.order().is_empty());
 }

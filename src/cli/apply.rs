@@ -4,6 +4,7 @@ use std::io::IsTerminal;
 
 use anyhow::Result;
 
+use super::interrupt::Interrupts;
 use super::ui::{confirm, print_outputs, summarize};
 use super::{Ctx, FAILURE, OK, progress};
 use crate::apply::Executor;
@@ -25,12 +26,15 @@ pub(super) async fn exec(ctx: &Ctx, auto_approve: bool) -> Result<i32> {
             return Ok(FAILURE);
         }
         let out = progress::Output::new(std::io::stderr().is_terminal(), ctx.g.quiet);
+        let interrupts = Interrupts::watch();
         let exec = Executor {
             cloud: &aws,
             reporter: &out,
+            stop: &interrupts.stop,
         };
         let outcome = exec.apply(&planned.plan).await;
-        let code = summarize(&outcome, "Apply");
+        drop(out);
+        let code = summarize(&outcome, "Apply", interrupts.exit_code());
         if code != OK {
             return Ok(code);
         }

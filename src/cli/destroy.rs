@@ -4,6 +4,7 @@ use std::io::IsTerminal;
 
 use anyhow::Result;
 
+use super::interrupt::Interrupts;
 use super::ui::{confirm, summarize};
 use super::{Ctx, FAILURE, OK, progress};
 use crate::apply::Executor;
@@ -34,10 +35,13 @@ pub(super) async fn exec(ctx: &Ctx, auto_approve: bool) -> Result<i32> {
         return Ok(FAILURE);
     }
     let out = progress::Output::new(std::io::stderr().is_terminal(), ctx.g.quiet);
+    let interrupts = Interrupts::watch();
     let exec = Executor {
         cloud: &aws,
         reporter: &out,
+        stop: &interrupts.stop,
     };
     let outcome = exec.destroy(&planned.plan).await;
-    Ok(summarize(&outcome, "Destroy"))
+    drop(out);
+    Ok(summarize(&outcome, "Destroy", interrupts.exit_code()))
 }

@@ -7,6 +7,7 @@
 mod apply;
 mod destroy;
 mod init;
+mod interrupt;
 mod output;
 mod plan;
 mod progress;

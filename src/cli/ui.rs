@@ -55,7 +55,22 @@ pub(super) fn confirm(question: &str, auto_approve: bool) -> Result<bool> {
     Ok(answer.trim() == "yes")
 }
 
-pub(super) fn summarize(outcome: &Outcome, what: &str) -> i32 {
+/// The run's closing lines; its exit code (`stopped_code` when it stopped
+/// on a signal).
+pub(super) fn summarize(outcome: &Outcome, what: &str, stopped_code: i32) -> i32 {
+    if outcome.stopped && outcome.failed.is_empty() {
+        eprintln!("\n{what} stopped before it was complete.");
+        for (a, verb) in &outcome.done {
+            eprintln!("  done: {a} ({verb})");
+        }
+        for a in &outcome.not_started {
+            eprintln!("  not started: {a}");
+        }
+        eprintln!(
+            "Nothing was rolled back. Run the command again to continue from where the account is now."
+        );
+        return stopped_code;
+    }
     if outcome.ok() {
         let n = outcome.done.len();
         println!(

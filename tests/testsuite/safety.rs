@@ -377,3 +377,81 @@ async fn destroy_does_not_need_the_function_sources() {
     let left = sdk.leftovers("nosrc").await;
     assert!(left.is_empty(), "left behind after destroy: {left:#?}");
 }
+
+/// Spawns `apply`, waits until `ready` says the account reached the moment
+/// to interrupt, then sends `signal` and returns the exit code and stderr.
+async fn interrupted_apply<F, Fut>(t: &Test, name: &str, signal: &str, ready: F) -> (i32, String)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let mut child = t.spawn(name, &["apply", "--auto-approve"]);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !ready().await {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!(
+                "apply finished ({status}) before the test could interrupt it\n{}",
+                t.read(&format!("{name}.stderr"))
+            );
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{}",
+            t.read(&format!("{name}.stderr"))
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let sent = std::process::Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(sent.success());
+    let status = child.wait().unwrap();
+    (
+        status.code().expect("exited, not killed by the signal"),
+        t.read(&format!("{name}.stderr")),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigint_and_sigterm_stop_cleanly_and_a_rerun_converges() {
+    let t = Test::new().example("iam-gateway").project("sigs");
+    let sdk = sdk().await;
+
+    // SIGINT while the gateway is CREATING: it finishes, nothing that
+    // depends on it starts, the summary says so, exit 130.
+    let (code, stderr) = interrupted_apply(&t, "int", "INT", || async {
+        !sdk.gateways_named("sigs-main").await.is_empty()
+    })
+    .await;
+    assert_eq!(code, 130, "{stderr}");
+    assert!(stderr.contains("SIGINT received: stopping."), "{stderr}");
+    assert!(
+        stderr.contains("Apply stopped before it was complete."),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("  done: gateway.main (created)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("  not started: gateway_target.main/lambda-target"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("  not started: runtime.agent"), "{stderr}");
+
+    // SIGTERM while the runtime is CREATING: exit 143.
+    let (code, stderr) = interrupted_apply(&t, "term", "TERM", || async {
+        !sdk.runtimes_named("sigs_agent").await.is_empty()
+    })
+    .await;
+    assert_eq!(code, 143, "{stderr}");
+    assert!(stderr.contains("SIGTERM received: stopping."), "{stderr}");
+
+    // The next apply finishes the job: no twins, nothing left to do.
+    t.run(&["apply", "--auto-approve"]).expect_ok();
+    check_stack(&sdk, "sigs").await;
+    t.run(&["plan", "--detailed-exitcode"])
+        .expect_code(0)
+        .expect_stdout("No changes");
+}
