@@ -28,6 +28,10 @@ pub trait Cloud: Sync {
     async fn update(&self, d: &Desired, current: &Observed, progress: &dyn Progress)
     -> Result<Ids>;
 
+    /// Waits until `o`, left in a transitional status, is ready; returns its
+    /// ids as they are then.
+    async fn wait(&self, o: &Observed, progress: &dyn Progress) -> Result<Ids>;
+
     /// Deletes `o` and waits until it is gone.
     async fn delete(
         &self,

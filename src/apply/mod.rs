@@ -116,7 +116,12 @@ impl<C: Cloud> Executor<'_, C> {
         let work: BTreeMap<&Address, &Change> = plan
             .changes
             .iter()
-            .filter(|c| matches!(c.action, Action::Create | Action::Update | Action::Replace))
+            .filter(|c| {
+                matches!(
+                    c.action,
+                    Action::Create | Action::Update | Action::Replace | Action::Wait
+                )
+            })
             .map(|c| (&c.addr, c))
             .collect();
         let deps: BTreeMap<&Address, BTreeSet<&Address>> = work
@@ -149,10 +154,12 @@ impl<C: Cloud> Executor<'_, C> {
                 for addr in ready {
                     pending.remove(addr);
                     let change = work[addr];
-                    let verb = if change.action == Action::Update {
-                        "updating"
-                    } else {
-                        "creating"
+                    let verb = match change.action {
+                        Action::Update => "updating",
+                        Action::Wait => "waiting for",
+                        Action::NoOp | Action::Create | Action::Replace | Action::Delete => {
+                            "creating"
+                        }
                     };
                     // Fill in what is known now; the future owns its inputs.
                     let prepared = prepare(change, &known);
@@ -172,10 +179,12 @@ impl<C: Cloud> Executor<'_, C> {
             };
             match result {
                 Ok(ids) => {
-                    let past = if verb == "updating" {
-                        "updated"
-                    } else {
-                        "created"
+                    let past = match change.action {
+                        Action::Update => "updated",
+                        Action::Wait => "ready",
+                        Action::NoOp | Action::Create | Action::Replace | Action::Delete => {
+                            "created"
+                        }
                     };
                     self.reporter.finish(&change.addr, past, secs);
                     known.insert(change.addr.clone(), ids);
@@ -273,6 +282,10 @@ impl<C: Cloud> Executor<'_, C> {
     ) -> anyhow::Result<Ids> {
         match (change.action, &change.observed) {
             (Action::Update, Some(current)) => self.cloud.update(d, current, self.reporter).await,
+            (Action::Wait, Some(current)) => self.cloud.wait(current, self.reporter).await,
+            (Action::Wait, None) => {
+                anyhow::bail!("internal error: {} has nothing to wait for", change.addr)
+            }
             // A replacement's old resource was deleted in phase 1.
             (Action::Create | Action::Replace, _) | (Action::Update, None) => {
                 self.cloud.create(d, parent, self.reporter).await

@@ -130,6 +130,14 @@ impl Cloud for MemoryCloud {
         Ok(current.ids.clone())
     }
 
+    async fn wait(&self, o: &Observed, _: &dyn Progress) -> Result<Ids> {
+        let Owner::Ours(addr) = &o.owner else {
+            bail!("not ours")
+        };
+        self.work("wait", addr).await?;
+        Ok(o.ids.clone())
+    }
+
     async fn delete(&self, o: &Observed, _: DeleteOptions, _: &dyn Progress) -> Result<()> {
         let Owner::Ours(addr) = &o.owner else {
             bail!("not ours")
@@ -501,4 +509,50 @@ async fn a_stop_request_starts_nothing_new_and_lets_in_flight_work_finish() {
     assert!(out.stopped);
     assert_eq!(out.not_started.len(), 4);
     assert!(cloud.order().is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_resource_left_creating_is_waited_for_before_its_dependents() {
+    let cloud = MemoryCloud::new();
+    cloud
+        .resources
+        .lock()
+        .unwrap()
+        .insert(gw("a"), Ids::default());
+    let mut wait = create(gw("a"), vec![], gateway_config("p-a", "".into()));
+    wait.action = Action::Wait;
+    wait.observed = Some(observed(&gw("a"), gateway_config("p-a", "".into())));
+    let t = Config::Target(crate::model::TargetConfig {
+        gateway: "p-a".into(),
+        name: "t".into(),
+        description: String::new(),
+        lambda_arn: "arn:aws:lambda:us-east-1:1:function:f".into(),
+        tools: vec![],
+        credential_provider: "GATEWAY_IAM_ROLE".into(),
+    });
+    let plan = Plan {
+        changes: vec![wait, create(target("a", "t"), vec![gw("a")], t)],
+        known: Known::new(),
+    };
+    let out = Executor {
+        cloud: &cloud,
+        reporter: &Quiet,
+        stop: &Stop::default(),
+    }
+    .apply(&plan)
+    .await;
+    assert!(out.ok(), "{:?}", out.failed);
+    assert_eq!(
+        out.done,
+        vec![(gw("a"), "ready"), (target("a", "t"), "created")]
+    );
+    assert_eq!(
+        cloud.order(),
+        vec![
+            Event::Start("wait".into(), gw("a")),
+            Event::End("wait".into(), gw("a")),
+            Event::Start("create".into(), target("a", "t")),
+            Event::End("create".into(), target("a", "t")),
+        ]
+    );
 }

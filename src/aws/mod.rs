@@ -269,6 +269,28 @@ impl Cloud for Aws {
         }
     }
 
+    /// Waits out CREATING/UPDATING of the asynchronous kinds; the others are
+    /// usable as soon as they exist.
+    async fn wait(&self, o: &Observed, progress: &dyn Progress) -> Result<Ids> {
+        let Owner::Ours(addr) = &o.owner else {
+            bail!(
+                "internal error: {} `{}` does not belong to this project",
+                o.kind(),
+                o.config.display_name()
+            );
+        };
+        match &o.config {
+            Config::Gateway(_) => self.wait_gateway_ready(addr, o, progress).await,
+            Config::Target(_) => self.wait_target_ready(addr, o, progress).await,
+            Config::Runtime(_) => self.wait_runtime_ready(addr, o, progress).await,
+            Config::Endpoint(_) => self.wait_endpoint_ready(addr, o, progress).await,
+            Config::Role(_)
+            | Config::RolePolicy(_)
+            | Config::Repository(_)
+            | Config::Function(_) => Ok(o.ids.clone()),
+        }
+    }
+
     /// Deletes and waits until gone; "not found" at any point is success.
     /// Refuses anything the project does not own (the planner never plans
     /// that; this is the last line of defence).

@@ -47,7 +47,13 @@ impl std::fmt::Display for Conflict {
 }
 
 const FAILED: &[&str] = &["FAILED", "CREATE_FAILED"];
-const UPDATE_FAILED: &[&str] = &["UPDATE_FAILED", "UPDATE_UNSUCCESSFUL"];
+const UPDATE_FAILED: &[&str] = &[
+    "UPDATE_FAILED",
+    "UPDATE_UNSUCCESSFUL",
+    "SYNCHRONIZE_UNSUCCESSFUL",
+];
+/// Statuses that end by themselves (an interrupted apply may leave them).
+const TRANSITIONAL: &[&str] = &["CREATING", "UPDATING", "SYNCHRONIZING"];
 
 /// Field-level differences, desired vs observed. A field whose desired
 /// value is not known yet always differs: apply will send it.
@@ -74,6 +80,15 @@ fn matches(d: &Desired, o: &Observed) -> bool {
     d.config.kind() == o.kind()
         && d.config.name() == o.name()
         && d.config.parent_name() == o.parent()
+}
+
+/// `: reason; reason` when the service gave any.
+fn reasons(r: &[String]) -> String {
+    if r.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", r.join("; "))
+    }
 }
 
 fn change(addr: &Address, action: Action, reason: Option<String>) -> Change {
@@ -103,18 +118,25 @@ pub fn diff(desired: &[Desired], observed: &[Observed], mode: Mode) -> Result<Pl
         Mode::Destroy => &[],
     };
 
+    let survivors = survivors(observed);
     for d in wanted {
+        // A child is matched on its parent's surviving copy (by id), so a
+        // target of a twin gateway is never taken for the spec's target.
+        let on_parent = |o: &Observed| match d.addr.parent().and_then(|p| survivors.get(&p)) {
+            Some(&p) => same_parent(&observed[p], o),
+            None => true,
+        };
         let candidates: Vec<usize> = observed
             .iter()
             .enumerate()
-            .filter(|(_, o)| matches(d, o))
+            .filter(|(_, o)| matches(d, o) && on_parent(o))
             .map(|(i, _)| i)
             .collect();
-        // Prefer the one tagged with this address, then any of ours.
+        // Prefer the survivor of this address, then any of ours.
         let mine = candidates
             .iter()
             .copied()
-            .find(|&i| observed[i].owner == Owner::Ours(d.addr.clone()))
+            .find(|&i| survivors.get(&d.addr) == Some(&i))
             .or_else(|| {
                 candidates
                     .iter()
@@ -154,13 +176,33 @@ pub fn diff(desired: &[Desired], observed: &[Observed], mode: Mode) -> Result<Pl
                 Action::Replace,
                 Some(format!("`{}` cannot be changed in place", f.field)),
             )
+        } else if status == "DELETING" {
+            (
+                Action::Replace,
+                Some("status is DELETING: apply waits until it is gone, then creates it".into()),
+            )
         } else if UPDATE_FAILED.contains(&status) {
             (
                 Action::Update,
                 Some(format!(
-                    "last update failed (status {status}); sending the configuration again"
+                    "last update failed (status {status}{}); sending the configuration again",
+                    reasons(&o.status_reasons)
                 )),
             )
+        } else if TRANSITIONAL.contains(&status) {
+            if fields.is_empty() {
+                (
+                    Action::Wait,
+                    Some(format!("status is {status}: apply waits until it is ready")),
+                )
+            } else {
+                (
+                    Action::Update,
+                    Some(format!(
+                        "status is {status}: apply waits for it, then updates it"
+                    )),
+                )
+            }
         } else if fields.is_empty() {
             (Action::NoOp, None)
         } else {
@@ -239,20 +281,58 @@ fn stable_known(changes: &[Change], known: &Known) -> Known {
                     ids.forget_changed_by_update(c.addr.kind());
                 }
             }
-            Action::NoOp | Action::Delete => {}
+            Action::NoOp | Action::Wait | Action::Delete => {}
         }
     }
     known
 }
 
-/// Ids of the resources found, by address (ours only).
+/// For each address of ours found in the account, the one copy that
+/// counts when there are twins (left by a concurrent run, another tool or
+/// an old version): the first in `observed` order (by kind, parent, name,
+/// then id), and for a child, only a copy on its parent's survivor. The
+/// planner matches, refers to and keeps exactly these; the other copies
+/// are deleted as duplicates.
+fn survivors(observed: &[Observed]) -> BTreeMap<Address, usize> {
+    let mut out: BTreeMap<Address, usize> = BTreeMap::new();
+    // Parents first: address order puts a parent's kind before its child's.
+    let mut order: Vec<usize> = (0..observed.len()).collect();
+    order.sort_by_key(|&i| (observed[i].kind(), i));
+    for i in order {
+        let o = &observed[i];
+        let Owner::Ours(addr) = &o.owner else {
+            continue;
+        };
+        if out.contains_key(addr) {
+            continue;
+        }
+        let on_parent = match addr.parent().and_then(|p| out.get(&p)) {
+            Some(&p) => same_parent(&observed[p], o),
+            None => true,
+        };
+        if on_parent {
+            out.insert(addr.clone(), i);
+        }
+    }
+    out
+}
+
+/// Whether `child` was read through `parent` (same id, or ARN for kinds
+/// without an id); true when either side does not say.
+fn same_parent(parent: &Observed, child: &Observed) -> bool {
+    let identity = |ids: &Ids| ids.id.clone().or_else(|| ids.arn.clone());
+    match (identity(&parent.ids), identity(&child.parent_ids)) {
+        (Some(a), Some(b)) => a == b,
+        _ => true,
+    }
+}
+
+/// Ids of the resources found, by address (ours only; of twins, the
+/// survivor's).
 pub fn known_ids(observed: &[Observed]) -> Known {
-    observed
-        .iter()
-        .filter_map(|o| match &o.owner {
-            Owner::Ours(a) => Some((a.clone(), o.ids.clone())),
-            Owner::OtherProject(_) | Owner::Foreign => None,
-        })
+    survivors(observed)
+        .into_iter()
+        .map(|(a, i)| (a, observed[i].ids.clone()))
         .collect()
 }
 

@@ -19,6 +19,9 @@ use crate::model::{Address, Config, DeleteOptions, Desired, Known, Observed, Val
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Action {
     NoOp,
+    /// Matches the spec but is not ready yet (an interrupted apply left it
+    /// CREATING or UPDATING): apply waits until it is.
+    Wait,
     Create,
     Update,
     Replace,
@@ -89,10 +92,18 @@ impl Plan {
                     n.2 += 1;
                 }
                 Action::Delete => n.2 += 1,
-                Action::NoOp => {}
+                Action::NoOp | Action::Wait => {}
             }
         }
         n
+    }
+
+    /// Resources apply only has to wait for.
+    pub fn waits(&self) -> usize {
+        self.changes
+            .iter()
+            .filter(|c| c.action == Action::Wait)
+            .count()
     }
 
     pub fn get(&self, addr: &Address) -> Option<&Change> {

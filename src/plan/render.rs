@@ -172,6 +172,7 @@ fn header(c: &Change) -> (String, &'static str) {
         Action::Update => (format!("{} will be updated in place{why}", c.addr), "  ~"),
         Action::Replace => (format!("{} must be replaced{why}", c.addr), "-/+"),
         Action::Delete => (format!("{} will be destroyed{why}", c.addr), "  -"),
+        Action::Wait => (format!("{} will be waited for{why}", c.addr), "  ="),
         Action::NoOp => (String::new(), ""),
     }
 }
@@ -218,7 +219,7 @@ pub fn change(c: &Change) -> String {
                 );
             }
         }
-        Action::NoOp => {}
+        Action::NoOp | Action::Wait => {}
     }
     let _ = writeln!(out, "    }}");
     out
@@ -237,13 +238,21 @@ pub fn plan(p: &Plan) -> String {
         out.push('\n');
     }
     let (a, m, d) = p.counts();
-    let _ = writeln!(out, "Plan: {a} to add, {m} to change, {d} to destroy.");
+    let waits = match p.waits() {
+        0 => String::new(),
+        n => format!(", {n} to wait for"),
+    };
+    let _ = writeln!(
+        out,
+        "Plan: {a} to add, {m} to change, {d} to destroy{waits}."
+    );
     out
 }
 
 fn action_name(a: Action) -> &'static str {
     match a {
         Action::NoOp => "no-op",
+        Action::Wait => "wait",
         Action::Create => "create",
         Action::Update => "update",
         Action::Replace => "replace",
@@ -308,6 +317,6 @@ pub fn plan_json(p: &Plan) -> Value {
     serde_json::json!({
         "format_version": 2,
         "changes": changes,
-        "summary": {"add": add, "change": change, "destroy": destroy},
+        "summary": {"add": add, "change": change, "destroy": destroy, "wait": p.waits()},
     })
 }

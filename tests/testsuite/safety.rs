@@ -455,3 +455,75 @@ async fn sigint_and_sigterm_stop_cleanly_and_a_rerun_converges() {
         .expect_code(0)
         .expect_stdout("No changes");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn premade_twins_are_resolved_by_one_apply() {
+    let t = Test::new().example("iam-gateway").project("twins");
+    let sdk = sdk().await;
+    t.run(&["apply", "--auto-approve"]).expect_ok();
+    let stack = check_stack(&sdk, "twins").await;
+
+    // A twin of the gateway with the same name and ownership tags, and a
+    // twin of its target on it (what a concurrent run or another tool
+    // could leave; moto, unlike AWS, accepts the duplicate name).
+    let g = sdk
+        .agentcore
+        .get_gateway()
+        .gateway_identifier(&stack.gateway_id)
+        .send()
+        .await
+        .expect("GetGateway");
+    let tags = sdk.agentcore_tags(&stack.gateway_arn).await;
+    let twin = sdk
+        .agentcore
+        .create_gateway()
+        .name(g.name())
+        .role_arn(g.role_arn().unwrap())
+        .protocol_type(g.protocol_type().clone())
+        .authorizer_type(g.authorizer_type().clone())
+        .set_protocol_configuration(g.protocol_configuration().cloned())
+        .set_description(g.description().map(str::to_string))
+        .set_tags(Some(tags.into_iter().collect()))
+        .send()
+        .await
+        .expect("CreateGateway (twin)");
+    let targets = sdk.targets_of(&stack.gateway_id).await;
+    let original = sdk
+        .agentcore
+        .get_gateway_target()
+        .gateway_identifier(&stack.gateway_id)
+        .target_id(&targets[0].1)
+        .send()
+        .await
+        .expect("GetGatewayTarget");
+    sdk.agentcore
+        .create_gateway_target()
+        .gateway_identifier(twin.gateway_id())
+        .name(original.name())
+        .set_target_configuration(original.target_configuration().cloned())
+        .set_credential_provider_configurations(Some(
+            original.credential_provider_configurations().to_vec(),
+        ))
+        .send()
+        .await
+        .expect("CreateGatewayTarget (twin)");
+    assert_eq!(sdk.gateways_named("twins-main").await.len(), 2);
+
+    // The plan names the extra copies; one apply removes them and leaves
+    // every reference on the survivor.
+    let out = t.run(&["plan"]).expect_ok();
+    let duplicates = out
+        .stdout
+        .matches("(duplicate of the resource the spec manages)")
+        .count();
+    assert_eq!(duplicates, 2, "{out}");
+    t.run(&["apply", "--auto-approve"]).expect_ok();
+    let after = check_stack(&sdk, "twins").await;
+    assert_eq!(sdk.gateways_named("twins-main").await.len(), 1);
+    assert_eq!(sdk.targets_of(&after.gateway_id).await.len(), 1);
+    t.run(&["plan", "--detailed-exitcode"])
+        .expect_code(0)
+        .expect_stdout("No changes");
+    t.run(&["destroy", "--auto-approve"]).expect_ok();
+    assert_eq!(sdk.leftovers("twins").await, Vec::<String>::new());
+}

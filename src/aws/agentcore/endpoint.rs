@@ -299,3 +299,26 @@ impl crate::aws::Aws {
         .await
     }
 }
+
+impl crate::aws::Aws {
+    /// Waits until an observed endpoint is READY.
+    pub(in crate::aws) async fn wait_endpoint_ready(
+        &self,
+        addr: &Address,
+        o: &Observed,
+        progress: &dyn Progress,
+    ) -> Result<Ids> {
+        let Some(rid) = o.parent_ids.id.as_deref() else {
+            bail!(
+                "{addr}: the id of runtime {} is not known",
+                o.parent().unwrap_or("?")
+            )
+        };
+        let e = self.wait_endpoint(addr, rid, o.name(), progress).await?;
+        Ok(endpoint_ids(
+            e.agent_runtime_endpoint_arn(),
+            e.id(),
+            e.target_version(),
+        ))
+    }
+}

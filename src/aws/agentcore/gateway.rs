@@ -362,6 +362,24 @@ impl crate::aws::Aws {
     }
 }
 
+impl crate::aws::Aws {
+    /// Waits until an observed gateway is READY.
+    pub(in crate::aws) async fn wait_gateway_ready(
+        &self,
+        addr: &Address,
+        o: &Observed,
+        progress: &dyn Progress,
+    ) -> Result<Ids> {
+        let id = o
+            .ids
+            .id
+            .as_deref()
+            .ok_or_else(|| anyhow!("{addr}: gateway {} has no known id", o.name()))?;
+        let g = self.wait_gateway(addr, id, o.name(), progress).await?;
+        Ok(gateway_ids(&g))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -355,3 +355,21 @@ impl crate::aws::Aws {
         .await
     }
 }
+
+impl crate::aws::Aws {
+    /// Waits until an observed runtime is READY.
+    pub(in crate::aws) async fn wait_runtime_ready(
+        &self,
+        addr: &Address,
+        o: &Observed,
+        progress: &dyn Progress,
+    ) -> Result<Ids> {
+        let id = o
+            .ids
+            .id
+            .as_deref()
+            .ok_or_else(|| anyhow!("{addr}: runtime {} has no known id", o.name()))?;
+        let r = self.wait_runtime(addr, id, o.name(), progress).await?;
+        Ok(runtime_ids(&r))
+    }
+}

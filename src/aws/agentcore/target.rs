@@ -308,3 +308,22 @@ impl crate::aws::Aws {
         .await
     }
 }
+
+impl crate::aws::Aws {
+    /// Waits until an observed target is READY.
+    pub(in crate::aws) async fn wait_target_ready(
+        &self,
+        addr: &Address,
+        o: &Observed,
+        progress: &dyn Progress,
+    ) -> Result<Ids> {
+        let (Some(gid), Some(tid)) = (o.parent_ids.id.as_deref(), o.ids.id.as_deref()) else {
+            bail!(
+                "{addr}: the ids of gateway target {} are not known",
+                o.name()
+            )
+        };
+        self.wait_target(addr, gid, tid, o.name(), progress).await?;
+        Ok(o.ids.clone())
+    }
+}
