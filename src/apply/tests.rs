@@ -261,6 +261,7 @@ fn two_gateways() -> Plan {
             ),
         ],
         known: Known::new(),
+        unproven: vec![],
     }
 }
 
@@ -307,6 +308,7 @@ async fn unknown_values_are_filled_in_from_what_was_just_created() {
             create(e.clone(), vec![rt.clone()], endpoint_config(version)),
         ],
         known: Known::new(),
+        unproven: vec![],
     };
     let cloud = MemoryCloud::new();
     let out = Executor {
@@ -395,6 +397,7 @@ async fn deletes_go_dependents_first_and_replacements_delete_before_create() {
             delete(Address::Repository("r".into()), repo("p/r")),
         ],
         known: Known::new(),
+        unproven: vec![],
     };
     let out = Executor {
         cloud: &cloud,
@@ -422,6 +425,7 @@ async fn deletes_go_dependents_first_and_replacements_delete_before_create() {
     .apply(&Plan {
         changes: vec![replace],
         known: Known::new(),
+        unproven: vec![],
     })
     .await;
     assert!(out.ok(), "{:?}", out.failed);
@@ -451,6 +455,7 @@ async fn a_value_that_cannot_be_filled_in_fails_that_resource_only() {
     let plan = Plan {
         changes: vec![create(e.clone(), vec![], endpoint_config(version))],
         known: Known::new(),
+        unproven: vec![],
     };
     let cloud = MemoryCloud::new();
     let out = Executor {
@@ -533,6 +538,7 @@ async fn a_resource_left_creating_is_waited_for_before_its_dependents() {
     let plan = Plan {
         changes: vec![wait, create(target("a", "t"), vec![gw("a")], t)],
         known: Known::new(),
+        unproven: vec![],
     };
     let out = Executor {
         cloud: &cloud,

@@ -30,13 +30,13 @@ impl Scope<'_> {
 
     /// Owner from the ownership tags. A resource tagged for this project
     /// whose `agentform:resource` tag is missing, unparseable or of another
-    /// kind is treated as foreign: nothing will touch it.
+    /// kind is unproven: nothing will touch it, and destroy says so.
     pub fn owner(&self, kind: Kind, tags: &Tags) -> Owner {
         match tags.get(TAG_PROJECT) {
             Some(p) if p == self.project => {
                 match tags.get(TAG_RESOURCE).and_then(|r| Address::parse(r)) {
                     Some(a) if a.kind() == kind => Owner::Ours(a),
-                    _ => Owner::Foreign,
+                    _ => Owner::Unproven,
                 }
             }
             Some(p) => Owner::OtherProject(p.clone()),
@@ -97,10 +97,10 @@ mod tests {
             scope.owner(Kind::Gateway, &ours),
             Owner::Ours(Address::Gateway("main".into()))
         );
-        assert_eq!(scope.owner(Kind::Runtime, &ours), Owner::Foreign);
+        assert_eq!(scope.owner(Kind::Runtime, &ours), Owner::Unproven);
         assert_eq!(
             scope.owner(Kind::Gateway, &t(&[(TAG_PROJECT, "demo")])),
-            Owner::Foreign
+            Owner::Unproven
         );
         assert_eq!(
             scope.owner(Kind::Gateway, &t(&[(TAG_PROJECT, "other")])),

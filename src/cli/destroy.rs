@@ -19,6 +19,16 @@ pub(super) async fn exec(ctx: &Ctx, auto_approve: bool) -> Result<i32> {
     };
     let aws = ctx.aws(&l).await?;
     let planned = ops::plan(&aws, &l, true).await?;
+    // Destroy must leave nothing of the project: one it cannot prove is
+    // which resource (and so cannot order its deletion against the rest)
+    // stops it before anything is deleted.
+    if !planned.plan.unproven.is_empty() {
+        anyhow::bail!(
+            "destroy cannot prove which resource of project `{}` these are: their `agentform:resource` tag is missing or invalid:\n  {}\nNothing was deleted. Restore the tags (`agentform:resource` = the address, e.g. `gateway.main`) or delete these by hand, then run destroy again.",
+            l.spec.project,
+            planned.plan.unproven.join("\n  ")
+        );
+    }
     if !planned.plan.has_changes() {
         println!(
             "Nothing to destroy: the account holds no resources of project `{}`.",

@@ -37,6 +37,11 @@ impl std::fmt::Display for Conflict {
                 "{kind} `{}` (wanted for {}) already exists and belongs to agentform project `{p}`; refusing to touch it",
                 self.name, self.addr
             ),
+            Owner::Unproven => write!(
+                f,
+                "{kind} `{}` (wanted for {}) carries this project's tag but no valid `agentform:resource` tag, so agentform cannot prove it is this resource; refusing to touch it. Restore the tag `agentform:resource = {}` or remove the resource",
+                self.name, self.addr, self.addr
+            ),
             Owner::Ours(_) | Owner::Foreign => write!(
                 f,
                 "{kind} `{}` (wanted for {}) already exists but was not created by this project (it has no agentform ownership tags); refusing to touch it. Rename the resource in the spec or remove the existing one",
@@ -264,7 +269,16 @@ pub fn diff(desired: &[Desired], observed: &[Observed], mode: Mode) -> Result<Pl
     }
     changes.sort_by(|a, b| (&a.addr, a.action).cmp(&(&b.addr, b.action)));
     let known = stable_known(&changes, &known_ids(observed));
-    Ok(Plan { changes, known })
+    let unproven = observed
+        .iter()
+        .filter(|o| o.owner == Owner::Unproven)
+        .map(|o| format!("{} `{}`", o.kind(), o.config.display_name()))
+        .collect();
+    Ok(Plan {
+        changes,
+        known,
+        unproven,
+    })
 }
 
 /// The ids in `known` that stay valid through `changes`: created and

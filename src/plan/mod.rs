@@ -72,6 +72,9 @@ pub struct Plan {
     /// (created and replaced resources get new ones; an update may change
     /// some, see [`crate::model::Kind::update_changes`]).
     pub known: Known,
+    /// Resources tagged for this project whose address tag is missing or
+    /// invalid: never touched, and named so the user can fix the tag.
+    pub unproven: Vec<String>,
 }
 
 impl Plan {

@@ -228,6 +228,16 @@ pub fn change(c: &Change) -> String {
 /// The whole plan, with the closing summary line.
 pub fn plan(p: &Plan) -> String {
     let mut out = String::new();
+    if !p.unproven.is_empty() {
+        let _ = writeln!(
+            out,
+            "Warning: these resources carry this project's tag but no valid `agentform:resource` tag; agentform leaves them alone:"
+        );
+        for u in &p.unproven {
+            let _ = writeln!(out, "  {u}");
+        }
+        out.push('\n');
+    }
     if !p.has_changes() {
         out.push_str("No changes. The account matches the spec.\n");
         return out;

@@ -391,7 +391,7 @@ fn endpoints_follow_latest_or_stay_pinned() {
             o.ids = ids_for(
                 &Address::parse(&match &o.owner {
                     Owner::Ours(a) => a.to_string(),
-                    Owner::OtherProject(_) | Owner::Foreign => unreachable!(),
+                    Owner::OtherProject(_) | Owner::Foreign | Owner::Unproven => unreachable!(),
                 })
                 .unwrap(),
             );

@@ -527,3 +527,48 @@ async fn premade_twins_are_resolved_by_one_apply() {
     t.run(&["destroy", "--auto-approve"]).expect_ok();
     assert_eq!(sdk.leftovers("twins").await, Vec::<String>::new());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn destroy_refuses_what_it_cannot_prove_it_owns() {
+    let t = Test::new().example("iam-gateway").project("untag");
+    let sdk = sdk().await;
+    t.run(&["apply", "--auto-approve"]).expect_ok();
+    let stack = check_stack(&sdk, "untag").await;
+    sdk.agentcore
+        .untag_resource()
+        .resource_arn(&stack.gateway_arn)
+        .tag_keys("agentform:resource")
+        .send()
+        .await
+        .expect("UntagResource");
+
+    // Plan refuses to adopt it; destroy refuses to start, naming it, and
+    // deletes nothing (not even the gateway's role).
+    t.run(&["plan"])
+        .expect_code(1)
+        .expect_stderr("gateway `untag-main` (wanted for gateway.main) carries this project's tag but no valid `agentform:resource` tag");
+    let out = t
+        .run(&["destroy", "--auto-approve"])
+        .expect_code(1)
+        .expect_stderr("gateway `untag-main`")
+        .expect_stderr("Nothing was deleted.");
+    assert!(
+        out.stderr
+            .contains("gateway_target `untag-main/lambda-target`"),
+        "{out}"
+    );
+    assert_eq!(sdk.gateways_named("untag-main").await.len(), 1);
+    assert!(sdk.role("untag-gw-main").await.is_some());
+    assert!(!sdk.runtimes_named("untag_agent").await.is_empty());
+
+    // With the tag back, destroy finishes and leaves nothing.
+    sdk.agentcore
+        .tag_resource()
+        .resource_arn(&stack.gateway_arn)
+        .tags("agentform:resource", "gateway.main")
+        .send()
+        .await
+        .expect("TagResource");
+    t.run(&["destroy", "--auto-approve"]).expect_ok();
+    assert_eq!(sdk.leftovers("untag").await, Vec::<String>::new());
+}
