@@ -10,6 +10,9 @@ use regex::Regex;
 
 pub const TAG_PROJECT: &str = "agentform:project";
 pub const TAG_RESOURCE: &str = "agentform:resource";
+/// On account-global resources (IAM roles): the region of the stack they
+/// belong to, so another region's stack never takes them over.
+pub const TAG_REGION: &str = "agentform:region";
 /// Name of the inline policy agentform puts on each of its roles.
 pub const POLICY_NAME: &str = "agentform";
 
@@ -61,9 +64,50 @@ pub fn prefix(kind: Kind, project: &str) -> Option<String> {
 use crate::model::Kind;
 pub use crate::model::RoleOwner;
 
-pub fn role(project: &str, owner: RoleOwner, key: &str) -> String {
+/// IAM role names are account-global: they carry the region's short code,
+/// so the same spec in two regions makes two sets of roles.
+pub fn role(project: &str, region: &str, owner: RoleOwner, key: &str) -> String {
+    format!("{project}-{}-{}-{key}", region_code(region), owner.short())
+}
+
+/// The role name agentform 0.1 used (no region): recognised for migration.
+pub fn legacy_role(project: &str, owner: RoleOwner, key: &str) -> String {
     format!("{project}-{}-{key}", owner.short())
 }
+
+/// A region's short code, the form widely used in resource names:
+/// `us-east-1` -> `use1`, `ap-southeast-2` -> `apse2`, `us-gov-west-1` ->
+/// `usgw1`, `eu-central-1` -> `euc1`. The first part and the number are
+/// kept; each word between is abbreviated (an unknown word is kept whole,
+/// so codes stay distinct).
+pub fn region_code(region: &str) -> String {
+    let parts: Vec<&str> = region.split('-').collect();
+    let [first, middle @ .., last] = parts.as_slice() else {
+        return region.to_string();
+    };
+    let mut code = first.to_string();
+    for w in middle {
+        code.push_str(match *w {
+            "east" => "e",
+            "west" => "w",
+            "north" => "n",
+            "south" => "s",
+            "central" => "c",
+            "northeast" => "ne",
+            "northwest" => "nw",
+            "southeast" => "se",
+            "southwest" => "sw",
+            "gov" => "g",
+            other => other,
+        });
+    }
+    code.push_str(last);
+    code
+}
+
+/// The region offline validation assumes for role names when the spec
+/// names none (its code is as long as any commercial region's).
+pub const STAND_IN_REGION: &str = "ap-southeast-1";
 
 /// A naming rule: a regex, a length bound and the words to explain it.
 /// `allowed` and `first` describe the regex character by character, so that a
@@ -281,9 +325,22 @@ mod tests {
         assert_eq!(runtime("iam-auth-demo", "agent"), "iam_auth_demo_agent");
         assert_eq!(gateway("iam-auth-demo", "main"), "iam-auth-demo-main");
         assert_eq!(
-            role("iam-auth-demo", RoleOwner::Gateway, "main"),
-            "iam-auth-demo-gw-main"
+            role("iam-auth-demo", "us-west-2", RoleOwner::Gateway, "main"),
+            "iam-auth-demo-usw2-gw-main"
         );
+        let codes = [
+            ("us-east-1", "use1"),
+            ("eu-central-1", "euc1"),
+            ("ap-southeast-2", "apse2"),
+            ("ap-south-1", "aps1"),
+            ("ap-northeast-3", "apne3"),
+            ("us-gov-west-1", "usgw1"),
+            ("cn-northwest-1", "cnnw1"),
+            ("il-central-1", "ilc1"),
+        ];
+        for (region, code) in codes {
+            assert_eq!(region_code(region), code, "{region}");
+        }
         assert_eq!(repository("iam-auth-demo", "agent"), "iam-auth-demo/agent");
     }
 

@@ -78,7 +78,7 @@ pub async fn plan(aws: &Aws, l: &LoadedSpec, destroy: bool) -> Result<Planned> {
     };
     let wanted = desired::build(l, &account, &artifacts, &Known::new());
     let lookups: Vec<Wanted> = wanted.iter().map(|d| Wanted::of(&d.config)).collect();
-    let observed = aws.observe(&l.spec.project, &lookups).await?;
+    let observed = aws.observe(&account, &l.spec.project, &lookups).await?;
     let conflicts_err = |c: Vec<plan::Conflict>| {
         anyhow::anyhow!(
             c.iter()

@@ -262,6 +262,7 @@ fn two_gateways() -> Plan {
         ],
         known: Known::new(),
         unproven: vec![],
+        notes: vec![],
     }
 }
 
@@ -309,6 +310,7 @@ async fn unknown_values_are_filled_in_from_what_was_just_created() {
         ],
         known: Known::new(),
         unproven: vec![],
+        notes: vec![],
     };
     let cloud = MemoryCloud::new();
     let out = Executor {
@@ -398,6 +400,7 @@ async fn deletes_go_dependents_first_and_replacements_delete_before_create() {
         ],
         known: Known::new(),
         unproven: vec![],
+        notes: vec![],
     };
     let out = Executor {
         cloud: &cloud,
@@ -426,6 +429,7 @@ async fn deletes_go_dependents_first_and_replacements_delete_before_create() {
         changes: vec![replace],
         known: Known::new(),
         unproven: vec![],
+        notes: vec![],
     })
     .await;
     assert!(out.ok(), "{:?}", out.failed);
@@ -456,6 +460,7 @@ async fn a_value_that_cannot_be_filled_in_fails_that_resource_only() {
         changes: vec![create(e.clone(), vec![], endpoint_config(version))],
         known: Known::new(),
         unproven: vec![],
+        notes: vec![],
     };
     let cloud = MemoryCloud::new();
     let out = Executor {
@@ -539,6 +544,7 @@ async fn a_resource_left_creating_is_waited_for_before_its_dependents() {
         changes: vec![wait, create(target("a", "t"), vec![gw("a")], t)],
         known: Known::new(),
         unproven: vec![],
+        notes: vec![],
     };
     let out = Executor {
         cloud: &cloud,

@@ -131,8 +131,17 @@ impl Aws {
     /// every resource tagged for `project`, then the children of every
     /// parent found. Each kind is read by exactly one arm of
     /// [`Aws::observe_kind`]: a new kind does not compile until it says how.
-    pub async fn observe(&self, project: &str, wanted: &[Wanted]) -> Result<Vec<Observed>> {
-        let scope = Scope { project, wanted };
+    pub async fn observe(
+        &self,
+        account: &Account,
+        project: &str,
+        wanted: &[Wanted],
+    ) -> Result<Vec<Observed>> {
+        let scope = Scope {
+            project,
+            region: &account.region,
+            wanted,
+        };
         let scope = &scope;
         let top = futures::future::try_join_all(
             Kind::ALL

@@ -5,11 +5,13 @@
 use std::collections::BTreeSet;
 
 use crate::model::{Address, Kind, Owner, Tags, Wanted};
-use crate::names::{TAG_PROJECT, TAG_RESOURCE};
+use crate::names::{TAG_PROJECT, TAG_REGION, TAG_RESOURCE};
 
 /// What one `observe` call looks for.
 pub(crate) struct Scope<'a> {
     pub project: &'a str,
+    /// The region of the stack being planned.
+    pub region: &'a str,
     pub wanted: &'a [Wanted],
 }
 
@@ -33,6 +35,13 @@ impl Scope<'_> {
     /// kind is unproven: nothing will touch it, and destroy says so.
     pub fn owner(&self, kind: Kind, tags: &Tags) -> Owner {
         match tags.get(TAG_PROJECT) {
+            Some(p)
+                if p == self.project
+                    && kind.scope() == crate::model::Scope::Account
+                    && tags.get(TAG_REGION).is_some_and(|r| r != self.region) =>
+            {
+                Owner::OtherRegion(tags[TAG_REGION].clone())
+            }
             Some(p) if p == self.project => {
                 match tags.get(TAG_RESOURCE).and_then(|r| Address::parse(r)) {
                     Some(a) if a.kind() == kind => Owner::Ours(a),
@@ -90,6 +99,7 @@ mod tests {
 
         let scope = Scope {
             project: "demo",
+            region: "us-east-1",
             wanted: &[],
         };
         let ours = t(&[(TAG_PROJECT, "demo"), (TAG_RESOURCE, "gateway.main")]);
@@ -107,6 +117,22 @@ mod tests {
             Owner::OtherProject("other".into())
         );
         assert_eq!(scope.owner(Kind::Gateway, &t(&[])), Owner::Foreign);
+        // A role of this project's stack in another region is not ours here.
+        let role = t(&[
+            (TAG_PROJECT, "demo"),
+            (TAG_RESOURCE, "iam_role.gw-main"),
+            (TAG_REGION, "eu-west-1"),
+        ]);
+        assert_eq!(
+            scope.owner(Kind::Role, &role),
+            Owner::OtherRegion("eu-west-1".into())
+        );
+        let here = t(&[
+            (TAG_PROJECT, "demo"),
+            (TAG_RESOURCE, "iam_role.gw-main"),
+            (TAG_REGION, "us-east-1"),
+        ]);
+        assert!(matches!(scope.owner(Kind::Role, &here), Owner::Ours(_)));
         assert!(same_owner_tags(&ours, &ours));
         assert!(!same_owner_tags(
             &t(&[(TAG_PROJECT, "demo"), (TAG_RESOURCE, "gateway.x")]),

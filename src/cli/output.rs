@@ -16,7 +16,7 @@ pub(super) async fn exec(ctx: &Ctx, json: bool, name: Option<String>) -> Result<
     let aws = ctx.aws(&l).await?;
     let account = aws.account().await?;
     // Outputs only read resources the project owns: no lookups by name needed.
-    let observed = aws.observe(&l.spec.project, &[]).await?;
+    let observed = aws.observe(&account, &l.spec.project, &[]).await?;
     let known = crate::plan::known_ids(&observed);
     let outputs = desired::outputs(&l.spec, &account, &known);
     let wanted: Vec<(&String, &Resolved)> = outputs

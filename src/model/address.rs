@@ -35,6 +35,15 @@ impl RoleOwner {
             RoleOwner::Runtime => "runtime",
         }
     }
+    /// The resource a role of this owner with this key is made for.
+    pub fn user(self, key: &str) -> Address {
+        let key = key.to_string();
+        match self {
+            RoleOwner::Function => Address::Function(key),
+            RoleOwner::Gateway => Address::Gateway(key),
+            RoleOwner::Runtime => Address::Runtime(key),
+        }
+    }
     fn from_short(s: &str) -> Option<RoleOwner> {
         RoleOwner::ALL.into_iter().find(|o| o.short() == s)
     }

@@ -120,6 +120,19 @@ impl Kind {
         }
     }
 
+    /// Whether names of this kind are unique per account (IAM) or per region.
+    pub fn scope(self) -> Scope {
+        match self {
+            Kind::Role | Kind::RolePolicy => Scope::Account,
+            Kind::Repository
+            | Kind::Function
+            | Kind::Gateway
+            | Kind::GatewayTarget
+            | Kind::Runtime
+            | Kind::RuntimeEndpoint => Scope::Region,
+        }
+    }
+
     /// Whether AWS lets agentform tag resources of this kind and read the
     /// tags back. Untaggable kinds belong to their parent.
     pub fn ownership(self) -> Ownership {
@@ -132,6 +145,15 @@ impl Kind {
             Kind::RolePolicy | Kind::GatewayTarget | Kind::RuntimeEndpoint => Ownership::Parent,
         }
     }
+}
+
+/// Where a name of a kind must be unique.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Account-global (IAM): the name carries the region, and the
+    /// `agentform:region` tag says whose stack it is.
+    Account,
+    Region,
 }
 
 /// How plan decides that a resource found in the account is the project's.

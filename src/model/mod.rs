@@ -19,7 +19,7 @@ pub use config::{
     GatewayConfig, RepositoryConfig, RoleConfig, RolePolicyConfig, RuntimeConfig, Tags,
     TargetConfig, ToolDef, environment_of, known_environment,
 };
-pub use kind::{Kind, Ownership};
+pub use kind::{Kind, Ownership, Scope};
 pub use observed::{Account, Ids, Known, NoProgress, Observed, Owner, Progress, Wanted};
 pub use value::{Attr, Lookup, Part, Ref, Resolved, Template, Val};
 

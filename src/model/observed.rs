@@ -65,6 +65,9 @@ pub enum Owner {
     Ours(Address),
     /// Tagged by agentform for another project.
     OtherProject(String),
+    /// An account-global resource (an IAM role) of this project's stack in
+    /// another region.
+    OtherRegion(String),
     /// Tagged for this project, but its `agentform:resource` tag is missing
     /// or names no resource of its kind: agentform cannot prove which
     /// resource of the spec it is, so it touches it in no way.

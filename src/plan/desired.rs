@@ -63,8 +63,10 @@ impl Values<'_> {
                 }
             }
             Address::Role(o, k) => match r.attr {
-                Attr::Name => Some(names::role(p, *o, k)),
-                Attr::Arn => Some(a.role_arn(&names::role_path(p), &names::role(p, *o, k))),
+                Attr::Name => Some(names::role(p, &a.region, *o, k)),
+                Attr::Arn => {
+                    Some(a.role_arn(&names::role_path(p), &names::role(p, &a.region, *o, k)))
+                }
                 Attr::Id | Attr::Url | Attr::Uri | Attr::Version => None,
             },
             Address::Gateway(k) => (r.attr == Attr::Name).then(|| names::gateway(p, k)),
@@ -155,6 +157,7 @@ fn resolve_env(
 
 fn role(
     spec: &Spec,
+    a: &Account,
     owner: RoleOwner,
     key: &str,
     trust: serde_json::Value,
@@ -163,11 +166,15 @@ fn role(
     let addr = role_addr(owner, key);
     Desired {
         config: Config::Role(RoleConfig {
-            name: names::role(&spec.project, owner, key),
+            name: names::role(&spec.project, &a.region, owner, key),
             path: names::role_path(&spec.project),
             trust_policy: trust,
             description,
-            tags: tags(spec, &addr),
+            tags: {
+                let mut t = tags(spec, &addr);
+                t.insert(names::TAG_REGION.into(), a.region.clone());
+                t
+            },
         }),
         addr,
         deps: vec![],
@@ -176,6 +183,7 @@ fn role(
 
 fn role_policy(
     spec: &Spec,
+    a: &Account,
     owner: RoleOwner,
     key: &str,
     document: Val,
@@ -186,7 +194,7 @@ fn role_policy(
         addr: policy_addr(owner, key),
         deps: dedup(deps),
         config: Config::RolePolicy(RolePolicyConfig {
-            role: names::role(&spec.project, owner, key),
+            role: names::role(&spec.project, &a.region, owner, key),
             name: names::POLICY_NAME.into(),
             document,
         }),
@@ -196,7 +204,7 @@ fn role_policy(
 fn role_arn(spec: &Spec, a: &Account, owner: RoleOwner, key: &str) -> String {
     a.role_arn(
         &names::role_path(&spec.project),
-        &names::role(&spec.project, owner, key),
+        &names::role(&spec.project, &a.region, owner, key),
     )
 }
 
@@ -255,6 +263,7 @@ pub fn build(l: &LoadedSpec, a: &Account, artifacts: &Artifacts, known: &Known) 
         let fname = names::function(p, key);
         out.push(role(
             spec,
+            a,
             RoleOwner::Function,
             key,
             policy::lambda_trust(),
@@ -262,6 +271,7 @@ pub fn build(l: &LoadedSpec, a: &Account, artifacts: &Artifacts, known: &Known) 
         ));
         out.push(role_policy(
             spec,
+            a,
             RoleOwner::Function,
             key,
             policy::lambda_logs(a, &fname).into(),
@@ -294,6 +304,7 @@ pub fn build(l: &LoadedSpec, a: &Account, artifacts: &Artifacts, known: &Known) 
         let addr = Address::Gateway(key.clone());
         out.push(role(
             spec,
+            a,
             RoleOwner::Gateway,
             key,
             policy::agentcore_trust(a, "gateway"),
@@ -309,6 +320,7 @@ pub fn build(l: &LoadedSpec, a: &Account, artifacts: &Artifacts, known: &Known) 
         if !fn_arns.is_empty() {
             out.push(role_policy(
                 spec,
+                a,
                 RoleOwner::Gateway,
                 key,
                 policy::gateway_invoke(a, &fn_arns).into(),
@@ -374,6 +386,7 @@ pub fn build(l: &LoadedSpec, a: &Account, artifacts: &Artifacts, known: &Known) 
         let addr = Address::Runtime(key.clone());
         out.push(role(
             spec,
+            a,
             RoleOwner::Runtime,
             key,
             policy::agentcore_trust(a, "runtime"),
@@ -418,6 +431,7 @@ pub fn build(l: &LoadedSpec, a: &Account, artifacts: &Artifacts, known: &Known) 
         };
         out.push(role_policy(
             spec,
+            a,
             RoleOwner::Runtime,
             key,
             policy::runtime_execution(a, &rname, repo_arn.as_deref(), &gateway_arns),

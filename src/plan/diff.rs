@@ -37,6 +37,11 @@ impl std::fmt::Display for Conflict {
                 "{kind} `{}` (wanted for {}) already exists and belongs to agentform project `{p}`; refusing to touch it",
                 self.name, self.addr
             ),
+            Owner::OtherRegion(r) => write!(
+                f,
+                "{kind} `{}` (wanted for {}) belongs to this project's stack in region {r}; refusing to touch it",
+                self.name, self.addr
+            ),
             Owner::Unproven => write!(
                 f,
                 "{kind} `{}` (wanted for {}) carries this project's tag but no valid `agentform:resource` tag, so agentform cannot prove it is this resource; refusing to touch it. Restore the tag `agentform:resource = {}` or remove the resource",
@@ -124,11 +129,17 @@ pub fn diff(desired: &[Desired], observed: &[Observed], mode: Mode) -> Result<Pl
     };
 
     let survivors = survivors(observed);
+    // The copy each desired resource was matched with (parents come first).
+    let mut matched: BTreeMap<Address, usize> = BTreeMap::new();
     for d in wanted {
-        // A child is matched on its parent's surviving copy (by id), so a
-        // target of a twin gateway is never taken for the spec's target.
-        let on_parent = |o: &Observed| match d.addr.parent().and_then(|p| survivors.get(&p)) {
-            Some(&p) => same_parent(&observed[p], o),
+        // A child is matched on the copy of its parent the plan keeps (by
+        // id), so a target of a twin gateway is never taken for the spec's.
+        let parent = d
+            .addr
+            .parent()
+            .and_then(|p| matched.get(&p).or(survivors.get(&p)).copied());
+        let on_parent = |o: &Observed| match parent {
+            Some(p) => same_parent(&observed[p], o),
             None => true,
         };
         let candidates: Vec<usize> = observed
@@ -166,6 +177,7 @@ pub fn diff(desired: &[Desired], observed: &[Observed], mode: Mode) -> Result<Pl
             continue;
         };
         used.insert(i);
+        matched.insert(d.addr.clone(), i);
         let o = &observed[i];
         let fields = field_changes(d.addr.kind(), &d.config, &o.config);
         let status = o.status.as_deref().unwrap_or("");
@@ -243,7 +255,11 @@ pub fn diff(desired: &[Desired], observed: &[Observed], mode: Mode) -> Result<Pl
     }
 
     // Ours, but no longer wanted (or a twin of a wanted one).
-    let wanted_addrs: BTreeSet<&Address> = wanted.iter().map(|d| &d.addr).collect();
+    let wanted_names: BTreeMap<&Address, String> = wanted
+        .iter()
+        .map(|d| (&d.addr, d.config.display_name()))
+        .collect();
+    let mut notes = Vec::new();
     for (i, o) in observed.iter().enumerate() {
         if used.contains(&i) {
             continue;
@@ -251,12 +267,23 @@ pub fn diff(desired: &[Desired], observed: &[Observed], mode: Mode) -> Result<Pl
         let Owner::Ours(addr) = &o.owner else {
             continue;
         };
-        let reason = match mode {
-            Mode::Destroy => None,
-            Mode::Apply if wanted_addrs.contains(addr) => {
+        if legacy_here(o, observed) == Some(false) {
+            notes.push(format!(
+                "{} `{}` has agentform 0.1's name (no region) and no `agentform:region` tag, and the stack it serves is not in this region: left alone; plan or destroy in its own region migrates or removes it",
+                o.kind(),
+                o.config.display_name()
+            ));
+            continue;
+        }
+        let reason = match (mode, wanted_names.get(addr)) {
+            (Mode::Destroy, _) => None,
+            (Mode::Apply, Some(name)) if *name != o.config.display_name() => {
+                Some(format!("renamed: the spec's name for it is now `{name}`"))
+            }
+            (Mode::Apply, Some(_)) => {
                 Some("duplicate of the resource the spec manages".to_string())
             }
-            Mode::Apply => Some("not in the spec".to_string()),
+            (Mode::Apply, None) => Some("not in the spec".to_string()),
         };
         let mut c = change(addr, Action::Delete, reason);
         c.observed = Some(o.clone());
@@ -268,7 +295,13 @@ pub fn diff(desired: &[Desired], observed: &[Observed], mode: Mode) -> Result<Pl
         return Err(conflicts);
     }
     changes.sort_by(|a, b| (&a.addr, a.action).cmp(&(&b.addr, b.action)));
-    let known = stable_known(&changes, &known_ids(observed));
+    // The ids of the copies the plan keeps, and of nothing it deletes.
+    let kept: Known = changes
+        .iter()
+        .filter(|c| c.action != Action::Delete)
+        .filter_map(|c| Some((c.addr.clone(), c.observed.as_ref()?.ids.clone())))
+        .collect();
+    let known = stable_known(&changes, &kept);
     let unproven = observed
         .iter()
         .filter(|o| o.owner == Owner::Unproven)
@@ -278,6 +311,7 @@ pub fn diff(desired: &[Desired], observed: &[Observed], mode: Mode) -> Result<Pl
         changes,
         known,
         unproven,
+        notes,
     })
 }
 
@@ -329,6 +363,42 @@ fn survivors(observed: &[Observed]) -> BTreeMap<Address, usize> {
         }
     }
     out
+}
+
+/// For an IAM role (or its policy) of ours named the way agentform 0.1 did,
+/// without the region (and without the `agentform:region` tag): whether
+/// the stack it serves is in this region, i.e. the function, gateway or
+/// runtime it was made for was found here. `None` for everything else.
+fn legacy_here(o: &Observed, observed: &[Observed]) -> Option<bool> {
+    let Owner::Ours(addr) = &o.owner else {
+        return None;
+    };
+    match &o.config {
+        Config::Role(r) => {
+            if r.tags.contains_key(crate::names::TAG_REGION) {
+                return None;
+            }
+            let Address::Role(owner, key) = addr else {
+                return None;
+            };
+            let user = owner.user(key);
+            Some(
+                observed
+                    .iter()
+                    .any(|x| x.owner == Owner::Ours(user.clone())),
+            )
+        }
+        Config::RolePolicy(p) => observed
+            .iter()
+            .find(|x| x.kind() == Kind::Role && x.name() == p.role)
+            .and_then(|role| legacy_here(role, observed)),
+        Config::Repository(_)
+        | Config::Function(_)
+        | Config::Gateway(_)
+        | Config::Target(_)
+        | Config::Runtime(_)
+        | Config::Endpoint(_) => None,
+    }
 }
 
 /// Whether `child` was read through `parent` (same id, or ARN for kinds

@@ -75,6 +75,8 @@ pub struct Plan {
     /// Resources tagged for this project whose address tag is missing or
     /// invalid: never touched, and named so the user can fix the tag.
     pub unproven: Vec<String>,
+    /// What the plan leaves alone and why, for the user to read.
+    pub notes: Vec<String>,
 }
 
 impl Plan {

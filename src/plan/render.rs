@@ -238,6 +238,9 @@ pub fn plan(p: &Plan) -> String {
         }
         out.push('\n');
     }
+    for n in &p.notes {
+        let _ = writeln!(out, "Note: {n}\n");
+    }
     if !p.has_changes() {
         out.push_str("No changes. The account matches the spec.\n");
         return out;

@@ -225,7 +225,7 @@ fn removed_resources_are_deleted_and_foreign_ones_refused() {
 
     // A same-named role without our tags: refuse, name it.
     for o in &mut observed {
-        if o.kind() == Kind::Role && o.name() == "iam-auth-demo-gw-main" {
+        if o.kind() == Kind::Role && o.name() == "iam-auth-demo-use1-gw-main" {
             o.owner = Owner::Foreign;
         }
     }
@@ -239,7 +239,7 @@ fn removed_resources_are_deleted_and_foreign_ones_refused() {
     assert_eq!(err.len(), 1);
     assert_eq!(
         err[0].to_string(),
-        "iam_role `iam-auth-demo-gw-main` (wanted for iam_role.gw-main) already exists but was not created by this project (it has no agentform ownership tags); refusing to touch it. Rename the resource in the spec or remove the existing one"
+        "iam_role `iam-auth-demo-use1-gw-main` (wanted for iam_role.gw-main) already exists but was not created by this project (it has no agentform ownership tags); refusing to touch it. Rename the resource in the spec or remove the existing one"
     );
 }
 
@@ -391,7 +391,10 @@ fn endpoints_follow_latest_or_stay_pinned() {
             o.ids = ids_for(
                 &Address::parse(&match &o.owner {
                     Owner::Ours(a) => a.to_string(),
-                    Owner::OtherProject(_) | Owner::Foreign | Owner::Unproven => unreachable!(),
+                    Owner::OtherProject(_)
+                    | Owner::OtherRegion(_)
+                    | Owner::Foreign
+                    | Owner::Unproven => unreachable!(),
                 })
                 .unwrap(),
             );
@@ -685,4 +688,65 @@ fn twins_keep_one_survivor_everywhere_and_the_rest_go() {
     // Everything else matches the survivor: nothing to change.
     assert_eq!(p.counts(), (0, 0, 2), "{}", render::plan(&p));
     let _ = known;
+}
+
+/// The account as agentform 0.1 left it: roles named without the region
+/// and without the region tag.
+fn legacy(observed: Vec<Observed>) -> Vec<Observed> {
+    let rename = |n: &str| n.replace("-use1-", "-");
+    observed
+        .into_iter()
+        .map(|mut o| {
+            match &mut o.config {
+                Config::Role(r) => {
+                    r.name = rename(&r.name);
+                    r.tags.remove(crate::names::TAG_REGION);
+                }
+                Config::RolePolicy(p) => p.role = rename(&p.role),
+                Config::Function(f) => f.role_arn = rename(&f.role_arn),
+                Config::Gateway(g) => g.role_arn = rename(&g.role_arn),
+                Config::Runtime(r) => r.role_arn = rename(&r.role_arn),
+                Config::Repository(_) | Config::Target(_) | Config::Endpoint(_) => {}
+            }
+            o
+        })
+        .collect()
+}
+
+#[test]
+fn roles_of_agentform_0_1_migrate_in_their_region_and_are_left_alone_elsewhere() {
+    let l = example();
+    let (known, observed) = applied(&l);
+    let observed = legacy(observed);
+    let d = desired::build(&l, &account(), &packages(), &known);
+    let p = diff(&d, &observed, Mode::Apply).unwrap();
+    // New roles and policies; the users move to them; the old ones go.
+    assert_eq!(p.counts(), (6, 3, 6), "{}", render::plan(&p));
+    let old = p
+        .changes
+        .iter()
+        .find(|c| {
+            c.action == Action::Delete && c.addr == Address::Role(RoleOwner::Gateway, "main".into())
+        })
+        .unwrap();
+    assert_eq!(old.name(), "iam-auth-demo-gw-main");
+    assert_eq!(
+        old.reason.as_deref(),
+        Some("renamed: the spec's name for it is now `iam-auth-demo-use1-gw-main`")
+    );
+    assert!(p.notes.is_empty());
+
+    // In a region where that stack is not, the old roles are not touched.
+    let roles_only: Vec<Observed> = observed
+        .into_iter()
+        .filter(|o| matches!(o.kind(), Kind::Role | Kind::RolePolicy))
+        .collect();
+    let p = diff(&[], &roles_only, Mode::Destroy).unwrap();
+    assert!(p.changes.is_empty(), "{}", render::plan(&p));
+    assert_eq!(p.notes.len(), 6);
+    assert!(
+        p.notes[0].contains("has agentform 0.1's name (no region)"),
+        "{:?}",
+        p.notes
+    );
 }

@@ -303,7 +303,7 @@ async fn apply_rides_out_transient_faults() {
     let t = Test::new().example("iam-gateway").project(p);
     let sdk = sdk().await;
     let account = sdk.account_id().await;
-    let rt_role_arn = format!("arn:aws:iam::{account}:role/agentform/{p}/{p}-rt-agent");
+    let rt_role_arn = format!("arn:aws:iam::{account}:role/agentform/{p}/{p}-use1-rt-agent");
     let proxy = FaultProxy::start(
         &moto().endpoint,
         vec![
@@ -504,7 +504,7 @@ async fn a_hard_error_fails_fast_and_a_rerun_converges() {
     // The account holds exactly what the summary says was done.
     let done = |a: &str| s.done.iter().any(|d| d == a);
     for a in planned.iter().filter(|a| a.starts_with("iam_role.")) {
-        let name = format!("{p}-{}", a.trim_start_matches("iam_role."));
+        let name = format!("{p}-use1-{}", a.trim_start_matches("iam_role."));
         assert_eq!(sdk.role(&name).await.is_some(), done(a), "{a} ({name})");
     }
     let function = sdk

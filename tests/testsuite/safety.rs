@@ -41,7 +41,7 @@ async fn foreign_resources_are_never_touched() {
 
     // Someone else's resources: two with the names the spec would use, one
     // more under the project's IAM path; none carries agentform tags.
-    create_untagged_role(&sdk, path, "foreign-gw-main").await;
+    create_untagged_role(&sdk, path, "foreign-use1-gw-main").await;
     let other_arn = create_untagged_role(&sdk, path, "foreign-other").await;
     sdk.lambda
         .create_function()
@@ -62,7 +62,7 @@ async fn foreign_resources_are_never_touched() {
     sdk.iam
         .create_role()
         .path("/agentform/neighbour/")
-        .role_name("foreign-rt-agent")
+        .role_name("foreign-use1-rt-agent")
         .assume_role_policy_document(LAMBDA_TRUST)
         .tags(
             Tag::builder()
@@ -86,9 +86,9 @@ async fn foreign_resources_are_never_touched() {
     let out = t
         .run(&["plan"])
         .expect_code(1)
-        .expect_stderr("foreign-gw-main")
+        .expect_stderr("foreign-use1-gw-main")
         .expect_stderr("foreign-tools")
-        .expect_stderr("foreign-rt-agent")
+        .expect_stderr("foreign-use1-rt-agent")
         .expect_stderr("neighbour");
     assert!(
         out.stderr.contains("iam_role") && out.stderr.contains("lambda_function"),
@@ -99,12 +99,12 @@ async fn foreign_resources_are_never_touched() {
     // Apply refuses before doing anything.
     t.run(&["apply", "--auto-approve"])
         .expect_code(1)
-        .expect_stderr("foreign-gw-main");
+        .expect_stderr("foreign-use1-gw-main");
     let mut roles = sdk.role_names_under(path).await;
     roles.sort();
     assert_eq!(
         roles,
-        ["foreign-gw-main", "foreign-other"],
+        ["foreign-other", "foreign-use1-gw-main"],
         "apply created roles although it refused"
     );
     assert!(
@@ -114,7 +114,7 @@ async fn foreign_resources_are_never_touched() {
 
     // Destroy owns nothing here and deletes nothing.
     t.run(&["destroy", "--auto-approve"]).expect_ok();
-    for role in ["foreign-gw-main", "foreign-other"] {
+    for role in ["foreign-use1-gw-main", "foreign-other"] {
         let r = sdk
             .role(role)
             .await
@@ -134,7 +134,7 @@ async fn foreign_resources_are_never_touched() {
         f.tags()
     );
     let r = sdk
-        .role("foreign-rt-agent")
+        .role("foreign-use1-rt-agent")
         .await
         .expect("destroy deleted the other project's role");
     assert_eq!(
@@ -151,7 +151,7 @@ async fn foreign_resources_are_never_touched() {
         .send()
         .await
         .expect("DeleteFunction");
-    for role in ["foreign-gw-main", "foreign-rt-agent"] {
+    for role in ["foreign-use1-gw-main", "foreign-use1-rt-agent"] {
         sdk.iam
             .delete_role()
             .role_name(role)
@@ -195,7 +195,7 @@ async fn rerun_after_partial_apply_converges() {
         .expect("DeleteAgentRuntime");
     sdk.iam
         .delete_role_policy()
-        .role_name("partial-gw-main")
+        .role_name("partial-use1-gw-main")
         .policy_name("agentform")
         .send()
         .await
@@ -331,7 +331,7 @@ async fn removing_the_runtime_plans_its_destruction() {
         "the runtime is still there"
     );
     assert!(
-        sdk.role("shrink-rt-agent").await.is_none(),
+        sdk.role("shrink-use1-rt-agent").await.is_none(),
         "the runtime's role is still there"
     );
     assert_eq!(
@@ -558,7 +558,7 @@ async fn destroy_refuses_what_it_cannot_prove_it_owns() {
         "{out}"
     );
     assert_eq!(sdk.gateways_named("untag-main").await.len(), 1);
-    assert!(sdk.role("untag-gw-main").await.is_some());
+    assert!(sdk.role("untag-use1-gw-main").await.is_some());
     assert!(!sdk.runtimes_named("untag_agent").await.is_empty());
 
     // With the tag back, destroy finishes and leaves nothing.
@@ -571,4 +571,76 @@ async fn destroy_refuses_what_it_cannot_prove_it_owns() {
         .expect("TagResource");
     t.run(&["destroy", "--auto-approve"]).expect_ok();
     assert_eq!(sdk.leftovers("untag").await, Vec::<String>::new());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_spec_in_two_regions_keeps_two_sets_of_roles() {
+    let t = Test::new().example("iam-gateway").project("tworeg");
+    let sdk = sdk().await;
+    let west = ["--region", "us-west-2"];
+    let with = |args: &[&'static str], extra: &[&'static str]| -> Vec<&'static str> {
+        args.iter().chain(extra).copied().collect()
+    };
+
+    t.run(&["apply", "--auto-approve"]).expect_ok();
+    let east = check_stack(&sdk, "tworeg").await;
+    // The second region makes its own roles instead of planning updates of
+    // the first one's.
+    let out = t
+        .run(&with(&["apply", "--auto-approve"], &west))
+        .expect_ok()
+        .expect_stdout("Plan: 11 to add, 0 to change, 0 to destroy.");
+    assert!(!out.stdout.contains("will be updated"), "{out}");
+    let mut roles = sdk.role_names_under("/agentform/tworeg/").await;
+    roles.sort();
+    assert_eq!(
+        roles,
+        [
+            "tworeg-use1-fn-tools",
+            "tworeg-use1-gw-main",
+            "tworeg-use1-rt-agent",
+            "tworeg-usw2-fn-tools",
+            "tworeg-usw2-gw-main",
+            "tworeg-usw2-rt-agent",
+        ]
+    );
+    for (name, region) in [
+        ("tworeg-use1-gw-main", "us-east-1"),
+        ("tworeg-usw2-gw-main", "us-west-2"),
+    ] {
+        let role = sdk.role(name).await.expect("role");
+        assert_eq!(
+            role.tags.get("agentform:region").map(String::as_str),
+            Some(region)
+        );
+    }
+    for region_args in [&[][..], &west[..]] {
+        t.run(&with(&["plan", "--detailed-exitcode"], region_args))
+            .expect_code(0)
+            .expect_stdout("No changes");
+    }
+
+    // Destroying one region leaves the other intact, and its plan empty.
+    t.run(&with(&["destroy", "--auto-approve"], &west))
+        .expect_ok();
+    let mut roles = sdk.role_names_under("/agentform/tworeg/").await;
+    roles.sort();
+    assert_eq!(
+        roles,
+        [
+            "tworeg-use1-fn-tools",
+            "tworeg-use1-gw-main",
+            "tworeg-use1-rt-agent"
+        ]
+    );
+    let after = check_stack(&sdk, "tworeg").await;
+    assert_eq!(after.gateway_id, east.gateway_id);
+    t.run(&["plan", "--detailed-exitcode"])
+        .expect_code(0)
+        .expect_stdout("No changes");
+    t.run(&with(&["destroy", "--auto-approve"], &west))
+        .expect_ok()
+        .expect_stdout("Nothing to destroy");
+    t.run(&["destroy", "--auto-approve"]).expect_ok();
+    assert_eq!(sdk.leftovers("tworeg").await, Vec::<String>::new());
 }

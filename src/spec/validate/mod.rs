@@ -60,6 +60,15 @@ impl Checker<'_> {
     fn spec(&self) -> &Spec {
         &self.l.spec
     }
+    /// The region role names are judged with: the spec's, else a stand-in
+    /// as long as any (the real one may come from --region or the profile).
+    fn role_region(&self) -> String {
+        self.spec()
+            .region
+            .clone()
+            .filter(|r| crate::names::valid_region(r))
+            .unwrap_or_else(|| crate::names::STAND_IN_REGION.to_string())
+    }
     fn value_span(&self, p: &str) -> Range<usize> {
         self.l.map.value_span(p)
     }

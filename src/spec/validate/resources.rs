@@ -14,6 +14,7 @@ use crate::spec::{ArtifactSpec, AuthorizerSpec};
 
 impl Checker<'_> {
     pub(super) fn functions(&mut self) {
+        let region = self.role_region();
         let functions = self.spec().functions.clone();
         for (key, f) in &functions {
             let kp = ptr(&["functions", key]);
@@ -24,7 +25,7 @@ impl Checker<'_> {
                 &names::ROLE,
                 &kp,
                 Some("`<project>-fn-<key>` (its execution role)"),
-                |p| names::role(p, RoleOwner::Function, key),
+                |p| names::role(p, &region, RoleOwner::Function, key),
             );
             let dir = self.l.function_dir(f);
             let sp = ptr(&["functions", key, "source"]);
@@ -51,6 +52,7 @@ impl Checker<'_> {
     }
 
     pub(super) fn gateways(&mut self) {
+        let region = self.role_region();
         let gateways = self.spec().gateways.clone();
         let functions: Vec<String> = self.spec().functions.keys().cloned().collect();
         for (key, g) in &gateways {
@@ -62,7 +64,7 @@ impl Checker<'_> {
                 &names::ROLE,
                 &kp,
                 Some("`<project>-gw-<key>` (its service role)"),
-                |p| names::role(p, RoleOwner::Gateway, key),
+                |p| names::role(p, &region, RoleOwner::Gateway, key),
             );
             if let AuthorizerSpec::CustomJwt { custom_jwt } = &g.authorizer {
                 if !names::valid_discovery_url(&custom_jwt.discovery_url) {
@@ -156,6 +158,7 @@ impl Checker<'_> {
     }
 
     pub(super) fn runtimes(&mut self) {
+        let region = self.role_region();
         let runtimes = self.spec().runtimes.clone();
         let repos: Vec<String> = self.spec().repositories.keys().cloned().collect();
         let gateways = self.spec().gateways.clone();
@@ -188,7 +191,7 @@ impl Checker<'_> {
                 &names::ROLE,
                 &kp,
                 Some("`<project>-rt-<key>` (its execution role)"),
-                |p| names::role(p, RoleOwner::Runtime, key),
+                |p| names::role(p, &region, RoleOwner::Runtime, key),
             );
             match &r.artifact {
                 ArtifactSpec::Container(c) => {

@@ -99,9 +99,9 @@ pub async fn check_stack(sdk: &Sdk, project: &str) -> Stack {
         format!("{project}/agent"),
     );
     let (fn_role, gw_role, rt_role) = (
-        format!("{project}-fn-tools"),
-        format!("{project}-gw-main"),
-        format!("{project}-rt-agent"),
+        format!("{project}-use1-fn-tools"),
+        format!("{project}-use1-gw-main"),
+        format!("{project}-use1-rt-agent"),
     );
     let function_arn = format!("arn:aws:lambda:{REGION}:{account}:function:{fn_name}");
     let repo_arn = format!("arn:aws:ecr:{REGION}:{account}:repository/{repo_name}");
