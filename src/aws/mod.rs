@@ -30,6 +30,7 @@ mod ecr;
 mod error;
 mod iam;
 mod lambda;
+pub mod lock;
 mod ownership;
 mod wait;
 
@@ -59,6 +60,7 @@ pub struct Aws {
     ecr: aws_sdk_ecr::Client,
     agentcore: aws_sdk_bedrockagentcorecontrol::Client,
     sts: aws_sdk_sts::Client,
+    ssm: aws_sdk_ssm::Client,
     region: Option<String>,
     /// Upper bound for waiting on one resource's status.
     timeout: Duration,
@@ -98,6 +100,7 @@ impl Aws {
             ecr: aws_sdk_ecr::Client::new(conf),
             agentcore: aws_sdk_bedrockagentcorecontrol::Client::new(conf),
             sts: aws_sdk_sts::Client::new(conf),
+            ssm: aws_sdk_ssm::Client::new(conf),
             region: conf.region().map(|r| r.to_string()),
             timeout,
         }

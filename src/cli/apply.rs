@@ -2,6 +2,8 @@
 
 use std::io::IsTerminal;
 
+use std::time::Duration;
+
 use anyhow::Result;
 
 use super::interrupt::Interrupts;
@@ -11,13 +13,25 @@ use crate::apply::Executor;
 use crate::ops;
 use crate::plan::{desired, render};
 
-pub(super) async fn exec(ctx: &Ctx, auto_approve: bool) -> Result<i32> {
+pub(super) async fn exec(ctx: &Ctx, auto_approve: bool, lock_timeout: Duration) -> Result<i32> {
     let l = match ctx.load() {
         Ok(l) => l,
         Err(code) => return Ok(code),
     };
     let aws = ctx.aws(&l).await?;
-    let planned = ops::plan(&aws, &l, false).await?;
+    super::lock::holding(&aws, &l.spec.project, "apply", lock_timeout, || {
+        run(ctx, &l, &aws, auto_approve)
+    })
+    .await
+}
+
+async fn run(
+    ctx: &Ctx,
+    l: &crate::spec::LoadedSpec,
+    aws: &crate::aws::Aws,
+    auto_approve: bool,
+) -> Result<i32> {
+    let planned = ops::plan(aws, l, false).await?;
     print!("{}", ctx.paint_plan(&render::plan(&planned.plan)));
     let mut known = planned.plan.known.clone();
     if planned.plan.has_changes() {
@@ -28,7 +42,7 @@ pub(super) async fn exec(ctx: &Ctx, auto_approve: bool) -> Result<i32> {
         let out = progress::Output::new(std::io::stderr().is_terminal(), ctx.g.quiet);
         let interrupts = Interrupts::watch();
         let exec = Executor {
-            cloud: &aws,
+            cloud: aws,
             reporter: &out,
             stop: &interrupts.stop,
         };

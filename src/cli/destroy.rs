@@ -2,6 +2,8 @@
 
 use std::io::IsTerminal;
 
+use std::time::Duration;
+
 use anyhow::Result;
 
 use super::interrupt::Interrupts;
@@ -12,13 +14,25 @@ use crate::ops;
 use crate::plan::render;
 use crate::spec;
 
-pub(super) async fn exec(ctx: &Ctx, auto_approve: bool) -> Result<i32> {
+pub(super) async fn exec(ctx: &Ctx, auto_approve: bool, lock_timeout: Duration) -> Result<i32> {
     let l = match ctx.load_with(spec::Paths::Ignore) {
         Ok(l) => l,
         Err(code) => return Ok(code),
     };
     let aws = ctx.aws(&l).await?;
-    let planned = ops::plan(&aws, &l, true).await?;
+    super::lock::holding(&aws, &l.spec.project, "destroy", lock_timeout, || {
+        run(ctx, &l, &aws, auto_approve)
+    })
+    .await
+}
+
+async fn run(
+    ctx: &Ctx,
+    l: &crate::spec::LoadedSpec,
+    aws: &crate::aws::Aws,
+    auto_approve: bool,
+) -> Result<i32> {
+    let planned = ops::plan(aws, l, true).await?;
     // Destroy must leave nothing of the project: one it cannot prove is
     // which resource (and so cannot order its deletion against the rest)
     // stops it before anything is deleted.
@@ -47,7 +61,7 @@ pub(super) async fn exec(ctx: &Ctx, auto_approve: bool) -> Result<i32> {
     let out = progress::Output::new(std::io::stderr().is_terminal(), ctx.g.quiet);
     let interrupts = Interrupts::watch();
     let exec = Executor {
-        cloud: &aws,
+        cloud: aws,
         reporter: &out,
         stop: &interrupts.stop,
     };

@@ -8,6 +8,7 @@ mod apply;
 mod destroy;
 mod init;
 mod interrupt;
+mod lock;
 mod output;
 mod plan;
 mod progress;
@@ -49,7 +50,7 @@ struct Global {
     /// Set a variable: --var name=value (repeatable).
     #[arg(long = "var", global = true, value_name = "NAME=VALUE", value_parser = parse_var)]
     vars: Vec<(String, String)>,
-    /// AWS region (else the spec's `region`, then the standard AWS chain).
+    /// AWS region (wins over the spec's `region`; else the standard AWS chain).
     #[arg(long, global = true)]
     region: Option<String>,
     /// AWS profile from the shared config files.
@@ -90,12 +91,24 @@ enum Command {
         /// Do not ask for confirmation (for CI).
         #[arg(long)]
         auto_approve: bool,
+        /// Wait this long for another run of the project to release its lock.
+        #[arg(long, default_value_t = 0, value_name = "SECONDS")]
+        lock_timeout: u64,
     },
     /// Delete everything the project owns.
     Destroy {
         /// Do not ask for confirmation (for CI).
         #[arg(long)]
         auto_approve: bool,
+        /// Wait this long for another run of the project to release its lock.
+        #[arg(long, default_value_t = 0, value_name = "SECONDS")]
+        lock_timeout: u64,
+    },
+    /// Release the project's lock left by a run that is gone (the id is in
+    /// the lock message).
+    ForceUnlock {
+        /// The lock id.
+        id: String,
     },
     /// Print the spec's outputs from the live account.
     Output {
@@ -177,8 +190,15 @@ pub async fn run(cli: Cli) -> i32 {
             detailed_exitcode,
             json,
         } => plan::exec(&ctx, detailed_exitcode, json).await,
-        Command::Apply { auto_approve } => apply::exec(&ctx, auto_approve).await,
-        Command::Destroy { auto_approve } => destroy::exec(&ctx, auto_approve).await,
+        Command::Apply {
+            auto_approve,
+            lock_timeout,
+        } => apply::exec(&ctx, auto_approve, Duration::from_secs(lock_timeout)).await,
+        Command::Destroy {
+            auto_approve,
+            lock_timeout,
+        } => destroy::exec(&ctx, auto_approve, Duration::from_secs(lock_timeout)).await,
+        Command::ForceUnlock { id } => lock::force_unlock(&ctx, &id).await,
         Command::Output { json, name } => output::exec(&ctx, json, name).await,
         Command::Init { dir, project } => init::exec(&dir, project),
     };

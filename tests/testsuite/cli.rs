@@ -27,7 +27,14 @@ fn top_level_help() {
 #[test]
 fn help_of_each_command() {
     for cmd in [
-        "validate", "plan", "apply", "destroy", "output", "init", "schema",
+        "validate",
+        "plan",
+        "apply",
+        "destroy",
+        "force-unlock",
+        "output",
+        "init",
+        "schema",
     ] {
         let (code, stdout, _) = agentform(&[cmd, "--help"]);
         assert_eq!(code, 0, "{cmd} --help");

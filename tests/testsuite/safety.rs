@@ -644,3 +644,114 @@ async fn the_same_spec_in_two_regions_keeps_two_sets_of_roles() {
     t.run(&["destroy", "--auto-approve"]).expect_ok();
     assert_eq!(sdk.leftovers("tworeg").await, Vec::<String>::new());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_applies_never_make_twins() {
+    let t = Test::new().example("iam-gateway").project("racing");
+    let sdk = sdk().await;
+    for round in 0..5 {
+        // Two applies of a clean account at once: one holds the lock, the
+        // other stops at once with a message naming the holder.
+        let mut a = t.spawn(&format!("a{round}"), &["apply", "--auto-approve"]);
+        let mut b = t.spawn(&format!("b{round}"), &["apply", "--auto-approve"]);
+        let (sa, sb) = (a.wait().unwrap(), b.wait().unwrap());
+        let (ea, eb) = (
+            t.read(&format!("a{round}.stderr")),
+            t.read(&format!("b{round}.stderr")),
+        );
+        let locked =
+            |e: &str| e.contains("project `racing` is locked in this region by `agentform apply`");
+        eprintln!(
+            "round {round}: apply a ok={}, apply b ok={}",
+            sa.success(),
+            sb.success()
+        );
+        match (sa.success(), sb.success()) {
+            (true, false) => assert!(locked(&eb), "{eb}"),
+            (false, true) => assert!(locked(&ea), "{ea}"),
+            // The first finished before the second asked for the lock.
+            (true, true) => {}
+            (false, false) => panic!("both failed:\n{ea}\n---\n{eb}"),
+        }
+        assert_eq!(
+            sdk.gateways_named("racing-main").await.len(),
+            1,
+            "round {round}"
+        );
+        assert_eq!(
+            sdk.runtimes_named("racing_agent").await.len(),
+            1,
+            "round {round}"
+        );
+        // One more apply converges; nothing is left locked.
+        t.run(&["apply", "--auto-approve"]).expect_ok();
+        check_stack(&sdk, "racing").await;
+        t.run(&["plan", "--detailed-exitcode"])
+            .expect_code(0)
+            .expect_stdout("No changes");
+        // Apply racing destroy: the loser names the winner; nothing is
+        // half-owned either way, and the next destroy leaves nothing.
+        let mut d = t.spawn(&format!("d{round}"), &["destroy", "--auto-approve"]);
+        let mut a = t.spawn(&format!("a2{round}"), &["apply", "--auto-approve"]);
+        let (sd, sa) = (d.wait().unwrap(), a.wait().unwrap());
+        assert!(sd.success() || sa.success(), "round {round}: both failed");
+        t.run(&["destroy", "--auto-approve"]).expect_ok();
+        assert_eq!(
+            sdk.leftovers("racing").await,
+            Vec::<String>::new(),
+            "round {round}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lock_left_by_a_run_elsewhere_blocks_until_force_unlocked() {
+    let t = Test::new().example("iam-gateway").project("locked");
+    let sdk = sdk().await;
+    let ssm = aws_sdk_ssm::Client::new(
+        &aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .endpoint_url(&crate::harness::moto().endpoint)
+            .region(aws_config::Region::new(crate::harness::REGION))
+            .credentials_provider(aws_sdk_iam::config::Credentials::new(
+                "testing", "testing", None, None, "tests",
+            ))
+            .load()
+            .await,
+    );
+    // A lock another machine's run left, far from expiring.
+    let value = r#"{"id":"0123456789abcdef","operation":"apply","who":"bob","host":"ci-elsewhere","pid":1,"created":1764619262,"expires":99999999999}"#;
+    ssm.put_parameter()
+        .name("/agentform/locked/lock")
+        .value(value)
+        .r#type(aws_sdk_ssm::types::ParameterType::String)
+        .send()
+        .await
+        .expect("PutParameter");
+    let out = t.run(&["apply", "--auto-approve"]).expect_code(1);
+    assert!(
+        out.stderr
+            .contains("locked in this region by `agentform apply` by bob@ci-elsewhere (pid 1)"),
+        "{out}"
+    );
+    assert!(
+        out.stderr
+            .contains("agentform force-unlock 0123456789abcdef"),
+        "{out}"
+    );
+    assert!(sdk.gateways_named("locked-main").await.is_empty());
+    t.run(&["force-unlock", "ffff"])
+        .expect_code(1)
+        .expect_stderr("has another id");
+    t.run(&["force-unlock", "0123456789abcdef"])
+        .expect_ok()
+        .expect_stdout("Released the lock");
+    t.run(&["apply", "--auto-approve"]).expect_ok();
+    // The run released its own lock.
+    let left = ssm
+        .get_parameter()
+        .name("/agentform/locked/lock")
+        .send()
+        .await;
+    assert!(left.is_err(), "the lock is still there: {left:?}");
+    t.run(&["destroy", "--auto-approve"]).expect_ok();
+}
