@@ -755,3 +755,74 @@ async fn a_lock_left_by_a_run_elsewhere_blocks_until_force_unlocked() {
     assert!(left.is_err(), "the lock is still there: {left:?}");
     t.run(&["destroy", "--auto-approve"]).expect_ok();
 }
+
+/// One project's share of the kill test: for each `k`, start a fresh
+/// apply, SIGKILL it as soon as its progress output has `k` lines, then
+/// check that the next apply exits 0 with everything ready and no twins,
+/// and that destroy leaves nothing.
+async fn kill_at_lines(project: &'static str, ks: Vec<usize>) {
+    let t = Test::new().example("iam-gateway").project(project);
+    let sdk = sdk().await;
+    for k in ks {
+        let name = format!("kill{k}");
+        let mut child = t.spawn(&name, &["apply", "--auto-approve"]);
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let lines = std::fs::read_to_string(t.path(&format!("{name}.stderr")))
+                .unwrap_or_default()
+                .lines()
+                .count();
+            if lines >= k || child.try_wait().unwrap().is_some() {
+                break;
+            }
+            assert!(Instant::now() < deadline, "no progress from apply");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let _ = child.kill();
+        child.wait().unwrap();
+        let out = t.run(&["apply", "--auto-approve"]);
+        assert_eq!(out.code, 0, "k={k}: the re-apply failed\n{out}");
+        check_stack(&sdk, project).await;
+        t.run(&["plan", "--detailed-exitcode"])
+            .expect_code(0)
+            .expect_stdout("No changes");
+        t.run(&["destroy", "--auto-approve"]).expect_ok();
+        assert_eq!(sdk.leftovers(project).await, Vec::<String>::new(), "k={k}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sigkill_at_twenty_moments_of_apply_always_converges() {
+    // The moments: after 1..=20 lines of apply's progress output (an apply
+    // of the reference stack prints ~24), shared out over four projects
+    // that run at once.
+    let share = |r: usize| (1..=20).filter(move |k| k % 4 == r).collect::<Vec<_>>();
+    let runs = [
+        tokio::spawn(kill_at_lines("kila", share(0))),
+        tokio::spawn(kill_at_lines("kilb", share(1))),
+        tokio::spawn(kill_at_lines("kilc", share(2))),
+        tokio::spawn(kill_at_lines("kild", share(3))),
+    ];
+    for r in runs {
+        r.await.expect("a kill run panicked");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_timeout_mid_wait_fails_and_the_next_apply_finishes() {
+    let t = Test::new().example("iam-gateway").project("tmo");
+    let sdk = sdk().await;
+    // Every wait gives up at once: the first asynchronous resource fails.
+    let out = t
+        .run(&["apply", "--auto-approve", "--timeout", "0"])
+        .expect_code(1);
+    assert!(out.stderr.contains("timed out"), "{out}");
+    // Plan says there is work left (to create, or to wait for).
+    t.run(&["plan", "--detailed-exitcode"]).expect_code(2);
+    t.run(&["apply", "--auto-approve"]).expect_ok();
+    check_stack(&sdk, "tmo").await;
+    t.run(&["plan", "--detailed-exitcode"])
+        .expect_code(0)
+        .expect_stdout("No changes");
+    t.run(&["destroy", "--auto-approve"]).expect_ok();
+}
