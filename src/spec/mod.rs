@@ -338,6 +338,11 @@ pub fn load_str_with(
     let mut diags = problems;
     let checked = schema::check(&value, &map);
     let structural = !checked.diags.is_empty();
+    let before: Vec<(String, Option<std::ops::Range<usize>>)> = checked
+        .diags
+        .iter()
+        .map(|d| (d.message.clone(), d.span.clone()))
+        .collect();
     diags.extend(checked.diags);
     let Some(mut value) = checked.repaired else {
         return Err(diags);
@@ -349,6 +354,18 @@ pub fn load_str_with(
     let interpolated = interpolate::apply(&mut value, &map, source, vars);
     keep_new(&mut diags, interpolated.diags, &shadow);
     shadow.extend(interpolated.shadow);
+    // Lengths, patterns and enums hold for the values as substituted too
+    // (a 300-character `${env:...}` description is as wrong as a literal).
+    let substituted: Vec<Diagnostic> = schema::check(&value, &map)
+        .diags
+        .into_iter()
+        .filter(|d| !before.contains(&(d.message.clone(), d.span.clone())))
+        .map(|mut d| {
+            d.message = format!("{} (after substituting `${{...}}`)", d.message);
+            d
+        })
+        .collect();
+    keep_new(&mut diags, substituted, &shadow);
     let spec: Spec = match serde_json::from_value(value.clone()) {
         Ok(spec) => spec,
         // The repairs could not make the value fit the types; what the schema

@@ -607,6 +607,23 @@ gateways:
 );
 
 invalid!(
+    lengths_hold_after_substitution,
+    2,
+    r#"version: 1
+project: demo
+variables:
+  long:
+    default: "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+  short: { default: ok }
+gateways:
+  main:
+    description: "${var.long}"
+    authorizer: aws_iam
+    search: "${var.short}"
+"#
+);
+
+invalid!(
     runtime_endpoints,
     6,
     r#"version: 1
