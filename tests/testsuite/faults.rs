@@ -711,3 +711,86 @@ async fn a_denied_create_gateway_fails_fast() {
         "retried {took:?}\n{msg}"
     );
 }
+
+/// AWS refuses a second gateway or runtime of one name (moto does not):
+/// a create whose first attempt took effect but whose answer was lost meets
+/// ConflictException on the SDK's retry. Apply adopts the resource only
+/// because it carries this very resource's ownership tags; no twin.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_conflict_on_create_adopts_only_our_own_resource() {
+    let t = Test::new().example("iam-gateway").project("adopt");
+    let sdk = sdk().await;
+    let conflict = |what: &str| {
+        Fault::error(
+            409,
+            "ConflictException",
+            &format!("{what} with this name already exists"),
+        )
+    };
+    let proxy = FaultProxy::start(
+        &moto().endpoint,
+        vec![
+            Rule::new("CreateGateway lost", create_gateway(), Fault::LoseResponse).times(1),
+            Rule::new(
+                "CreateGateway conflict",
+                create_gateway(),
+                conflict("A gateway"),
+            )
+            .times(1),
+            Rule::new(
+                "CreateAgentRuntime lost",
+                create_runtime(),
+                Fault::LoseResponse,
+            )
+            .times(1),
+            Rule::new(
+                "CreateAgentRuntime conflict",
+                create_runtime(),
+                conflict("An agent runtime"),
+            )
+            .times(1),
+        ],
+    );
+    let out = run_via(&t, &proxy, &["apply", "--auto-approve"]);
+    assert_eq!(out.code, 0, "{}", with_journal(&out, &proxy));
+    let journal = proxy.journal_text();
+    assert!(journal.contains("CreateGateway conflict"), "{journal}");
+    assert!(journal.contains("CreateAgentRuntime conflict"), "{journal}");
+    check_stack(&sdk, "adopt").await;
+    t.run(&["plan", "--detailed-exitcode"])
+        .expect_code(0)
+        .expect_stdout("No changes");
+    t.run(&["destroy", "--auto-approve"]).expect_ok();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_conflict_on_create_with_nothing_of_ours_fails_clearly() {
+    let t = Test::new().example("iam-gateway").project("noadopt");
+    let sdk = sdk().await;
+    let proxy = FaultProxy::start(
+        &moto().endpoint,
+        vec![
+            Rule::new(
+                "CreateGateway conflict",
+                create_gateway(),
+                Fault::error(
+                    409,
+                    "ConflictException",
+                    "A gateway with this name already exists",
+                ),
+            )
+            .times(1),
+        ],
+    );
+    let out = run_via(&t, &proxy, &["apply", "--auto-approve"]);
+    assert_eq!(out.code, 1, "{}", with_journal(&out, &proxy));
+    assert!(
+        out.stderr
+            .contains("a gateway named noadopt-main already exists and is not this one"),
+        "{out}"
+    );
+    assert!(sdk.gateways_named("noadopt-main").await.is_empty());
+    t.run(&["apply", "--auto-approve"]).expect_ok();
+    check_stack(&sdk, "noadopt").await;
+    t.run(&["destroy", "--auto-approve"]).expect_ok();
+}

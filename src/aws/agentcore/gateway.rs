@@ -249,11 +249,50 @@ impl crate::aws::Aws {
                         .ctx(|| format!("creating gateway {}", c.name))
                 }
             })
-            .await?;
-        let g = self
-            .wait_gateway(addr, created.gateway_id(), &c.name, progress)
-            .await?;
+            .await;
+        let id = match created {
+            Ok(created) => created.gateway_id().to_string(),
+            // The name is taken (AWS refuses duplicates): continue only if
+            // the gateway there is this very one, made by an earlier attempt.
+            Err(e) if crate::aws::is_conflict(&e) => match self.find_own_gateway(c).await? {
+                Some(id) => id,
+                None => {
+                    return Err(e.context(format!(
+                        "{addr}: a gateway named {} already exists and is not this one",
+                        c.name
+                    )));
+                }
+            },
+            Err(e) => return Err(e),
+        };
+        let g = self.wait_gateway(addr, &id, &c.name, progress).await?;
         Ok(gateway_ids(&g))
+    }
+
+    /// The id of the gateway named like `c` that carries `c`'s ownership tags.
+    async fn find_own_gateway(&self, c: &GatewayConfig) -> Result<Option<String>> {
+        let listed: Vec<GatewaySummary> = self
+            .agentcore
+            .list_gateways()
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .ctx(|| "listing AgentCore gateways".into())?;
+        for g in listed.iter().filter(|g| g.name() == c.name) {
+            let Some(full) = self.get_gateway(g.gateway_id()).await? else {
+                continue;
+            };
+            let tags = self
+                .agentcore_tags(&format!("gateway {}", c.name), full.gateway_arn())
+                .await?
+                .unwrap_or_default();
+            if crate::aws::same_owner_tags(&tags, &c.tags) {
+                return Ok(Some(g.gateway_id().to_string()));
+            }
+        }
+        Ok(None)
     }
 
     pub(in crate::aws) async fn update_gateway(

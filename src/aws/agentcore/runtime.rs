@@ -207,11 +207,47 @@ impl crate::aws::Aws {
                         .ctx(|| format!("creating runtime {}", c.name))
                 }
             })
-            .await?;
-        let r = self
-            .wait_runtime(addr, created.agent_runtime_id(), &c.name, progress)
-            .await?;
+            .await;
+        let id = match created {
+            Ok(created) => created.agent_runtime_id().to_string(),
+            // The name is taken: continue only if the runtime there is this
+            // very one, made by an earlier attempt.
+            Err(e) if crate::aws::is_conflict(&e) => match self.find_own_runtime(c).await? {
+                Some(id) => id,
+                None => {
+                    return Err(e.context(format!(
+                        "{addr}: a runtime named {} already exists and is not this one",
+                        c.name
+                    )));
+                }
+            },
+            Err(e) => return Err(e),
+        };
+        let r = self.wait_runtime(addr, &id, &c.name, progress).await?;
         Ok(runtime_ids(&r))
+    }
+
+    /// The id of the runtime named like `c` that carries `c`'s ownership tags.
+    async fn find_own_runtime(&self, c: &RuntimeConfig) -> Result<Option<String>> {
+        let listed: Vec<AgentRuntime> = self
+            .agentcore
+            .list_agent_runtimes()
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .ctx(|| "listing AgentCore runtimes".into())?;
+        for r in listed.iter().filter(|r| r.agent_runtime_name() == c.name) {
+            let tags = self
+                .agentcore_tags(&format!("runtime {}", c.name), r.agent_runtime_arn())
+                .await?
+                .unwrap_or_default();
+            if crate::aws::same_owner_tags(&tags, &c.tags) {
+                return Ok(Some(r.agent_runtime_id().to_string()));
+            }
+        }
+        Ok(None)
     }
 
     pub(in crate::aws) async fn update_runtime(
