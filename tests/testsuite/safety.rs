@@ -826,3 +826,22 @@ async fn a_timeout_mid_wait_fails_and_the_next_apply_finishes() {
         .expect_stdout("No changes");
     t.run(&["destroy", "--auto-approve"]).expect_ok();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_region_flag_wins_over_the_spec_region() {
+    let t = Test::new().example("iam-gateway").project("regprec");
+    t.edit_spec(
+        "project: regprec\n",
+        "project: regprec\nregion: eu-west-1\n",
+    );
+    let out = t.run(&["plan"]).expect_ok();
+    assert!(
+        out.stdout.contains("iam_role \"regprec-euw1-gw-main\""),
+        "{out}"
+    );
+    let out = t.run(&["plan", "--region", "us-west-2"]).expect_ok();
+    assert!(
+        out.stdout.contains("iam_role \"regprec-usw2-gw-main\""),
+        "{out}"
+    );
+}
