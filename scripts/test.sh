@@ -5,6 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup-venv.sh
 echo "== Rust tests (cargo test) =="
+# Most integration tests wait on the emulator, not the CPU: run more of them
+# at once than there are cores (libtest's default).
+export RUST_TEST_THREADS="${RUST_TEST_THREADS:-6}"
 cargo test --locked --all-targets
 echo "== Lambda tests (pytest) =="
 .venv/bin/python -m pytest -q lambda
