@@ -103,6 +103,7 @@ impl<C: Cloud> Executor<'_, C> {
             later(
                 &mut outcome,
                 &[
+                    Action::Wait,
                     Action::Create,
                     Action::Update,
                     Action::Replace,
