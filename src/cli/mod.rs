@@ -104,6 +104,17 @@ enum Command {
         #[arg(long, default_value_t = 0, value_name = "SECONDS")]
         lock_timeout: u64,
     },
+    /// Print the dependency graph of the spec's resources (offline).
+    Graph {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
+        format: GraphFormat,
+    },
+    /// Print a shell completion script: `agentform completions bash > ...`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
     /// Release the project's lock left by a run that is gone (the id is in
     /// the lock message).
     ForceUnlock {
@@ -127,6 +138,14 @@ enum Command {
         #[arg(long)]
         project: Option<String>,
     },
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum GraphFormat {
+    /// Graphviz (`agentform graph | dot -Tsvg > graph.svg`).
+    Dot,
+    /// A Mermaid flowchart (renders in GitHub Markdown).
+    Mermaid,
 }
 
 fn parse_var(s: &str) -> Result<(String, String), String> {
@@ -199,6 +218,17 @@ pub async fn run(cli: Cli) -> i32 {
             lock_timeout,
         } => destroy::exec(&ctx, auto_approve, Duration::from_secs(lock_timeout)).await,
         Command::ForceUnlock { id } => lock::force_unlock(&ctx, &id).await,
+        Command::Graph { format } => graph(&ctx, format),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "agentform",
+                &mut std::io::stdout(),
+            );
+            Ok(OK)
+        }
         Command::Output { json, name } => output::exec(&ctx, json, name).await,
         Command::Init { dir, project } => init::exec(&dir, project),
     };
@@ -209,4 +239,37 @@ pub async fn run(cli: Cli) -> i32 {
             FAILURE
         }
     }
+}
+
+/// `agentform graph`: the spec's resources and what each needs first.
+fn graph(ctx: &Ctx, format: GraphFormat) -> Result<i32> {
+    let l = match ctx.load_with(spec::Paths::Ignore) {
+        Ok(l) => l,
+        Err(code) => return Ok(code),
+    };
+    // The structure does not depend on the account: any stands in.
+    let account = crate::model::Account {
+        id: "000000000000".into(),
+        region: ctx
+            .g
+            .region
+            .clone()
+            .or_else(|| l.spec.region.clone())
+            .unwrap_or_else(|| "us-east-1".into()),
+        partition: "aws".into(),
+    };
+    let desired = crate::plan::desired::build(
+        &l,
+        &account,
+        &crate::plan::desired::Artifacts::default(),
+        &crate::model::Known::new(),
+    );
+    print!(
+        "{}",
+        match format {
+            GraphFormat::Dot => crate::plan::graph::dot(&desired),
+            GraphFormat::Mermaid => crate::plan::graph::mermaid(&desired),
+        }
+    );
+    Ok(OK)
 }

@@ -9,6 +9,7 @@
 
 pub mod desired;
 mod diff;
+pub mod graph;
 pub mod policy;
 pub mod render;
 

@@ -32,6 +32,8 @@ fn help_of_each_command() {
         "apply",
         "destroy",
         "force-unlock",
+        "graph",
+        "completions",
         "output",
         "init",
         "schema",
@@ -148,4 +150,35 @@ fn schema_command_prints_the_published_schema() {
     )
     .unwrap();
     assert_eq!(printed, file);
+}
+
+#[test]
+fn graph_of_the_reference_stack() {
+    let spec = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/iam-gateway/agentform.yaml"
+    );
+    let (code, dot, stderr) = agentform(&["graph", "-f", spec]);
+    assert_eq!(code, 0, "{stderr}");
+    insta::assert_snapshot!("graph_dot", dot);
+    let (code, mermaid, stderr) = agentform(&["graph", "--format", "mermaid", "-f", spec]);
+    assert_eq!(code, 0, "{stderr}");
+    insta::assert_snapshot!("graph_mermaid", mermaid);
+}
+
+#[test]
+fn completions_for_each_shell() {
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let (code, script, stderr) = agentform(&["completions", shell]);
+        assert_eq!(code, 0, "{shell}: {stderr}");
+        for word in [
+            "agentform",
+            "apply",
+            "destroy",
+            "force-unlock",
+            "auto-approve",
+        ] {
+            assert!(script.contains(word), "{shell} completions lack {word}");
+        }
+    }
 }
