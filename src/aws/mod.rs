@@ -87,6 +87,7 @@ impl Aws {
             loader = loader.region(Region::new(r));
         }
         if let Some(p) = profile {
+            check_profile(&p).await?;
             loader = loader.profile_name(p);
         }
         let conf = loader.load().await;
@@ -113,12 +114,21 @@ impl Aws {
                 "no AWS region configured: set `region:` in the spec, pass --region, or set AWS_REGION (or a region in your AWS profile)"
             );
         };
+        // The first call of every command: when the endpoint cannot be
+        // reached, say so within a second or two rather than after the
+        // standard five attempts.
         let who = self
             .sts
             .get_caller_identity()
+            .customize()
+            .config_override(
+                aws_sdk_sts::config::Builder::default()
+                    .retry_config(RetryConfig::standard().with_max_attempts(2)),
+            )
             .send()
             .await
-            .ctx(|| "could not identify the AWS account (STS GetCallerIdentity)".into())?;
+            .ctx(|| "could not identify the AWS account (STS GetCallerIdentity)".into())
+            .map_err(explain_identity_error)?;
         let id = who
             .account()
             .ok_or_else(|| anyhow!("STS GetCallerIdentity returned no account id"))?
@@ -330,6 +340,49 @@ impl Cloud for Aws {
             Config::Endpoint(_) => self.delete_endpoint(addr, o, progress).await,
         }
     }
+}
+
+/// The first call every command makes fails for reasons with well-known
+/// fixes: say them instead of the SDK's last words.
+fn explain_identity_error(e: anyhow::Error) -> anyhow::Error {
+    let text = format!("{e:#}");
+    if text.contains("loading credentials") || text.contains("no credentials") {
+        anyhow!(
+            "no AWS credentials found. agentform looks where the AWS CLI does: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, --profile or AWS_PROFILE in ~/.aws/config and ~/.aws/credentials (for SSO profiles run `aws sso login --profile NAME` first), web identity (AWS_WEB_IDENTITY_TOKEN_FILE), container and instance roles.\n(the SDK said: {text})"
+        )
+    } else if text.contains("dispatch failure") && std::env::var_os("AWS_ENDPOINT_URL").is_some() {
+        anyhow!(
+            "could not reach AWS at AWS_ENDPOINT_URL={}: is the endpoint up? Unset AWS_ENDPOINT_URL to use AWS itself.\n(the SDK said: {text})",
+            std::env::var("AWS_ENDPOINT_URL").unwrap_or_default()
+        )
+    } else {
+        e
+    }
+}
+
+/// Fails when `--profile` names a profile the shared config and credentials
+/// files do not define (the SDK would quietly fall back to other sources of
+/// credentials, which may be another account).
+async fn check_profile(name: &str) -> Result<()> {
+    use aws_types::os_shim_internal::{Env, Fs};
+    let files = aws_runtime::env_config::file::EnvConfigFiles::default();
+    let set = aws_config::profile::load(&Fs::real(), &Env::real(), &files, None)
+        .await
+        .map_err(|e| anyhow!("reading the AWS config files for profile `{name}`: {e}"))?;
+    if set.get_profile(name).is_some() {
+        return Ok(());
+    }
+    let mut known: Vec<&str> = set.profiles().collect();
+    known.sort_unstable();
+    bail!(
+        "AWS profile `{name}` is not defined in ~/.aws/config or ~/.aws/credentials (or the files AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE name); {}",
+        if known.is_empty() {
+            "no profiles are defined: run `aws configure --profile NAME` or `aws configure sso`"
+                .to_string()
+        } else {
+            format!("defined: {}", known.join(", "))
+        }
+    )
 }
 
 pub(crate) fn partition_of(region: &str) -> &'static str {

@@ -182,3 +182,79 @@ fn completions_for_each_shell() {
         }
     }
 }
+
+/// Runs agentform with only `env` (no inherited AWS settings).
+fn agentform_env(args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
+    let home = tempfile::tempdir().expect("home");
+    let out = Command::new(env!("CARGO_BIN_EXE_agentform"))
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home.path())
+        .env("NO_COLOR", "1")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .envs(env.iter().copied())
+        .output()
+        .expect("run agentform");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn aws_setup_errors_say_what_to_do() {
+    let spec = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/iam-gateway/agentform.yaml"
+    );
+    // No credentials anywhere.
+    let (code, stderr) = agentform_env(&["plan", "-f", spec], &[]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr
+            .starts_with("error: no AWS credentials found. agentform looks where the AWS CLI does"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("aws sso login"), "{stderr}");
+
+    // A profile that is not defined is an error, not silently ignored.
+    let dir = tempfile::tempdir().expect("dir");
+    let config = dir.path().join("config");
+    std::fs::write(&config, "[profile dev]\nregion = us-east-1\n").expect("config");
+    let config = config.to_string_lossy().into_owned();
+    let (code, stderr) = agentform_env(
+        &["plan", "-f", spec, "--profile", "nosuch"],
+        &[
+            ("AWS_CONFIG_FILE", config.as_str()),
+            ("AWS_ACCESS_KEY_ID", "x"),
+            ("AWS_SECRET_ACCESS_KEY", "y"),
+        ],
+    );
+    assert_eq!(code, 1, "{stderr}");
+    assert_eq!(
+        stderr.lines().next().unwrap_or_default(),
+        "error: AWS profile `nosuch` is not defined in ~/.aws/config or ~/.aws/credentials (or the files AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE name); defined: dev"
+    );
+
+    // An endpoint nobody listens on: said at once, naming it.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let (code, stderr) = agentform_env(
+        &["plan", "-f", spec],
+        &[
+            ("AWS_ENDPOINT_URL", url.as_str()),
+            ("AWS_ACCESS_KEY_ID", "x"),
+            ("AWS_SECRET_ACCESS_KEY", "y"),
+        ],
+    );
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.starts_with(&format!(
+            "error: could not reach AWS at AWS_ENDPOINT_URL={url}: is the endpoint up?"
+        )),
+        "{stderr}"
+    );
+}
