@@ -95,7 +95,7 @@ fn main() {
     for &(g, t, n) in sizes {
         let text = spec_text(g, t, n);
         let path = dir.path().join("agentform.yaml");
-        let vars = BTreeMap::new();
+        let vars = spec::VarOverrides::new();
         let load = time(rounds, || {
             spec::load_str(&text, &path, dir.path(), &vars).expect("valid bench spec")
         });

@@ -15,7 +15,6 @@ mod progress;
 mod ui;
 mod validate;
 
-use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -47,9 +46,13 @@ struct Global {
         env = "AGENTFORM_FILE"
     )]
     file: PathBuf,
-    /// Set a variable: --var name=value (repeatable).
+    /// Set a variable: --var name=value (repeatable; wins over
+    /// AGENTFORM_VAR_name, which wins over --var-file).
     #[arg(long = "var", global = true, value_name = "NAME=VALUE", value_parser = parse_var)]
     vars: Vec<(String, String)>,
+    /// Read variables from a YAML file of `name: value` lines.
+    #[arg(long, global = true, value_name = "FILE")]
+    var_file: Option<PathBuf>,
     /// AWS region (wins over the spec's `region`; else the standard AWS chain).
     #[arg(long, global = true)]
     region: Option<String>,
@@ -171,11 +174,23 @@ impl Ctx {
     }
 
     fn load_with(&self, paths: spec::Paths) -> Result<LoadedSpec, i32> {
-        let vars: VarOverrides = self.g.vars.iter().cloned().collect::<BTreeMap<_, _>>();
+        let vars = self.vars()?;
         spec::load_with(&self.g.file, &vars, paths).map_err(|e| {
             eprint!("{}", e.render(self.color));
             FAILURE
         })
+    }
+
+    /// `--var`, `AGENTFORM_VAR_*` and `--var-file`, merged by precedence.
+    fn vars(&self) -> Result<VarOverrides, i32> {
+        let mut vars = VarOverrides::from_flags(self.g.vars.iter().cloned());
+        if let Some(f) = &self.g.var_file {
+            vars.read_file(f).map_err(|e| {
+                eprintln!("{} {e}", style("error:").red().bold());
+                FAILURE
+            })?;
+        }
+        Ok(vars)
     }
 
     async fn aws(&self, l: &LoadedSpec) -> Result<Aws> {

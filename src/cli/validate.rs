@@ -1,16 +1,17 @@
 //! `agentform validate`: checks the spec offline and reports every problem,
 //! or summarizes what it declares.
 
-use std::collections::BTreeMap;
-
 use anyhow::Result;
 
 use super::{Ctx, FAILURE, OK};
-use crate::spec::{self, VarOverrides};
+use crate::spec;
 
 pub(super) fn exec(ctx: &Ctx, json: bool) -> Result<i32> {
     if json {
-        let vars: VarOverrides = ctx.g.vars.iter().cloned().collect::<BTreeMap<_, _>>();
+        let vars = match ctx.vars() {
+            Ok(v) => v,
+            Err(code) => return Ok(code),
+        };
         let file = ctx.g.file.display().to_string();
         let (valid, problems) = match spec::load(&ctx.g.file, &vars) {
             Ok(_) => (true, vec![]),

@@ -34,10 +34,11 @@ pub fn apply(
         .and_then(Value::as_object)
         .map(|o| o.keys().cloned().collect())
         .unwrap_or_default();
-    for name in overrides.keys() {
-        if !declared.contains(name) {
+    for (name, how) in overrides.explicit() {
+        let name = name.to_string();
+        if !declared.contains(&name) {
             let mut d = Diagnostic::new(
-                format!("`--var {name}=...` sets a variable the spec does not declare"),
+                format!("{how} sets a variable the spec does not declare"),
                 map.span("/variables"),
             )
             .label(if map.get("/variables").is_some() {
@@ -45,7 +46,7 @@ pub fn apply(
             } else {
                 "the spec declares no variables".to_string()
             });
-            if let Some(s) = did_you_mean(name, declared.iter().map(String::as_str)) {
+            if let Some(s) = did_you_mean(&name, declared.iter().map(String::as_str)) {
                 d = d.help(format!("did you mean `{s}`?"));
             } else {
                 d = d.help(format!(
@@ -132,15 +133,11 @@ impl Cx<'_> {
                     let at = span_within(self.map, Some(self.source), ptr, expr);
                     let decl = self.vars.get(&name);
                     let default = decl.and_then(|d| d.get("default"));
-                    let value = self
-                        .overrides
-                        .get(&name)
-                        .cloned()
-                        .or_else(|| match default {
-                            Some(Value::String(x)) => Some(x.clone()),
-                            Some(v @ (Value::Number(_) | Value::Bool(_))) => Some(v.to_string()),
-                            _ => None,
-                        });
+                    let value = self.overrides.get(&name).or_else(|| match default {
+                        Some(Value::String(x)) => Some(x.clone()),
+                        Some(v @ (Value::Number(_) | Value::Bool(_))) => Some(v.to_string()),
+                        _ => None,
+                    });
                     match (decl, value) {
                         (Some(_), Some(val)) => out.push_str(&refs::escape_literal(&val)),
                         // A default of the wrong type: the schema said so already.

@@ -248,8 +248,90 @@ impl LoadError {
     }
 }
 
-/// Values given on the command line with `--var name=value`.
-pub type VarOverrides = BTreeMap<String, String>;
+/// Values for the spec's variables from outside it. Precedence, highest
+/// first: `--var NAME=VALUE`, the environment variable `AGENTFORM_VAR_NAME`,
+/// `--var-file FILE`, the variable's `default`.
+#[derive(Debug, Clone, Default)]
+pub struct VarOverrides {
+    pub flags: BTreeMap<String, String>,
+    pub file: BTreeMap<String, String>,
+    /// Where `file` came from (for messages).
+    pub file_path: Option<PathBuf>,
+}
+
+/// The prefix of environment variables that set spec variables.
+pub const VAR_ENV_PREFIX: &str = "AGENTFORM_VAR_";
+
+impl VarOverrides {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Only `--var` values.
+    pub fn from_flags(flags: impl IntoIterator<Item = (String, String)>) -> Self {
+        VarOverrides {
+            flags: flags.into_iter().collect(),
+            ..Self::default()
+        }
+    }
+
+    /// The value set for `name` from outside the spec, if any.
+    pub fn get(&self, name: &str) -> Option<String> {
+        self.flags
+            .get(name)
+            .cloned()
+            .or_else(|| std::env::var(format!("{VAR_ENV_PREFIX}{name}")).ok())
+            .or_else(|| self.file.get(name).cloned())
+    }
+
+    /// Names set explicitly (flags and the file) with how, for the check that
+    /// each names a declared variable. `AGENTFORM_VAR_*` variables are not
+    /// listed: the environment may hold some for other specs.
+    pub fn explicit(&self) -> Vec<(&str, String)> {
+        let file = self
+            .file_path
+            .as_ref()
+            .map_or_else(|| "the var file".to_string(), |p| p.display().to_string());
+        self.flags
+            .keys()
+            .map(|k| (k.as_str(), format!("`--var {k}=...`")))
+            .chain(
+                self.file
+                    .keys()
+                    .map(|k| (k.as_str(), format!("`{k}` in {file}"))),
+            )
+            .collect()
+    }
+
+    /// Reads a `--var-file`: a YAML mapping of variable names to scalars.
+    pub fn read_file(&mut self, path: &Path) -> Result<(), String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read the var file {}: {e}", path.display()))?;
+        let value: Value = serde_saphyr::from_str(&text)
+            .map_err(|e| format!("the var file {} is not YAML: {e}", path.display()))?;
+        let Value::Object(map) = value else {
+            return Err(format!(
+                "the var file {} must be a mapping of variable names to values",
+                path.display()
+            ));
+        };
+        for (k, v) in map {
+            let v = match v {
+                Value::String(s) => s,
+                Value::Number(_) | Value::Bool(_) => v.to_string(),
+                other => {
+                    return Err(format!(
+                        "variable `{k}` in the var file {} must be a string, number or boolean, not {other}",
+                        path.display()
+                    ));
+                }
+            };
+            self.file.insert(k, v);
+        }
+        self.file_path = Some(path.to_path_buf());
+        Ok(())
+    }
+}
 
 /// Reads and checks a spec file.
 pub fn load(path: &Path, vars: &VarOverrides) -> Result<LoadedSpec, LoadError> {

@@ -258,3 +258,41 @@ fn aws_setup_errors_say_what_to_do() {
         "{stderr}"
     );
 }
+
+#[test]
+fn var_files_are_checked_like_flags() {
+    let dir = tempfile::tempdir().expect("dir");
+    let spec = dir.path().join("agentform.yaml");
+    std::fs::write(
+        &spec,
+        "version: 1\nproject: demo-${var.env}\nvariables:\n  env: { default: dev }\n",
+    )
+    .expect("spec");
+    std::fs::write(dir.path().join("bad.yaml"), "nope: 1\n").expect("var file");
+    let spec = spec.to_string_lossy().into_owned();
+    let bad = dir.path().join("bad.yaml").to_string_lossy().into_owned();
+    let (code, _, stderr) = agentform(&["validate", "-f", &spec, "--var-file", &bad]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains(&format!(
+            "error: `nope` in {bad} sets a variable the spec does not declare"
+        )),
+        "{stderr}"
+    );
+    let (code, _, stderr) =
+        agentform(&["validate", "-f", &spec, "--var-file", "/nonexistent.yaml"]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.starts_with("error: cannot read the var file /nonexistent.yaml"),
+        "{stderr}"
+    );
+    // A value from the file that breaks a rule is reported where it lands.
+    std::fs::write(dir.path().join("upper.yaml"), "env: Prod\n").expect("var file");
+    let upper = dir.path().join("upper.yaml").to_string_lossy().into_owned();
+    let (code, _, stderr) = agentform(&["validate", "-f", &spec, "--var-file", &upper]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("project name `demo-Prod` has uppercase letters"),
+        "{stderr}"
+    );
+}

@@ -845,3 +845,47 @@ async fn the_region_flag_wins_over_the_spec_region() {
         "{out}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_environments_of_one_project_live_side_by_side() {
+    let t = Test::new().example("iam-gateway").project("envs");
+    t.edit_spec("project: envs\n", "project: envs-${var.env}\n");
+    t.edit_spec("variables:\n", "variables:\n  env:\n    default: dev\n");
+    t.write("prod.yaml", "env: prod\n");
+    let sdk = sdk().await;
+    // dev from the default, prod from AGENTFORM_VAR_env; the flag wins over
+    // the environment, which wins over the file.
+    t.run(&["apply", "--auto-approve"]).expect_ok();
+    t.run_env(
+        &["apply", "--auto-approve"],
+        &[("AGENTFORM_VAR_env", "prod")],
+    )
+    .expect_ok();
+    let dev = check_stack(&sdk, "envs-dev").await;
+    check_stack(&sdk, "envs-prod").await;
+    t.run_env(
+        &[
+            "plan",
+            "--detailed-exitcode",
+            "--var-file",
+            "prod.yaml",
+            "--var",
+            "env=dev",
+        ],
+        &[("AGENTFORM_VAR_env", "nosuch")],
+    )
+    .expect_code(0)
+    .expect_stdout("No changes");
+
+    // Destroying prod (named by the var file) leaves dev as it was.
+    t.run(&["destroy", "--auto-approve", "--var-file", "prod.yaml"])
+        .expect_ok();
+    assert_eq!(sdk.leftovers("envs-prod").await, Vec::<String>::new());
+    let after = check_stack(&sdk, "envs-dev").await;
+    assert_eq!(after.gateway_id, dev.gateway_id);
+    t.run(&["plan", "--detailed-exitcode"])
+        .expect_code(0)
+        .expect_stdout("No changes");
+    t.run(&["destroy", "--auto-approve"]).expect_ok();
+    assert_eq!(sdk.leftovers("envs-dev").await, Vec::<String>::new());
+}

@@ -21,8 +21,11 @@ fn account() -> Account {
 
 fn example() -> LoadedSpec {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/iam-gateway");
-    crate::spec::load(&dir.join("agentform.yaml"), &BTreeMap::new())
-        .unwrap_or_else(|e| panic!("{}", e.render(false)))
+    crate::spec::load(
+        &dir.join("agentform.yaml"),
+        &crate::spec::VarOverrides::new(),
+    )
+    .unwrap_or_else(|e| panic!("{}", e.render(false)))
 }
 
 fn packages() -> desired::Artifacts {
