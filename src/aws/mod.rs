@@ -86,8 +86,14 @@ impl Aws {
         if let Some(r) = region {
             loader = loader.region(Region::new(r));
         }
+        // A profile asked for, by flag or by AWS_PROFILE, must exist.
+        let asked = profile
+            .clone()
+            .or_else(|| std::env::var("AWS_PROFILE").ok().filter(|p| !p.is_empty()));
+        if let Some(p) = &asked {
+            check_profile(p).await?;
+        }
         if let Some(p) = profile {
-            check_profile(&p).await?;
             loader = loader.profile_name(p);
         }
         let conf = loader.load().await;

@@ -238,6 +238,19 @@ fn aws_setup_errors_say_what_to_do() {
         "error: AWS profile `nosuch` is not defined in ~/.aws/config or ~/.aws/credentials (or the files AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE name); defined: dev"
     );
 
+    let (code, stderr) = agentform_env(
+        &["plan", "-f", spec],
+        &[
+            ("AWS_CONFIG_FILE", config.as_str()),
+            ("AWS_PROFILE", "nosuch"),
+        ],
+    );
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.starts_with("error: AWS profile `nosuch` is not defined"),
+        "{stderr}"
+    );
+
     // An endpoint nobody listens on: said at once, naming it.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let url = format!("http://{}", listener.local_addr().unwrap());
