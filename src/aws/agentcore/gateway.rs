@@ -145,16 +145,9 @@ impl crate::aws::Aws {
     pub(in crate::aws) async fn observe_gateways(&self, s: &Scope<'_>) -> Result<Vec<Observed>> {
         let looked_up = &s.names(Kind::Gateway);
         let prefix = crate::names::prefix(Kind::Gateway, s.project).unwrap_or_default();
-        let listed: Vec<GatewaySummary> = self
-            .agentcore
+        let candidates: Vec<GatewaySummary> = self
             .list_gateways()
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .ctx(|| "listing AgentCore gateways".into())?;
-        let candidates: Vec<GatewaySummary> = listed
+            .await?
             .into_iter()
             .filter(|g| looked_up.contains(g.name()) || g.name().starts_with(&prefix))
             .collect();
@@ -249,37 +242,31 @@ impl crate::aws::Aws {
                         .ctx(|| format!("creating gateway {}", c.name))
                 }
             })
-            .await;
-        let id = match created {
-            Ok(created) => created.gateway_id().to_string(),
-            // The name is taken (AWS refuses duplicates): continue only if
-            // the gateway there is this very one, made by an earlier attempt.
-            Err(e) if crate::aws::is_conflict(&e) => match self.find_own_gateway(c).await? {
-                Some(id) => id,
-                None => {
-                    return Err(e.context(format!(
-                        "{addr}: a gateway named {} already exists and is not this one",
-                        c.name
-                    )));
-                }
-            },
-            Err(e) => return Err(e),
-        };
+            .await
+            .map(|created| created.gateway_id().to_string());
+        let id = super::created_or_own(created, addr, &format!("gateway named {}", c.name), || {
+            self.find_own_gateway(c)
+        })
+        .await?;
         let g = self.wait_gateway(addr, &id, &c.name, progress).await?;
         Ok(gateway_ids(&g))
     }
 
-    /// The id of the gateway named like `c` that carries `c`'s ownership tags.
-    async fn find_own_gateway(&self, c: &GatewayConfig) -> Result<Option<String>> {
-        let listed: Vec<GatewaySummary> = self
-            .agentcore
+    /// Every gateway of the account and region.
+    async fn list_gateways(&self) -> Result<Vec<GatewaySummary>> {
+        self.agentcore
             .list_gateways()
             .into_paginator()
             .items()
             .send()
             .try_collect()
             .await
-            .ctx(|| "listing AgentCore gateways".into())?;
+            .ctx(|| "listing AgentCore gateways".into())
+    }
+
+    /// The id of the gateway named like `c` that carries `c`'s ownership tags.
+    async fn find_own_gateway(&self, c: &GatewayConfig) -> Result<Option<String>> {
+        let listed = self.list_gateways().await?;
         for g in listed.iter().filter(|g| g.name() == c.name) {
             let Some(full) = self.get_gateway(g.gateway_id()).await? else {
                 continue;

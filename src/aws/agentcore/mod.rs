@@ -33,6 +33,31 @@ use super::wait::{self, Backoff, Step};
 use super::{SdkResultExt, found, tag_changes};
 use crate::model::{Address, Progress, Tags};
 
+/// The id a create returned; or, when it met ConflictException (AWS refuses
+/// a second resource of one name), the id of the resource of that name
+/// `find_own` says is this very one, made by an earlier attempt. Anything
+/// else under the name fails the create.
+pub(super) async fn created_or_own<Fut>(
+    created: Result<String>,
+    addr: &Address,
+    what: &str,
+    find_own: impl FnOnce() -> Fut,
+) -> Result<String>
+where
+    Fut: std::future::Future<Output = Result<Option<String>>>,
+{
+    match created {
+        Ok(id) => Ok(id),
+        Err(e) if crate::aws::is_conflict(&e) => match find_own().await? {
+            Some(id) => Ok(id),
+            None => Err(e.context(format!(
+                "{addr}: a {what} already exists and is not this one"
+            ))),
+        },
+        Err(e) => Err(e),
+    }
+}
+
 pub(super) fn tags_map(tags: &Tags) -> HashMap<String, String> {
     tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
 }

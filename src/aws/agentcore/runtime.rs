@@ -98,16 +98,9 @@ impl crate::aws::Aws {
     pub(in crate::aws) async fn observe_runtimes(&self, s: &Scope<'_>) -> Result<Vec<Observed>> {
         let looked_up = &s.names(Kind::Runtime);
         let prefix = crate::names::prefix(Kind::Runtime, s.project).unwrap_or_default();
-        let listed: Vec<AgentRuntime> = self
-            .agentcore
-            .list_agent_runtimes()
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .ctx(|| "listing AgentCore runtimes".into())?;
-        let candidates: Vec<AgentRuntime> = listed
+        let candidates: Vec<AgentRuntime> = self
+            .list_runtimes()
+            .await?
             .into_iter()
             .filter(|r| {
                 looked_up.contains(r.agent_runtime_name())
@@ -207,37 +200,31 @@ impl crate::aws::Aws {
                         .ctx(|| format!("creating runtime {}", c.name))
                 }
             })
-            .await;
-        let id = match created {
-            Ok(created) => created.agent_runtime_id().to_string(),
-            // The name is taken: continue only if the runtime there is this
-            // very one, made by an earlier attempt.
-            Err(e) if crate::aws::is_conflict(&e) => match self.find_own_runtime(c).await? {
-                Some(id) => id,
-                None => {
-                    return Err(e.context(format!(
-                        "{addr}: a runtime named {} already exists and is not this one",
-                        c.name
-                    )));
-                }
-            },
-            Err(e) => return Err(e),
-        };
+            .await
+            .map(|created| created.agent_runtime_id().to_string());
+        let id = super::created_or_own(created, addr, &format!("runtime named {}", c.name), || {
+            self.find_own_runtime(c)
+        })
+        .await?;
         let r = self.wait_runtime(addr, &id, &c.name, progress).await?;
         Ok(runtime_ids(&r))
     }
 
-    /// The id of the runtime named like `c` that carries `c`'s ownership tags.
-    async fn find_own_runtime(&self, c: &RuntimeConfig) -> Result<Option<String>> {
-        let listed: Vec<AgentRuntime> = self
-            .agentcore
+    /// Every runtime of the account and region.
+    async fn list_runtimes(&self) -> Result<Vec<AgentRuntime>> {
+        self.agentcore
             .list_agent_runtimes()
             .into_paginator()
             .items()
             .send()
             .try_collect()
             .await
-            .ctx(|| "listing AgentCore runtimes".into())?;
+            .ctx(|| "listing AgentCore runtimes".into())
+    }
+
+    /// The id of the runtime named like `c` that carries `c`'s ownership tags.
+    async fn find_own_runtime(&self, c: &RuntimeConfig) -> Result<Option<String>> {
+        let listed = self.list_runtimes().await?;
         for r in listed.iter().filter(|r| r.agent_runtime_name() == c.name) {
             let tags = self
                 .agentcore_tags(&format!("runtime {}", c.name), r.agent_runtime_arn())
