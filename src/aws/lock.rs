@@ -66,10 +66,10 @@ impl LockInfo {
         }
     }
 
-    /// `agentform apply` by alice@ci-7 (pid 4242) since 2026-12-01 20:01:02 UTC, lock id 1a2b...
+    /// `agentform apply` by alice@ci-7 (pid 4242) since 2026-12-01T20:01:02Z, lock id 1a2b...
     pub fn describe(&self) -> String {
         format!(
-            "`agentform {}` by {}@{} (pid {}) since {} UTC, lock id {}",
+            "`agentform {}` by {}@{} (pid {}) since {}, lock id {}",
             self.operation,
             self.who,
             self.host,
@@ -124,26 +124,12 @@ pub fn alive(pid: u32) -> bool {
     }
 }
 
-/// Unix seconds as `YYYY-MM-DD HH:MM:SS` (UTC).
+/// Unix seconds as an RFC 3339 UTC time (`2025-12-01T20:01:02Z`).
 fn utc(secs: u64) -> String {
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    // Civil from days (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
+    use aws_smithy_types::date_time::{DateTime, Format};
+    DateTime::from_secs(i64::try_from(secs).unwrap_or(i64::MAX))
+        .fmt(Format::DateTime)
+        .unwrap_or_else(|_| secs.to_string())
 }
 
 pub fn parameter_name(project: &str) -> String {
@@ -313,10 +299,10 @@ mod tests {
     fn describes_the_holder() {
         assert_eq!(
             held("ci-7", 4242, 0).describe(),
-            "`agentform apply` by alice@ci-7 (pid 4242) since 2025-12-01 20:01:02 UTC, lock id abc"
+            "`agentform apply` by alice@ci-7 (pid 4242) since 2025-12-01T20:01:02Z, lock id abc"
         );
-        assert_eq!(utc(0), "1970-01-01 00:00:00");
-        assert_eq!(utc(951_782_400), "2000-02-29 00:00:00");
+        assert_eq!(utc(0), "1970-01-01T00:00:00Z");
+        assert_eq!(utc(951_782_400), "2000-02-29T00:00:00Z");
     }
 
     #[test]

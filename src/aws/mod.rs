@@ -64,6 +64,8 @@ pub struct Aws {
     region: Option<String>,
     /// Upper bound for waiting on one resource's status.
     timeout: Duration,
+    /// The caller's account, read once (the lock and the plan both need it).
+    account: tokio::sync::OnceCell<Account>,
 }
 
 impl Aws {
@@ -110,11 +112,20 @@ impl Aws {
             ssm: aws_sdk_ssm::Client::new(conf),
             region: conf.region().map(|r| r.to_string()),
             timeout,
+            account: tokio::sync::OnceCell::new(),
         }
     }
 
-    /// STS GetCallerIdentity + resolved region; partition derived from region.
+    /// STS GetCallerIdentity + resolved region; partition derived from
+    /// region. Asked once per run; later calls get the same answer.
     pub async fn account(&self) -> Result<Account> {
+        self.account
+            .get_or_try_init(|| self.identify())
+            .await
+            .cloned()
+    }
+
+    async fn identify(&self) -> Result<Account> {
         let Some(region) = self.region.clone() else {
             bail!(
                 "no AWS region configured: set `region:` in the spec, pass --region, or set AWS_REGION (or a region in your AWS profile)"
