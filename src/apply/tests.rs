@@ -237,28 +237,27 @@ fn repo(name: &str) -> Config {
     })
 }
 
+/// A Lambda target named `name` on the gateway named `gateway`.
+fn target_config(gateway: &str, name: &str) -> Config {
+    Config::Target(crate::model::TargetConfig {
+        gateway: gateway.into(),
+        name: name.into(),
+        description: String::new(),
+        lambda_arn: "arn:aws:lambda:us-east-1:1:function:f".into(),
+        tools: vec![],
+        credential_provider: "GATEWAY_IAM_ROLE".into(),
+    })
+}
+
 /// Two gateways with a target each; the second target waits for both.
 fn two_gateways() -> Plan {
-    let t = |g, t| {
-        Config::Target(crate::model::TargetConfig {
-            gateway: g,
-            name: t,
-            description: String::new(),
-            lambda_arn: "arn:aws:lambda:us-east-1:1:function:f".into(),
-            tools: vec![],
-            credential_provider: "GATEWAY_IAM_ROLE".into(),
-        })
-    };
+    let t = target_config;
     Plan {
         changes: vec![
             create(gw("a"), vec![], gateway_config("p-a", "".into())),
             create(gw("b"), vec![], gateway_config("p-b", "".into())),
-            create(target("a", "t"), vec![gw("a")], t("p-a".into(), "t".into())),
-            create(
-                target("b", "t"),
-                vec![gw("b"), gw("a")],
-                t("p-b".into(), "t".into()),
-            ),
+            create(target("a", "t"), vec![gw("a")], t("p-a", "t")),
+            create(target("b", "t"), vec![gw("b"), gw("a")], t("p-b", "t")),
         ],
         known: Known::new(),
         unproven: vec![],
@@ -384,14 +383,7 @@ async fn first_failure_stops_new_work_and_in_flight_work_finishes() {
 async fn deletes_go_dependents_first_and_replacements_delete_before_create() {
     let cloud = MemoryCloud::new();
     let (g, t) = (gw("a"), target("a", "t"));
-    let tcfg = Config::Target(crate::model::TargetConfig {
-        gateway: "p-a".into(),
-        name: "t".into(),
-        description: String::new(),
-        lambda_arn: "arn:aws:lambda:us-east-1:1:function:f".into(),
-        tools: vec![],
-        credential_provider: "GATEWAY_IAM_ROLE".into(),
-    });
+    let tcfg = target_config("p-a", "t");
     let plan = Plan {
         changes: vec![
             delete(g.clone(), gateway_config("p-a", "".into())),
@@ -532,14 +524,7 @@ async fn a_resource_left_creating_is_waited_for_before_its_dependents() {
     let mut wait = create(gw("a"), vec![], gateway_config("p-a", "".into()));
     wait.action = Action::Wait;
     wait.observed = Some(observed(&gw("a"), gateway_config("p-a", "".into())));
-    let t = Config::Target(crate::model::TargetConfig {
-        gateway: "p-a".into(),
-        name: "t".into(),
-        description: String::new(),
-        lambda_arn: "arn:aws:lambda:us-east-1:1:function:f".into(),
-        tools: vec![],
-        credential_provider: "GATEWAY_IAM_ROLE".into(),
-    });
+    let t = target_config("p-a", "t");
     let plan = Plan {
         changes: vec![wait, create(target("a", "t"), vec![gw("a")], t)],
         known: Known::new(),
