@@ -235,26 +235,11 @@ async fn apply_killed_half_way_converges_without_twins() {
 
     // Kill apply as soon as the gateway exists (it is still CREATING then,
     // and the target and runtime are not created yet).
-    let mut child = t.spawn("first-apply", &["apply", "--auto-approve"]);
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        if !sdk.gateways_named("killed-main").await.is_empty() {
-            break;
-        }
-        if let Some(status) = child.try_wait().unwrap() {
-            panic!(
-                "apply finished ({status}) before the test could interrupt it\n--- stdout ---\n{}--- stderr ---\n{}",
-                t.read("first-apply.stdout"),
-                t.read("first-apply.stderr")
-            );
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the gateway never appeared\n{}",
-            t.read("first-apply.stderr")
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let mut child = apply_until(&t, "first-apply", || async {
+        !sdk.gateways_named("killed-main").await.is_empty()
+    })
+    .await
+    .unwrap_or_else(|| too_late(&t, "first-apply"));
     child.kill().expect("killing apply");
     child.wait().unwrap();
 
@@ -378,9 +363,10 @@ async fn destroy_does_not_need_the_function_sources() {
     assert!(left.is_empty(), "left behind after destroy: {left:#?}");
 }
 
-/// Spawns `apply`, waits until `ready` says the account reached the moment
-/// to interrupt, then sends `signal` and returns the exit code and stderr.
-async fn interrupted_apply<F, Fut>(t: &Test, name: &str, signal: &str, ready: F) -> (i32, String)
+/// Spawns `apply` (output in `name.stdout` / `name.stderr`) and polls
+/// `ready` until the moment to interrupt it; `None` when apply finished
+/// first. A hang fails the test.
+async fn apply_until<F, Fut>(t: &Test, name: &str, ready: F) -> Option<std::process::Child>
 where
     F: Fn() -> Fut,
     Fut: std::future::Future<Output = bool>,
@@ -388,19 +374,38 @@ where
     let mut child = t.spawn(name, &["apply", "--auto-approve"]);
     let deadline = Instant::now() + Duration::from_secs(120);
     while !ready().await {
-        if let Some(status) = child.try_wait().unwrap() {
-            panic!(
-                "apply finished ({status}) before the test could interrupt it\n{}",
-                t.read(&format!("{name}.stderr"))
-            );
+        if child.try_wait().unwrap().is_some() {
+            return None;
         }
         assert!(
             Instant::now() < deadline,
-            "{}",
+            "the moment to interrupt apply never came\n{}",
             t.read(&format!("{name}.stderr"))
         );
-        tokio::time::sleep(Duration::from_millis(20)).await;
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
+    Some(child)
+}
+
+/// Fails the test: apply finished before it could be interrupted.
+fn too_late(t: &Test, name: &str) -> ! {
+    panic!(
+        "apply finished before the test could interrupt it\n--- stdout ---\n{}--- stderr ---\n{}",
+        t.read(&format!("{name}.stdout")),
+        t.read(&format!("{name}.stderr"))
+    )
+}
+
+/// Spawns `apply`, waits until `ready` says the account reached the moment
+/// to interrupt, then sends `signal` and returns the exit code and stderr.
+async fn interrupted_apply<F, Fut>(t: &Test, name: &str, signal: &str, ready: F) -> (i32, String)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let mut child = apply_until(t, name, ready)
+        .await
+        .unwrap_or_else(|| too_late(t, name));
     let sent = std::process::Command::new("kill")
         .args([&format!("-{signal}"), &child.id().to_string()])
         .status()
@@ -765,21 +770,19 @@ async fn kill_at_lines(project: &'static str, ks: Vec<usize>) {
     let sdk = sdk().await;
     for k in ks {
         let name = format!("kill{k}");
-        let mut child = t.spawn(&name, &["apply", "--auto-approve"]);
-        let deadline = Instant::now() + Duration::from_secs(120);
-        loop {
-            let lines = std::fs::read_to_string(t.path(&format!("{name}.stderr")))
+        let stderr = t.path(&format!("{name}.stderr"));
+        let progressed = || async {
+            std::fs::read_to_string(&stderr)
                 .unwrap_or_default()
                 .lines()
-                .count();
-            if lines >= k || child.try_wait().unwrap().is_some() {
-                break;
-            }
-            assert!(Instant::now() < deadline, "no progress from apply");
-            tokio::time::sleep(Duration::from_millis(5)).await;
+                .count()
+                >= k
+        };
+        // Apply may finish before line k: then there is nothing to kill.
+        if let Some(mut child) = apply_until(&t, &name, progressed).await {
+            let _ = child.kill();
+            child.wait().unwrap();
         }
-        let _ = child.kill();
-        child.wait().unwrap();
         let out = t.run(&["apply", "--auto-approve"]);
         assert_eq!(out.code, 0, "k={k}: the re-apply failed\n{out}");
         check_stack(&sdk, project).await;
