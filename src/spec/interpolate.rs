@@ -18,6 +18,8 @@ pub struct Interpolated {
     /// Source ranges of strings left as written because an expression in them
     /// could not be substituted (later stages must not judge their text).
     pub shadow: Vec<Range<usize>>,
+    /// Whether any string changed (a variable or environment value went in).
+    pub substituted: bool,
 }
 
 /// Rewrites `value` in place; returns the problems found. `source` is the
@@ -87,7 +89,12 @@ impl Cx<'_> {
     fn walk(&mut self, v: &mut Value, ptr: String) {
         match v {
             Value::String(s) if s.contains("${") => match self.substitute(s, &ptr) {
-                Some(new) => *s = new,
+                Some(new) => {
+                    if new != *s {
+                        self.out.substituted = true;
+                        *s = new;
+                    }
+                }
                 None => self.out.shadow.push(self.map.value_span(&ptr)),
             },
             Value::Array(items) => {

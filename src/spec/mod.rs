@@ -437,17 +437,20 @@ pub fn load_str_with(
     keep_new(&mut diags, interpolated.diags, &shadow);
     shadow.extend(interpolated.shadow);
     // Lengths, patterns and enums hold for the values as substituted too
-    // (a 300-character `${env:...}` description is as wrong as a literal).
-    let substituted: Vec<Diagnostic> = schema::check(&value, &map)
-        .diags
-        .into_iter()
-        .filter(|d| !before.contains(&(d.message.clone(), d.span.clone())))
-        .map(|mut d| {
-            d.message = format!("{} (after substituting `${{...}}`)", d.message);
-            d
-        })
-        .collect();
-    keep_new(&mut diags, substituted, &shadow);
+    // (a 300-character `${env:...}` description is as wrong as a literal);
+    // a spec nothing was substituted in was checked already.
+    if interpolated.substituted {
+        let substituted: Vec<Diagnostic> = schema::check(&value, &map)
+            .diags
+            .into_iter()
+            .filter(|d| !before.contains(&(d.message.clone(), d.span.clone())))
+            .map(|mut d| {
+                d.message = format!("{} (after substituting `${{...}}`)", d.message);
+                d
+            })
+            .collect();
+        keep_new(&mut diags, substituted, &shadow);
+    }
     let spec: Spec = match serde_json::from_value(value.clone()) {
         Ok(spec) => spec,
         // The repairs could not make the value fit the types; what the schema
