@@ -14,7 +14,7 @@ use aws_sdk_bedrockagentcorecontrol::types::AgentRuntimeEndpoint;
 
 use super::tags_map;
 use crate::aws::wait::{self, Backoff, Retry, Step};
-use crate::aws::{SdkResultExt, found, gone};
+use crate::aws::{SdkResultExt, found};
 use crate::model::{Address, Config, EndpointConfig, Ids, Kind, Observed, Progress, Resolved};
 use crate::names::DEFAULT_ENDPOINT;
 
@@ -276,26 +276,28 @@ impl crate::aws::Aws {
             bail!("internal error: {addr}: the DEFAULT endpoint is AgentCore's and never deleted");
         }
         let what = format!("endpoint {name} of runtime {runtime}");
-        Retry::conflict("the endpoint is busy")
-            .run(addr, progress, || async {
-                gone(
-                    self.agentcore
-                        .delete_agent_runtime_endpoint()
-                        .agent_runtime_id(rid)
-                        .endpoint_name(name)
-                        .send()
-                        .await
-                        .map(|_| ())
-                        .ctx(|| format!("deleting {what}")),
-                )
-            })
-            .await?;
-        self.wait_gone(addr, &what, progress, || async {
-            Ok(self
-                .get_endpoint(rid, name)
-                .await?
-                .map(|e| e.status().as_str().to_string()))
-        })
+        self.delete_and_wait_gone(
+            addr,
+            &what,
+            "the endpoint is busy",
+            || async {
+                self.agentcore
+                    .delete_agent_runtime_endpoint()
+                    .agent_runtime_id(rid)
+                    .endpoint_name(name)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .ctx(|| format!("deleting {what}"))
+            },
+            || async {
+                Ok(self
+                    .get_endpoint(rid, name)
+                    .await?
+                    .map(|e| e.status().as_str().to_string()))
+            },
+            progress,
+        )
         .await
     }
 }

@@ -12,7 +12,7 @@ use futures::{StreamExt, TryStreamExt};
 
 use super::{joined, tags_map};
 use crate::aws::wait::{self, Backoff, Retry, Step};
-use crate::aws::{CONCURRENCY, Scope, SdkResultExt, found, gone, is_error, is_role_propagation};
+use crate::aws::{CONCURRENCY, Scope, SdkResultExt, found, is_error, is_role_propagation};
 use crate::model::{
     Address, Config, GatewayAuthorizer, GatewayConfig, Ids, Kind, Observed, Progress, Tags,
 };
@@ -365,25 +365,27 @@ impl crate::aws::Aws {
         };
         let name = &o.name();
         // Conflict: targets still being deleted, or an update in flight.
-        Retry::conflict("the gateway is busy (targets still being deleted?)")
-            .run(addr, progress, || async {
-                gone(
-                    self.agentcore
-                        .delete_gateway()
-                        .gateway_identifier(id)
-                        .send()
-                        .await
-                        .map(|_| ())
-                        .ctx(|| format!("deleting gateway {name}")),
-                )
-            })
-            .await?;
-        self.wait_gone(addr, &format!("gateway {name}"), progress, || async {
-            Ok(self
-                .get_gateway(id)
-                .await?
-                .map(|g| g.status().as_str().to_string()))
-        })
+        self.delete_and_wait_gone(
+            addr,
+            &format!("gateway {name}"),
+            "the gateway is busy (targets still being deleted?)",
+            || async {
+                self.agentcore
+                    .delete_gateway()
+                    .gateway_identifier(id)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .ctx(|| format!("deleting gateway {name}"))
+            },
+            || async {
+                Ok(self
+                    .get_gateway(id)
+                    .await?
+                    .map(|g| g.status().as_str().to_string()))
+            },
+            progress,
+        )
         .await
     }
 }

@@ -145,18 +145,29 @@ impl crate::aws::Aws {
         .await
     }
 
-    /// Polls `status` (None = not found) until the resource is gone.
-    pub(super) async fn wait_gone<F, Fut>(
+    /// Sends `delete` (retried while the resource is `busy` with another
+    /// operation; "not found" is done), then polls `status` (None = not
+    /// found) until the resource is gone.
+    pub(super) async fn delete_and_wait_gone<D, DFut, F, Fut>(
         &self,
         addr: &Address,
         what: &str,
-        progress: &dyn Progress,
+        busy: &'static str,
+        delete: D,
         status: F,
+        progress: &dyn Progress,
     ) -> Result<()>
     where
+        D: Fn() -> DFut,
+        DFut: Future<Output = Result<()>>,
         F: Fn() -> Fut,
         Fut: Future<Output = Result<Option<String>>>,
     {
+        wait::Retry::conflict(busy)
+            .run(addr, progress, || async {
+                crate::aws::gone(delete().await)
+            })
+            .await?;
         wait::poll(
             addr,
             progress,

@@ -13,7 +13,7 @@ use futures::{StreamExt, TryStreamExt};
 
 use super::tags_map;
 use crate::aws::wait::{self, Backoff, Retry, Step};
-use crate::aws::{CONCURRENCY, Scope, SdkResultExt, found, gone};
+use crate::aws::{CONCURRENCY, Scope, SdkResultExt, found};
 use crate::model::{
     Address, Config, Ids, Kind, Observed, Progress, RuntimeConfig, Tags, environment_of,
     known_environment,
@@ -337,25 +337,27 @@ impl crate::aws::Aws {
             bail!("{addr}: runtime {} has no known id", o.name())
         };
         let name = &o.name();
-        Retry::conflict("the runtime is busy")
-            .run(addr, progress, || async {
-                gone(
-                    self.agentcore
-                        .delete_agent_runtime()
-                        .agent_runtime_id(id)
-                        .send()
-                        .await
-                        .map(|_| ())
-                        .ctx(|| format!("deleting runtime {name}")),
-                )
-            })
-            .await?;
-        self.wait_gone(addr, &format!("runtime {name}"), progress, || async {
-            Ok(self
-                .get_runtime(id)
-                .await?
-                .map(|r| r.status().as_str().to_string()))
-        })
+        self.delete_and_wait_gone(
+            addr,
+            &format!("runtime {name}"),
+            "the runtime is busy",
+            || async {
+                self.agentcore
+                    .delete_agent_runtime()
+                    .agent_runtime_id(id)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .ctx(|| format!("deleting runtime {name}"))
+            },
+            || async {
+                Ok(self
+                    .get_runtime(id)
+                    .await?
+                    .map(|r| r.status().as_str().to_string()))
+            },
+            progress,
+        )
         .await
     }
 

@@ -12,7 +12,7 @@ use futures::{StreamExt, TryStreamExt};
 use super::joined;
 use super::tool_schema::{tool_def, tool_definition};
 use crate::aws::wait::{self, Backoff, Retry, Step};
-use crate::aws::{CONCURRENCY, SdkResultExt, found, gone};
+use crate::aws::{CONCURRENCY, SdkResultExt, found};
 use crate::model::{Address, Config, Ids, Kind, Observed, Progress, TargetConfig};
 
 fn target_config(gateway: &str, t: &GetGatewayTargetOutput) -> TargetConfig {
@@ -285,26 +285,28 @@ impl crate::aws::Aws {
             bail!("{addr}: gateway target {} has no known id", o.name())
         };
         let what = format!("target {} of gateway {gateway}", o.name());
-        Retry::conflict("the target is busy")
-            .run(addr, progress, || async {
-                gone(
-                    self.agentcore
-                        .delete_gateway_target()
-                        .gateway_identifier(gid)
-                        .target_id(tid)
-                        .send()
-                        .await
-                        .map(|_| ())
-                        .ctx(|| format!("deleting {what}")),
-                )
-            })
-            .await?;
-        self.wait_gone(addr, &what, progress, || async {
-            Ok(self
-                .get_target(gid, tid)
-                .await?
-                .map(|t| t.status().as_str().to_string()))
-        })
+        self.delete_and_wait_gone(
+            addr,
+            &what,
+            "the target is busy",
+            || async {
+                self.agentcore
+                    .delete_gateway_target()
+                    .gateway_identifier(gid)
+                    .target_id(tid)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .ctx(|| format!("deleting {what}"))
+            },
+            || async {
+                Ok(self
+                    .get_target(gid, tid)
+                    .await?
+                    .map(|t| t.status().as_str().to_string()))
+            },
+            progress,
+        )
         .await
     }
 }
