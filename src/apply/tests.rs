@@ -237,6 +237,23 @@ fn repo(name: &str) -> Config {
     })
 }
 
+/// A plan of `changes` with nothing known beforehand.
+fn plan_of(changes: Vec<Change>) -> Plan {
+    Plan {
+        changes,
+        ..Plan::default()
+    }
+}
+
+/// An executor on `cloud` that nobody asks to stop.
+fn executor<'a>(cloud: &'a MemoryCloud, stop: &'a Stop) -> Executor<'a, MemoryCloud> {
+    Executor {
+        cloud,
+        reporter: &Quiet,
+        stop,
+    }
+}
+
 /// A Lambda target named `name` on the gateway named `gateway`.
 fn target_config(gateway: &str, name: &str) -> Config {
     Config::Target(crate::model::TargetConfig {
@@ -252,27 +269,19 @@ fn target_config(gateway: &str, name: &str) -> Config {
 /// Two gateways with a target each; the second target waits for both.
 fn two_gateways() -> Plan {
     let t = target_config;
-    Plan {
-        changes: vec![
-            create(gw("a"), vec![], gateway_config("p-a", "".into())),
-            create(gw("b"), vec![], gateway_config("p-b", "".into())),
-            create(target("a", "t"), vec![gw("a")], t("p-a", "t")),
-            create(target("b", "t"), vec![gw("b"), gw("a")], t("p-b", "t")),
-        ],
-        known: Known::new(),
-        unproven: vec![],
-        notes: vec![],
-    }
+    plan_of(vec![
+        create(gw("a"), vec![], gateway_config("p-a", "".into())),
+        create(gw("b"), vec![], gateway_config("p-b", "".into())),
+        create(target("a", "t"), vec![gw("a")], t("p-a", "t")),
+        create(target("b", "t"), vec![gw("b"), gw("a")], t("p-b", "t")),
+    ])
 }
 
 #[tokio::test(start_paused = true)]
 async fn dependencies_first_and_independent_work_concurrently() {
     let cloud = MemoryCloud::new();
-    let exec = Executor {
-        cloud: &cloud,
-        reporter: &Quiet,
-        stop: &Stop::default(),
-    };
+    let stop = Stop::default();
+    let exec = executor(&cloud, &stop);
     let out = exec.apply(&two_gateways()).await;
     assert!(out.ok(), "{:?}", out.failed);
     assert_eq!(out.done.len(), 4);
@@ -302,23 +311,12 @@ async fn unknown_values_are_filled_in_from_what_was_just_created() {
         addr: rt.clone(),
         attr: Attr::Version,
     })]));
-    let plan = Plan {
-        changes: vec![
-            create(rt.clone(), vec![], repo("runtime-stand-in")),
-            create(e.clone(), vec![rt.clone()], endpoint_config(version)),
-        ],
-        known: Known::new(),
-        unproven: vec![],
-        notes: vec![],
-    };
+    let plan = plan_of(vec![
+        create(rt.clone(), vec![], repo("runtime-stand-in")),
+        create(e.clone(), vec![rt.clone()], endpoint_config(version)),
+    ]);
     let cloud = MemoryCloud::new();
-    let out = Executor {
-        cloud: &cloud,
-        reporter: &Quiet,
-        stop: &Stop::default(),
-    }
-    .apply(&plan)
-    .await;
+    let out = executor(&cloud, &Stop::default()).apply(&plan).await;
     assert!(out.ok(), "{:?}", out.failed);
     let Config::Endpoint(sent) = &cloud.sent.lock().unwrap()[&e] else {
         panic!("not an endpoint")
@@ -333,13 +331,7 @@ async fn first_failure_stops_new_work_and_in_flight_work_finishes() {
     let mut plan = two_gateways();
     plan.changes
         .push(delete(Address::Repository("old".into()), repo("p/old")));
-    let out = Executor {
-        cloud: &cloud,
-        reporter: &Quiet,
-        stop: &Stop::default(),
-    }
-    .apply(&plan)
-    .await;
+    let out = executor(&cloud, &Stop::default()).apply(&plan).await;
     assert!(!out.ok());
     assert_eq!(out.failed.len(), 1);
     assert_eq!(out.failed[0].0, gw("a"));
@@ -364,13 +356,7 @@ async fn first_failure_stops_new_work_and_in_flight_work_finishes() {
 
     // A re-run after the failure (same plan: creates adopt what exists)
     // converges.
-    let again = Executor {
-        cloud: &cloud,
-        reporter: &Quiet,
-        stop: &Stop::default(),
-    }
-    .apply(&plan)
-    .await;
+    let again = executor(&cloud, &Stop::default()).apply(&plan).await;
     assert!(again.ok(), "{:?}", again.failed);
     let have: Vec<Address> = cloud.resources.lock().unwrap().keys().cloned().collect();
     assert_eq!(
@@ -384,23 +370,12 @@ async fn deletes_go_dependents_first_and_replacements_delete_before_create() {
     let cloud = MemoryCloud::new();
     let (g, t) = (gw("a"), target("a", "t"));
     let tcfg = target_config("p-a", "t");
-    let plan = Plan {
-        changes: vec![
-            delete(g.clone(), gateway_config("p-a", "".into())),
-            delete(t.clone(), tcfg),
-            delete(Address::Repository("r".into()), repo("p/r")),
-        ],
-        known: Known::new(),
-        unproven: vec![],
-        notes: vec![],
-    };
-    let out = Executor {
-        cloud: &cloud,
-        reporter: &Quiet,
-        stop: &Stop::default(),
-    }
-    .destroy(&plan)
-    .await;
+    let plan = plan_of(vec![
+        delete(g.clone(), gateway_config("p-a", "".into())),
+        delete(t.clone(), tcfg),
+        delete(Address::Repository("r".into()), repo("p/r")),
+    ]);
+    let out = executor(&cloud, &Stop::default()).destroy(&plan).await;
     assert!(out.ok(), "{:?}", out.failed);
     let ended = |a: &Address| cloud.time_of(&Event::End("delete".into(), a.clone()));
     let started = |a: &Address| cloud.time_of(&Event::Start("delete".into(), a.clone()));
@@ -412,18 +387,9 @@ async fn deletes_go_dependents_first_and_replacements_delete_before_create() {
     let mut replace = create(g.clone(), vec![], gateway_config("p-a", "".into()));
     replace.action = Action::Replace;
     replace.observed = Some(observed(&g, gateway_config("p-a", "".into())));
-    let out = Executor {
-        cloud: &cloud,
-        reporter: &Quiet,
-        stop: &Stop::default(),
-    }
-    .apply(&Plan {
-        changes: vec![replace],
-        known: Known::new(),
-        unproven: vec![],
-        notes: vec![],
-    })
-    .await;
+    let out = executor(&cloud, &Stop::default())
+        .apply(&plan_of(vec![replace]))
+        .await;
     assert!(out.ok(), "{:?}", out.failed);
     assert_eq!(
         cloud.order(),
@@ -448,20 +414,9 @@ async fn a_value_that_cannot_be_filled_in_fails_that_resource_only() {
     })]));
     // The endpoint does not depend on its runtime in this (broken) plan:
     // the executor refuses to send an unknown value rather than guess.
-    let plan = Plan {
-        changes: vec![create(e.clone(), vec![], endpoint_config(version))],
-        known: Known::new(),
-        unproven: vec![],
-        notes: vec![],
-    };
+    let plan = plan_of(vec![create(e.clone(), vec![], endpoint_config(version))]);
     let cloud = MemoryCloud::new();
-    let out = Executor {
-        cloud: &cloud,
-        reporter: &Quiet,
-        stop: &Stop::default(),
-    }
-    .apply(&plan)
-    .await;
+    let out = executor(&cloud, &Stop::default()).apply(&plan).await;
     assert_eq!(out.failed.len(), 1);
     assert!(
         out.failed[0]
@@ -478,11 +433,7 @@ async fn a_value_that_cannot_be_filled_in_fails_that_resource_only() {
 async fn a_stop_request_starts_nothing_new_and_lets_in_flight_work_finish() {
     let cloud = MemoryCloud::new();
     let stop = Stop::default();
-    let exec = Executor {
-        cloud: &cloud,
-        reporter: &Quiet,
-        stop: &stop,
-    };
+    let exec = executor(&cloud, &stop);
     // Asked to stop half a second in, while both gateways are in flight.
     let plan = two_gateways();
     let (out, ()) = futures::join!(exec.apply(&plan), async {
@@ -501,13 +452,7 @@ async fn a_stop_request_starts_nothing_new_and_lets_in_flight_work_finish() {
     let cloud = MemoryCloud::new();
     let stop = Stop::default();
     stop.request();
-    let out = Executor {
-        cloud: &cloud,
-        reporter: &Quiet,
-        stop: &stop,
-    }
-    .apply(&two_gateways())
-    .await;
+    let out = executor(&cloud, &stop).apply(&two_gateways()).await;
     assert!(out.stopped);
     assert_eq!(out.not_started.len(), 4);
     assert!(cloud.order().is_empty());
@@ -525,19 +470,8 @@ async fn a_resource_left_creating_is_waited_for_before_its_dependents() {
     wait.action = Action::Wait;
     wait.observed = Some(observed(&gw("a"), gateway_config("p-a", "".into())));
     let t = target_config("p-a", "t");
-    let plan = Plan {
-        changes: vec![wait, create(target("a", "t"), vec![gw("a")], t)],
-        known: Known::new(),
-        unproven: vec![],
-        notes: vec![],
-    };
-    let out = Executor {
-        cloud: &cloud,
-        reporter: &Quiet,
-        stop: &Stop::default(),
-    }
-    .apply(&plan)
-    .await;
+    let plan = plan_of(vec![wait, create(target("a", "t"), vec![gw("a")], t)]);
+    let out = executor(&cloud, &Stop::default()).apply(&plan).await;
     assert!(out.ok(), "{:?}", out.failed);
     assert_eq!(
         out.done,
