@@ -89,6 +89,7 @@ async fn clients_via(url: &str) -> Sdk {
         ecr: aws_sdk_ecr::Client::new(&conf),
         agentcore: aws_sdk_bedrockagentcorecontrol::Client::new(&conf),
         sts: aws_sdk_sts::Client::new(&conf),
+        ssm: aws_sdk_ssm::Client::new(&conf),
     }
 }
 

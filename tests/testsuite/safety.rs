@@ -11,7 +11,7 @@ use aws_sdk_iam::types::Tag;
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{FunctionCode, Runtime};
 
-use crate::harness::reference::check_stack;
+use crate::harness::reference::{apply_converges, check_stack};
 use crate::harness::{Output, Sdk, Test, sdk, tiny_zip};
 
 const LAMBDA_TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
@@ -245,11 +245,7 @@ async fn apply_killed_half_way_converges_without_twins() {
 
     // The re-run picks up where the account is: no twin gateway, target or
     // runtime (moto, unlike AWS, accepts duplicate names).
-    t.run(&["apply", "--auto-approve"]).expect_ok();
-    check_stack(&sdk, "killed").await;
-    t.run(&["plan", "--detailed-exitcode"])
-        .expect_code(0)
-        .expect_stdout("No changes");
+    apply_converges(&t, &sdk, "killed").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -454,11 +450,7 @@ async fn sigint_and_sigterm_stop_cleanly_and_a_rerun_converges() {
     assert!(stderr.contains("SIGTERM received: stopping."), "{stderr}");
 
     // The next apply finishes the job: no twins, nothing left to do.
-    t.run(&["apply", "--auto-approve"]).expect_ok();
-    check_stack(&sdk, "sigs").await;
-    t.run(&["plan", "--detailed-exitcode"])
-        .expect_code(0)
-        .expect_stdout("No changes");
+    apply_converges(&t, &sdk, "sigs").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -689,11 +681,7 @@ async fn concurrent_applies_never_make_twins() {
             "round {round}"
         );
         // One more apply converges; nothing is left locked.
-        t.run(&["apply", "--auto-approve"]).expect_ok();
-        check_stack(&sdk, "racing").await;
-        t.run(&["plan", "--detailed-exitcode"])
-            .expect_code(0)
-            .expect_stdout("No changes");
+        apply_converges(&t, &sdk, "racing").await;
         // Apply racing destroy: the loser names the winner; nothing is
         // half-owned either way, and the next destroy leaves nothing.
         let mut d = t.spawn(&format!("d{round}"), &["destroy", "--auto-approve"]);
@@ -713,16 +701,7 @@ async fn concurrent_applies_never_make_twins() {
 async fn a_lock_left_by_a_run_elsewhere_blocks_until_force_unlocked() {
     let t = Test::new().example("iam-gateway").project("locked");
     let sdk = sdk().await;
-    let ssm = aws_sdk_ssm::Client::new(
-        &aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .endpoint_url(&crate::harness::moto().endpoint)
-            .region(aws_config::Region::new(crate::harness::REGION))
-            .credentials_provider(aws_sdk_iam::config::Credentials::new(
-                "testing", "testing", None, None, "tests",
-            ))
-            .load()
-            .await,
-    );
+    let ssm = &sdk.ssm;
     // A lock another machine's run left, far from expiring.
     let value = r#"{"id":"0123456789abcdef","operation":"apply","who":"bob","host":"ci-elsewhere","pid":1,"created":1764619262,"expires":99999999999}"#;
     ssm.put_parameter()
@@ -822,11 +801,7 @@ async fn a_timeout_mid_wait_fails_and_the_next_apply_finishes() {
     assert!(out.stderr.contains("timed out"), "{out}");
     // Plan says there is work left (to create, or to wait for).
     t.run(&["plan", "--detailed-exitcode"]).expect_code(2);
-    t.run(&["apply", "--auto-approve"]).expect_ok();
-    check_stack(&sdk, "tmo").await;
-    t.run(&["plan", "--detailed-exitcode"])
-        .expect_code(0)
-        .expect_stdout("No changes");
+    apply_converges(&t, &sdk, "tmo").await;
     t.run(&["destroy", "--auto-approve"]).expect_ok();
 }
 

@@ -459,6 +459,7 @@ pub struct Sdk {
     pub ecr: aws_sdk_ecr::Client,
     pub agentcore: aws_sdk_bedrockagentcorecontrol::Client,
     pub sts: aws_sdk_sts::Client,
+    pub ssm: aws_sdk_ssm::Client,
 }
 
 /// Builds the clients. Create them inside the test's own runtime (a client
@@ -482,6 +483,7 @@ pub async fn sdk() -> Sdk {
         ecr: aws_sdk_ecr::Client::new(&conf),
         agentcore: aws_sdk_bedrockagentcorecontrol::Client::new(&conf),
         sts: aws_sdk_sts::Client::new(&conf),
+        ssm: aws_sdk_ssm::Client::new(&conf),
     }
 }
 

@@ -9,7 +9,7 @@ use aws_sdk_bedrockagentcorecontrol::types::{
 };
 use serde_json::Value;
 
-use super::{REGION, Sdk, allowed_actions, allowing, as_list, statements};
+use super::{REGION, Sdk, Test, allowed_actions, allowing, as_list, statements};
 
 pub const MODEL: &str = "us.anthropic.claude-haiku-4-5-20251001-v1:0";
 pub const NEW_MODEL: &str = "us.anthropic.claude-sonnet-4-5-20250929-v1:0";
@@ -88,6 +88,17 @@ pub fn assert_tagged(what: &str, tags: &BTreeMap<String, String>, project: &str,
 }
 
 /// Checks every resource of the reference stack for `project` and returns
+/// Applies, checks the stack through the SDK (no twins, the wiring right)
+/// and that the next plan is empty: what "converges" means in these tests.
+pub async fn apply_converges(t: &Test, sdk: &Sdk, project: &str) -> Stack {
+    t.run(&["apply", "--auto-approve"]).expect_ok();
+    let stack = check_stack(sdk, project).await;
+    t.run(&["plan", "--detailed-exitcode"])
+        .expect_code(0)
+        .expect_stdout("No changes");
+    stack
+}
+
 /// the identifiers AWS assigned.
 pub async fn check_stack(sdk: &Sdk, project: &str) -> Stack {
     let account = sdk.account_id().await;
