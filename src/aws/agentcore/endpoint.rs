@@ -13,7 +13,7 @@ use aws_sdk_bedrockagentcorecontrol::operation::get_agent_runtime_endpoint::GetA
 use aws_sdk_bedrockagentcorecontrol::types::AgentRuntimeEndpoint;
 
 use super::tags_map;
-use crate::aws::wait::{self, Backoff, Retry, Step};
+use crate::aws::wait::{Retry, Step};
 use crate::aws::{SdkResultExt, found};
 use crate::model::{Address, Config, EndpointConfig, Ids, Kind, Observed, Progress, Resolved};
 use crate::names::DEFAULT_ENDPOINT;
@@ -141,21 +141,15 @@ impl crate::aws::Aws {
         name: &str,
         progress: &dyn Progress,
     ) -> Result<GetAgentRuntimeEndpointOutput> {
-        wait::poll(
+        self.wait_ready(
             addr,
             progress,
-            Backoff::POLL,
-            self.timeout,
-            "READY",
-            || async {
-                match self.get_endpoint(runtime_id, name).await? {
-                    Some(e) => Ok(endpoint_step(e)),
-                    None => Ok(Step::Failed(format!("runtime endpoint {name} disappeared"))),
-                }
-            },
+            &format!("runtime endpoint {name}"),
+            &format!("runtime endpoint {name} disappeared"),
+            || self.get_endpoint(runtime_id, name),
+            endpoint_step,
         )
         .await
-        .map_err(|e| e.context(format!("waiting for runtime endpoint {name} to be READY")))
     }
 
     pub(in crate::aws) async fn create_endpoint(

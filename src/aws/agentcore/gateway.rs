@@ -11,7 +11,7 @@ use aws_sdk_bedrockagentcorecontrol::types::{
 use futures::{StreamExt, TryStreamExt};
 
 use super::{joined, tags_map};
-use crate::aws::wait::{self, Backoff, Retry, Step};
+use crate::aws::wait::{Retry, Step};
 use crate::aws::{CONCURRENCY, Scope, SdkResultExt, found, is_error, is_role_propagation};
 use crate::model::{
     Address, Config, GatewayAuthorizer, GatewayConfig, Ids, Kind, Observed, Progress, Tags,
@@ -187,21 +187,15 @@ impl crate::aws::Aws {
         name: &str,
         progress: &dyn Progress,
     ) -> Result<GetGatewayOutput> {
-        wait::poll(
+        self.wait_ready(
             addr,
             progress,
-            Backoff::POLL,
-            self.timeout,
-            "READY",
-            || async {
-                match self.get_gateway(id).await? {
-                    Some(g) => Ok(gateway_step(g)),
-                    None => Ok(Step::Failed(format!("gateway {name} ({id}) disappeared"))),
-                }
-            },
+            &format!("gateway {name}"),
+            &format!("gateway {name} ({id}) disappeared"),
+            || self.get_gateway(id),
+            gateway_step,
         )
         .await
-        .map_err(|e| e.context(format!("waiting for gateway {name} to be READY")))
     }
 
     pub(in crate::aws) async fn create_gateway(

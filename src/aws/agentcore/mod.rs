@@ -145,6 +145,39 @@ impl crate::aws::Aws {
         .await
     }
 
+    /// Polls `get` until `step` says the resource is READY (or can no longer
+    /// get there). `what` names it in messages ("gateway x"); `gone` is the
+    /// failure when it disappears meanwhile.
+    pub(super) async fn wait_ready<T, G, Fut>(
+        &self,
+        addr: &Address,
+        progress: &dyn Progress,
+        what: &str,
+        gone: &str,
+        get: G,
+        step: fn(T) -> Step<T>,
+    ) -> Result<T>
+    where
+        G: Fn() -> Fut,
+        Fut: Future<Output = Result<Option<T>>>,
+    {
+        wait::poll(
+            addr,
+            progress,
+            Backoff::POLL,
+            self.timeout,
+            "READY",
+            || async {
+                Ok(match get().await? {
+                    Some(x) => step(x),
+                    None => Step::Failed(gone.to_string()),
+                })
+            },
+        )
+        .await
+        .map_err(|e| e.context(format!("waiting for {what} to be READY")))
+    }
+
     /// Sends `delete` (retried while the resource is `busy` with another
     /// operation; "not found" is done), then polls `status` (None = not
     /// found) until the resource is gone.

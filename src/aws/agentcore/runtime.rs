@@ -12,7 +12,7 @@ use aws_sdk_bedrockagentcorecontrol::types::{
 use futures::{StreamExt, TryStreamExt};
 
 use super::tags_map;
-use crate::aws::wait::{self, Backoff, Retry, Step};
+use crate::aws::wait::{Retry, Step};
 use crate::aws::{CONCURRENCY, Scope, SdkResultExt, found};
 use crate::model::{
     Address, Config, Ids, Kind, Observed, Progress, RuntimeConfig, Tags, environment_of,
@@ -146,21 +146,15 @@ impl crate::aws::Aws {
         name: &str,
         progress: &dyn Progress,
     ) -> Result<GetAgentRuntimeOutput> {
-        wait::poll(
+        self.wait_ready(
             addr,
             progress,
-            Backoff::POLL,
-            self.timeout,
-            "READY",
-            || async {
-                match self.get_runtime(id).await? {
-                    Some(r) => Ok(runtime_step(r)),
-                    None => Ok(Step::Failed(format!("runtime {name} ({id}) disappeared"))),
-                }
-            },
+            &format!("runtime {name}"),
+            &format!("runtime {name} ({id}) disappeared"),
+            || self.get_runtime(id),
+            runtime_step,
         )
         .await
-        .map_err(|e| e.context(format!("waiting for runtime {name} to be READY")))
     }
     pub(in crate::aws) async fn create_runtime(
         &self,

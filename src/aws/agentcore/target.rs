@@ -11,7 +11,7 @@ use futures::{StreamExt, TryStreamExt};
 
 use super::joined;
 use super::tool_schema::{tool_def, tool_definition};
-use crate::aws::wait::{self, Backoff, Retry, Step};
+use crate::aws::wait::{Retry, Step};
 use crate::aws::{CONCURRENCY, SdkResultExt, found};
 use crate::model::{Address, Config, Ids, Kind, Observed, Progress, TargetConfig};
 
@@ -150,23 +150,15 @@ impl crate::aws::Aws {
         name: &str,
         progress: &dyn Progress,
     ) -> Result<GetGatewayTargetOutput> {
-        wait::poll(
+        self.wait_ready(
             addr,
             progress,
-            Backoff::POLL,
-            self.timeout,
-            "READY",
-            || async {
-                match self.get_target(gid, tid).await? {
-                    Some(t) => Ok(target_step(t)),
-                    None => Ok(Step::Failed(format!(
-                        "gateway target {name} ({tid}) disappeared"
-                    ))),
-                }
-            },
+            &format!("gateway target {name}"),
+            &format!("gateway target {name} ({tid}) disappeared"),
+            || self.get_target(gid, tid),
+            target_step,
         )
         .await
-        .map_err(|e| e.context(format!("waiting for gateway target {name} to be READY")))
     }
 
     pub(in crate::aws) async fn create_target(
