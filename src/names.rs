@@ -138,21 +138,24 @@ macro_rules! re {
     };
 }
 
+// ASCII classes only (`[0-9]`, ` `, not `\d`, `\s`, which are Unicode here
+// and not in the ECMA-262 patterns of `schema/agentform.schema.json`): the
+// schema states these rules for editors and must accept the same strings.
 re!(PROJECT_RE, r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$");
 re!(GATEWAY_RE, r"^([0-9a-zA-Z][-]?){1,48}$");
 re!(TARGET_RE, r"^([0-9a-zA-Z][-]?){1,100}$");
 re!(RUNTIME_RE, r"^[a-zA-Z][a-zA-Z0-9_]{0,47}$");
 re!(ENDPOINT_RE, r"^[a-zA-Z][a-zA-Z0-9_]{0,47}$");
 re!(FUNCTION_RE, r"^[a-zA-Z0-9_-]{1,64}$");
-re!(ROLE_RE, r"^[\w+=,.@-]{1,64}$");
+re!(ROLE_RE, r"^[A-Za-z0-9_+=,.@-]{1,64}$");
 re!(
     REPO_RE,
     r"^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$"
 );
 re!(TOOL_RE, r"^[a-zA-Z0-9_.-]{1,64}$");
 re!(MCP_TOOL_RE, r"^[a-zA-Z0-9_-]{1,64}$");
-re!(TAG_RE, r"^[a-zA-Z0-9\s._:/=+@-]*$");
-re!(REGION_RE, r"^[a-z]{2}(-gov)?-[a-z]+-\d$");
+re!(TAG_RE, r"^[a-zA-Z0-9 ._:/=+@-]*$");
+re!(REGION_RE, r"^[a-z]{2}(-gov)?-[a-z]+-[0-9]$");
 re!(
     IMAGE_RE,
     r"^([0-9]{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?|public\.ecr\.aws)/[a-z0-9._/-]+(:[A-Za-z0-9._-]{1,128})?(@sha256:[a-f0-9]{64})?$"

@@ -662,6 +662,27 @@ runtimes:
 );
 
 invalid!(
+    empty_keys,
+    4,
+    r#"version: 1
+project: demo
+functions:
+  "":
+    source: lambda
+    runtime: python3.12
+    handler: handler.lambda_handler
+gateways:
+  "": { authorizer: aws_iam }
+repositories:
+  "": {}
+runtimes:
+  "":
+    artifact:
+      image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/demo/agent:latest
+"#
+);
+
+invalid!(
     gateway_and_target_names,
     4,
     r#"version: 1

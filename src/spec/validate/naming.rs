@@ -29,6 +29,19 @@ impl Checker<'_> {
             .unwrap_or("")
             .replace("~1", "/")
             .replace("~0", "~");
+        if key.is_empty() && how.is_some() {
+            // `<project>-` would pass most rules, but names nothing.
+            self.named.insert(key_ptr.to_string());
+            self.diags.push(
+                Diagnostic::new("empty key", self.key_span(key_ptr))
+                    .label("the physical name is derived from this key")
+                    .help(format!(
+                        "name the resource: its {} is derived from the key",
+                        rule.what
+                    )),
+            );
+            return;
+        }
         let (message, label) = if how.is_none() || self.project_ok {
             let Some(problem) = rule.violation(&derive(&self.spec().project)) else {
                 return;
