@@ -18,7 +18,10 @@ use crate::model::{
 use crate::names;
 use crate::package::Package;
 use crate::spec::refs::{self, Segment};
-use crate::spec::{ArtifactSpec, AuthorizerSpec, EndpointVersion, FunctionSpec, LoadedSpec, Spec};
+use crate::spec::{
+    ArtifactSpec, AuthorizerSpec, EndpointVersion, FunctionSpec, LoadedSpec, RepositorySpec,
+    RuntimeSpec, Spec,
+};
 
 /// Image tag of a container artifact that names none.
 pub const DEFAULT_TAG: &str = "latest";
@@ -228,7 +231,10 @@ fn function(
             handler: f.handler.clone(),
             memory: f.memory.unwrap_or(FunctionSpec::DEFAULT_MEMORY),
             timeout: f.timeout.unwrap_or(FunctionSpec::DEFAULT_TIMEOUT),
-            architecture: f.architecture.clone().unwrap_or_else(|| "x86_64".into()),
+            architecture: f
+                .architecture
+                .clone()
+                .unwrap_or_else(|| FunctionSpec::DEFAULT_ARCHITECTURE.into()),
             description: f.description.clone().unwrap_or_default(),
             role_arn: role_arn(spec, v.account, RoleOwner::Function, key),
             environment,
@@ -290,7 +296,7 @@ pub fn build(l: &LoadedSpec, a: &Account, artifacts: &Artifacts, known: &Known) 
                 tag_mutability: r
                     .image_tag_mutability
                     .clone()
-                    .unwrap_or_else(|| "MUTABLE".into()),
+                    .unwrap_or_else(|| RepositorySpec::DEFAULT_IMAGE_TAG_MUTABILITY.into()),
                 force_delete: r.force_delete.unwrap_or(false),
                 tags: tags(spec, &addr),
             }),
@@ -444,8 +450,14 @@ pub fn build(l: &LoadedSpec, a: &Account, artifacts: &Artifacts, known: &Known) 
                 description: r.description.clone().unwrap_or_default(),
                 role_arn: role_arn(spec, a, RoleOwner::Runtime, key),
                 container_uri: uri,
-                network_mode: r.network.clone().unwrap_or_else(|| "PUBLIC".into()),
-                protocol: r.protocol.clone().unwrap_or_else(|| "HTTP".into()),
+                network_mode: r
+                    .network
+                    .clone()
+                    .unwrap_or_else(|| RuntimeSpec::DEFAULT_NETWORK.into()),
+                protocol: r
+                    .protocol
+                    .clone()
+                    .unwrap_or_else(|| RuntimeSpec::DEFAULT_PROTOCOL.into()),
                 environment,
                 tags: tags(spec, &addr),
             }),

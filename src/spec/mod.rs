@@ -80,9 +80,12 @@ pub struct FunctionSpec {
     pub environment: BTreeMap<String, String>,
 }
 
+/// The defaults below are applied when the desired state is built
+/// (`plan::desired`); the schema states each as its field's `default`.
 impl FunctionSpec {
     pub const DEFAULT_MEMORY: i32 = 128;
     pub const DEFAULT_TIMEOUT: i32 = 30;
+    pub const DEFAULT_ARCHITECTURE: &str = "x86_64";
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -155,6 +158,10 @@ pub struct RepositorySpec {
     pub force_delete: Option<bool>,
 }
 
+impl RepositorySpec {
+    pub const DEFAULT_IMAGE_TAG_MUTABILITY: &str = "MUTABLE";
+}
+
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct RuntimeSpec {
@@ -172,6 +179,11 @@ pub struct RuntimeSpec {
     /// Named endpoints (AWS's own `DEFAULT` endpoint is never managed).
     #[serde(default)]
     pub endpoints: BTreeMap<String, Option<EndpointSpec>>,
+}
+
+impl RuntimeSpec {
+    pub const DEFAULT_NETWORK: &str = "PUBLIC";
+    pub const DEFAULT_PROTOCOL: &str = "HTTP";
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
