@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::describe::{article, describe, field_name, or_list, owner};
 use super::repair::{Repair, implied_type, minimal};
-use super::{is_tool_schema, known_keys, schema_at};
+use super::{SCHEMA, is_tool_schema, judged_by_validate, known_keys, schema_at};
 use crate::diag::{Diagnostic, did_you_mean};
 use crate::spec::yaml::{SourceMap, escape};
 
@@ -31,7 +31,20 @@ fn property_schema(keyword_path: &str) -> Option<&'static Value> {
     schema_at(&keyword_path[..keyword_path.rfind('/')?])
 }
 
+/// The first sentence of a field's description (up to a `. ` before a
+/// capital), for a hint that names the field.
+fn first_sentence(desc: &str) -> &str {
+    let end = desc
+        .match_indices(". ")
+        .find(|(i, _)| desc[i + 2..].starts_with(|c: char| c.is_ascii_uppercase()))
+        .map_or(desc.len(), |(i, _)| i);
+    desc[..end].trim_end_matches('.')
+}
+
 pub(super) fn convert(err: &ValidationError<'_>, cx: &mut Ctx<'_>) {
+    if judged_by_validate(err, &SCHEMA) {
+        return;
+    }
     let ptr = err.instance_path().as_str().to_string();
     let instance = cx.root.pointer(&ptr).unwrap_or(&Value::Null);
     let map = cx.map;
@@ -151,7 +164,7 @@ pub(super) fn convert(err: &ValidationError<'_>, cx: &mut Ctx<'_>) {
                 .and_then(|s| s.get("description"))
                 .and_then(Value::as_str)
             {
-                d = d.help(format!("add `{prop}:` ({})", desc.trim_end_matches('.')));
+                d = d.help(format!("add `{prop}:` ({})", first_sentence(desc)));
             }
             cx.out.push(d);
             let implied = (prop == "type" && is_tool_schema(&ptr))

@@ -26,6 +26,7 @@ use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use std::sync::LazyLock;
 
+use jsonschema::error::ValidationErrorKind;
 use jsonschema::{ValidationError, Validator};
 use serde_json::Value;
 
@@ -100,6 +101,39 @@ fn known_keys(keyword_path: &str) -> Vec<&'static str> {
         .unwrap_or_default()
 }
 
+/// Whether `err` breaks a rule that `validate` judges itself: the name
+/// rules (key patterns under `propertyNames`, value patterns with their
+/// lengths, the runtime's count of environment variables) and the other
+/// patterns (region, image URI and tag, discovery URL). The schema states
+/// them for editors; `validate` checks the same rules after substitution,
+/// names the character at fault and the physical name a key is part of, and
+/// also checks what the schema cannot state (the lengths of derived names).
+/// So they are left to it rather than reported twice (a `oneOf` counts as
+/// such when one of its branches fails on such rules only).
+///
+/// `root` is the schema `err` was found with: the spec's, or a part of it
+/// wrapped with its `$defs`.
+fn judged_by_validate(err: &ValidationError<'_>, root: &Value) -> bool {
+    let path = err.schema_path().as_str();
+    let keyword_node = || schema_in(root, &path[..path.rfind('/')?]);
+    match err.kind() {
+        ValidationErrorKind::PropertyNames { .. } | ValidationErrorKind::Pattern { .. } => true,
+        ValidationErrorKind::MinLength { .. } | ValidationErrorKind::MaxLength { .. } => {
+            keyword_node().is_some_and(|s| s.get("pattern").is_some())
+        }
+        ValidationErrorKind::MaxProperties { .. } => {
+            keyword_node().is_some_and(|s| s.get("propertyNames").is_some())
+        }
+        // A `custom_jwt` authorizer whose only fault is its discovery URL.
+        ValidationErrorKind::OneOfNotValid { context } | ValidationErrorKind::AnyOf { context } => {
+            context.iter().any(|branch| {
+                !branch.is_empty() && branch.iter().all(|e| judged_by_validate(e, root))
+            })
+        }
+        _ => false,
+    }
+}
+
 fn is_tool_schema(pointer: &str) -> bool {
     let parts: Vec<&str> = pointer.split('/').collect();
     parts
@@ -110,12 +144,17 @@ fn is_tool_schema(pointer: &str) -> bool {
 
 /// The schema node at a keyword location, following `$ref`s.
 fn schema_at(path: &str) -> Option<&'static Value> {
-    let mut node: &Value = &SCHEMA;
+    schema_in(&SCHEMA, path)
+}
+
+/// [`schema_at`] in the schema `root` (whose `$defs` the `$ref`s name).
+fn schema_in<'a>(root: &'a Value, path: &str) -> Option<&'a Value> {
+    let mut node: &Value = root;
     for raw in path.split('/').filter(|s| !s.is_empty()) {
         let seg = raw.replace("~1", "/").replace("~0", "~");
         if seg == "$ref" {
             let target = node.get("$ref")?.as_str()?.trim_start_matches('#');
-            node = SCHEMA.pointer(target)?;
+            node = root.pointer(target)?;
             continue;
         }
         node = match node {

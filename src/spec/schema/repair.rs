@@ -10,7 +10,7 @@ use jsonschema::ValidationError;
 use jsonschema::error::ValidationErrorKind;
 use serde_json::Value;
 
-use super::{Checked, SCHEMA, known_keys, schema_at};
+use super::{Checked, SCHEMA, judged_by_validate, known_keys, schema_at};
 use crate::diag::did_you_mean;
 use crate::spec::yaml::{SourceMap, escape};
 
@@ -94,10 +94,15 @@ pub(super) fn typos(
     out
 }
 
-/// Whether `value` is valid against `schema`, a part of the spec's schema.
+/// Whether `value` is valid against `schema`, a part of the spec's schema,
+/// leaving aside the rules `validate` judges (a typo `projcet: Demo` is
+/// still renamed to `project`, and `validate` reports the name).
 fn fits(schema: &Value, value: &Value) -> bool {
     let wrapped = serde_json::json!({ "$defs": SCHEMA.get("$defs").cloned().unwrap_or(Value::Null), "allOf": [schema] });
-    jsonschema::validator_for(&wrapped).is_ok_and(|v| v.is_valid(value))
+    jsonschema::validator_for(&wrapped).is_ok_and(|v| {
+        v.iter_errors(value)
+            .all(|e| judged_by_validate(&e, &wrapped))
+    })
 }
 
 /// Applies the repairs, deepest first, and records what they cover.
