@@ -11,4 +11,5 @@ mod endpoints;
 mod faults;
 mod lifecycle;
 mod safety;
+mod schema;
 mod validate;
