@@ -45,7 +45,13 @@ fn files<'a>(dir: &'a Dir<'a>, out: &mut Vec<&'a include_dir::File<'a>>) {
     }
 }
 
-/// Writes the scaffold into `dir`; refuses to overwrite existing files.
+/// The file next to the spec that holds the spec's JSON Schema: the
+/// template's first line (`# yaml-language-server: $schema=./agentform.schema.json`)
+/// points editors at it, so completion works offline.
+pub const SCHEMA_FILE: &str = "agentform.schema.json";
+
+/// Writes the scaffold into `dir`, with the spec's JSON Schema next to the
+/// spec; refuses to overwrite existing files.
 pub fn run(dir: &Path, project: Option<String>) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let project = project.unwrap_or_else(|| project_name(dir));
@@ -61,11 +67,22 @@ pub fn run(dir: &Path, project: Option<String>) -> Result<Vec<PathBuf>> {
         p.components()
             .any(|c| c.as_os_str() == "__pycache__" || c.as_os_str() == ".pytest_cache")
     };
-    let existing: Vec<PathBuf> = all
-        .iter()
-        .map(|f| dir.join(f.path()))
-        .filter(|p| p.exists())
+    let mut out: Vec<(PathBuf, Vec<u8>)> = all
+        .into_iter()
+        .filter(|f| !skip(f.path()))
+        .map(|f| {
+            let bytes = match std::str::from_utf8(f.contents()) {
+                Ok(text) => text.replace("__PROJECT__", &project).into_bytes(),
+                Err(_) => f.contents().to_vec(),
+            };
+            (dir.join(f.path()), bytes)
+        })
         .collect();
+    out.push((
+        dir.join(SCHEMA_FILE),
+        crate::spec::schema::SCHEMA_TEXT.as_bytes().to_vec(),
+    ));
+    let existing: Vec<&PathBuf> = out.iter().map(|(p, _)| p).filter(|p| p.exists()).collect();
     if !existing.is_empty() {
         bail!(
             "refusing to overwrite existing files: {}",
@@ -77,18 +94,10 @@ pub fn run(dir: &Path, project: Option<String>) -> Result<Vec<PathBuf>> {
         );
     }
     let mut written = Vec::new();
-    for f in all {
-        if skip(f.path()) {
-            continue;
-        }
-        let target = dir.join(f.path());
+    for (target, bytes) in out {
         if let Some(parent) = target.parent() {
             std::fs::create_dir_all(parent)?;
         }
-        let bytes = match std::str::from_utf8(f.contents()) {
-            Ok(text) => text.replace("__PROJECT__", &project).into_bytes(),
-            Err(_) => f.contents().to_vec(),
-        };
         std::fs::write(&target, bytes).with_context(|| format!("writing {}", target.display()))?;
         written.push(target);
     }
@@ -128,6 +137,15 @@ mod tests {
         let dir = tmp.path().join("demo-agent");
         let written = run(&dir, None).unwrap();
         assert!(written.iter().any(|p| p.ends_with("agentform.yaml")));
+        let spec = std::fs::read_to_string(dir.join("agentform.yaml")).unwrap();
+        assert_eq!(
+            spec.lines().next(),
+            Some("# yaml-language-server: $schema=./agentform.schema.json")
+        );
+        assert_eq!(
+            std::fs::read_to_string(dir.join(SCHEMA_FILE)).unwrap(),
+            crate::spec::schema::SCHEMA_TEXT
+        );
         let loaded = crate::spec::load(&dir.join("agentform.yaml"), &Default::default());
         match loaded {
             Ok(l) => assert_eq!(l.spec.project, "demo-agent"),
@@ -139,5 +157,12 @@ mod tests {
                 .to_string()
                 .contains("refusing to overwrite")
         );
+        // The schema file alone is enough to refuse.
+        let other = tmp.path().join("other");
+        std::fs::create_dir_all(&other).unwrap();
+        std::fs::write(other.join(SCHEMA_FILE), "{}").unwrap();
+        let err = run(&other, None).unwrap_err().to_string();
+        assert!(err.contains("refusing to overwrite"), "{err}");
+        assert!(!other.join("agentform.yaml").exists());
     }
 }

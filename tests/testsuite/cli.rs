@@ -152,6 +152,39 @@ fn schema_command_prints_the_published_schema() {
     assert_eq!(printed, file);
 }
 
+/// `init` writes the spec with the yaml-language-server modeline first and
+/// the schema next to it, byte for byte what `agentform schema` prints (so
+/// `agentform schema > agentform.schema.json` refreshes it), and the result
+/// validates.
+#[test]
+fn init_writes_the_schema_next_to_the_spec() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("demo-agent");
+    let dir_arg = dir.to_str().unwrap();
+    let (code, stdout, stderr) = agentform(&["init", dir_arg]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains(&format!(
+            "{}\n",
+            dir.join("agentform.schema.json").display()
+        )),
+        "{stdout}"
+    );
+    let spec = std::fs::read_to_string(dir.join("agentform.yaml")).unwrap();
+    assert_eq!(
+        spec.lines().next(),
+        Some("# yaml-language-server: $schema=./agentform.schema.json")
+    );
+    let written = std::fs::read_to_string(dir.join("agentform.schema.json")).unwrap();
+    let (code, printed, _) = agentform(&["schema"]);
+    assert_eq!(code, 0);
+    assert_eq!(written, printed);
+    let spec_path = dir.join("agentform.yaml");
+    let (code, stdout, stderr) = agentform(&["validate", "-f", spec_path.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("is valid"), "{stdout}");
+}
+
 #[test]
 fn graph_of_the_reference_stack() {
     let spec = concat!(
