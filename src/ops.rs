@@ -93,7 +93,8 @@ pub async fn plan(aws: &Aws, l: &LoadedSpec, destroy: bool) -> Result<Planned> {
     // only the ids that stay, until nothing more changes (each round can
     // only forget ids, so this ends).
     let mut known = plan::known_ids(&observed);
-    let p = loop {
+    let before = desired::outputs(&l.spec, &account, &known);
+    let mut p = loop {
         let p = plan::diff(
             &desired::build(l, &account, &artifacts, &known),
             &observed,
@@ -105,6 +106,17 @@ pub async fn plan(aws: &Aws, l: &LoadedSpec, destroy: bool) -> Result<Planned> {
         }
         known = p.known.clone();
     };
+    let after = desired::outputs(&l.spec, &account, &p.known);
+    p.outputs = before
+        .into_iter()
+        .map(|(k, b)| {
+            let change = plan::OutputChange {
+                before: b.known().map(str::to_string),
+                after: (!destroy).then(|| after[&k].clone()),
+            };
+            (k, change)
+        })
+        .collect();
     Ok(Planned {
         plan: p,
         account,

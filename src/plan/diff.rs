@@ -312,6 +312,7 @@ pub fn diff(desired: &[Desired], observed: &[Observed], mode: Mode) -> Result<Pl
         known,
         unproven,
         notes,
+        outputs: Default::default(),
     })
 }
 

@@ -15,7 +15,9 @@ pub mod render;
 
 pub use diff::{Conflict, Mode, as_applied, diff, field_changes, known_ids};
 
-use crate::model::{Address, Config, DeleteOptions, Desired, Known, Observed, Val};
+use std::collections::BTreeMap;
+
+use crate::model::{Address, Config, DeleteOptions, Desired, Known, Observed, Resolved, Val};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Action {
@@ -66,6 +68,16 @@ impl Change {
     }
 }
 
+/// How many resources each action touches.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub add: usize,
+    pub change: usize,
+    pub replace: usize,
+    pub destroy: usize,
+    pub wait: usize,
+}
+
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Plan {
     pub changes: Vec<Change>,
@@ -78,6 +90,17 @@ pub struct Plan {
     pub unproven: Vec<String>,
     /// What the plan leaves alone and why, for the user to read.
     pub notes: Vec<String>,
+    /// The spec's outputs now and after apply.
+    pub outputs: BTreeMap<String, OutputChange>,
+}
+
+/// One output of the spec: its value in the account now (`None` while a
+/// resource it refers to does not exist) and after apply (`None` when the
+/// plan destroys the stack).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutputChange {
+    pub before: Option<String>,
+    pub after: Option<Resolved>,
 }
 
 impl Plan {
@@ -102,6 +125,22 @@ impl Plan {
             }
         }
         n
+    }
+
+    /// Each resource counted once, by what happens to it.
+    pub fn tally(&self) -> Tally {
+        let mut t = Tally::default();
+        for c in &self.changes {
+            match c.action {
+                Action::Create => t.add += 1,
+                Action::Update => t.change += 1,
+                Action::Replace => t.replace += 1,
+                Action::Delete => t.destroy += 1,
+                Action::Wait => t.wait += 1,
+                Action::NoOp => {}
+            }
+        }
+        t
     }
 
     /// Resources apply only has to wait for.

@@ -75,7 +75,7 @@ async fn endpoints_follow_latest_stay_pinned_and_go_first() {
     let out = t
         .run(&["apply", "--auto-approve"])
         .expect_ok()
-        .expect_stdout("Plan: 6 to add, 0 to change, 0 to destroy.");
+        .expect_stdout("Plan: 6 to add, 0 to change, 0 to replace, 0 to destroy.");
     let ids = sdk.runtimes_named("endp_agent").await;
     assert_eq!(ids.len(), 1, "{ids:?}");
     let rid = &ids[0];

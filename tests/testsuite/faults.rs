@@ -350,7 +350,7 @@ async fn apply_rides_out_transient_faults() {
 
     let out = run_via(&t, &proxy, &["apply", "--auto-approve"]);
     assert_eq!(out.code, 0, "apply failed\n{}", with_journal(&out, &proxy));
-    let out = out.expect_stdout("Plan: 11 to add, 0 to change, 0 to destroy.");
+    let out = out.expect_stdout("Plan: 11 to add, 0 to change, 0 to replace, 0 to destroy.");
     proxy.assert_spent();
 
     // agentform's own retries of propagation errors are visible, with the
@@ -534,7 +534,9 @@ async fn a_hard_error_fails_fast_and_a_rerun_converges() {
     let left = s.failed.len() + s.not_started.len();
     t.run(&["apply", "--auto-approve"])
         .expect_ok()
-        .expect_stdout(&format!("Plan: {left} to add, 0 to change, 0 to destroy."));
+        .expect_stdout(&format!(
+            "Plan: {left} to add, 0 to change, 0 to replace, 0 to destroy."
+        ));
     t.run(&["plan", "--detailed-exitcode"])
         .expect_code(0)
         .expect_stdout("No changes");

@@ -33,7 +33,7 @@ async fn lifecycle_of_the_reference_stack() {
     let out = t
         .run(&["apply", "--auto-approve"])
         .expect_ok()
-        .expect_stdout("Plan: 11 to add, 0 to change, 0 to destroy.");
+        .expect_stdout("Plan: 11 to add, 0 to change, 0 to replace, 0 to destroy.");
     let stack = check_stack(&sdk, "life").await;
     assert_eq!(stack.tools, ["add_numbers", "multiply_numbers", "greet"]);
     assert_eq!(
@@ -86,7 +86,7 @@ async fn lifecycle_of_the_reference_stack() {
     let out = t
         .run(&["plan", "--detailed-exitcode"])
         .expect_code(2)
-        .expect_stdout("Plan: 0 to add, 3 to change, 0 to destroy.");
+        .expect_stdout("Plan: 0 to add, 3 to change, 0 to replace, 0 to destroy.");
     let headers: BTreeSet<String> = out.plan_headers().into_iter().collect();
     let want: BTreeSet<String> = [
         "gateway_target.main/lambda-target will be updated in place",
@@ -160,7 +160,7 @@ async fn lifecycle_of_the_reference_stack() {
         .expect_stdout("Nothing to destroy");
     t.run(&["plan", "--detailed-exitcode"])
         .expect_code(2)
-        .expect_stdout("Plan: 11 to add, 0 to change, 0 to destroy.");
+        .expect_stdout("Plan: 11 to add, 0 to change, 0 to replace, 0 to destroy.");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -171,7 +171,7 @@ async fn plan_and_destroy_against_an_empty_account() {
     let out = t
         .run(&["plan"])
         .expect_ok()
-        .expect_stdout("Plan: 11 to add, 0 to change, 0 to destroy.");
+        .expect_stdout("Plan: 11 to add, 0 to change, 0 to replace, 0 to destroy.");
     assert!(
         out.stdout.contains("# gateway.main will be created"),
         "{out}"
@@ -233,7 +233,7 @@ async fn a_newly_pushed_image_is_a_runtime_update() {
     let out = t
         .run(&["plan", "--detailed-exitcode"])
         .expect_code(2)
-        .expect_stdout("Plan: 0 to add, 1 to change, 0 to destroy.");
+        .expect_stdout("Plan: 0 to add, 1 to change, 0 to replace, 0 to destroy.");
     assert_eq!(
         out.plan_headers(),
         ["runtime.agent will be updated in place"],

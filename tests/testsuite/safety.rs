@@ -204,7 +204,7 @@ async fn rerun_after_partial_apply_converges() {
     let out = t
         .run(&["plan", "--detailed-exitcode"])
         .expect_code(2)
-        .expect_stdout("Plan: 3 to add, 0 to change, 0 to destroy.");
+        .expect_stdout("Plan: 3 to add, 0 to change, 0 to replace, 0 to destroy.");
     let want: BTreeSet<String> = [
         "gateway_target.main/lambda-target will be created",
         "iam_role_policy.gw-main will be created",
@@ -291,7 +291,7 @@ async fn removing_the_runtime_plans_its_destruction() {
     let out = t
         .run(&["plan", "--detailed-exitcode"])
         .expect_code(2)
-        .expect_stdout("Plan: 0 to add, 0 to change, 3 to destroy.");
+        .expect_stdout("Plan: 0 to add, 0 to change, 0 to replace, 3 to destroy.");
     let got = headers(&out);
     for addr in [
         "runtime.agent",
@@ -586,7 +586,7 @@ async fn the_same_spec_in_two_regions_keeps_two_sets_of_roles() {
     let out = t
         .run(&with(&["apply", "--auto-approve"], &west))
         .expect_ok()
-        .expect_stdout("Plan: 11 to add, 0 to change, 0 to destroy.");
+        .expect_stdout("Plan: 11 to add, 0 to change, 0 to replace, 0 to destroy.");
     assert!(!out.stdout.contains("will be updated"), "{out}");
     let mut roles = sdk.role_names_under("/agentform/tworeg/").await;
     roles.sort();

@@ -53,7 +53,7 @@ fn not_ready_is_work_to_wait_for_and_failed_is_work_to_fix() {
     assert!(p.known.contains_key(&Address::Gateway("main".into())));
     let text = render::plan(&p);
     assert!(
-        text.ends_with("Plan: 1 to add, 1 to change, 1 to destroy, 1 to wait for.\n"),
+        text.ends_with("Plan: 0 to add, 1 to change, 1 to replace, 0 to destroy, 1 to wait for.\n"),
         "{text}"
     );
     assert_eq!(render::plan_json(&p)["summary"]["wait"], 1);

@@ -185,7 +185,7 @@ fn a_description_that_reads_like_an_unknown_is_just_text() {
     // Rendered quoted, unlike a real unknown.
     let text = render::plan(&diff(&d, &[], Mode::Apply).unwrap());
     assert!(
-        text.contains("+ description = \"(known after apply)\"\n"),
+        text.contains("+ description     = \"(known after apply)\"\n"),
         "{text}"
     );
 }
@@ -196,12 +196,12 @@ fn json_plan_marks_unknowns_terraform_style() {
     let d = desired::build(&l, &account(), &packages(), &Known::new());
     let p = diff(&d, &[], Mode::Apply).unwrap();
     let j = render::plan_json(&p);
-    let rt = j["changes"]
+    let rt = &j["resource_changes"]
         .as_array()
         .unwrap()
         .iter()
         .find(|c| c["address"] == "runtime.agent")
-        .unwrap();
+        .unwrap()["change"];
     assert_eq!(
         rt["after"]["environment"]["GATEWAY_URL"],
         serde_json::Value::Null

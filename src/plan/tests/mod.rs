@@ -98,12 +98,12 @@ fn empty_account_creates_everything() {
     assert_eq!(p.counts(), (11, 0, 0));
     let text = render::plan(&p);
     assert!(
-        text.ends_with("Plan: 11 to add, 0 to change, 0 to destroy.\n"),
+        text.ends_with("Plan: 11 to add, 0 to change, 0 to replace, 0 to destroy.\n"),
         "{text}"
     );
     // The runtime's GATEWAY_URL is not known before the gateway exists.
     assert!(
-        text.contains("\"GATEWAY_URL\": (known after apply)\n"),
+        text.contains("\"GATEWAY_URL\"      = (known after apply)\n"),
         "{text}"
     );
 }
@@ -151,7 +151,7 @@ fn changed_code_and_env_are_field_updates() {
       # runtime.agent will be updated in place
       ~ runtime "iam_auth_demo_agent" {
           ~ environment = {
-              ~ BEDROCK_MODEL_ID = "us.anthropic.claude-haiku-4-5-20251001-v1:0" -> "other-model"
+              ~ "BEDROCK_MODEL_ID" = "us.anthropic.claude-haiku-4-5-20251001-v1:0" -> "other-model"
             }
         }
     "#);
@@ -193,7 +193,8 @@ fn authorizer_change_replaces_gateway_and_its_targets() {
         "{text}"
     );
     assert!(
-        text.contains("~ authorizer_type = \"AWS_IAM\" -> \"CUSTOM_JWT\" # forces replacement"),
+        text.contains("= \"AWS_IAM\" -> \"CUSTOM_JWT\" # forces replacement")
+            && text.contains("~ authorizer_type "),
         "{text}"
     );
     // The runtime role's InvokeGateway grant and GATEWAY_URL follow the new gateway.
