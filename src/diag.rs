@@ -101,6 +101,62 @@ fn clamp(span: &Range<usize>, source: &str) -> Range<usize> {
     start..end
 }
 
+/// A position in Terraform's JSON diagnostic shape.
+fn json_pos(source: &str, byte: usize) -> serde_json::Value {
+    let d = Diagnostic::new("", byte..byte);
+    let (line, column) = d.line_col(source).unwrap_or((1, 1));
+    serde_json::json!({"line": line, "column": column, "byte": byte})
+}
+
+impl Diagnostic {
+    /// The diagnostic as JSON (Terraform's shape: severity, summary,
+    /// detail, range), for `--json`.
+    pub fn to_json(&self, path: &str, source: &str) -> serde_json::Value {
+        let detail = match (&self.label, &self.help) {
+            (Some(l), Some(h)) => format!("{l}; help: {h}"),
+            (Some(l), None) => l.clone(),
+            (None, Some(h)) => format!("help: {h}"),
+            (None, None) => String::new(),
+        };
+        let mut d = serde_json::json!({
+            "severity": "error",
+            "summary": self.message,
+            "detail": detail,
+        });
+        if let Some(span) = &self.span {
+            let span = clamp(span, source);
+            d["range"] = serde_json::json!({
+                "filename": path,
+                "start": json_pos(source, span.start),
+                "end": json_pos(source, span.end),
+            });
+        }
+        if let Some(h) = &self.help {
+            d["help"] = serde_json::json!(h);
+        }
+        d
+    }
+}
+
+/// Problems as one JSON document (`validate --json`, and any command's
+/// errors under `--json`), documented by schema/diagnostics.schema.json.
+pub fn json_document(diags: &[serde_json::Value]) -> serde_json::Value {
+    serde_json::json!({
+        "format_version": "1.0",
+        "valid": diags.is_empty(),
+        "error_count": diags.len(),
+        "warning_count": 0,
+        "diagnostics": diags,
+    })
+}
+
+/// An error with no spec position as a JSON diagnostic: its first line is
+/// the summary, the rest (causes, hints) the detail.
+pub fn error_json(message: &str) -> serde_json::Value {
+    let (summary, detail) = message.split_once('\n').unwrap_or((message, ""));
+    serde_json::json!({"severity": "error", "summary": summary, "detail": detail.trim()})
+}
+
 /// Renders many diagnostics, in source order, separated by blank lines, with a
 /// closing count line.
 pub fn render_all(diags: &[Diagnostic], path: &str, source: &str, color: bool) -> String {

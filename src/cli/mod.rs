@@ -24,6 +24,7 @@ use clap::{Args, Parser, Subcommand};
 use console::style;
 
 use crate::aws::Aws;
+use crate::plan::render;
 use crate::spec::{self, LoadedSpec, VarOverrides};
 
 #[derive(Parser, Debug)]
@@ -85,15 +86,29 @@ enum Command {
         /// Exit 0 when there are no changes, 2 when there are, 1 on error.
         #[arg(long)]
         detailed_exitcode: bool,
-        /// Print the plan as JSON (for CI and review bots).
+        /// Print the plan as JSON in Terraform's shape (docs/json-format.md);
+        /// errors too.
         #[arg(long)]
         json: bool,
+        /// Save the plan to FILE; `agentform apply FILE` applies exactly it.
+        #[arg(short, long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// Show IAM policies and tool lists whole instead of summarised.
+        #[arg(long)]
+        full: bool,
     },
-    /// Make the account match the spec.
+    /// Make the account match the spec, or apply a saved plan exactly.
     Apply {
+        /// A plan saved by `plan --out`: applied without asking, refused if
+        /// the spec or the account changed since it was made.
+        #[arg(value_name = "PLAN_FILE")]
+        plan: Option<PathBuf>,
         /// Do not ask for confirmation (for CI).
         #[arg(long)]
         auto_approve: bool,
+        /// Show IAM policies and tool lists whole instead of summarised.
+        #[arg(long)]
+        full: bool,
         /// Wait this long for another run of the project to release its lock.
         #[arg(long, default_value_t = 0, value_name = "SECONDS")]
         lock_timeout: u64,
@@ -106,6 +121,18 @@ enum Command {
         /// Wait this long for another run of the project to release its lock.
         #[arg(long, default_value_t = 0, value_name = "SECONDS")]
         lock_timeout: u64,
+    },
+    /// Print a saved plan (offline).
+    Show {
+        /// A plan saved by `plan --out`.
+        #[arg(value_name = "PLAN_FILE")]
+        plan: PathBuf,
+        /// Print it as JSON in Terraform's shape (docs/json-format.md).
+        #[arg(long)]
+        json: bool,
+        /// Show IAM policies and tool lists whole instead of summarised.
+        #[arg(long)]
+        full: bool,
     },
     /// Print the dependency graph of the spec's resources (offline).
     Graph {
@@ -166,6 +193,20 @@ pub const CHANGES: i32 = 2;
 struct Ctx {
     g: Global,
     color: bool,
+    /// Errors go to stdout as JSON diagnostics (the command's `--json`).
+    json: bool,
+}
+
+impl Command {
+    fn json(&self) -> bool {
+        match self {
+            Command::Validate { json }
+            | Command::Plan { json, .. }
+            | Command::Show { json, .. }
+            | Command::Output { json, .. } => *json,
+            _ => false,
+        }
+    }
 }
 
 impl Ctx {
@@ -176,7 +217,11 @@ impl Ctx {
     fn load_with(&self, paths: spec::Paths) -> Result<LoadedSpec, i32> {
         let vars = self.vars()?;
         spec::load_with(&self.g.file, &vars, paths).map_err(|e| {
-            eprint!("{}", e.render(self.color));
+            if self.json {
+                println!("{:#}", crate::diag::json_document(&e.to_json()));
+            } else {
+                eprint!("{}", e.render(self.color));
+            }
             FAILURE
         })
     }
@@ -185,12 +230,20 @@ impl Ctx {
     fn vars(&self) -> Result<VarOverrides, i32> {
         let mut vars = VarOverrides::from_flags(self.g.vars.iter().cloned());
         if let Some(f) = &self.g.var_file {
-            vars.read_file(f).map_err(|e| {
-                eprintln!("{} {e}", style("error:").red().bold());
-                FAILURE
-            })?;
+            vars.read_file(f).map_err(|e| self.error(&e.to_string()))?;
         }
         Ok(vars)
+    }
+
+    /// Reports an error (as a JSON diagnostic under `--json`); the exit code.
+    fn error(&self, message: &str) -> i32 {
+        if self.json {
+            let d = crate::diag::error_json(message);
+            println!("{:#}", crate::diag::json_document(&[d]));
+        } else {
+            eprintln!("{} {message}", style("error:").red().bold());
+        }
+        FAILURE
     }
 
     async fn aws(&self, l: &LoadedSpec) -> Result<Aws> {
@@ -213,6 +266,7 @@ pub async fn run(cli: Cli) -> i32 {
     let ctx = Ctx {
         g: cli.global,
         color,
+        json: cli.command.json(),
     };
     let result = match cli.command {
         Command::Validate { json } => validate::exec(&ctx, json),
@@ -223,11 +277,31 @@ pub async fn run(cli: Cli) -> i32 {
         Command::Plan {
             detailed_exitcode,
             json,
-        } => plan::exec(&ctx, detailed_exitcode, json).await,
+            out,
+            full,
+        } => {
+            let opts = plan::Options {
+                detailed: detailed_exitcode,
+                json,
+                out,
+                style: render::Style { full },
+            };
+            plan::exec(&ctx, opts).await
+        }
         Command::Apply {
+            plan,
             auto_approve,
+            full,
             lock_timeout,
-        } => apply::exec(&ctx, auto_approve, Duration::from_secs(lock_timeout)).await,
+        } => {
+            let lock_timeout = Duration::from_secs(lock_timeout);
+            let style = render::Style { full };
+            match plan {
+                Some(file) => apply::exec_saved(&ctx, &file, style, lock_timeout).await,
+                None => apply::exec(&ctx, auto_approve, style, lock_timeout).await,
+            }
+        }
+        Command::Show { plan, json, full } => plan::show(&ctx, &plan, json, render::Style { full }),
         Command::Destroy {
             auto_approve,
             lock_timeout,
@@ -249,10 +323,7 @@ pub async fn run(cli: Cli) -> i32 {
     };
     match result {
         Ok(code) => code,
-        Err(e) => {
-            eprintln!("{} {e:#}", style("error:").red().bold());
-            FAILURE
-        }
+        Err(e) => ctx.error(&format!("{e:#}")),
     }
 }
 

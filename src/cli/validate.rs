@@ -12,31 +12,12 @@ pub(super) fn exec(ctx: &Ctx, json: bool) -> Result<i32> {
             Ok(v) => v,
             Err(code) => return Ok(code),
         };
-        let file = ctx.g.file.display().to_string();
-        let (valid, problems) = match spec::load(&ctx.g.file, &vars) {
-            Ok(_) => (true, vec![]),
-            Err(e) => {
-                let problems = e
-                    .diagnostics
-                    .iter()
-                    .map(|d| {
-                        let (line, column) = d.line_col(&e.source).unzip();
-                        serde_json::json!({
-                            "file": file, "line": line, "column": column,
-                            "message": d.message, "label": d.label, "help": d.help,
-                        })
-                    })
-                    .collect();
-                (false, problems)
-            }
+        let diags = match spec::load(&ctx.g.file, &vars) {
+            Ok(_) => vec![],
+            Err(e) => e.to_json(),
         };
-        println!(
-            "{}",
-            serde_json::to_string_pretty(
-                &serde_json::json!({"file": file, "valid": valid, "problems": problems})
-            )?
-        );
-        return Ok(if valid { OK } else { FAILURE });
+        println!("{:#}", crate::diag::json_document(&diags));
+        return Ok(if diags.is_empty() { OK } else { FAILURE });
     }
     let l = match ctx.load() {
         Ok(l) => l,

@@ -11,7 +11,9 @@ use std::fmt;
 use super::Kind;
 
 /// Which derived role a resource gets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum RoleOwner {
     Function,
     Gateway,
@@ -50,7 +52,10 @@ impl RoleOwner {
 }
 
 /// The address of one resource. Keys are the spec's keys, not physical names.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(into = "String", try_from = "String")]
 pub enum Address {
     Role(RoleOwner, String),
     RolePolicy(RoleOwner, String),
@@ -255,5 +260,19 @@ mod tests {
             };
             assert_eq!(sample.parent().map(|p| p.kind()), k.parent(), "{k}");
         }
+    }
+}
+
+/// Saved plans hold addresses in their text form.
+impl From<Address> for String {
+    fn from(a: Address) -> String {
+        a.to_string()
+    }
+}
+
+impl TryFrom<String> for Address {
+    type Error = String;
+    fn try_from(s: String) -> Result<Address, String> {
+        Address::parse(&s).ok_or_else(|| format!("`{s}` is not a resource address"))
     }
 }

@@ -18,7 +18,7 @@ pub type Tags = BTreeMap<String, String>;
 /// Environment variables whose values may refer to other resources.
 pub type Environment = BTreeMap<String, Resolved>;
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RoleConfig {
     pub name: String,
     pub path: String,
@@ -27,7 +27,7 @@ pub struct RoleConfig {
     pub tags: Tags,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RolePolicyConfig {
     pub role: String,
     pub name: String,
@@ -35,7 +35,7 @@ pub struct RolePolicyConfig {
     pub document: Val,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RepositoryConfig {
     pub name: String,
     pub scan_on_push: bool,
@@ -55,7 +55,7 @@ impl fmt::Debug for Code {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FunctionConfig {
     pub name: String,
     pub runtime: String,
@@ -69,11 +69,14 @@ pub struct FunctionConfig {
     /// Base64 SHA-256 of the zip, as Lambda reports it in `CodeSha256`
     /// (empty when the spec was loaded without packaging, e.g. for destroy).
     pub code_sha256: String,
+    /// Not saved with a plan: applying a saved plan packages the source
+    /// again and checks it against `code_sha256`.
+    #[serde(skip)]
     pub code: Option<Code>,
     pub tags: Tags,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum GatewayAuthorizer {
     AwsIam,
     CustomJwt {
@@ -84,7 +87,7 @@ pub enum GatewayAuthorizer {
     },
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GatewayConfig {
     pub name: String,
     pub description: String,
@@ -97,7 +100,7 @@ pub struct GatewayConfig {
 }
 
 /// One tool of a Lambda target; `input`/`output` are JSON Schema subsets.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ToolDef {
     pub name: String,
     pub description: String,
@@ -105,7 +108,7 @@ pub struct ToolDef {
     pub output: Option<Value>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TargetConfig {
     /// Physical name of the parent gateway.
     pub gateway: String,
@@ -117,7 +120,7 @@ pub struct TargetConfig {
     pub credential_provider: String,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RuntimeConfig {
     pub name: String,
     pub description: String,
@@ -131,7 +134,7 @@ pub struct RuntimeConfig {
     pub tags: Tags,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EndpointConfig {
     /// Physical name of the parent runtime.
     pub runtime: String,
@@ -145,7 +148,7 @@ pub struct EndpointConfig {
     pub tags: Tags,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Config {
     Role(RoleConfig),
     RolePolicy(RolePolicyConfig),
@@ -158,7 +161,7 @@ pub enum Config {
 }
 
 /// How a resource is deleted, decided by the spec and carried by the plan.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DeleteOptions {
     /// Delete a repository even when it holds images.
     pub force: bool,

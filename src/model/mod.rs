@@ -24,7 +24,7 @@ pub use observed::{Account, Ids, Known, NoProgress, Observed, Owner, Progress, W
 pub use value::{Attr, Lookup, Part, Ref, Resolved, Template, Val};
 
 /// A resource the spec wants.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Desired {
     pub addr: Address,
     /// Resources that must exist (and be current) before this one.

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use super::{Address, Attr, Config, Kind, Lookup, Ref};
 
 /// Identifiers AWS assigns, known once a resource exists.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Ids {
     pub arn: Option<String>,
     /// Gateway id, target id, runtime id, endpoint id.
@@ -58,7 +58,7 @@ impl Lookup for Known {
 }
 
 /// Whose a resource found in the account is.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Owner {
     /// Tagged for this project (or a child of such a resource), with its
     /// logical address.
@@ -77,7 +77,7 @@ pub enum Owner {
 }
 
 /// A resource read back from the account.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Observed {
     pub ids: Ids,
     /// Parent's ids (gateway of a target, runtime of an endpoint).
@@ -131,7 +131,7 @@ impl Wanted {
 }
 
 /// Account facts every derived name and ARN needs.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Account {
     pub id: String,
     pub region: String,

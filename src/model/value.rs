@@ -14,7 +14,9 @@ use serde_json::{Number, Value};
 use super::Address;
 
 /// An attribute of a resource that other resources can refer to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum Attr {
     Arn,
     Id,
@@ -51,21 +53,23 @@ impl Attr {
 }
 
 /// One attribute of one resource.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct Ref {
     pub addr: Address,
     pub attr: Attr,
 }
 
 /// A piece of a string that may refer to other resources.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Part {
     Lit(String),
     Ref(Ref),
 }
 
 /// A string with at least one reference not resolved yet.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Template(pub Vec<Part>);
 
 impl Template {
@@ -83,7 +87,7 @@ pub trait Lookup {
 }
 
 /// A string the plan may not know yet.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Resolved {
     Known(String),
     Unknown(Template),
@@ -150,7 +154,7 @@ impl From<&str> for Resolved {
 
 /// A managed field's value as the planner compares and the renderer shows
 /// it: JSON, except that any leaf may be unknown.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Val {
     Null,
     Bool(bool),

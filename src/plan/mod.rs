@@ -12,6 +12,7 @@ mod diff;
 pub mod graph;
 pub mod policy;
 pub mod render;
+pub mod saved;
 
 pub use diff::{Conflict, Mode, as_applied, diff, field_changes, known_ids};
 
@@ -19,7 +20,9 @@ use std::collections::BTreeMap;
 
 use crate::model::{Address, Config, DeleteOptions, Desired, Known, Observed, Resolved, Val};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum Action {
     NoOp,
     /// Matches the spec but is not ready yet (an interrupted apply left it
@@ -31,7 +34,7 @@ pub enum Action {
     Delete,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FieldChange {
     pub field: String,
     pub before: Option<Val>,
@@ -39,7 +42,7 @@ pub struct FieldChange {
     pub forces_replacement: bool,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Change {
     pub addr: Address,
     pub action: Action,
@@ -69,7 +72,7 @@ impl Change {
 }
 
 /// How many resources each action touches.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Tally {
     pub add: usize,
     pub change: usize,
@@ -78,7 +81,7 @@ pub struct Tally {
     pub wait: usize,
 }
 
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Plan {
     pub changes: Vec<Change>,
     /// Ids of the resources that exist and keep them through this plan
@@ -97,7 +100,7 @@ pub struct Plan {
 /// One output of the spec: its value in the account now (`None` while a
 /// resource it refers to does not exist) and after apply (`None` when the
 /// plan destroys the stack).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct OutputChange {
     pub before: Option<String>,
     pub after: Option<Resolved>,

@@ -258,6 +258,17 @@ impl LoadError {
             color,
         )
     }
+
+    /// The problems as JSON diagnostics, in source order.
+    pub fn to_json(&self) -> Vec<serde_json::Value> {
+        let mut sorted: Vec<&Diagnostic> = self.diagnostics.iter().collect();
+        sorted.sort_by_key(|d| d.span.as_ref().map_or(0, |s| s.start));
+        let path = self.path.display().to_string();
+        sorted
+            .iter()
+            .map(|d| d.to_json(&path, &self.source))
+            .collect()
+    }
 }
 
 /// Values for the spec's variables from outside it. Precedence, highest

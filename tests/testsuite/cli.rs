@@ -98,15 +98,16 @@ fn validate_json_lists_every_problem_with_its_position() {
     assert_eq!(out.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["valid"], false);
-    let positions: Vec<(u64, u64, &str)> = v["problems"]
+    let positions: Vec<(u64, u64, &str)> = v["diagnostics"]
         .as_array()
         .unwrap()
         .iter()
         .map(|p| {
+            let start = &p["range"]["start"];
             (
-                p["line"].as_u64().unwrap(),
-                p["column"].as_u64().unwrap(),
-                p["message"].as_str().unwrap(),
+                start["line"].as_u64().unwrap(),
+                start["column"].as_u64().unwrap(),
+                p["summary"].as_str().unwrap(),
             )
         })
         .collect();
@@ -133,7 +134,7 @@ fn validate_json_lists_every_problem_with_its_position() {
     assert_eq!(out.status.code(), Some(0));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["valid"], true);
-    assert_eq!(v["problems"], serde_json::json!([]));
+    assert_eq!(v["diagnostics"], serde_json::json!([]));
 }
 
 #[test]
