@@ -172,6 +172,20 @@ impl fmt::Display for Address {
     }
 }
 
+/// Saved plans hold addresses in their text form.
+impl From<Address> for String {
+    fn from(a: Address) -> String {
+        a.to_string()
+    }
+}
+
+impl TryFrom<String> for Address {
+    type Error = String;
+    fn try_from(s: String) -> Result<Address, String> {
+        Address::parse(&s).ok_or_else(|| format!("`{s}` is not a resource address"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -260,19 +274,5 @@ mod tests {
             };
             assert_eq!(sample.parent().map(|p| p.kind()), k.parent(), "{k}");
         }
-    }
-}
-
-/// Saved plans hold addresses in their text form.
-impl From<Address> for String {
-    fn from(a: Address) -> String {
-        a.to_string()
-    }
-}
-
-impl TryFrom<String> for Address {
-    type Error = String;
-    fn try_from(s: String) -> Result<Address, String> {
-        Address::parse(&s).ok_or_else(|| format!("`{s}` is not a resource address"))
     }
 }

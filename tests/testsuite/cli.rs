@@ -34,6 +34,7 @@ fn help_of_each_command() {
         "force-unlock",
         "graph",
         "completions",
+        "show",
         "output",
         "init",
         "schema",

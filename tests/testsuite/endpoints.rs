@@ -176,7 +176,7 @@ async fn a_description_reading_known_after_apply_is_just_text() {
     let out = t.run(&["apply", "--auto-approve"]).expect_ok();
     assert!(
         out.stdout
-            .contains("+ description = \"(known after apply)\""),
+            .contains("+ description     = \"(known after apply)\""),
         "{out}"
     );
     let sdk = sdk().await;

@@ -16,7 +16,10 @@ fn planned_after(stdout: &str, field: &str) -> String {
     let line = stdout
         .lines()
         .map(str::trim)
-        .find(|l| l.starts_with(&format!("~ {field} = ")))
+        .find(|l| {
+            l.strip_prefix(&format!("~ {field} "))
+                .is_some_and(|rest| rest.trim_start().starts_with("= "))
+        })
         .unwrap_or_else(|| panic!("no `~ {field}` line:\n{stdout}"));
     let after = line.rsplit(" -> ").next().unwrap();
     after.trim().trim_matches('"').to_string()
@@ -100,7 +103,7 @@ async fn lifecycle_of_the_reference_stack() {
     let out = out
         .expect_stdout("~ code_sha256 = ")
         .expect_stdout(&format!(
-            "~ BEDROCK_MODEL_ID = \"{MODEL}\" -> \"{NEW_MODEL}\""
+            "~ \"BEDROCK_MODEL_ID\" = \"{MODEL}\" -> \"{NEW_MODEL}\""
         ))
         .expect_stdout("subtract_numbers");
     assert!(

@@ -11,5 +11,6 @@ mod endpoints;
 mod faults;
 mod lifecycle;
 mod safety;
+mod saved;
 mod schema;
 mod validate;
