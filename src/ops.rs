@@ -104,6 +104,10 @@ pub async fn plan(aws: &Aws, l: &LoadedSpec, destroy: bool) -> Result<Planned> {
         if p.known == known {
             break p;
         }
+        tracing::debug!(
+            forgotten = known.len() - p.known.len(),
+            "plan again without the ids this plan changes"
+        );
         known = p.known.clone();
     };
     let after = desired::outputs(&l.spec, &account, &p.known);

@@ -166,6 +166,7 @@ impl<C: Cloud> Executor<'_, C> {
                     let prepared = prepare(change, &known);
                     running.push(async move {
                         let started = Instant::now();
+                        tracing::debug!(addr = %change.addr, verb, "start");
                         self.reporter.start(&change.addr, verb);
                         let r = match prepared {
                             Ok((d, parent)) => self.send(change, &d, parent.as_ref()).await,
@@ -193,6 +194,7 @@ impl<C: Cloud> Executor<'_, C> {
                     outcome.done.push((change.addr.clone(), past));
                 }
                 Err(e) => {
+                    tracing::debug!(addr = %change.addr, verb, error = %format!("{e:#}"), "failed; no new operations start");
                     self.reporter.fail(&change.addr, verb, &e);
                     outcome.failed.push((change.addr.clone(), format!("{e:#}")));
                     stopped = true;

@@ -14,7 +14,7 @@ use super::{
 };
 use crate::model::{Address, Config, Ids, Kind, Observed, RepositoryConfig, Tags};
 
-fn ecr_tags(tags: &Tags) -> Result<Vec<Tag>> {
+pub(super) fn ecr_tags(tags: &Tags) -> Result<Vec<Tag>> {
     tags.iter()
         .map(|(k, v)| {
             Tag::builder()

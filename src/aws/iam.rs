@@ -24,7 +24,7 @@ fn tags_of(role: &Role) -> Tags {
         .collect()
 }
 
-fn iam_tags(tags: &Tags) -> Result<Vec<Tag>> {
+pub(super) fn iam_tags(tags: &Tags) -> Result<Vec<Tag>> {
     tags.iter()
         .map(|(k, v)| {
             Tag::builder()

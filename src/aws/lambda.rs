@@ -70,7 +70,7 @@ fn env(vars: &crate::model::Environment) -> Result<Environment> {
         .build())
 }
 
-fn hash_map(tags: &Tags) -> HashMap<String, String> {
+pub(super) fn hash_map(tags: &Tags) -> HashMap<String, String> {
     tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
 }
 

@@ -194,7 +194,10 @@ impl super::Aws {
                 .await
                 .ctx(|| format!("taking the lock {name}"));
             match put {
-                Ok(_) => return Ok(mine),
+                Ok(_) => {
+                    tracing::debug!(lock = %name, id = %mine.id, "lock taken");
+                    return Ok(mine);
+                }
                 Err(e) if error_code(&e) == Some("ParameterAlreadyExists") => {}
                 Err(e) => return Err(e),
             }

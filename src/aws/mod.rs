@@ -194,6 +194,14 @@ impl Aws {
         .concat();
         let mut all = top;
         all.extend(children);
+        tracing::debug!(
+            resources = all.len(),
+            ours = all
+                .iter()
+                .filter(|o| matches!(o.owner, crate::model::Owner::Ours(_)))
+                .count(),
+            "observed the account"
+        );
         all.sort_by(|a, b| {
             (a.kind(), a.parent(), a.name(), &a.ids.id).cmp(&(
                 b.kind(),

@@ -79,6 +79,66 @@ pub(crate) fn same_owner_tags(found: &Tags, want: &Tags) -> bool {
             .all(|k| found.get(*k) == want.get(*k))
 }
 
+impl super::Aws {
+    /// Adds `tags` (the ownership tags) to an existing resource, leaving its
+    /// other tags as they are: `agentform import`.
+    pub async fn adopt(&self, o: &crate::model::Observed, tags: &Tags) -> anyhow::Result<()> {
+        use super::error::SdkResultExt as _;
+        let name = o.config.display_name();
+        let arn = || {
+            o.ids
+                .arn
+                .clone()
+                .ok_or_else(|| anyhow::anyhow!("{} {name} has no known ARN", o.kind()))
+        };
+        match o.kind() {
+            Kind::Role => {
+                self.iam
+                    .tag_role()
+                    .role_name(&name)
+                    .set_tags(Some(super::iam::iam_tags(tags)?))
+                    .send()
+                    .await
+                    .ctx(|| format!("tagging IAM role {name}"))?;
+            }
+            Kind::Function => {
+                self.lambda
+                    .tag_resource()
+                    .resource(arn()?)
+                    .set_tags(Some(super::lambda::hash_map(tags)))
+                    .send()
+                    .await
+                    .ctx(|| format!("tagging Lambda function {name}"))?;
+            }
+            Kind::Repository => {
+                self.ecr
+                    .tag_resource()
+                    .resource_arn(arn()?)
+                    .set_tags(Some(super::ecr::ecr_tags(tags)?))
+                    .send()
+                    .await
+                    .ctx(|| format!("tagging ECR repository {name}"))?;
+            }
+            Kind::Gateway | Kind::Runtime => {
+                self.agentcore
+                    .tag_resource()
+                    .resource_arn(arn()?)
+                    .set_tags(Some(super::agentcore::tags_map(tags)))
+                    .send()
+                    .await
+                    .ctx(|| format!("tagging {} {name}", o.kind()))?;
+            }
+            Kind::RolePolicy | Kind::GatewayTarget | Kind::RuntimeEndpoint => {
+                anyhow::bail!(
+                    "{} {name} has no tags of its own: it belongs to its parent's project",
+                    o.kind()
+                )
+            }
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -88,9 +88,16 @@ where
     let mut last_note = started;
     loop {
         match check().await? {
-            Step::Done(v) => return Ok(v),
-            Step::Failed(why) => return Err(anyhow!("{why}")),
+            Step::Done(v) => {
+                tracing::debug!(%addr, goal, after = %secs(started.elapsed()), "wait done");
+                return Ok(v);
+            }
+            Step::Failed(why) => {
+                tracing::debug!(%addr, goal, %why, "wait failed");
+                return Err(anyhow!("{why}"));
+            }
             Step::Pending(status) => {
+                tracing::trace!(%addr, goal, %status, "still waiting");
                 let now = Instant::now();
                 if now >= deadline {
                     return Err(anyhow!(
@@ -206,6 +213,13 @@ where
                     )));
                 }
                 let wait = delay.min(deadline - now);
+                tracing::debug!(
+                    %addr,
+                    why,
+                    retry_in = %secs(wait),
+                    error = %super::service_message(&e),
+                    "retrying"
+                );
                 progress.note(
                     addr,
                     &format!(

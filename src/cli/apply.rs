@@ -4,7 +4,6 @@
 
 use std::io::IsTerminal;
 use std::path::Path;
-use std::time::Duration;
 
 use anyhow::Result;
 
@@ -19,12 +18,8 @@ use crate::plan::saved::Inputs;
 use crate::plan::{Plan, desired};
 use crate::spec::LoadedSpec;
 
-pub(super) async fn exec(
-    ctx: &Ctx,
-    auto_approve: bool,
-    style: Style,
-    lock_timeout: Duration,
-) -> Result<i32> {
+pub(super) async fn exec(ctx: &Ctx, style: Style) -> Result<i32> {
+    let (auto_approve, lock_timeout) = (ctx.run.auto_approve, ctx.lock_timeout());
     let l = match ctx.load() {
         Ok(l) => l,
         Err(code) => return Ok(code),
@@ -49,12 +44,8 @@ pub(super) async fn exec(
 
 /// Applies a saved plan: no question asked (the plan is what was
 /// approved), nothing done unless everything it was made from is the same.
-pub(super) async fn exec_saved(
-    ctx: &Ctx,
-    file: &Path,
-    style: Style,
-    lock_timeout: Duration,
-) -> Result<i32> {
+pub(super) async fn exec_saved(ctx: &Ctx, file: &Path, style: Style) -> Result<i32> {
+    let lock_timeout = ctx.lock_timeout();
     let saved = super::plan::read_saved(file)?;
     let l = match ctx.load() {
         Ok(l) => l,
@@ -92,7 +83,7 @@ pub(super) async fn exec_saved(
 async fn run(ctx: &Ctx, l: &LoadedSpec, aws: &Aws, planned: &Planned, plan: &Plan) -> Result<i32> {
     let mut known = plan.known.clone();
     if plan.has_changes() {
-        let out = progress::Output::new(std::io::stderr().is_terminal(), ctx.g.quiet);
+        let out = progress::Output::new(std::io::stderr().is_terminal(), ctx.run.quiet);
         let interrupts = Interrupts::watch();
         let exec = Executor {
             cloud: aws,

@@ -2,8 +2,6 @@
 
 use std::io::IsTerminal;
 
-use std::time::Duration;
-
 use anyhow::Result;
 
 use super::interrupt::Interrupts;
@@ -14,7 +12,8 @@ use crate::ops;
 use crate::plan::render;
 use crate::spec;
 
-pub(super) async fn exec(ctx: &Ctx, auto_approve: bool, lock_timeout: Duration) -> Result<i32> {
+pub(super) async fn exec(ctx: &Ctx) -> Result<i32> {
+    let (auto_approve, lock_timeout) = (ctx.run.auto_approve, ctx.lock_timeout());
     let l = match ctx.load_with(spec::Paths::Ignore) {
         Ok(l) => l,
         Err(code) => return Ok(code),
@@ -58,7 +57,7 @@ async fn run(
         println!("Destroy cancelled.");
         return Ok(FAILURE);
     }
-    let out = progress::Output::new(std::io::stderr().is_terminal(), ctx.g.quiet);
+    let out = progress::Output::new(std::io::stderr().is_terminal(), ctx.run.quiet);
     let interrupts = Interrupts::watch();
     let exec = Executor {
         cloud: aws,

@@ -6,6 +6,7 @@
 
 mod apply;
 mod destroy;
+mod import;
 mod init;
 mod interrupt;
 mod lock;
@@ -30,52 +31,88 @@ use crate::spec::{self, LoadedSpec, VarOverrides};
 #[derive(Parser, Debug)]
 #[command(name = "agentform", version, about = "Provision Amazon Bedrock AgentCore stacks from one YAML spec", long_about = None)]
 pub struct Cli {
-    #[command(flatten)]
-    global: Global,
+    /// Disable colour.
+    #[arg(long, global = true, env = "NO_COLOR", value_parser = clap::builder::FalseyValueParser::new())]
+    no_color: bool,
+    /// Debug logs on stderr: -v for agentform's steps, -vv also the AWS
+    /// SDK's requests and retries (AGENTFORM_LOG=<filter> overrides).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
     #[command(subcommand)]
     command: Command,
 }
 
-#[derive(Args, Debug)]
-struct Global {
+/// Where the spec is and the values of its variables.
+#[derive(Args, Debug, Clone)]
+struct SpecArgs {
     /// Spec file.
-    #[arg(
-        short,
-        long,
-        global = true,
-        default_value = "agentform.yaml",
-        env = "AGENTFORM_FILE"
-    )]
+    #[arg(short, long, default_value = "agentform.yaml", env = "AGENTFORM_FILE")]
     file: PathBuf,
     /// Set a variable: --var name=value (repeatable; wins over
     /// AGENTFORM_VAR_name, which wins over --var-file).
-    #[arg(long = "var", global = true, value_name = "NAME=VALUE", value_parser = parse_var)]
+    #[arg(long = "var", value_name = "NAME=VALUE", value_parser = parse_var)]
     vars: Vec<(String, String)>,
     /// Read variables from a YAML file of `name: value` lines.
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(long, value_name = "FILE")]
     var_file: Option<PathBuf>,
+}
+
+impl Default for SpecArgs {
+    fn default() -> Self {
+        SpecArgs {
+            file: "agentform.yaml".into(),
+            vars: vec![],
+            var_file: None,
+        }
+    }
+}
+
+/// Which account and region.
+#[derive(Args, Debug, Clone, Default)]
+struct AwsArgs {
     /// AWS region (wins over the spec's `region`; else the standard AWS chain).
-    #[arg(long, global = true)]
+    #[arg(long)]
     region: Option<String>,
     /// AWS profile from the shared config files.
-    #[arg(long, global = true)]
+    #[arg(long)]
     profile: Option<String>,
-    /// Disable colour.
-    #[arg(long, global = true, env = "NO_COLOR", value_parser = clap::builder::FalseyValueParser::new())]
-    no_color: bool,
-    /// Only print errors and results.
-    #[arg(short, long, global = true)]
-    quiet: bool,
+}
+
+/// How a run that changes the account behaves.
+#[derive(Args, Debug, Clone)]
+struct RunArgs {
+    /// Do not ask for confirmation (for CI).
+    #[arg(long)]
+    auto_approve: bool,
+    /// Wait this long for another run of the project to release its lock.
+    #[arg(long, default_value_t = 0, value_name = "SECONDS")]
+    lock_timeout: u64,
     /// Give up waiting on one resource after this many seconds.
-    #[arg(long, global = true, default_value_t = 1800, value_name = "SECONDS")]
+    #[arg(long, default_value_t = 1800, value_name = "SECONDS")]
     timeout: u64,
+    /// Only print errors and results (no progress).
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+impl Default for RunArgs {
+    fn default() -> Self {
+        RunArgs {
+            auto_approve: false,
+            lock_timeout: 0,
+            timeout: 1800,
+            quiet: false,
+        }
+    }
 }
 
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Check the spec offline; report every problem with its line and column.
     Validate {
-        /// Print the problems as JSON (file, line, column, message, help).
+        #[command(flatten)]
+        spec: SpecArgs,
+        /// Print the problems as JSON diagnostics (docs/json-format.md).
         #[arg(long)]
         json: bool,
     },
@@ -83,6 +120,10 @@ enum Command {
     Schema,
     /// Show what apply would change in the account.
     Plan {
+        #[command(flatten)]
+        spec: SpecArgs,
+        #[command(flatten)]
+        aws: AwsArgs,
         /// Exit 0 when there are no changes, 2 when there are, 1 on error.
         #[arg(long)]
         detailed_exitcode: bool,
@@ -103,24 +144,24 @@ enum Command {
         /// the spec or the account changed since it was made.
         #[arg(value_name = "PLAN_FILE")]
         plan: Option<PathBuf>,
-        /// Do not ask for confirmation (for CI).
-        #[arg(long)]
-        auto_approve: bool,
+        #[command(flatten)]
+        spec: SpecArgs,
+        #[command(flatten)]
+        aws: AwsArgs,
+        #[command(flatten)]
+        run: RunArgs,
         /// Show IAM policies and tool lists whole instead of summarised.
         #[arg(long)]
         full: bool,
-        /// Wait this long for another run of the project to release its lock.
-        #[arg(long, default_value_t = 0, value_name = "SECONDS")]
-        lock_timeout: u64,
     },
     /// Delete everything the project owns.
     Destroy {
-        /// Do not ask for confirmation (for CI).
-        #[arg(long)]
-        auto_approve: bool,
-        /// Wait this long for another run of the project to release its lock.
-        #[arg(long, default_value_t = 0, value_name = "SECONDS")]
-        lock_timeout: u64,
+        #[command(flatten)]
+        spec: SpecArgs,
+        #[command(flatten)]
+        aws: AwsArgs,
+        #[command(flatten)]
+        run: RunArgs,
     },
     /// Print a saved plan (offline).
     Show {
@@ -134,8 +175,26 @@ enum Command {
         #[arg(long)]
         full: bool,
     },
+    /// Take an existing resource the spec describes into the project
+    /// (adds agentform's ownership tags, after showing the diff).
+    Import {
+        /// The spec's address for it, e.g. `gateway.main`.
+        address: String,
+        /// Its AWS identifier: function, role or repository name; gateway,
+        /// target or runtime id; endpoint name.
+        id: String,
+        #[command(flatten)]
+        spec: SpecArgs,
+        #[command(flatten)]
+        aws: AwsArgs,
+        /// Do not ask for confirmation (for CI).
+        #[arg(long)]
+        auto_approve: bool,
+    },
     /// Print the dependency graph of the spec's resources (offline).
     Graph {
+        #[command(flatten)]
+        spec: SpecArgs,
         /// Output format.
         #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
         format: GraphFormat,
@@ -145,19 +204,29 @@ enum Command {
         /// The shell.
         shell: clap_complete::Shell,
     },
+    /// Print the man page (roff): `agentform man > agentform.1`.
+    Man,
     /// Release the project's lock left by a run that is gone (the id is in
     /// the lock message).
     ForceUnlock {
         /// The lock id.
         id: String,
+        #[command(flatten)]
+        spec: SpecArgs,
+        #[command(flatten)]
+        aws: AwsArgs,
     },
     /// Print the spec's outputs from the live account.
     Output {
+        /// Print only this output's value.
+        name: Option<String>,
+        #[command(flatten)]
+        spec: SpecArgs,
+        #[command(flatten)]
+        aws: AwsArgs,
         /// Print as JSON.
         #[arg(long)]
         json: bool,
-        /// Print only this output's value.
-        name: Option<String>,
     },
     /// Create a new project from the built-in template.
     Init {
@@ -191,7 +260,9 @@ pub const FAILURE: i32 = 1;
 pub const CHANGES: i32 = 2;
 
 struct Ctx {
-    g: Global,
+    spec: SpecArgs,
+    aws: AwsArgs,
+    run: RunArgs,
     color: bool,
     /// Errors go to stdout as JSON diagnostics (the command's `--json`).
     json: bool,
@@ -200,11 +271,33 @@ struct Ctx {
 impl Command {
     fn json(&self) -> bool {
         match self {
-            Command::Validate { json }
+            Command::Validate { json, .. }
             | Command::Plan { json, .. }
             | Command::Show { json, .. }
             | Command::Output { json, .. } => *json,
             _ => false,
+        }
+    }
+
+    /// The argument groups the command takes (defaults for the others).
+    fn parts(&self) -> (SpecArgs, AwsArgs, RunArgs) {
+        let none = AwsArgs::default;
+        match self {
+            Command::Validate { spec, .. } | Command::Graph { spec, .. } => {
+                (spec.clone(), none(), RunArgs::default())
+            }
+            Command::Plan { spec, aws, .. }
+            | Command::Import { spec, aws, .. }
+            | Command::ForceUnlock { spec, aws, .. }
+            | Command::Output { spec, aws, .. } => (spec.clone(), aws.clone(), RunArgs::default()),
+            Command::Apply { spec, aws, run, .. } | Command::Destroy { spec, aws, run } => {
+                (spec.clone(), aws.clone(), run.clone())
+            }
+            Command::Schema
+            | Command::Show { .. }
+            | Command::Completions { .. }
+            | Command::Man
+            | Command::Init { .. } => (SpecArgs::default(), none(), RunArgs::default()),
         }
     }
 }
@@ -216,7 +309,7 @@ impl Ctx {
 
     fn load_with(&self, paths: spec::Paths) -> Result<LoadedSpec, i32> {
         let vars = self.vars()?;
-        spec::load_with(&self.g.file, &vars, paths).map_err(|e| {
+        spec::load_with(&self.spec.file, &vars, paths).map_err(|e| {
             if self.json {
                 println!("{:#}", crate::diag::json_document(&e.to_json()));
             } else {
@@ -228,8 +321,8 @@ impl Ctx {
 
     /// `--var`, `AGENTFORM_VAR_*` and `--var-file`, merged by precedence.
     fn vars(&self) -> Result<VarOverrides, i32> {
-        let mut vars = VarOverrides::from_flags(self.g.vars.iter().cloned());
-        if let Some(f) = &self.g.var_file {
+        let mut vars = VarOverrides::from_flags(self.spec.vars.iter().cloned());
+        if let Some(f) = &self.spec.var_file {
             vars.read_file(f).map_err(|e| self.error(&e.to_string()))?;
         }
         Ok(vars)
@@ -246,12 +339,16 @@ impl Ctx {
         FAILURE
     }
 
+    fn lock_timeout(&self) -> Duration {
+        Duration::from_secs(self.run.lock_timeout)
+    }
+
     async fn aws(&self, l: &LoadedSpec) -> Result<Aws> {
-        let region = self.g.region.clone().or_else(|| l.spec.region.clone());
+        let region = self.aws.region.clone().or_else(|| l.spec.region.clone());
         Aws::connect(
             region,
-            self.g.profile.clone(),
-            Duration::from_secs(self.g.timeout),
+            self.aws.profile.clone(),
+            Duration::from_secs(self.run.timeout),
         )
         .await
     }
@@ -259,17 +356,20 @@ impl Ctx {
 
 /// Runs the CLI; returns the process exit code.
 pub async fn run(cli: Cli) -> i32 {
-    let color =
-        !cli.global.no_color && std::io::stdout().is_terminal() && std::io::stderr().is_terminal();
+    let color = !cli.no_color && std::io::stdout().is_terminal() && std::io::stderr().is_terminal();
     console::set_colors_enabled(color);
     console::set_colors_enabled_stderr(color);
+    progress::init_logs(cli.verbose, color);
+    let (spec, aws, run) = cli.command.parts();
     let ctx = Ctx {
-        g: cli.global,
+        spec,
+        aws,
+        run,
         color,
         json: cli.command.json(),
     };
     let result = match cli.command {
-        Command::Validate { json } => validate::exec(&ctx, json),
+        Command::Validate { json, .. } => validate::exec(&ctx, json),
         Command::Schema => {
             println!("{}", crate::spec::schema::SCHEMA_TEXT.trim_end());
             Ok(OK)
@@ -279,6 +379,7 @@ pub async fn run(cli: Cli) -> i32 {
             json,
             out,
             full,
+            ..
         } => {
             let opts = plan::Options {
                 detailed: detailed_exitcode,
@@ -288,26 +389,23 @@ pub async fn run(cli: Cli) -> i32 {
             };
             plan::exec(&ctx, opts).await
         }
-        Command::Apply {
-            plan,
-            auto_approve,
-            full,
-            lock_timeout,
-        } => {
-            let lock_timeout = Duration::from_secs(lock_timeout);
+        Command::Apply { plan, full, .. } => {
             let style = render::Style { full };
             match plan {
-                Some(file) => apply::exec_saved(&ctx, &file, style, lock_timeout).await,
-                None => apply::exec(&ctx, auto_approve, style, lock_timeout).await,
+                Some(file) => apply::exec_saved(&ctx, &file, style).await,
+                None => apply::exec(&ctx, style).await,
             }
         }
+        Command::Destroy { .. } => destroy::exec(&ctx).await,
         Command::Show { plan, json, full } => plan::show(&ctx, &plan, json, render::Style { full }),
-        Command::Destroy {
+        Command::Import {
+            address,
+            id,
             auto_approve,
-            lock_timeout,
-        } => destroy::exec(&ctx, auto_approve, Duration::from_secs(lock_timeout)).await,
-        Command::ForceUnlock { id } => lock::force_unlock(&ctx, &id).await,
-        Command::Graph { format } => graph(&ctx, format),
+            ..
+        } => import::exec(&ctx, &address, &id, auto_approve).await,
+        Command::ForceUnlock { id, .. } => lock::force_unlock(&ctx, &id).await,
+        Command::Graph { format, .. } => graph(&ctx, format),
         Command::Completions { shell } => {
             use clap::CommandFactory;
             clap_complete::generate(
@@ -318,7 +416,14 @@ pub async fn run(cli: Cli) -> i32 {
             );
             Ok(OK)
         }
-        Command::Output { json, name } => output::exec(&ctx, json, name).await,
+        Command::Man => {
+            use clap::CommandFactory;
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut std::io::stdout())
+                .map(|()| OK)
+                .map_err(Into::into)
+        }
+        Command::Output { json, name, .. } => output::exec(&ctx, json, name).await,
         Command::Init { dir, project } => init::exec(&dir, project),
     };
     match result {
@@ -336,12 +441,7 @@ fn graph(ctx: &Ctx, format: GraphFormat) -> Result<i32> {
     // The structure does not depend on the account: any stands in.
     let account = crate::model::Account {
         id: "000000000000".into(),
-        region: ctx
-            .g
-            .region
-            .clone()
-            .or_else(|| l.spec.region.clone())
-            .unwrap_or_else(|| "us-east-1".into()),
+        region: l.spec.region.clone().unwrap_or_else(|| "us-east-1".into()),
         partition: "aws".into(),
     };
     let desired = crate::plan::desired::build(

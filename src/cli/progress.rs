@@ -1,11 +1,15 @@
 //! Progress output: spinners (indicatif) on a terminal, plain timestamped
-//! lines otherwise (CI logs). The only module that touches indicatif.
+//! lines otherwise (CI logs), and the debug logs (`-v`, `AGENTFORM_LOG`),
+//! which are written above the spinners, never through them. The only
+//! module that touches indicatif.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::MakeWriter;
 
 use crate::apply::Reporter;
 use crate::model::{Address, Progress};
@@ -19,13 +23,82 @@ pub enum Output {
     Quiet,
 }
 
+/// The spinners on screen, if any: log lines suspend them while written.
+static ACTIVE: Mutex<Option<MultiProgress>> = Mutex::new(None);
+
+/// Writes one log line to stderr, above the spinners when they are shown.
+struct LogWriter;
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let active = ACTIVE.lock().ok().and_then(|a| a.clone());
+        let write = || std::io::stderr().write_all(buf);
+        match active {
+            Some(m) => m.suspend(write)?,
+            None => write()?,
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
+}
+
+struct Logs;
+
+impl<'a> MakeWriter<'a> for Logs {
+    type Writer = LogWriter;
+    fn make_writer(&'a self) -> LogWriter {
+        LogWriter
+    }
+}
+
+/// What `-v` turns on: agentform's own steps; `-vv` adds the SDK's
+/// requests, retries and credential lookups (at debug, where the SDK logs
+/// operations and status codes, not bodies or credentials).
+fn default_filter(verbose: u8) -> Option<&'static str> {
+    match verbose {
+        0 => None,
+        1 => Some("agentform=debug"),
+        _ => Some("agentform=trace,aws_smithy_runtime=debug,aws_config=debug,aws_sigv4=info"),
+    }
+}
+
+/// Starts the debug logs: `AGENTFORM_LOG` (tracing's filter syntax, e.g.
+/// `agentform=debug,aws_smithy_runtime=debug`) wins over `-v`/`-vv`.
+pub fn init_logs(verbose: u8, color: bool) {
+    let filter = match std::env::var("AGENTFORM_LOG") {
+        Ok(f) if !f.trim().is_empty() => match EnvFilter::try_new(&f) {
+            Ok(filter) => filter,
+            Err(e) => {
+                eprintln!("warning: ignoring AGENTFORM_LOG={f}: {e}");
+                return;
+            }
+        },
+        _ => match default_filter(verbose) {
+            Some(f) => EnvFilter::new(f),
+            None => return,
+        },
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(Logs)
+        .with_ansi(color)
+        .try_init();
+}
+
 impl Output {
     pub fn new(terminal: bool, quiet: bool) -> Self {
         if quiet {
             Output::Quiet
         } else if terminal {
+            let multi = MultiProgress::new();
+            if let Ok(mut a) = ACTIVE.lock() {
+                *a = Some(multi.clone());
+            }
             Output::Bars {
-                multi: MultiProgress::new(),
+                multi,
                 bars: Mutex::new(HashMap::new()),
             }
         } else {
@@ -40,6 +113,16 @@ impl Output {
             }
             Output::Lines => eprintln!("{text}"),
             Output::Quiet => {}
+        }
+    }
+}
+
+impl Drop for Output {
+    fn drop(&mut self) {
+        if let Output::Bars { .. } = self
+            && let Ok(mut a) = ACTIVE.lock()
+        {
+            *a = None;
         }
     }
 }

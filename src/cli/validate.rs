@@ -12,7 +12,7 @@ pub(super) fn exec(ctx: &Ctx, json: bool) -> Result<i32> {
             Ok(v) => v,
             Err(code) => return Ok(code),
         };
-        let diags = match spec::load(&ctx.g.file, &vars) {
+        let diags = match spec::load(&ctx.spec.file, &vars) {
             Ok(_) => vec![],
             Err(e) => e.to_json(),
         };

@@ -44,13 +44,13 @@ impl std::fmt::Display for Conflict {
             ),
             Owner::Unproven => write!(
                 f,
-                "{kind} `{}` (wanted for {}) carries this project's tag but no valid `agentform:resource` tag, so agentform cannot prove it is this resource; refusing to touch it. Restore the tag `agentform:resource = {}` or remove the resource",
-                self.name, self.addr, self.addr
+                "{kind} `{}` (wanted for {}) carries this project's tag but no valid `agentform:resource` tag, so agentform cannot prove it is this resource; refusing to touch it. Restore the tag `agentform:resource = {}` (`agentform import {} ID` does it) or remove the resource",
+                self.name, self.addr, self.addr, self.addr
             ),
             Owner::Ours(_) | Owner::Foreign => write!(
                 f,
-                "{kind} `{}` (wanted for {}) already exists but was not created by this project (it has no agentform ownership tags); refusing to touch it. Rename the resource in the spec or remove the existing one",
-                self.name, self.addr
+                "{kind} `{}` (wanted for {}) already exists but was not created by this project (it has no agentform ownership tags); refusing to touch it. Rename the resource in the spec, remove the existing one, or take it into this project with `agentform import {} ID`",
+                self.name, self.addr, self.addr
             ),
         }
     }

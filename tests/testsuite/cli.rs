@@ -38,6 +38,8 @@ fn help_of_each_command() {
         "output",
         "init",
         "schema",
+        "import",
+        "man",
     ] {
         let (code, stdout, _) = agentform(&[cmd, "--help"]);
         assert_eq!(code, 0, "{cmd} --help");
@@ -343,4 +345,51 @@ fn var_files_are_checked_like_flags() {
         stderr.contains("project name `demo-Prod` has uppercase letters"),
         "{stderr}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn debug_logs_show_steps_and_sdk_requests_but_no_values() {
+    use crate::harness::Test;
+    let t = Test::new().example("iam-gateway").project("logs");
+    let secret = "not-for-the-logs-4711";
+    t.edit_spec(
+        "BEDROCK_MODEL_ID: ${var.model_id}",
+        &format!("BEDROCK_MODEL_ID: ${{var.model_id}}\n      API_TOKEN: {secret}"),
+    );
+    let quiet = t.run(&["plan"]).expect_ok();
+    assert!(!quiet.stderr.contains("DEBUG"), "{quiet}");
+
+    let v = t.run(&["plan", "-v"]).expect_ok();
+    assert!(v.stderr.contains("observed the account"), "{v}");
+    assert!(
+        !v.stderr.contains("aws_smithy_runtime"),
+        "-v is agentform only\n{v}"
+    );
+
+    let key = "secret-key-not-for-the-logs";
+    let out = t
+        .run_env(
+            &["apply", "--auto-approve", "-vv"],
+            &[("AWS_SECRET_ACCESS_KEY", key)],
+        )
+        .expect_ok();
+    for needle in ["lock taken", "aws_smithy_runtime", "start", "wait done"] {
+        assert!(
+            out.stderr.contains(needle),
+            "no `{needle}` in\n{}",
+            out.stderr
+        );
+    }
+    assert!(!out.stderr.contains(secret), "a value reached the logs");
+    assert!(!out.stderr.contains(key), "the secret key reached the logs");
+
+    // AGENTFORM_LOG wins over -v.
+    let filtered = t
+        .run_env(&["plan", "-v"], &[("AGENTFORM_LOG", "agentform=error")])
+        .expect_ok();
+    assert!(
+        !filtered.stderr.contains("observed the account"),
+        "{filtered}"
+    );
+    t.run(&["destroy", "--auto-approve"]).expect_ok();
 }

@@ -9,6 +9,7 @@ mod harness;
 mod cli;
 mod endpoints;
 mod faults;
+mod import;
 mod lifecycle;
 mod safety;
 mod saved;
