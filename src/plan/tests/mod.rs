@@ -243,7 +243,7 @@ fn removed_resources_are_deleted_and_foreign_ones_refused() {
     assert_eq!(err.len(), 1);
     assert_eq!(
         err[0].to_string(),
-        "iam_role `iam-auth-demo-use1-gw-main` (wanted for iam_role.gw-main) already exists but was not created by this project (it has no agentform ownership tags); refusing to touch it. Rename the resource in the spec or remove the existing one"
+        "iam_role `iam-auth-demo-use1-gw-main` (wanted for iam_role.gw-main) already exists but was not created by this project (it has no agentform ownership tags); refusing to touch it. Rename the resource in the spec, remove the existing one, or take it into this project with `agentform import iam_role.gw-main ID`"
     );
 }
 
