@@ -39,4 +39,10 @@ pub trait Cloud: Sync {
         options: DeleteOptions,
         progress: &dyn Progress,
     ) -> Result<()>;
+
+    /// What to do about a failure, when the cloud knows (missing
+    /// permissions, a quota, a rejected value).
+    fn hint(&self, _error: &anyhow::Error) -> Option<String> {
+        None
+    }
 }

@@ -80,6 +80,15 @@ pub struct Executor<'a, C: Cloud> {
 impl<C: Cloud> Executor<'_, C> {
     /// Applies `plan`: replacements' deletes, then creates and updates, then
     /// deletes of what left the spec.
+    /// A failure as the summary shows it: the error chain, and the
+    /// cloud's hint on what to do.
+    fn failure(&self, e: &anyhow::Error) -> String {
+        match self.cloud.hint(e) {
+            Some(h) => format!("{e:#}\n    hint: {h}"),
+            None => format!("{e:#}"),
+        }
+    }
+
     pub async fn apply(&self, plan: &Plan) -> Outcome {
         let mut outcome = Outcome::default();
         let mut known = plan.known.clone();
@@ -194,9 +203,9 @@ impl<C: Cloud> Executor<'_, C> {
                     outcome.done.push((change.addr.clone(), past));
                 }
                 Err(e) => {
-                    tracing::debug!(addr = %change.addr, verb, error = %format!("{e:#}"), "failed; no new operations start");
+                    tracing::debug!(addr = %change.addr, verb, error = %self.failure(&e), "failed; no new operations start");
                     self.reporter.fail(&change.addr, verb, &e);
-                    outcome.failed.push((change.addr.clone(), format!("{e:#}")));
+                    outcome.failed.push((change.addr.clone(), self.failure(&e)));
                     stopped = true;
                 }
             }
@@ -269,7 +278,7 @@ impl<C: Cloud> Executor<'_, C> {
                     }
                     Err(e) => {
                         self.reporter.fail(&c.addr, "destroying", &e);
-                        outcome.failed.push((c.addr.clone(), format!("{e:#}")));
+                        outcome.failed.push((c.addr.clone(), self.failure(&e)));
                         stopped = true;
                     }
                 }

@@ -86,6 +86,11 @@ impl Aws {
                     .build(),
             );
         if let Some(r) = region {
+            if !crate::names::valid_region(&r) {
+                bail!(
+                    "`{r}` is not an AWS region name (they look like us-east-1 or eu-west-2); check --region, the spec's `region` or AWS_REGION"
+                );
+            }
             loader = loader.region(Region::new(r));
         }
         // A profile asked for, by flag or by AWS_PROFILE, must exist.
@@ -338,6 +343,10 @@ impl Cloud for Aws {
         }
     }
 
+    fn hint(&self, e: &anyhow::Error) -> Option<String> {
+        error::hint(e)
+    }
+
     /// Deletes and waits until gone; "not found" at any point is success.
     /// Refuses anything the project does not own (the planner never plans
     /// that; this is the last line of defence).
@@ -365,6 +374,11 @@ impl Cloud for Aws {
             Config::Endpoint(_) => self.delete_endpoint(addr, o, progress).await,
         }
     }
+}
+
+/// What to do about an AWS failure, when it is of a well-known class.
+pub fn hint(e: &anyhow::Error) -> Option<String> {
+    error::hint(e)
 }
 
 /// The first call every command makes fails for reasons with well-known

@@ -92,7 +92,7 @@ async fn run(ctx: &Ctx, l: &LoadedSpec, aws: &Aws, planned: &Planned, plan: &Pla
         };
         let outcome = exec.apply(plan).await;
         drop(out);
-        let code = summarize(&outcome, "Apply", interrupts.exit_code());
+        let code = summarize(&outcome, "Apply", interrupts.exit_code(), &|a| l.locate(a));
         if code != OK {
             return Ok(code);
         }

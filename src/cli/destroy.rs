@@ -66,5 +66,10 @@ async fn run(
     };
     let outcome = exec.destroy(&planned.plan).await;
     drop(out);
-    Ok(summarize(&outcome, "Destroy", interrupts.exit_code()))
+    Ok(summarize(
+        &outcome,
+        "Destroy",
+        interrupts.exit_code(),
+        &|a| l.locate(a),
+    ))
 }

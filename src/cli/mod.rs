@@ -428,7 +428,10 @@ pub async fn run(cli: Cli) -> i32 {
     };
     match result {
         Ok(code) => code,
-        Err(e) => ctx.error(&format!("{e:#}")),
+        Err(e) => match crate::aws::hint(&e) {
+            Some(h) => ctx.error(&format!("{e:#}\nhint: {h}")),
+            None => ctx.error(&format!("{e:#}")),
+        },
     }
 }
 

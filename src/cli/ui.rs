@@ -57,7 +57,12 @@ pub(super) fn confirm(question: &str, auto_approve: bool) -> Result<bool> {
 
 /// The run's closing lines; its exit code (`stopped_code` when it stopped
 /// on a signal).
-pub(super) fn summarize(outcome: &Outcome, what: &str, stopped_code: i32) -> i32 {
+pub(super) fn summarize(
+    outcome: &Outcome,
+    what: &str,
+    stopped_code: i32,
+    locate: &dyn Fn(&crate::model::Address) -> Option<String>,
+) -> i32 {
     if outcome.stopped && outcome.failed.is_empty() {
         eprintln!("\n{what} stopped before it was complete.");
         for (a, verb) in &outcome.done {
@@ -83,6 +88,9 @@ pub(super) fn summarize(outcome: &Outcome, what: &str, stopped_code: i32) -> i32
         eprintln!("\n{} {what} failed.", style("error:").red().bold());
         for (a, e) in &outcome.failed {
             eprintln!("  failed: {a}: {e}");
+            if let Some(place) = locate(a) {
+                eprintln!("    in the spec at {place}");
+            }
         }
         for (a, verb) in &outcome.done {
             eprintln!("  done: {a} ({verb})");

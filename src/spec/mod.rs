@@ -235,6 +235,36 @@ pub struct LoadedSpec {
 }
 
 impl LoadedSpec {
+    /// `file:line:col` of the spec entry a resource comes from (a derived
+    /// role or policy: the entry it serves).
+    pub fn locate(&self, addr: &crate::model::Address) -> Option<String> {
+        use crate::model::{Address, RoleOwner};
+        use yaml::escape as e;
+        let owner = |o: &RoleOwner, k: &str| match o {
+            RoleOwner::Function => format!("/functions/{}", e(k)),
+            RoleOwner::Gateway => format!("/gateways/{}", e(k)),
+            RoleOwner::Runtime => format!("/runtimes/{}", e(k)),
+        };
+        let pointer = match addr {
+            Address::Role(o, k) | Address::RolePolicy(o, k) => owner(o, k),
+            Address::Repository(k) => format!("/repositories/{}", e(k)),
+            Address::Function(k) => format!("/functions/{}", e(k)),
+            Address::Gateway(k) => format!("/gateways/{}", e(k)),
+            Address::GatewayTarget { gateway, target } => {
+                format!("/gateways/{}/targets/{}", e(gateway), e(target))
+            }
+            Address::Runtime(k) => format!("/runtimes/{}", e(k)),
+            Address::RuntimeEndpoint { runtime, endpoint } => {
+                format!("/runtimes/{}/endpoints/{}", e(runtime), e(endpoint))
+            }
+        };
+        let place = self.map.get(&pointer)?;
+        let start = place.key.clone().unwrap_or(place.value.clone()).start;
+        let d = Diagnostic::new("", start..start);
+        let (line, col) = d.line_col(&self.source)?;
+        Some(format!("{}:{line}:{col}", self.path.display()))
+    }
+
     /// Absolute-or-relative path of a function's source directory.
     pub fn function_dir(&self, f: &FunctionSpec) -> PathBuf {
         self.dir.join(&f.source)

@@ -797,3 +797,106 @@ async fn a_conflict_on_create_with_nothing_of_ours_fails_clearly() {
     check_stack(&sdk, "noadopt").await;
     t.run(&["destroy", "--auto-approve"]).expect_ok();
 }
+
+/// Each class of AWS failure comes with what to do about it, the AWS error
+/// code and the spec line of the resource (snapshots, account and request
+/// ids masked).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_error_class_says_what_to_do() {
+    let p = "errclass";
+    let t = Test::new().example("iam-gateway").project(p);
+    let account = sdk().await.account_id().await;
+    let mask = |text: &str| {
+        let text = text.replace(&account, "<account>");
+        let rid = regex::Regex::new(r"request id [A-Za-z0-9-]+").unwrap();
+        rid.replace_all(&text, "request id <id>").into_owned()
+    };
+    // From the first failure on: the progress lines before it carry timings.
+    let tail = |stderr: &str| {
+        let from = stderr.find("error:").unwrap_or(0);
+        mask(&stderr[from..])
+    };
+
+    let denied = format!(
+        "User: arn:aws:iam::{account}:user/ci-deployer is not authorized to perform: bedrock-agentcore:ListGateways on resource: arn:aws:bedrock-agentcore:{REGION}:{account}:gateway/* because no identity-based policy allows the bedrock-agentcore:ListGateways action"
+    );
+    let proxy = FaultProxy::start(
+        &moto().endpoint,
+        vec![Rule::new(
+            "ListGateways denied",
+            Match::rest("GET", "/gateways/?"),
+            Fault::error(403, "AccessDeniedException", &denied),
+        )],
+    );
+    let out = run_via(&t, &proxy, &["plan"]);
+    assert_eq!(out.code, 1, "{out}");
+    insta::assert_snapshot!("error_access_denied", tail(&out.stderr));
+
+    let proxy = FaultProxy::start(
+        &moto().endpoint,
+        vec![Rule::new(
+            "gateway quota",
+            create_gateway(),
+            Fault::error(
+                402,
+                "ServiceQuotaExceededException",
+                "The maximum number of gateways per account (1000) has been reached",
+            ),
+        )],
+    );
+    let out = run_via(&t, &proxy, &["apply", "--auto-approve"]);
+    assert_eq!(out.code, 1, "{out}");
+    let failed: Vec<&str> = out
+        .stderr
+        .lines()
+        .skip_while(|l| !l.starts_with("  failed: gateway.main"))
+        .take(3)
+        .collect();
+    insta::assert_snapshot!("error_quota", mask(&failed.join("\n")));
+
+    let proxy = FaultProxy::start(
+        &moto().endpoint,
+        vec![Rule::new(
+            "gateway invalid",
+            create_gateway(),
+            Fault::error(
+                400,
+                "ValidationException",
+                "1 validation error detected: Value at 'description' failed to satisfy constraint: Member must have length less than or equal to 200",
+            ),
+        )],
+    );
+    let out = run_via(&t, &proxy, &["apply", "--auto-approve"]);
+    assert_eq!(out.code, 1, "{out}");
+    let failed: Vec<&str> = out
+        .stderr
+        .lines()
+        .skip_while(|l| !l.starts_with("  failed: gateway.main"))
+        .take(3)
+        .collect();
+    insta::assert_snapshot!("error_validation", mask(&failed.join("\n")));
+
+    let out = t.run(&["plan", "--region", "mars-1"]);
+    assert_eq!(out.code, 1, "{out}");
+    insta::assert_snapshot!("error_unknown_region", out.stderr);
+
+    // Under --json the same failure is a diagnostic on stdout.
+    let proxy = FaultProxy::start(
+        &moto().endpoint,
+        vec![Rule::new(
+            "ListGateways denied",
+            Match::rest("GET", "/gateways/?"),
+            Fault::error(403, "AccessDeniedException", &denied),
+        )],
+    );
+    let out = run_via(&t, &proxy, &["plan", "--json"]);
+    assert_eq!(out.code, 1, "{out}");
+    let v = crate::saved::valid_json("diagnostics.schema.json", &out.stdout);
+    assert!(
+        v["diagnostics"][0]["detail"].as_str().unwrap().contains(
+            "hint: the identity running agentform may not call bedrock-agentcore:ListGateways"
+        ),
+        "{v:#}"
+    );
+    t.run(&["destroy", "--auto-approve"]).expect_ok();
+}

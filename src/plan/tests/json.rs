@@ -246,9 +246,15 @@ fn saved_plans_of_another_version_or_shape_are_refused() {
 #[test]
 fn text_plan_of_every_kind_of_change() {
     insta::assert_snapshot!("mixed_plan", render::plan(&mixed_plan()));
-    insta::assert_snapshot!("mixed_plan_full", render::plan_with(&mixed_plan(), render::Style { full: true }));
+    insta::assert_snapshot!(
+        "mixed_plan_full",
+        render::plan_with(&mixed_plan(), render::Style { full: true })
+    );
     let l = example();
     let (known, observed) = applied(&l);
     let d = desired::build(&l, &account(), &packages(), &known);
-    insta::assert_snapshot!("no_op_plan", render::plan(&diff(&d, &observed, Mode::Apply).unwrap()));
+    insta::assert_snapshot!(
+        "no_op_plan",
+        render::plan(&diff(&d, &observed, Mode::Apply).unwrap())
+    );
 }
