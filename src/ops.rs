@@ -17,6 +17,9 @@ pub struct Planned {
     pub plan: Plan,
     pub account: Account,
     pub observed: Vec<Observed>,
+    /// Repositories the plan deletes that AWS will refuse to delete (they
+    /// hold images and `force_delete` is not set).
+    pub undeletable: Vec<String>,
 }
 
 /// Zips every function's source directory.
@@ -121,9 +124,58 @@ pub async fn plan(aws: &Aws, l: &LoadedSpec, destroy: bool) -> Result<Planned> {
             (k, change)
         })
         .collect();
+    let undeletable = preflight(aws, l, &artifacts, &mut p, destroy).await?;
     Ok(Planned {
         plan: p,
         account,
         observed,
+        undeletable,
     })
+}
+
+/// Checks the account for what would make apply fail midway, and warns in
+/// the plan: a container runtime whose image tag is not pushed yet, and a
+/// repository the plan deletes that holds images without `force_delete`
+/// (returned, so destroy can stop before deleting anything).
+async fn preflight(
+    aws: &Aws,
+    l: &LoadedSpec,
+    artifacts: &Artifacts,
+    p: &mut Plan,
+    destroy: bool,
+) -> Result<Vec<String>> {
+    use crate::model::{Address, Config};
+    use crate::plan::Action;
+    if !destroy {
+        for (key, r) in &l.spec.runtimes {
+            if let ArtifactSpec::Container(c) = &r.artifact
+                && !artifacts.image_digests.contains_key(key)
+            {
+                let repo = crate::names::repository(&l.spec.project, &c.repository);
+                let tag = c.tag.as_deref().unwrap_or(desired::DEFAULT_TAG);
+                p.warnings.push(format!(
+                    "runtime.{key}: the image {repo}:{tag} is not in its repository yet, so creating or updating the runtime will fail until it is pushed (build it for linux/arm64 and push it after this apply has created the repository, then apply again)"
+                ));
+            }
+        }
+    }
+    let mut undeletable = Vec::new();
+    for c in &p.changes {
+        if !matches!(c.action, Action::Delete | Action::Replace) || c.delete.force {
+            continue;
+        }
+        let (Address::Repository(key), Some(Config::Repository(r))) =
+            (&c.addr, c.observed.as_ref().map(|o| &o.config))
+        else {
+            continue;
+        };
+        if aws.has_images(&r.name).await? {
+            p.warnings.push(format!(
+                "ecr_repository.{key}: ECR repository {} holds images and `force_delete` is not set on it, so AWS will refuse to delete it; set `force_delete: true` on it (its images go with it) or delete the images first",
+                r.name
+            ));
+            undeletable.push(r.name.clone());
+        }
+    }
+    Ok(undeletable)
 }

@@ -223,6 +223,24 @@ impl super::Aws {
 
     /// Digest of the image `repository:tag`, or `None` when the repository
     /// or the tag does not exist (yet).
+    /// Whether the repository holds any image (a delete without `force`
+    /// would be refused).
+    pub async fn has_images(&self, repository: &str) -> Result<bool> {
+        let res = self
+            .ecr
+            .list_images()
+            .repository_name(repository)
+            .max_results(1)
+            .send()
+            .await
+            .ctx(|| format!("listing the images of {repository}"));
+        match res {
+            Ok(out) => Ok(!out.image_ids().is_empty()),
+            Err(e) if is_not_found(&e) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
     pub async fn image_digest(&self, repository: &str, tag: &str) -> Result<Option<String>> {
         let res = self
             .ecr

@@ -42,6 +42,22 @@ async fn run(
             planned.plan.unproven.join("\n  ")
         );
     }
+    if !planned.undeletable.is_empty() {
+        anyhow::bail!(
+            "destroy would stop halfway: {} hold{} images and `force_delete` is not set, so AWS refuses to delete {}.\nNothing was deleted. Set `force_delete: true` on the repository in the spec (its images are deleted with it) or delete the images first, then run destroy again.",
+            planned.undeletable.join(", "),
+            if planned.undeletable.len() == 1 {
+                "s"
+            } else {
+                ""
+            },
+            if planned.undeletable.len() == 1 {
+                "it"
+            } else {
+                "them"
+            },
+        );
+    }
     if !planned.plan.has_changes() {
         println!(
             "Nothing to destroy: the account holds no resources of project `{}`.",

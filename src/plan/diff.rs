@@ -313,6 +313,7 @@ pub fn diff(desired: &[Desired], observed: &[Observed], mode: Mode) -> Result<Pl
         unproven,
         notes,
         outputs: Default::default(),
+        warnings: vec![],
     })
 }
 

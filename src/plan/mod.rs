@@ -93,6 +93,9 @@ pub struct Plan {
     pub unproven: Vec<String>,
     /// What the plan leaves alone and why, for the user to read.
     pub notes: Vec<String>,
+    /// What will likely go wrong at apply, found before it starts (an image
+    /// not pushed yet, a repository that cannot be deleted).
+    pub warnings: Vec<String>,
     /// The spec's outputs now and after apply.
     pub outputs: BTreeMap<String, OutputChange>,
 }

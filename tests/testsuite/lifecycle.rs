@@ -183,10 +183,10 @@ async fn plan_and_destroy_against_an_empty_account() {
     assert!(out.stdout.contains("(known after apply)"), "{out}");
     // The whole plan a reviewer reads, with the code hash masked (it follows
     // the Lambda source, which has its own tests).
-    let sha = regex::Regex::new(r#"code_sha256 = "[A-Za-z0-9+/=]{44}""#).unwrap();
+    let sha = regex::Regex::new(r#"code_sha256( +)= "[A-Za-z0-9+/=]{44}""#).unwrap();
     insta::assert_snapshot!(
         "first_plan_of_the_reference_stack",
-        sha.replace_all(&out.stdout, r#"code_sha256 = "<sha256>""#)
+        sha.replace_all(&out.stdout, r#"code_sha256${1}= "<sha256>""#)
     );
     t.run(&["plan", "--detailed-exitcode"]).expect_code(2);
     // Outputs of a stack that does not exist are an error, not a placeholder.
@@ -280,7 +280,13 @@ async fn a_newly_pushed_image_is_a_runtime_update() {
     // A repository holding images is kept unless the spec says otherwise...
     t.run(&["destroy", "--auto-approve"])
         .expect_code(1)
-        .expect_stderr("force_delete: true");
+        .expect_stderr("force_delete: true")
+        .expect_stderr("Nothing was deleted");
+    assert_eq!(
+        sdk.runtimes_named("img_agent").await.len(),
+        1,
+        "destroy stops before deleting anything"
+    );
     // ...and a re-run with the flag finishes the job.
     t.edit_spec("agent: {}", "agent: {force_delete: true}");
     t.run(&["destroy", "--auto-approve"]).expect_ok();

@@ -157,5 +157,6 @@ pub fn plan_json(p: &Plan) -> Value {
         "summary": {"add": t.add, "change": t.change, "replace": t.replace, "destroy": t.destroy, "wait": t.wait},
         "unproven": p.unproven,
         "notes": p.notes,
+        "warnings": p.warnings,
     })
 }

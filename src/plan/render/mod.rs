@@ -370,6 +370,9 @@ pub fn plan_with(p: &Plan, style: Style) -> String {
     for n in &p.notes {
         let _ = writeln!(out, "Note: {n}\n");
     }
+    for w in &p.warnings {
+        let _ = writeln!(out, "Warning: {w}\n");
+    }
     if !p.has_changes() {
         out.push_str("No changes. The account matches the spec.\n");
         return out;
