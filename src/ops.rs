@@ -148,7 +148,11 @@ async fn preflight(
     use crate::plan::Action;
     if !destroy {
         for (key, r) in &l.spec.runtimes {
+            let changes = p.get(&Address::Runtime(key.clone())).is_some_and(|c| {
+                matches!(c.action, Action::Create | Action::Update | Action::Replace)
+            });
             if let ArtifactSpec::Container(c) = &r.artifact
+                && changes
                 && !artifacts.image_digests.contains_key(key)
             {
                 let repo = crate::names::repository(&l.spec.project, &c.repository);
