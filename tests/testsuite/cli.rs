@@ -204,6 +204,19 @@ fn graph_of_the_reference_stack() {
 }
 
 #[test]
+fn man_page_is_roff() {
+    let (code, stdout, _) = agentform(&["man"]);
+    assert_eq!(code, 0);
+    assert!(
+        stdout.starts_with(".ie") || stdout.contains(".TH agentform"),
+        "{stdout}"
+    );
+    for cmd in ["plan", "apply", "import", "show"] {
+        assert!(stdout.contains(cmd), "{cmd} missing from the man page");
+    }
+}
+
+#[test]
 fn completions_for_each_shell() {
     for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
         let (code, script, stderr) = agentform(&["completions", shell]);
@@ -255,6 +268,10 @@ fn aws_setup_errors_say_what_to_do() {
         "{stderr}"
     );
     assert!(stderr.contains("aws sso login"), "{stderr}");
+    insta::assert_snapshot!(
+        "error_no_credentials",
+        stderr.lines().next().unwrap_or_default()
+    );
 
     // A profile that is not defined is an error, not silently ignored.
     let dir = tempfile::tempdir().expect("dir");
@@ -274,6 +291,7 @@ fn aws_setup_errors_say_what_to_do() {
         stderr.lines().next().unwrap_or_default(),
         "error: AWS profile `nosuch` is not defined in ~/.aws/config or ~/.aws/credentials (or the files AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE name); defined: dev"
     );
+    insta::assert_snapshot!("error_unknown_profile", stderr);
 
     let (code, stderr) = agentform_env(
         &["plan", "-f", spec],
@@ -306,6 +324,14 @@ fn aws_setup_errors_say_what_to_do() {
             "error: could not reach AWS at AWS_ENDPOINT_URL={url}: is the endpoint up?"
         )),
         "{stderr}"
+    );
+    insta::assert_snapshot!(
+        "error_unreachable_endpoint",
+        stderr
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .replace(&url, "http://127.0.0.1:<port>")
     );
 }
 
