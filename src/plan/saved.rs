@@ -47,10 +47,14 @@ fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// `kind parent/name`: how a resource is named in the fingerprints (also
-/// resources that have no address, e.g. a foreign one in the way).
+/// `kind parent/name (id)`: how a resource is named in the fingerprints
+/// (also resources that have no address, e.g. a foreign one in the way;
+/// the id tells twins apart).
 fn key(o: &Observed) -> String {
-    format!("{} {}", o.kind(), o.config.display_name())
+    match &o.ids.id {
+        Some(id) => format!("{} {} ({id})", o.kind(), o.config.display_name()),
+        None => format!("{} {}", o.kind(), o.config.display_name()),
+    }
 }
 
 /// The fingerprint of everything observed.
