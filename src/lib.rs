@@ -12,6 +12,8 @@
 //! - [`ops`]: the steps commands are made of (package, observe, plan).
 //! - [`cli`]: argument parsing, terminal output and progress.
 //!
+//! [`redact`] keeps sensitive values out of everything printed.
+//!
 //! [`names`] holds every physical-name rule, used by validation and the AWS
 //! layer alike.
 
@@ -24,4 +26,5 @@ pub mod names;
 pub mod ops;
 pub mod package;
 pub mod plan;
+pub mod redact;
 pub mod spec;

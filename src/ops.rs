@@ -120,11 +120,13 @@ pub async fn plan(aws: &Aws, l: &LoadedSpec, destroy: bool) -> Result<Planned> {
             let change = plan::OutputChange {
                 before: b.known().map(str::to_string),
                 after: (!destroy).then(|| after[&k].clone()),
+                sensitive: false,
             };
             (k, change)
         })
         .collect();
     let undeletable = preflight(aws, l, &artifacts, &mut p, destroy).await?;
+    plan::sensitive::mark(&mut p, &crate::redact::values());
     Ok(Planned {
         plan: p,
         account,

@@ -201,6 +201,7 @@ fn create(addr: Address, deps: Vec<Address>, config: Config) -> Change {
         desired: Some(Desired { addr, deps, config }),
         observed: None,
         delete: DeleteOptions::default(),
+        sensitive: Default::default(),
     }
 }
 

@@ -136,7 +136,7 @@ pub(super) async fn exec(ctx: &Ctx, address: &str, id: &str, auto_approve: bool)
     let known = plan::known_ids(&everything);
     let desired_now = desired::build(&l, &account, &artifacts, &known);
     let mine: Vec<_> = desired_now.into_iter().filter(|x| x.addr == addr).collect();
-    let p = plan::diff(&mine, std::slice::from_ref(&adopted), Mode::Apply).map_err(|c| {
+    let mut p = plan::diff(&mine, std::slice::from_ref(&adopted), Mode::Apply).map_err(|c| {
         anyhow!(
             "{}",
             c.iter()
@@ -145,6 +145,7 @@ pub(super) async fn exec(ctx: &Ctx, address: &str, id: &str, auto_approve: bool)
                 .join("\n")
         )
     })?;
+    plan::sensitive::mark(&mut p, &crate::redact::values());
     let change = p
         .get(&addr)
         .ok_or_else(|| anyhow!("internal error: no plan for {addr}"))?;

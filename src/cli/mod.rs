@@ -26,6 +26,7 @@ use console::style;
 
 use crate::aws::Aws;
 use crate::plan::render;
+use crate::redact::redact;
 use crate::spec::{self, LoadedSpec, VarOverrides};
 
 #[derive(Parser, Debug)]
@@ -311,9 +312,10 @@ impl Ctx {
         let vars = self.vars()?;
         spec::load_with(&self.spec.file, &vars, paths).map_err(|e| {
             if self.json {
-                println!("{:#}", crate::diag::json_document(&e.to_json()));
+                let doc = format!("{:#}", crate::diag::json_document(&e.to_json()));
+                println!("{}", redact(&doc));
             } else {
-                eprint!("{}", e.render(self.color));
+                eprint!("{}", redact(&e.render(self.color)));
             }
             FAILURE
         })
@@ -330,6 +332,7 @@ impl Ctx {
 
     /// Reports an error (as a JSON diagnostic under `--json`); the exit code.
     fn error(&self, message: &str) -> i32 {
+        let message = &*redact(message);
         if self.json {
             let d = crate::diag::error_json(message);
             println!("{:#}", crate::diag::json_document(&[d]));

@@ -55,7 +55,8 @@ pub(super) async fn exec(ctx: &Ctx, o: Options) -> Result<i32> {
 
 fn print_plan(ctx: &Ctx, p: &Plan, json: bool, style: Style) -> Result<()> {
     if json {
-        println!("{}", serde_json::to_string_pretty(&render::plan_json(p))?);
+        let text = serde_json::to_string_pretty(&render::plan_json(p))?;
+        println!("{}", crate::redact::redact(&text));
     } else {
         print!("{}", ctx.paint_plan(&render::plan_with(p, style)));
     }

@@ -32,7 +32,9 @@ struct LogWriter;
 impl std::io::Write for LogWriter {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let active = ACTIVE.lock().ok().and_then(|a| a.clone());
-        let write = || std::io::stderr().write_all(buf);
+        let text = String::from_utf8_lossy(buf);
+        let line = crate::redact::redact(&text);
+        let write = || std::io::stderr().write_all(line.as_bytes());
         match active {
             Some(m) => m.suspend(write)?,
             None => write()?,
@@ -107,6 +109,7 @@ impl Output {
     }
 
     fn line(&self, text: String) {
+        let text = crate::redact::redact(&text).into_owned();
         match self {
             Output::Bars { multi, .. } => {
                 let _ = multi.println(text);
@@ -132,10 +135,12 @@ impl Progress for Output {
         match self {
             Output::Bars { bars, .. } => {
                 if let Some(b) = bars.lock().expect("progress lock").get(addr) {
-                    b.set_message(format!("{addr}: {message}"));
+                    b.set_message(
+                        crate::redact::redact(&format!("{addr}: {message}")).into_owned(),
+                    );
                 }
             }
-            Output::Lines => eprintln!("{addr}: {message}"),
+            Output::Lines => eprintln!("{}", crate::redact::redact(&format!("{addr}: {message}"))),
             Output::Quiet => {}
         }
     }
@@ -178,7 +183,7 @@ impl Reporter for Output {
         // Failures are shown even in quiet mode.
         let text = format!("{addr}: failed while {verb}: {error:#}");
         match self {
-            Output::Quiet => eprintln!("{text}"),
+            Output::Quiet => eprintln!("{}", crate::redact::redact(&text)),
             _ => self.line(text),
         }
     }

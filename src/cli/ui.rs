@@ -14,6 +14,9 @@ use crate::plan::render;
 
 impl Ctx {
     pub(super) fn paint_plan(&self, text: &str) -> String {
+        // Sensitive places are masked by the renderer; this is the net
+        // under it (a value inside a name, a reason, a note).
+        let text = &*crate::redact::redact(text);
         if !self.color {
             return text.to_string();
         }
@@ -87,7 +90,7 @@ pub(super) fn summarize(
     } else {
         eprintln!("\n{} {what} failed.", style("error:").red().bold());
         for (a, e) in &outcome.failed {
-            eprintln!("  failed: {a}: {e}");
+            eprintln!("  failed: {a}: {}", crate::redact::redact(e));
             if let Some(place) = locate(a) {
                 eprintln!("    in the spec at {place}");
             }
@@ -110,9 +113,21 @@ pub(super) fn print_outputs(
     json: bool,
     name: Option<String>,
 ) -> Result<()> {
+    let secrets = crate::redact::values();
     let outputs: BTreeMap<&String, String> = outputs
         .iter()
-        .map(|(k, v)| (k, render::resolved_text(v)))
+        .map(|(k, v)| {
+            let text = render::resolved_text(v);
+            let hidden = secrets.iter().any(|s| text.contains(s.as_str()));
+            (
+                k,
+                if hidden {
+                    crate::redact::MASK.to_string()
+                } else {
+                    text
+                },
+            )
+        })
         .collect();
     if let Some(n) = name {
         let v = outputs

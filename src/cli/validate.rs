@@ -16,7 +16,8 @@ pub(super) fn exec(ctx: &Ctx, json: bool) -> Result<i32> {
             Ok(_) => vec![],
             Err(e) => e.to_json(),
         };
-        println!("{:#}", crate::diag::json_document(&diags));
+        let doc = format!("{:#}", crate::diag::json_document(&diags));
+        println!("{}", crate::redact::redact(&doc));
         return Ok(if diags.is_empty() { OK } else { FAILURE });
     }
     let l = match ctx.load() {

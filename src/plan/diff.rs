@@ -110,6 +110,7 @@ fn change(addr: &Address, action: Action, reason: Option<String>) -> Change {
         desired: None,
         observed: None,
         delete: DeleteOptions::default(),
+        sensitive: Default::default(),
     }
 }
 

@@ -13,10 +13,11 @@ pub mod graph;
 pub mod policy;
 pub mod render;
 pub mod saved;
+pub mod sensitive;
 
 pub use diff::{Conflict, Mode, as_applied, diff, field_changes, known_ids};
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::model::{Address, Config, DeleteOptions, Desired, Known, Observed, Resolved, Val};
 
@@ -53,6 +54,10 @@ pub struct Change {
     pub observed: Option<Observed>,
     /// How the delete (or the delete half of a replacement) is done.
     pub delete: DeleteOptions,
+    /// Places (attribute, then map keys or list indices) whose values are
+    /// sensitive: shown masked, before and after alike.
+    #[serde(default)]
+    pub sensitive: BTreeSet<Vec<String>>,
 }
 
 impl Change {
@@ -107,6 +112,9 @@ pub struct Plan {
 pub struct OutputChange {
     pub before: Option<String>,
     pub after: Option<Resolved>,
+    /// The value holds a sensitive one: never shown.
+    #[serde(default)]
+    pub sensitive: bool,
 }
 
 impl Plan {

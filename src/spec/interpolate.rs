@@ -1,5 +1,6 @@
 //! Substitutes `${var.*}` and `${env:*}` in every string of the spec (except
-//! inside `variables` itself). Resource references are left in place: they are
+//! inside `variables` itself). Values from the environment and from
+//! variables marked `sensitive: true` join [`crate::redact`]'s set. Resource references are left in place: they are
 //! resolved against the live account at plan and apply time.
 
 use std::ops::Range;
@@ -146,7 +147,12 @@ impl Cx<'_> {
                         _ => None,
                     });
                     match (decl, value) {
-                        (Some(_), Some(val)) => out.push_str(&refs::escape_literal(&val)),
+                        (Some(d), Some(val)) => {
+                            if d.get("sensitive") == Some(&Value::Bool(true)) {
+                                crate::redact::add(&val);
+                            }
+                            out.push_str(&refs::escape_literal(&val))
+                        }
                         // A default of the wrong type: the schema said so already.
                         (Some(_), None) if default.is_some() => ok = false,
                         (Some(_), None) => {
@@ -176,7 +182,11 @@ impl Cx<'_> {
                     }
                 }
                 Segment::Ref(Ref::Env(name), range) => match std::env::var(&name) {
-                    Ok(val) => out.push_str(&refs::escape_literal(&val)),
+                    Ok(val) => {
+                        // Environment values are secrets until shown otherwise.
+                        crate::redact::add(&val);
+                        out.push_str(&refs::escape_literal(&val))
+                    }
                     Err(_) => {
                         ok = false;
                         self.out.diags.push(

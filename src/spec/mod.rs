@@ -60,6 +60,9 @@ pub struct VariableSpec {
     pub default: Option<Value>,
     #[serde(default)]
     pub description: Option<String>,
+    /// Masked in every output (plan, JSON, errors, logs).
+    #[serde(default)]
+    pub sensitive: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]

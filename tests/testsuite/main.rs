@@ -14,4 +14,5 @@ mod lifecycle;
 mod safety;
 mod saved;
 mod schema;
+mod secrets;
 mod validate;

@@ -5,6 +5,8 @@
 //! masks, `replace_paths`, and `output_changes`. The format is documented
 //! in docs/json-format.md and by schema/plan.schema.json.
 
+use std::collections::BTreeSet;
+
 use serde_json::{Map, Value, json};
 
 use crate::model::Val;
@@ -56,24 +58,62 @@ fn object(attrs: impl IntoIterator<Item = (&'static str, Val)>) -> (Value, Value
     (Value::Object(value), Value::Object(unknown))
 }
 
-/// Nothing agentform shows is marked sensitive yet: the masks are empty
-/// (`{}` for an object, `false` for null), in the shape Terraform uses.
-fn no_sensitive(v: &Value) -> Value {
-    if v.is_object() {
-        json!({})
-    } else {
-        json!(false)
+/// Blanks the sensitive places of `v` (they become `null`) and returns
+/// Terraform's sensitivity mask: `true` at each of them, `{}` for an object
+/// without any, `false` for null.
+fn hide(v: &mut Value, places: &BTreeSet<Vec<String>>) -> Value {
+    if !v.is_object() {
+        return json!(false);
     }
+    let mut mask = json!({});
+    for path in places {
+        // Blank the value, if it is there.
+        let mut at = Some(&mut *v);
+        for (i, seg) in path.iter().enumerate() {
+            let last = i + 1 == path.len();
+            at = match at {
+                Some(Value::Object(o)) if last => {
+                    if let Some(x) = o.get_mut(seg) {
+                        *x = Value::Null;
+                    }
+                    None
+                }
+                Some(Value::Array(a)) if last => {
+                    if let Some(x) = seg.parse::<usize>().ok().and_then(|n| a.get_mut(n)) {
+                        *x = Value::Null;
+                    }
+                    None
+                }
+                Some(Value::Object(o)) => o.get_mut(seg),
+                Some(Value::Array(a)) => seg.parse::<usize>().ok().and_then(|n| a.get_mut(n)),
+                _ => None,
+            };
+        }
+        // Mark it: objects all the way (list indices as keys are fine for
+        // a mask a consumer walks alongside the value).
+        let mut m = &mut mask;
+        for (i, seg) in path.iter().enumerate() {
+            let last = i + 1 == path.len();
+            if !m.is_object() {
+                *m = json!({});
+            }
+            let o = m.as_object_mut().expect("an object");
+            m = o
+                .entry(seg.clone())
+                .or_insert(if last { json!(true) } else { json!({}) });
+        }
+    }
+    mask
 }
 
 fn resource_change(c: &Change) -> Value {
-    let before = c
+    let mut before = c
         .observed
         .as_ref()
         .filter(|_| c.action != Action::Create)
         .map(|o| object(o.config.attrs()).0)
         .unwrap_or(Value::Null);
-    let (after, after_unknown) = match (&c.desired, c.action) {
+    let (mut after, after_unknown) = match (&c.desired, c.action) {
         (_, Action::Delete) | (None, _) => (Value::Null, json!(false)),
         (Some(d), _) => object(d.config.attrs()),
     };
@@ -82,13 +122,15 @@ fn resource_change(c: &Change) -> Value {
         .split_once('.')
         .map(|(_, n)| n.to_string())
         .unwrap_or_default();
+    let before_sensitive = hide(&mut before, &c.sensitive);
+    let after_sensitive = hide(&mut after, &c.sensitive);
     let mut change = json!({
         "actions": actions(c.action),
         "before": before,
         "after": after,
         "after_unknown": after_unknown,
-        "before_sensitive": no_sensitive(&before),
-        "after_sensitive": no_sensitive(&after),
+        "before_sensitive": before_sensitive,
+        "after_sensitive": after_sensitive,
     });
     if c.action == Action::Replace {
         change["replace_paths"] = c
@@ -119,8 +161,12 @@ fn resource_change(c: &Change) -> Value {
 }
 
 fn output_change(o: &crate::plan::OutputChange) -> Value {
-    let before = o.before.clone().map_or(Value::Null, Value::String);
+    let before = match &o.before {
+        Some(b) if !o.sensitive => Value::String(b.clone()),
+        _ => Value::Null,
+    };
     let (after, after_unknown) = match &o.after {
+        Some(_) if o.sensitive => (Value::Null, false),
         None => (Value::Null, false),
         Some(r) => match r.known() {
             Some(s) => (json!(s), false),
@@ -128,6 +174,7 @@ fn output_change(o: &crate::plan::OutputChange) -> Value {
         },
     };
     let known_after = o.after.as_ref().and_then(|r| r.known());
+    // Compared, never shown.
     let actions: &[&str] = match (&o.before, &o.after) {
         (None, None) => &["no-op"],
         (Some(_), None) => &["delete"],
@@ -140,8 +187,8 @@ fn output_change(o: &crate::plan::OutputChange) -> Value {
         "before": before,
         "after": after,
         "after_unknown": after_unknown,
-        "before_sensitive": false,
-        "after_sensitive": false,
+        "before_sensitive": o.sensitive && o.before.is_some(),
+        "after_sensitive": o.sensitive && o.after.is_some(),
     })
 }
 

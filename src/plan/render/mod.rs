@@ -13,8 +13,9 @@ pub use json::plan_json;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{Action, Change, FieldChange, Plan};
+use super::{Action, Change, FieldChange, Plan, sensitive};
 use crate::model::{Kind, Val};
+use crate::redact::MASK;
 
 /// How an unknown value is shown: Terraform's words, unquoted, so no
 /// string value can be mistaken for it.
@@ -94,7 +95,12 @@ pub struct Style {
 struct Renderer {
     style: Style,
     summarised: bool,
+    /// The sensitive places of the change being rendered.
+    sensitive: BTreeSet<Vec<String>>,
 }
+
+/// How a sensitive value that changes is shown.
+const SENSITIVE_CHANGED: &str = "(sensitive value changed)";
 
 const IND: &str = "      ";
 
@@ -110,6 +116,13 @@ impl Renderer {
 
     /// `+ field = value` in a create block, `field` padded to `w`.
     fn attr(&mut self, out: &mut String, kind: Kind, field: &str, v: &Val, w: usize) {
+        let string_map = matches!(v, Val::Map(m) if !m.is_empty()) && is_string_map(Some(v));
+        if sensitive::masked(&self.sensitive, &[field])
+            || (!string_map && sensitive::within(&self.sensitive, &[field]))
+        {
+            let _ = writeln!(out, "{IND}+ {field:<w$} = {MASK}");
+            return;
+        }
         if let Some(s) = self.summary(kind, field, v) {
             let _ = writeln!(out, "{IND}+ {field:<w$} = {}", s.title);
             for l in s.lines {
@@ -128,8 +141,13 @@ impl Renderer {
                 let _ = writeln!(out, "{IND}+ {field:<w$} = {{");
                 let keys: Vec<String> = m.keys().map(|k| quoted(k)).collect();
                 let kw = keys.iter().map(String::len).max().unwrap_or(0);
-                for (k, x) in keys.iter().zip(m.values()) {
-                    let _ = writeln!(out, "{IND}    {k:<kw$} = {}", scalar(x));
+                for ((q, k), x) in keys.iter().zip(m.keys()).zip(m.values()) {
+                    let shown = if sensitive::masked(&self.sensitive, &[field, k]) {
+                        MASK.to_string()
+                    } else {
+                        scalar(x)
+                    };
+                    let _ = writeln!(out, "{IND}    {q:<kw$} = {shown}");
                 }
                 let _ = writeln!(out, "{IND}  }}");
             }
@@ -161,6 +179,13 @@ impl Renderer {
             f.after.as_ref().unwrap_or(&null),
         );
         let scalarish = |v: &Val| !matches!(v, Val::Map(_) | Val::List(_));
+        let both_maps = is_string_map(f.before.as_ref()) && is_string_map(f.after.as_ref());
+        if sensitive::masked(&self.sensitive, &[field])
+            || (!both_maps && sensitive::within(&self.sensitive, &[field]))
+        {
+            let _ = writeln!(out, "{IND}~ {field:<w$} = {SENSITIVE_CHANGED}{note}");
+            return;
+        }
         if scalarish(b) && scalarish(a) {
             let _ = writeln!(
                 out,
@@ -182,16 +207,21 @@ impl Renderer {
             let kw = keys.iter().map(|k| quoted(k).len()).max().unwrap_or(0);
             for k in keys {
                 let q = quoted(k);
+                let hide = sensitive::masked(&self.sensitive, &[field, k]);
+                let show = |v: &Val| if hide { MASK.to_string() } else { scalar(v) };
                 match (bo.get(k), ao.get(k)) {
+                    (Some(x), Some(y)) if hide && (x != y || y.has_unknown()) => {
+                        let _ = writeln!(out, "{IND}    ~ {q:<kw$} = {SENSITIVE_CHANGED}");
+                    }
                     (Some(x), Some(y)) if x != y || y.has_unknown() => {
                         let _ =
                             writeln!(out, "{IND}    ~ {q:<kw$} = {} -> {}", scalar(x), scalar(y));
                     }
                     (None, Some(y)) => {
-                        let _ = writeln!(out, "{IND}    + {q:<kw$} = {}", scalar(y));
+                        let _ = writeln!(out, "{IND}    + {q:<kw$} = {}", show(y));
                     }
                     (Some(x), None) => {
-                        let _ = writeln!(out, "{IND}    - {q:<kw$} = {}", scalar(x));
+                        let _ = writeln!(out, "{IND}    - {q:<kw$} = {}", show(x));
                     }
                     _ => {}
                 }
@@ -219,6 +249,7 @@ impl Renderer {
     }
 
     fn change(&mut self, c: &Change) -> String {
+        self.sensitive = c.sensitive.clone();
         let mut out = String::new();
         let (title, mark) = header(c);
         let kind = c.addr.kind();
@@ -311,6 +342,7 @@ pub fn change_with(c: &Change, style: Style) -> String {
     Renderer {
         style,
         summarised: false,
+        sensitive: BTreeSet::new(),
     }
     .change(c)
 }
@@ -380,6 +412,7 @@ pub fn plan_with(p: &Plan, style: Style) -> String {
     let mut r = Renderer {
         style,
         summarised: false,
+        sensitive: BTreeSet::new(),
     };
     let mut body = String::new();
     for c in p.changes.iter().filter(|c| c.action != Action::NoOp) {

@@ -354,3 +354,4 @@ fn a_new_image_under_the_same_tag_updates_the_runtime() {
 mod bad_days;
 mod endpoints;
 mod json;
+mod sensitive;
