@@ -235,6 +235,7 @@ fn repo(name: &str) -> Config {
         tag_mutability: "MUTABLE".into(),
         force_delete: false,
         tags: Default::default(),
+        policy: Default::default(),
     })
 }
 

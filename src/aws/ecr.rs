@@ -2,7 +2,8 @@
 //!
 //! Observe: DescribeRepositories (all, paginated), keep those looked up by
 //! name or named `{project}/…`, then ListTagsForResource each (the describe
-//! call returns no tags).
+//! call returns no tags), and for the project's own repositories
+//! GetRepositoryPolicy: a policy set out of band is drift, removed by apply.
 
 use anyhow::{Context, Result, anyhow};
 use aws_sdk_ecr::types::{ImageScanningConfiguration, ImageTagMutability, Repository, Tag};
@@ -12,7 +13,7 @@ use super::{
     CONCURRENCY, Scope, SdkResultExt, error_code, found, gone, is_not_found, same_owner_tags,
     tag_changes,
 };
-use crate::model::{Address, Config, Ids, Kind, Observed, RepositoryConfig, Tags};
+use crate::model::{Address, Config, Ids, Kind, Observed, RepositoryConfig, Tags, Val};
 
 pub(super) fn ecr_tags(tags: &Tags) -> Result<Vec<Tag>> {
     tags.iter()
@@ -85,6 +86,12 @@ impl super::Aws {
                 if !looked_up.contains(name.as_str()) && !s.tagged_ours(&tags) {
                     return Ok(None);
                 }
+                // The repository policy is part of what the project owns.
+                let policy = if s.tagged_ours(&tags) {
+                    self.repository_policy(&name).await?
+                } else {
+                    Val::Null
+                };
                 Ok::<_, anyhow::Error>(Some(Observed {
                     ids: ids(&r),
                     parent_ids: Ids::default(),
@@ -103,6 +110,7 @@ impl super::Aws {
                         // Not an AWS attribute: the planner decides it.
                         force_delete: false,
                         tags,
+                        policy,
                     }),
                 }))
             })
@@ -110,6 +118,33 @@ impl super::Aws {
             .try_filter_map(|o| async move { Ok(o) })
             .try_collect()
             .await
+    }
+
+    /// The repository's policy document, `null` when it has none.
+    async fn repository_policy(&self, name: &str) -> Result<Val> {
+        let res = self
+            .ecr
+            .get_repository_policy()
+            .repository_name(name)
+            .send()
+            .await
+            .ctx(|| format!("reading the policy of ECR repository {name}"));
+        match res {
+            Ok(out) => match out.policy_text() {
+                Some(t) => Ok(Val::from(
+                    serde_json::from_str::<serde_json::Value>(t)
+                        .with_context(|| format!("reading the policy of ECR repository {name}"))?,
+                )),
+                None => Ok(Val::Null),
+            },
+            Err(e)
+                if is_not_found(&e)
+                    || error_code(&e) == Some("RepositoryPolicyNotFoundException") =>
+            {
+                Ok(Val::Null)
+            }
+            Err(e) => Err(e),
+        }
     }
 
     pub(super) async fn create_repository(
@@ -170,6 +205,25 @@ impl super::Aws {
         current: &Observed,
     ) -> Result<Ids> {
         let name = &want.name;
+        if want.policy == Val::Null && have.policy != Val::Null {
+            // agentform wants no repository policy: one set out of band goes.
+            gone(
+                self.ecr
+                    .delete_repository_policy()
+                    .repository_name(name)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .ctx(|| format!("deleting the policy of ECR repository {name}")),
+            )
+            .or_else(|e| {
+                if error_code(&e) == Some("RepositoryPolicyNotFoundException") {
+                    Ok(())
+                } else {
+                    Err(e)
+                }
+            })?;
+        }
         if want.scan_on_push != have.scan_on_push {
             self.ecr
                 .put_image_scanning_configuration()

@@ -3,7 +3,9 @@
 //! Observe: roles named by lookups (GetRole), plus the project's roles under
 //! its IAM path (ListRoles PathPrefix; ListRoles returns no tags, so each is
 //! read again with GetRole). For every observed role, the agentform inline
-//! policy (and any looked-up policy name) via GetRolePolicy.
+//! policy (and any looked-up policy name) via GetRolePolicy; for the
+//! project's roles also ListRolePolicies and ListAttachedRolePolicies, since
+//! any other policy on them is drift that apply removes.
 
 use std::collections::BTreeSet;
 
@@ -49,6 +51,9 @@ fn role_config(role: &Role) -> Result<RoleConfig> {
         trust_policy: trust,
         description: role.description().unwrap_or_default().to_string(),
         tags: tags_of(role),
+        // Filled in for the project's roles by `observe_roles`.
+        other_inline_policies: vec![],
+        managed_policies: vec![],
     })
 }
 
@@ -156,6 +161,14 @@ impl super::Aws {
             let emit = looked_up.contains(role.role_name())
                 || (role.path().starts_with(&path) && s.tagged_ours(&tags));
             if emit {
+                let mut config = role_config(&role)?;
+                // Every policy on a role of the project's is the project's
+                // business: any but agentform's own is drift.
+                if s.tagged_ours(&tags) {
+                    let (inline, managed) = self.other_policies(role.role_name()).await?;
+                    config.other_inline_policies = inline;
+                    config.managed_policies = managed;
+                }
                 out.push(Observed {
                     ids: Ids {
                         arn: Some(role.arn().to_string()),
@@ -165,11 +178,44 @@ impl super::Aws {
                     status: None,
                     status_reasons: vec![],
                     owner: s.owner(Kind::Role, &tags),
-                    config: Config::Role(role_config(&role)?),
+                    config: Config::Role(config),
                 });
             }
         }
         Ok(out)
+    }
+
+    /// Inline policies other than agentform's, and the ARNs of attached
+    /// managed policies, of a role (both sorted).
+    async fn other_policies(&self, name: &str) -> Result<(Vec<String>, Vec<String>)> {
+        let inline: Vec<String> = self
+            .iam
+            .list_role_policies()
+            .role_name(name)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .ctx(|| format!("listing inline policies of IAM role {name}"))?;
+        let mut inline: Vec<String> = inline.into_iter().filter(|p| p != POLICY_NAME).collect();
+        inline.sort();
+        let attached: Vec<aws_sdk_iam::types::AttachedPolicy> = self
+            .iam
+            .list_attached_role_policies()
+            .role_name(name)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .ctx(|| format!("listing managed policies attached to IAM role {name}"))?;
+        let mut managed: Vec<String> = attached
+            .iter()
+            .filter_map(|p| p.policy_arn().map(str::to_string))
+            .collect();
+        managed.sort();
+        Ok((inline, managed))
     }
 
     /// The agentform inline policy of an observed role, and any other
@@ -280,6 +326,46 @@ impl super::Aws {
         current: &Observed,
     ) -> Result<Ids> {
         let name = &want.name;
+        // Policies not in the spec go: agentform's inline policy is the
+        // role's only permission.
+        for p in have
+            .other_inline_policies
+            .iter()
+            .filter(|p| !want.other_inline_policies.contains(p))
+        {
+            gone(
+                self.iam
+                    .delete_role_policy()
+                    .role_name(name)
+                    .policy_name(p)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .ctx(|| {
+                        format!("deleting inline policy {p} (not in the spec) of IAM role {name}")
+                    }),
+            )?;
+        }
+        for arn in have
+            .managed_policies
+            .iter()
+            .filter(|p| !want.managed_policies.contains(p))
+        {
+            gone(
+                self.iam
+                    .detach_role_policy()
+                    .role_name(name)
+                    .policy_arn(arn)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .ctx(|| {
+                        format!(
+                            "detaching managed policy {arn} (not in the spec) from IAM role {name}"
+                        )
+                    }),
+            )?;
+        }
         if want.trust_policy != have.trust_policy {
             self.iam
                 .update_assume_role_policy()

@@ -57,6 +57,8 @@ fn function_config(f: &FunctionConfiguration, tags: Tags) -> FunctionConfig {
         code_sha256: f.code_sha256().unwrap_or_default().to_string(),
         code: None,
         tags,
+        // Filled in for the project's functions by `observe_lambda`.
+        resource_policy: crate::model::Val::Null,
     }
 }
 
@@ -148,6 +150,11 @@ impl super::Aws {
             if !looked_up.contains(name.as_str()) && !s.tagged_ours(&tags) {
                 continue;
             }
+            let mut config = function_config(conf, tags);
+            // The resource-based policy is part of what the project owns.
+            if s.tagged_ours(&config.tags) {
+                config.resource_policy = self.function_policy(&name).await?;
+            }
             out.push(Observed {
                 ids: Ids {
                     arn: conf.function_arn().map(str::to_string),
@@ -156,11 +163,60 @@ impl super::Aws {
                 parent_ids: Ids::default(),
                 status: None,
                 status_reasons: vec![],
-                owner: s.owner(Kind::Function, &tags),
-                config: Config::Function(function_config(conf, tags)),
+                owner: s.owner(Kind::Function, &config.tags),
+                config: Config::Function(config),
             });
         }
         Ok(out)
+    }
+
+    /// The function's resource-based policy, `null` when it has none.
+    async fn function_policy(&self, name: &str) -> Result<crate::model::Val> {
+        let out = found(
+            self.lambda
+                .get_policy()
+                .function_name(name)
+                .send()
+                .await
+                .ctx(|| format!("reading the resource-based policy of Lambda function {name}")),
+        )?;
+        match out.and_then(|o| o.policy) {
+            Some(text) => Ok(crate::model::Val::from(anyhow::Context::with_context(
+                serde_json::from_str::<serde_json::Value>(&text),
+                || format!("reading the resource-based policy of Lambda function {name}"),
+            )?)),
+            None => Ok(crate::model::Val::Null),
+        }
+    }
+
+    /// Removes every statement of the function's resource-based policy
+    /// (agentform wants none: gateways invoke through their role).
+    async fn clear_function_policy(&self, name: &str, have: &crate::model::Val) -> Result<()> {
+        let statements: Vec<String> = have
+            .to_json()
+            .and_then(|j| j.get("Statement").cloned())
+            .and_then(|s| s.as_array().cloned())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|st| st.get("Sid").and_then(|s| s.as_str()).map(str::to_string))
+            .collect();
+        for sid in statements {
+            gone(
+                self.lambda
+                    .remove_permission()
+                    .function_name(name)
+                    .statement_id(&sid)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .ctx(|| {
+                        format!(
+                            "removing statement {sid} from the policy of Lambda function {name}"
+                        )
+                    }),
+            )?;
+        }
+        Ok(())
     }
 
     pub(super) async fn create_function(
@@ -297,6 +353,12 @@ impl super::Aws {
         let name = &want.name;
         // A function still settling from an earlier change refuses updates.
         self.wait_function(addr, name, progress, false).await?;
+        if want.resource_policy == crate::model::Val::Null
+            && have.resource_policy != crate::model::Val::Null
+        {
+            self.clear_function_policy(name, &have.resource_policy)
+                .await?;
+        }
 
         // The architecture is part of the code update.
         if want.code_sha256 != have.code_sha256 || want.architecture != have.architecture {

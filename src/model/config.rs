@@ -25,6 +25,12 @@ pub struct RoleConfig {
     pub trust_policy: Value,
     pub description: String,
     pub tags: Tags,
+    /// Inline policies besides agentform's own (never wanted: drift).
+    #[serde(default)]
+    pub other_inline_policies: Vec<String>,
+    /// ARNs of attached managed policies (never wanted: drift).
+    #[serde(default)]
+    pub managed_policies: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -43,6 +49,9 @@ pub struct RepositoryConfig {
     /// Not an AWS attribute: whether destroy may delete a repository with images.
     pub force_delete: bool,
     pub tags: Tags,
+    /// The repository policy (`null`: none, which is what agentform wants).
+    #[serde(default)]
+    pub policy: Val,
 }
 
 /// Zipped function code; only desired configs carry the bytes.
@@ -74,6 +83,10 @@ pub struct FunctionConfig {
     #[serde(skip)]
     pub code: Option<Code>,
     pub tags: Tags,
+    /// The function's resource-based policy (`null`: none, which is what
+    /// agentform wants; gateways invoke through their role).
+    #[serde(default)]
+    pub resource_policy: Val,
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -281,6 +294,12 @@ impl Config {
                 a.insert("description", (&c.description).into());
                 a.insert("assume_role_policy", (&c.trust_policy).into());
                 a.insert("tags", c.tags.clone().into());
+                let list = |v: &Vec<String>| Val::List(v.iter().map(Val::from).collect());
+                a.insert(
+                    "inline_policies_not_in_spec",
+                    list(&c.other_inline_policies),
+                );
+                a.insert("managed_policies_not_in_spec", list(&c.managed_policies));
             }
             Config::RolePolicy(c) => {
                 a.insert("role", (&c.role).into());
@@ -292,6 +311,7 @@ impl Config {
                 a.insert("scan_on_push", c.scan_on_push.into());
                 a.insert("image_tag_mutability", (&c.tag_mutability).into());
                 a.insert("tags", c.tags.clone().into());
+                a.insert("repository_policy", c.policy.clone());
             }
             Config::Function(c) => {
                 a.insert("name", (&c.name).into());
@@ -305,6 +325,7 @@ impl Config {
                 a.insert("environment", c.environment.clone().into());
                 a.insert("code_sha256", (&c.code_sha256).into());
                 a.insert("tags", c.tags.clone().into());
+                a.insert("resource_policy", c.resource_policy.clone());
             }
             Config::Gateway(c) => {
                 a.insert("name", (&c.name).into());

@@ -154,8 +154,9 @@ impl From<&str> for Resolved {
 
 /// A managed field's value as the planner compares and the renderer shows
 /// it: JSON, except that any leaf may be unknown.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub enum Val {
+    #[default]
     Null,
     Bool(bool),
     Number(Number),

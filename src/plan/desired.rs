@@ -178,6 +178,8 @@ fn role(
                 t.insert(names::TAG_REGION.into(), a.region.clone());
                 t
             },
+            other_inline_policies: vec![],
+            managed_policies: vec![],
         }),
         addr,
         deps: vec![],
@@ -241,6 +243,7 @@ fn function(
             code_sha256: pkg.map(|p| p.sha256.clone()).unwrap_or_default(),
             code: pkg.map(|p| Code(std::sync::Arc::new(p.zip.clone()))),
             tags: tags(spec, &addr),
+            resource_policy: Val::Null,
         }),
         addr,
         deps: dedup(deps),
@@ -299,6 +302,7 @@ pub fn build(l: &LoadedSpec, a: &Account, artifacts: &Artifacts, known: &Known) 
                     .unwrap_or_else(|| RepositorySpec::DEFAULT_IMAGE_TAG_MUTABILITY.into()),
                 force_delete: r.force_delete.unwrap_or(false),
                 tags: tags(spec, &addr),
+                policy: Val::Null,
             }),
             addr,
             deps: vec![],

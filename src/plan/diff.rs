@@ -56,6 +56,15 @@ impl std::fmt::Display for Conflict {
     }
 }
 
+/// Fields that hold permissions added outside the spec (agentform wants
+/// none of them).
+const PERMISSION_DRIFT: &[&str] = &[
+    "inline_policies_not_in_spec",
+    "managed_policies_not_in_spec",
+    "resource_policy",
+    "repository_policy",
+];
+
 const FAILED: &[&str] = &["FAILED", "CREATE_FAILED"];
 const UPDATE_FAILED: &[&str] = &[
     "UPDATE_FAILED",
@@ -223,6 +232,14 @@ pub fn diff(desired: &[Desired], observed: &[Observed], mode: Mode) -> Result<Pl
             }
         } else if fields.is_empty() {
             (Action::NoOp, None)
+        } else if fields
+            .iter()
+            .any(|f| PERMISSION_DRIFT.contains(&f.field.as_str()))
+        {
+            (
+                Action::Update,
+                Some("permissions not in the spec were added to it; apply removes them".into()),
+            )
         } else {
             (Action::Update, None)
         };

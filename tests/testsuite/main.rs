@@ -7,6 +7,7 @@
 mod harness;
 
 mod cli;
+mod drift;
 mod endpoints;
 mod faults;
 mod import;

@@ -186,6 +186,25 @@ impl Renderer {
             let _ = writeln!(out, "{IND}~ {field:<w$} = {SENSITIVE_CHANGED}{note}");
             return;
         }
+        let flat = |v: &Val| match v {
+            Val::List(l) => l.iter().all(scalarish),
+            _ => false,
+        };
+        if flat(b) && flat(a) {
+            let inline = |v: &Val| match v {
+                Val::List(l) => {
+                    format!("[{}]", l.iter().map(scalar).collect::<Vec<_>>().join(", "))
+                }
+                _ => scalar(v),
+            };
+            let _ = writeln!(
+                out,
+                "{IND}~ {field:<w$} = {} -> {}{note}",
+                inline(b),
+                inline(a)
+            );
+            return;
+        }
         if scalarish(b) && scalarish(a) {
             let _ = writeln!(
                 out,
@@ -236,12 +255,16 @@ impl Renderer {
                 sb.lines.join("\n") + "\n",
                 sa.lines.join("\n") + "\n",
             ),
-            (None, Some(sa)) if b == &Val::Null => {
-                (sa.title, String::new(), sa.lines.join("\n") + "\n")
-            }
-            (Some(sb), None) if a == &Val::Null => {
-                (sb.title, sb.lines.join("\n") + "\n", String::new())
-            }
+            (None, Some(sa)) if b == &Val::Null => (
+                format!("{} (added):", sa.title.trim_end_matches(':')),
+                String::new(),
+                sa.lines.join("\n") + "\n",
+            ),
+            (Some(sb), None) if a == &Val::Null => (
+                format!("{} (removed):", sb.title.trim_end_matches(':')),
+                sb.lines.join("\n") + "\n",
+                String::new(),
+            ),
             _ => ("(line diff)".to_string(), pretty(b), pretty(a)),
         };
         let _ = writeln!(out, "{IND}~ {field:<w$} = {title}{note}");
@@ -262,7 +285,7 @@ impl Renderer {
                         .config
                         .attrs()
                         .into_iter()
-                        .filter(|(_, v)| !v.is_empty_or_null())
+                        .filter(|(_, v)| !v.is_empty_or_null() && v != &Val::List(vec![]))
                         .collect();
                     let w = attrs.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
                     for (k, v) in &attrs {
