@@ -32,11 +32,13 @@ mod iam;
 mod lambda;
 pub mod lock;
 mod ownership;
+pub mod quota;
 mod wait;
 
 pub(crate) use error::*;
 pub(crate) use ownership::{Scope, same_owner_tags, tag_changes};
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Result, anyhow, bail};
@@ -66,6 +68,20 @@ pub struct Aws {
     timeout: Duration,
     /// The caller's account, read once (the lock and the plan both need it).
     account: tokio::sync::OnceCell<Account>,
+    /// AgentCore's request quotas (the HTTP layer holds the same ones).
+    quotas: Arc<quota::Quotas>,
+}
+
+/// `AGENTFORM_RATE_SCALE`: a factor on every client-side rate (an account
+/// with raised quotas, or an emulator); default 1, AWS's documented rates.
+fn rate_scale() -> Result<f64> {
+    match std::env::var("AGENTFORM_RATE_SCALE") {
+        Ok(v) if !v.trim().is_empty() => match v.trim().parse::<f64>() {
+            Ok(x) if x > 0.0 && x.is_finite() => Ok(x),
+            _ => bail!("AGENTFORM_RATE_SCALE must be a positive number, not `{v}`"),
+        },
+        _ => Ok(1.0),
+    }
 }
 
 impl Aws {
@@ -104,11 +120,19 @@ impl Aws {
             loader = loader.profile_name(p);
         }
         let conf = loader.load().await;
-        Ok(Aws::from_conf(&conf, timeout))
+        // AgentCore requests go through the client-side quotas.
+        let quotas = Arc::new(quota::Quotas::new(rate_scale()?));
+        let inner = conf.http_client().unwrap_or_else(quota::default_client);
+        let conf = conf
+            .into_builder()
+            .http_client(quota::limited(inner, quotas.clone()))
+            .build();
+        Ok(Aws::from_conf(&conf, timeout, quotas))
     }
 
-    fn from_conf(conf: &SdkConfig, timeout: Duration) -> Aws {
+    fn from_conf(conf: &SdkConfig, timeout: Duration, quotas: Arc<quota::Quotas>) -> Aws {
         Aws {
+            quotas,
             iam: aws_sdk_iam::Client::new(conf),
             lambda: aws_sdk_lambda::Client::new(conf),
             ecr: aws_sdk_ecr::Client::new(conf),

@@ -900,3 +900,55 @@ async fn every_error_class_says_what_to_do() {
     );
     t.run(&["destroy", "--auto-approve"]).expect_ok();
 }
+
+/// The most requests matching `method` + `path` that arrived within any
+/// one-second window (half open).
+fn peak_per_second(proxy: &FaultProxy, method: &str, path: &regex::Regex) -> usize {
+    let times: Vec<Instant> = proxy
+        .arrivals()
+        .into_iter()
+        .filter(|(_, m, p)| m == method && path.is_match(p))
+        .map(|(t, _, _)| t)
+        .collect();
+    (0..times.len())
+        .map(|i| {
+            times[i..]
+                .iter()
+                .take_while(|t| t.duration_since(times[i]) < Duration::from_secs(1))
+                .count()
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// AgentCore allows about 5 CreateGatewayTarget requests per second: with
+/// twelve targets ready at once, agentform still sends at most five in any
+/// second (counted at the proxy), and the apply succeeds in one run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn target_creates_keep_to_the_rate_quota() {
+    let t = Test::new().example("iam-gateway").project("rate");
+    let mut extra = String::new();
+    for i in 1..=11 {
+        extra.push_str(&format!(
+            "      t{i:02}:\n        function: tools\n        tools:\n          - name: tool{i:02}\n            description: Tool {i}\n            input: {{type: object}}\n"
+        ));
+    }
+    t.edit_spec("    targets:\n", &format!("    targets:\n{extra}"));
+    let proxy = FaultProxy::start(&moto().endpoint, vec![]);
+    let out = run_via(&t, &proxy, &["apply", "--auto-approve"]);
+    assert_eq!(out.code, 0, "{}", with_journal(&out, &proxy));
+    let creates = regex::Regex::new(r"^/gateways/[^/]+/targets/?$").unwrap();
+    let n = proxy
+        .arrivals()
+        .iter()
+        .filter(|(_, m, p)| m == "POST" && creates.is_match(p))
+        .count();
+    assert_eq!(n, 12, "one create per target");
+    let peak = peak_per_second(&proxy, "POST", &creates);
+    assert!(peak <= 5, "{peak} CreateGatewayTarget in one second");
+    let out = run_via(&t, &proxy, &["destroy", "--auto-approve"]);
+    assert_eq!(out.code, 0, "{out}");
+    let deletes = regex::Regex::new(r"^/gateways/[^/]+/targets/[^/]+/?$").unwrap();
+    let peak = peak_per_second(&proxy, "DELETE", &deletes);
+    assert!(peak <= 5, "{peak} DeleteGatewayTarget in one second");
+}

@@ -173,6 +173,8 @@ impl crate::aws::Aws {
             .ok_or_else(|| anyhow!("{addr}: the id of gateway {} is not known", c.gateway))?;
         // The gateway may still be CREATING (e.g. after an interrupted apply).
         self.wait_gateway(addr, gid, &c.gateway, progress).await?;
+        // One of the gateway's 5 concurrent target operations, until ready.
+        let _slot = self.quotas.target_slot(gid).await;
         let (tc, cred) = target_configuration(c)
             .map_err(|e| e.context(format!("{addr}: building gateway target {}", c.name)))?;
         let mut req = self
@@ -216,6 +218,7 @@ impl crate::aws::Aws {
             .id
             .as_deref()
             .ok_or_else(|| anyhow!("{addr}: the id of gateway {} is not known", c.gateway))?;
+        let _slot = self.quotas.target_slot(gid).await;
         let tid = current
             .ids
             .id
@@ -277,6 +280,7 @@ impl crate::aws::Aws {
             bail!("{addr}: gateway target {} has no known id", o.name())
         };
         let what = format!("target {} of gateway {gateway}", o.name());
+        let _slot = self.quotas.target_slot(gid).await;
         self.delete_and_wait_gone(
             addr,
             &what,

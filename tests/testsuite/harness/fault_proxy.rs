@@ -186,6 +186,8 @@ struct State {
     upstream: SocketAddr,
     rules: Mutex<Vec<Rule>>,
     journal: Mutex<Vec<String>>,
+    /// When each request arrived, and what it was (method and path).
+    arrivals: Mutex<Vec<(std::time::Instant, String, String)>>,
 }
 
 impl State {
@@ -232,6 +234,7 @@ impl FaultProxy {
             upstream,
             rules: Mutex::new(rules),
             journal: Mutex::new(Vec::new()),
+            arrivals: Mutex::new(Vec::new()),
         });
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let st = state.clone();
@@ -275,6 +278,11 @@ impl FaultProxy {
     /// Every request seen so far and what became of it.
     pub fn journal(&self) -> Vec<String> {
         self.state.journal.lock().unwrap().clone()
+    }
+
+    /// Every request's arrival time, method and path, in arrival order.
+    pub fn arrivals(&self) -> Vec<(std::time::Instant, String, String)> {
+        self.state.arrivals.lock().unwrap().clone()
     }
 
     /// The journal as one block of text, for assertion messages.
@@ -442,6 +450,11 @@ async fn handle(
         Err(_) => return Err(Hangup),
     };
     let seen = Seen::new(&parts, &body);
+    state.arrivals.lock().unwrap().push((
+        std::time::Instant::now(),
+        parts.method.to_string(),
+        parts.uri.path().to_string(),
+    ));
     let what = seen.describe();
     let Some((label, fault)) = state.pick(&seen) else {
         let r = forward(&state, parts, body).await;
