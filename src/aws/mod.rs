@@ -72,6 +72,23 @@ pub struct Aws {
     quotas: Arc<quota::Quotas>,
 }
 
+/// The AgentCore client: throttling that gets past the client-side quotas
+/// is retried with the SDK's jittered exponential backoff, up to 10 attempts,
+/// from a retry budget of its own that never runs dry (the shared default
+/// one empties under a burst of throttles and then stops retrying at all).
+fn agentcore_client(conf: &SdkConfig) -> aws_sdk_bedrockagentcorecontrol::Client {
+    use aws_sdk_bedrockagentcorecontrol::config::retry::{RetryPartition, TokenBucket};
+    let c = aws_sdk_bedrockagentcorecontrol::config::Builder::from(conf)
+        .retry_config(RetryConfig::standard().with_max_attempts(10))
+        .retry_partition(
+            RetryPartition::custom("agentform-agentcore")
+                .token_bucket(TokenBucket::unlimited())
+                .build(),
+        )
+        .build();
+    aws_sdk_bedrockagentcorecontrol::Client::from_conf(c)
+}
+
 /// `AGENTFORM_RATE_SCALE`: a factor on every client-side rate (an account
 /// with raised quotas, or an emulator); default 1, AWS's documented rates.
 fn rate_scale() -> Result<f64> {
@@ -136,7 +153,7 @@ impl Aws {
             iam: aws_sdk_iam::Client::new(conf),
             lambda: aws_sdk_lambda::Client::new(conf),
             ecr: aws_sdk_ecr::Client::new(conf),
-            agentcore: aws_sdk_bedrockagentcorecontrol::Client::new(conf),
+            agentcore: agentcore_client(conf),
             sts: aws_sdk_sts::Client::new(conf),
             ssm: aws_sdk_ssm::Client::new(conf),
             region: conf.region().map(|r| r.to_string()),
