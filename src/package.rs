@@ -94,10 +94,20 @@ pub enum Problem {
     OutsideProject { resolved: PathBuf, project: PathBuf },
     /// The filesystem root or a system directory (`/proc`, `/sys`, `/dev`).
     SystemDirectory { resolved: PathBuf },
-    /// A symlink whose target is outside the source directory.
-    SymlinkOutside { link: String, target: PathBuf },
-    /// A symlink that leads back to itself or to a directory it is in.
-    SymlinkLoop { link: String, target: PathBuf },
+    /// A symlink whose target (as written in the link) resolves outside
+    /// the source directory.
+    SymlinkOutside {
+        link: String,
+        target: PathBuf,
+        resolved: PathBuf,
+    },
+    /// A symlink that leads back to itself (no `resolved` then) or to a
+    /// directory it is in.
+    SymlinkLoop {
+        link: String,
+        target: PathBuf,
+        resolved: Option<PathBuf>,
+    },
     /// A symlink whose target does not exist.
     BrokenSymlink { link: String, target: PathBuf },
     /// A FIFO, socket or device.
@@ -146,16 +156,14 @@ impl fmt::Display for Problem {
             Problem::SystemDirectory { resolved } => {
                 write!(f, "{} is a system directory", resolved.display())
             }
-            Problem::SymlinkOutside { link, target } => write!(
+            Problem::SymlinkOutside { link, resolved, .. } => write!(
                 f,
                 "symlink `{link}` points outside the source directory, to {}",
-                target.display()
+                resolved.display()
             ),
-            Problem::SymlinkLoop { link, target } => write!(
-                f,
-                "symlink `{link}` is a loop: it leads back to {}",
-                target.display()
-            ),
+            Problem::SymlinkLoop { link, target, .. } => {
+                write!(f, "symlink `{link}` -> {} is a loop", target.display())
+            }
             Problem::BrokenSymlink { link, target } => write!(
                 f,
                 "symlink `{link}` points at {}, which does not exist",
@@ -410,6 +418,7 @@ impl Walk {
                 self.problems.push(Problem::SymlinkLoop {
                     link: rel.into(),
                     target: written,
+                    resolved: None,
                 });
                 return;
             }
@@ -427,13 +436,15 @@ impl Walk {
         if !canonical.starts_with(&self.root) {
             self.problems.push(Problem::SymlinkOutside {
                 link: rel.into(),
-                target: canonical,
+                target: written,
+                resolved: canonical,
             });
         } else if meta.is_dir() {
             if stack.contains(&canonical) {
                 self.problems.push(Problem::SymlinkLoop {
                     link: rel.into(),
-                    target: canonical,
+                    target: written,
+                    resolved: Some(canonical),
                 });
             } else {
                 stack.push(canonical);

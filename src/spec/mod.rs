@@ -66,6 +66,9 @@ pub struct VariableSpec {
 #[serde(deny_unknown_fields)]
 pub struct FunctionSpec {
     pub source: String,
+    /// Allows `source` to resolve outside the spec file's directory.
+    #[serde(default)]
+    pub source_outside_project: bool,
     pub runtime: String,
     pub handler: String,
     #[serde(default)]

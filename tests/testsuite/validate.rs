@@ -15,7 +15,11 @@ use std::process::Command;
 
 /// A spec in its own directory, and how to run `validate` on it.
 struct Case {
-    dir: tempfile::TempDir,
+    /// Holds the project, `<tmp>/project`, and next to it `<tmp>/outside`,
+    /// for sources and links that point out of the project (`<tmp>` in
+    /// snapshots).
+    root: tempfile::TempDir,
+    dir: PathBuf,
     args: Vec<String>,
     env: Vec<(String, String)>,
 }
@@ -29,15 +33,18 @@ struct Run {
 impl Case {
     /// `spec` as `agentform.yaml`, next to a `lambda/` function directory.
     fn new(spec: impl AsRef<[u8]>) -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        std::fs::write(dir.path().join("agentform.yaml"), spec).expect("write spec");
-        std::fs::create_dir(dir.path().join("lambda")).expect("lambda dir");
+        let root = tempfile::tempdir().expect("temp dir");
+        let dir = root.path().join("project");
+        std::fs::create_dir_all(dir.join("lambda")).expect("lambda dir");
+        std::fs::create_dir(root.path().join("outside")).expect("outside dir");
+        std::fs::write(dir.join("agentform.yaml"), spec).expect("write spec");
         std::fs::write(
-            dir.path().join("lambda/handler.py"),
+            dir.join("lambda/handler.py"),
             "def lambda_handler(event, context):\n    return event\n",
         )
         .expect("handler");
         Case {
+            root,
             dir,
             args: Vec::new(),
             env: Vec::new(),
@@ -45,12 +52,12 @@ impl Case {
     }
 
     fn without_lambda_dir(self) -> Self {
-        std::fs::remove_dir_all(self.dir.path().join("lambda")).expect("remove lambda dir");
+        std::fs::remove_dir_all(self.dir.join("lambda")).expect("remove lambda dir");
         self
     }
 
     fn file(self, path: &str, contents: &str) -> Self {
-        let p = self.dir.path().join(path);
+        let p = self.dir.join(path);
         std::fs::create_dir_all(p.parent().expect("parent")).expect("dirs");
         std::fs::write(p, contents).expect("write file");
         self
@@ -67,12 +74,23 @@ impl Case {
     }
 
     fn path(&self) -> &Path {
-        self.dir.path()
+        &self.dir
+    }
+
+    fn outside(&self) -> PathBuf {
+        self.root.path().join("outside")
+    }
+
+    /// The temporary directory's path as `<tmp>`, so that snapshots do not
+    /// depend on it.
+    fn redact(&self, text: &str) -> String {
+        let root = self.root.path().canonicalize().expect("root");
+        text.replace(&*root.to_string_lossy(), "<tmp>")
     }
 
     fn run(&self) -> Run {
         run_in(
-            self.dir.path(),
+            &self.dir,
             Path::new("agentform.yaml"),
             &self.args,
             &self.env,
@@ -151,11 +169,11 @@ fn invalid(name: &str, problems: usize, case: &Case) {
         "{name}: every problem names agentform.yaml:LINE:COL:\n{}",
         run.stderr
     );
-    let snapshot = format!(
+    let snapshot = case.redact(&format!(
         "agentform.yaml:\n{}\nexit code: 1\nstderr:\n{}",
         numbered(&spec),
         run.stderr
-    );
+    ));
     insta::with_settings!({ omit_expression => true, prepend_module_to_snapshot => false }, {
         insta::assert_snapshot!(name, snapshot);
     });
@@ -1091,6 +1109,160 @@ functions:
 "#,
     );
     invalid("lambda_source_is_a_file", 1, &case);
+}
+
+/// What a function may package: its source inside the project unless it
+/// opts out, never the filesystem root or a system directory (refused
+/// before anything under them is listed).
+#[test]
+fn lambda_source_outside_the_project() {
+    let case = Case::new(
+        r#"version: 1
+project: demo
+functions:
+  shared:
+    source: ../outside/code
+    runtime: python3.12
+    handler: handler.lambda_handler
+  parent:
+    source: ..
+    runtime: python3.12
+    handler: handler.lambda_handler
+  root:
+    source: /
+    source_outside_project: true
+    runtime: python3.12
+    handler: handler.lambda_handler
+  kernel:
+    source: /proc/sys
+    source_outside_project: true
+    runtime: python3.12
+    handler: handler.lambda_handler
+  allowed:
+    source: ../outside/code
+    source_outside_project: true
+    runtime: python3.12
+    handler: handler.lambda_handler
+"#,
+    );
+    std::fs::create_dir(case.outside().join("code")).expect("outside code");
+    std::fs::write(case.outside().join("code/handler.py"), "X = 1\n").expect("handler");
+    invalid("lambda_source_outside_the_project", 4, &case);
+}
+
+const ONE_FUNCTION: &str = r#"version: 1
+project: demo
+functions:
+  tools:
+    source: lambda
+    runtime: python3.12
+    handler: handler.lambda_handler
+"#;
+
+#[cfg(unix)]
+fn symlink(target: impl AsRef<Path>, link: impl AsRef<Path>) {
+    std::os::unix::fs::symlink(target, link).expect("symlink");
+}
+
+/// Links out of the source directory are refused (and never read): to a
+/// planted secret next to the project, to a directory outside, and to a
+/// file of the project outside the source directory.
+#[cfg(unix)]
+#[test]
+fn lambda_source_symlinks_out_of_it() {
+    let case = Case::new(ONE_FUNCTION);
+    let secret = "aws_secret_access_key = PLANTED-4711";
+    std::fs::write(case.outside().join("credentials"), secret).expect("secret");
+    std::fs::create_dir(case.outside().join("keys")).expect("keys");
+    let lambda = case.path().join("lambda");
+    symlink("../../outside/credentials", lambda.join("creds"));
+    std::fs::create_dir(lambda.join("lib")).expect("lib");
+    symlink(case.outside().join("keys"), lambda.join("lib/keys"));
+    symlink("../agentform.yaml", lambda.join("spec.yaml"));
+    invalid("lambda_source_symlinks_out_of_it", 3, &case);
+    assert!(!case.run().stderr.contains("PLANTED"));
+}
+
+#[cfg(unix)]
+#[test]
+fn lambda_source_symlink_loops() {
+    let case = Case::new(ONE_FUNCTION);
+    let lambda = case.path().join("lambda");
+    std::fs::create_dir(lambda.join("sub")).expect("sub");
+    symlink("..", lambda.join("sub/up"));
+    symlink("b", lambda.join("a"));
+    symlink("a", lambda.join("b"));
+    invalid("lambda_source_symlink_loops", 3, &case);
+}
+
+/// A FIFO would block packaging and a socket or device cannot be zipped;
+/// none is opened (validate returns at once).
+#[cfg(unix)]
+#[test]
+fn lambda_source_special_files() {
+    let case = Case::new(ONE_FUNCTION);
+    let lambda = case.path().join("lambda");
+    let fifo = std::ffi::CString::new(lambda.join("pipe").into_os_string().into_encoded_bytes())
+        .expect("path");
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0, "mkfifo");
+    drop(std::os::unix::net::UnixListener::bind(lambda.join("sock")).expect("socket"));
+    symlink("missing.py", lambda.join("gone.py"));
+    invalid("lambda_source_special_files", 3, &case);
+}
+
+/// Lambda takes 250 MB unzipped: a 300 MB file (sparse, so cheap to make)
+/// is refused from its size alone.
+#[test]
+fn lambda_package_over_the_unzipped_limit() {
+    let case = Case::new(ONE_FUNCTION);
+    std::fs::File::create(case.path().join("lambda/model.bin"))
+        .and_then(|f| f.set_len(300 << 20))
+        .expect("sparse file");
+    invalid("lambda_package_over_the_unzipped_limit", 1, &case);
+}
+
+/// ... and without reading it: validate passes (with the located error)
+/// when it may allocate no more than 64 MiB, less than a quarter of the
+/// file, and returns at once.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_unzipped_limit_is_checked_without_reading() {
+    use std::os::unix::process::CommandExt;
+    let case = Case::new(ONE_FUNCTION);
+    std::fs::File::create(case.path().join("lambda/model.bin"))
+        .and_then(|f| f.set_len(300 << 20))
+        .expect("sparse file");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_agentform"));
+    cmd.current_dir(case.path())
+        .args(["validate", "--no-color"])
+        .env_remove("AGENTFORM_FILE");
+    // SAFETY: setrlimit is async-signal-safe, and nothing else runs between
+    // fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            // RLIMIT_DATA counts the heap and private writable mappings.
+            let limit = libc::rlimit {
+                rlim_cur: 64 << 20,
+                rlim_max: 64 << 20,
+            };
+            if libc::setrlimit(libc::RLIMIT_DATA, &limit) == 0 {
+                Ok(())
+            } else {
+                Err(std::io::Error::last_os_error())
+            }
+        });
+    }
+    let start = std::time::Instant::now();
+    let out = cmd.output().expect("run agentform");
+    let took = start.elapsed();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("is 300 MB unzipped, over Lambda's 250 MB limit"),
+        "{stderr}"
+    );
+    assert!(took < std::time::Duration::from_secs(10), "took {took:?}");
 }
 
 invalid!(
