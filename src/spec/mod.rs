@@ -282,6 +282,14 @@ pub struct LoadError {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.render(false).trim_end())
+    }
+}
+
+impl std::error::Error for LoadError {}
+
 impl LoadError {
     pub fn render(&self, color: bool) -> String {
         crate::diag::render_all(
