@@ -68,6 +68,14 @@ impl Case {
         self
     }
 
+    /// Runs with `args` instead of the case's own.
+    fn clone_args(&self, args: &[&str]) -> CaseRun<'_> {
+        CaseRun {
+            case: self,
+            args: args.iter().map(|a| a.to_string()).collect(),
+        }
+    }
+
     fn env(mut self, k: &str, v: &str) -> Self {
         self.env.push((k.to_string(), v.to_string()));
         self
@@ -94,6 +102,23 @@ impl Case {
             Path::new("agentform.yaml"),
             &self.args,
             &self.env,
+        )
+    }
+}
+
+/// A case run with other arguments.
+struct CaseRun<'a> {
+    case: &'a Case,
+    args: Vec<String>,
+}
+
+impl CaseRun<'_> {
+    fn run(&self) -> Run {
+        run_in(
+            self.case.path(),
+            Path::new("agentform.yaml"),
+            &self.args,
+            &self.case.env,
         )
     }
 }
@@ -162,8 +187,11 @@ fn invalid(name: &str, problems: usize, case: &Case) {
         summary.trim_end(),
         run.stderr
     );
+    // ` --> ` under a source line; `--> ` alone for a file that is not
+    // shown (see `Diagnostic::without_snippet`).
     let located = run.stderr.matches("\n --> agentform.yaml:").count()
-        + run.stderr.matches("\n  --> agentform.yaml:").count();
+        + run.stderr.matches("\n  --> agentform.yaml:").count()
+        + run.stderr.matches("\n--> agentform.yaml:").count();
     assert_eq!(
         located, problems,
         "{name}: every problem names agentform.yaml:LINE:COL:\n{}",
@@ -367,6 +395,123 @@ fn missing_file() {
         run.stderr,
         "error: cannot read agentform.yaml: No such file or directory (os error 2)\n |\n = note: in agentform.yaml\n = help: pass the spec with -f/--file, or run `agentform init` to create one\n\nerror: agentform.yaml has 1 problem\n"
     );
+}
+
+/// A spec path that resolves to a file not named `*.yaml`/`*.yml` (here a
+/// link to a stand-in for /etc/passwd or a credentials file) is not read,
+/// and none of it shows up in any message, text or JSON; a link to a YAML
+/// file is read as usual.
+#[cfg(unix)]
+#[test]
+fn spec_that_is_not_a_yaml_file_is_never_echoed() {
+    let case = Case::new("");
+    let secret = "root:x:0:0:PLANTED-SECRET-4711:/root:/bin/bash\n";
+    std::fs::write(case.outside().join("passwd"), secret).expect("passwd");
+    let spec = case.path().join("agentform.yaml");
+    std::fs::remove_file(&spec).expect("rm");
+    symlink(case.outside().join("passwd"), &spec);
+    let run = case.run();
+    assert_eq!(run.code, Some(1));
+    assert!(!run.stderr.contains("PLANTED"), "{}", run.stderr);
+    assert_eq!(
+        case.redact(&run.stderr),
+        "error: agentform.yaml is not a YAML file (it links to <tmp>/outside/passwd)\n |\n = note: in agentform.yaml\n = help: the spec is a `.yaml` or `.yml` file, and agentform reads no other (so that nothing else can show up in its messages); pass the spec with -f/--file, or run `agentform init` to create one\n\nerror: agentform.yaml has 1 problem\n"
+    );
+    let json = case.clone_args(&["--json"]).run();
+    assert_eq!(json.code, Some(1));
+    assert!(!json.stdout.contains("PLANTED"), "{}", json.stdout);
+    assert!(
+        json.stdout.contains("is not a YAML file"),
+        "{}",
+        json.stdout
+    );
+    // Named directly, and as a directory: refused the same way.
+    let direct = run_in(case.path(), &case.outside().join("passwd"), &[], &[]);
+    assert!(!direct.stderr.contains("PLANTED"), "{}", direct.stderr);
+    assert!(
+        direct.stderr.contains("passwd is not a YAML file\n"),
+        "{}",
+        direct.stderr
+    );
+    let dir = run_in(case.path(), &case.outside(), &[], &[]);
+    assert!(
+        dir.stderr.contains("outside is not a regular file"),
+        "{}",
+        dir.stderr
+    );
+    // The same content named `.yaml` is read, but it is not a mapping, so
+    // none of it is shown either.
+    std::fs::rename(
+        case.outside().join("passwd"),
+        case.outside().join("passwd.yaml"),
+    )
+    .expect("mv");
+    std::fs::remove_file(&spec).expect("rm");
+    symlink(case.outside().join("passwd.yaml"), &spec);
+    let run = case.run();
+    assert!(!run.stderr.contains("PLANTED"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("the spec must be a mapping, found a string"),
+        "{}",
+        run.stderr
+    );
+    // A link to a real spec elsewhere is fine.
+    std::fs::write(
+        case.outside().join("spec.yml"),
+        "version: 1\nproject: demo\n",
+    )
+    .expect("spec");
+    std::fs::remove_file(&spec).expect("rm");
+    symlink(case.outside().join("spec.yml"), &spec);
+    assert_eq!(
+        valid(&case),
+        "agentform.yaml is valid: 0 function(s), 0 gateway(s), 0 target(s), 0 repositories, 0 runtime(s).\n"
+    );
+}
+
+/// A var file is held to the same rule, and since its values may be
+/// secrets, no message shows a line or a value of it.
+#[cfg(unix)]
+#[test]
+fn var_files_are_never_echoed() {
+    let spec = "version: 1\nproject: demo-${var.env}\nvariables:\n  env: { default: dev }\n";
+    let case = Case::new(spec);
+    let secret = "PLANTED-SECRET-4711";
+    std::fs::write(
+        case.outside().join("credentials"),
+        format!("[default]\nkey = {secret}\n"),
+    )
+    .expect("creds");
+    std::fs::write(case.path().join("broken.yaml"), format!("env: [{secret}\n")).expect("broken");
+    std::fs::write(
+        case.path().join("nested.yaml"),
+        format!("env:\n  - {secret}\n"),
+    )
+    .expect("nested");
+    symlink(
+        case.outside().join("credentials"),
+        case.path().join("vars.yaml"),
+    );
+    for (file, want) in [
+        (
+            "vars.yaml",
+            "the var file vars.yaml is not a YAML file (it links to ",
+        ),
+        (
+            "broken.yaml",
+            "the var file broken.yaml is not valid YAML (line 1, column 6)",
+        ),
+        (
+            "nested.yaml",
+            "variable `env` in the var file nested.yaml must be a string, number or boolean, not a list",
+        ),
+    ] {
+        let run = case.clone_args(&["--var-file", file]).run();
+        assert_eq!(run.code, Some(1), "{file}");
+        assert!(run.stderr.contains(want), "{file}: {}", run.stderr);
+        assert!(!run.stderr.contains(secret), "{file}: {}", run.stderr);
+    }
 }
 
 // ------------------------------------------------------- version and structure
@@ -1453,7 +1598,7 @@ fn garbage_never_panics() {
             run.stderr
         );
         assert!(
-            run.stderr.contains(" --> agentform.yaml:"),
+            run.stderr.contains("--> agentform.yaml:"),
             "{what}: no position:\n{}",
             &run.stderr[..run.stderr.len().min(2000)]
         );
