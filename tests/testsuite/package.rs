@@ -67,6 +67,7 @@ fn plant_next_to(project: &Path) -> Planted {
     Planted(f)
 }
 
+#[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nothing_outside_the_source_directory_is_uploaded() {
     let t = Test::new().example("iam-gateway").project("pkgout");
