@@ -22,7 +22,7 @@
 //!   (checked while the zip is written, which stops at the limit).
 //!
 //! Files are then streamed into the zip one at a time through a bounded
-//! buffer ([`stream`] says why it is not `io::copy`); each opened file must
+//! buffer (`stream` says why it is not `io::copy`); each opened file must
 //! be the one the scan saw (same device and inode, same size), so a file
 //! swapped for a link after the scan is refused too.
 
