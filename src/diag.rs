@@ -7,7 +7,7 @@
 
 use std::ops::Range;
 
-use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
+use annotate_snippets::{AnnotationKind, Group, Level, Origin, Renderer, Snippet};
 
 /// One problem in a spec file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,6 +18,9 @@ pub struct Diagnostic {
     /// Short text printed under the caret.
     pub label: Option<String>,
     pub help: Option<String>,
+    /// Whether the source line is shown under the position (see
+    /// [`Diagnostic::without_snippet`]).
+    pub snippet: bool,
 }
 
 impl Diagnostic {
@@ -27,6 +30,7 @@ impl Diagnostic {
             span: Some(span),
             label: None,
             help: None,
+            snippet: true,
         }
     }
 
@@ -36,6 +40,7 @@ impl Diagnostic {
             span: None,
             label: None,
             help: None,
+            snippet: true,
         }
     }
 
@@ -48,6 +53,16 @@ impl Diagnostic {
     #[must_use]
     pub fn help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
+        self
+    }
+
+    /// Shows the position (`file:line:col`) but not the source line: for
+    /// a file that turned out not to be a spec, whose text must not be
+    /// echoed (it could be anything the spec path pointed at). The label
+    /// goes with the position then.
+    #[must_use]
+    pub fn without_snippet(mut self) -> Self {
+        self.snippet = false;
         self
     }
 
@@ -69,13 +84,19 @@ impl Diagnostic {
             Renderer::plain()
         };
         let title = Level::ERROR.primary_title(&self.message);
-        let mut group = if let Some(span) = &self.span {
+        let mut group = if let Some(span) = self.span.as_ref().filter(|_| self.snippet) {
             let span = clamp(span, source);
             let mut ann = AnnotationKind::Primary.span(span);
             if let Some(label) = &self.label {
                 ann = ann.label(label);
             }
             title.element(Snippet::source(source).path(path).annotation(ann))
+        } else if let Some((line, col)) = self.line_col(source) {
+            let g = title.element(Origin::path(path).line(line).char_column(col));
+            match &self.label {
+                Some(label) => g.element(Level::NOTE.message(label)),
+                None => g,
+            }
         } else {
             title.element(Level::NOTE.message(format!("in {path}")))
         };
@@ -220,6 +241,21 @@ mod tests {
             text,
             "error: unknown field `projcet`\n --> agentform.yaml:2:1\n  |\n2 | projcet: demo\n  | ^^^^^^^ unknown field\n  |\n  = help: did you mean `project`?"
         );
+    }
+
+    #[test]
+    fn without_snippet_shows_the_position_only() {
+        let src = "root:x:0:0:root:/root:/bin/bash\n";
+        let d = Diagnostic::new("not a spec", 0..4)
+            .label("expected a mapping")
+            .help("h")
+            .without_snippet();
+        let text = d.render("f.yaml", src, false);
+        assert_eq!(
+            text,
+            "error: not a spec\n--> f.yaml:1:1\n = note: expected a mapping\n = help: h"
+        );
+        assert!(!text.contains("root"));
     }
 
     #[test]

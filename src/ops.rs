@@ -3,14 +3,16 @@
 
 use std::collections::BTreeMap;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use crate::aws::Aws;
 use crate::model::{Account, Known, Observed, Wanted};
 use crate::package::{self, Package};
 use crate::plan::desired::{self, Artifacts};
 use crate::plan::{self, Mode, Plan};
-use crate::spec::{ArtifactSpec, LoadedSpec};
+use crate::spec::validate::source_diagnostics;
+use crate::spec::yaml::escape;
+use crate::spec::{ArtifactSpec, LoadError, LoadedSpec};
 
 /// A plan and what it was computed from.
 pub struct Planned {
@@ -22,18 +24,39 @@ pub struct Planned {
     pub undeletable: Vec<String>,
 }
 
-/// Zips every function's source directory.
+/// Zips every function's source directory. What packaging refuses comes
+/// back as a [`LoadError`] located at each function's `source` (the CLI
+/// renders it like a validation error).
 pub fn package_all(l: &LoadedSpec) -> Result<BTreeMap<String, Package>> {
-    l.spec
-        .functions
-        .iter()
-        .map(|(k, f)| {
-            let dir = l.function_dir(f);
-            package::package_dir(&dir)
-                .with_context(|| format!("packaging function `{k}` from {}", dir.display()))
-                .map(|p| (k.clone(), p))
-        })
-        .collect()
+    let mut packages = BTreeMap::new();
+    let mut diagnostics = Vec::new();
+    for (k, f) in &l.spec.functions {
+        let dir = l.function_dir(f);
+        let problems = match package::check_source(&l.dir, &dir, f.source_outside_project) {
+            Err(p) => vec![p],
+            Ok(canonical) => match package::package_with(&canonical, &package::Limits::LAMBDA) {
+                Ok(p) => {
+                    packages.insert(k.clone(), p);
+                    continue;
+                }
+                Err(problems) => problems,
+            },
+        };
+        let span = l
+            .map
+            .value_span(&format!("/functions/{}/source", escape(k)));
+        diagnostics.extend(source_diagnostics(&f.source, span, &problems));
+    }
+    if diagnostics.is_empty() {
+        Ok(packages)
+    } else {
+        Err(LoadError {
+            path: l.path.clone(),
+            source: l.source.clone(),
+            diagnostics,
+        }
+        .into())
+    }
 }
 
 /// The digest each container runtime's image tag points at now, read from

@@ -310,15 +310,19 @@ impl Ctx {
 
     fn load_with(&self, paths: spec::Paths) -> Result<LoadedSpec, i32> {
         let vars = self.vars()?;
-        spec::load_with(&self.spec.file, &vars, paths).map_err(|e| {
-            if self.json {
-                let doc = format!("{:#}", crate::diag::json_document(&e.to_json()));
-                println!("{}", redact(&doc));
-            } else {
-                eprint!("{}", redact(&e.render(self.color)));
-            }
-            FAILURE
-        })
+        spec::load_with(&self.spec.file, &vars, paths).map_err(|e| self.load_error(&e))
+    }
+
+    /// Reports problems located in the spec (as JSON diagnostics under
+    /// `--json`); the exit code. Sensitive values are masked.
+    fn load_error(&self, e: &spec::LoadError) -> i32 {
+        if self.json {
+            let doc = format!("{:#}", crate::diag::json_document(&e.to_json()));
+            println!("{}", redact(&doc));
+        } else {
+            eprint!("{}", redact(&e.render(self.color)));
+        }
+        FAILURE
     }
 
     /// `--var`, `AGENTFORM_VAR_*` and `--var-file`, merged by precedence.
@@ -431,6 +435,10 @@ pub async fn run(cli: Cli) -> i32 {
     };
     match result {
         Ok(code) => code,
+        // Found in the spec after loading (packaging a function's source).
+        Err(e) if e.downcast_ref::<spec::LoadError>().is_some() => {
+            ctx.load_error(e.downcast_ref().expect("checked"))
+        }
         Err(e) => match crate::aws::hint(&e) {
             Some(h) => ctx.error(&format!("{e:#}\nhint: {h}")),
             None => ctx.error(&format!("{e:#}")),

@@ -69,6 +69,9 @@ pub struct VariableSpec {
 #[serde(deny_unknown_fields)]
 pub struct FunctionSpec {
     pub source: String,
+    /// Allows `source` to resolve outside the spec file's directory.
+    #[serde(default)]
+    pub source_outside_project: bool,
     pub runtime: String,
     pub handler: String,
     #[serde(default)]
@@ -282,6 +285,14 @@ pub struct LoadError {
     pub diagnostics: Vec<Diagnostic>,
 }
 
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.render(false).trim_end())
+    }
+}
+
+impl std::error::Error for LoadError {}
+
 impl LoadError {
     pub fn render(&self, color: bool) -> String {
         crate::diag::render_all(
@@ -360,11 +371,25 @@ impl VarOverrides {
     }
 
     /// Reads a `--var-file`: a YAML mapping of variable names to scalars.
+    ///
+    /// Like the spec, only a `*.yaml` or `*.yml` file is read, and no
+    /// message shows a line or a value of it (values may be secrets).
     pub fn read_file(&mut self, path: &Path) -> Result<(), String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("cannot read the var file {}: {e}", path.display()))?;
-        let value: Value = serde_saphyr::from_str(&text)
-            .map_err(|e| format!("the var file {} is not YAML: {e}", path.display()))?;
+        let bytes = read_yaml_file(path).map_err(|e| match e {
+            YamlFileError::Unreadable(e) => {
+                format!("cannot read the var file {}: {e}", path.display())
+            }
+            e => format!("the var file {}", e.describe(path)),
+        })?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| format!("the var file {} is not valid UTF-8", path.display()))?;
+        let value: Value = serde_saphyr::from_str(&text).map_err(|e| {
+            let at = e
+                .location()
+                .map(|l| format!(" (line {}, column {})", l.line(), l.column()))
+                .unwrap_or_default();
+            format!("the var file {} is not valid YAML{at}", path.display())
+        })?;
         let Value::Object(map) = value else {
             return Err(format!(
                 "the var file {} must be a mapping of variable names to values",
@@ -376,8 +401,13 @@ impl VarOverrides {
                 Value::String(s) => s,
                 Value::Number(_) | Value::Bool(_) => v.to_string(),
                 other => {
+                    let kind = match other {
+                        Value::Array(_) => "a list",
+                        Value::Object(_) => "a mapping",
+                        _ => "null",
+                    };
                     return Err(format!(
-                        "variable `{k}` in the var file {} must be a string, number or boolean, not {other}",
+                        "variable `{k}` in the var file {} must be a string, number or boolean, not {kind}",
                         path.display()
                     ));
                 }
@@ -387,6 +417,61 @@ impl VarOverrides {
         self.file_path = Some(path.to_path_buf());
         Ok(())
     }
+}
+
+/// Why a file the user named as YAML (the spec, a var file) was not read.
+#[derive(Debug)]
+pub enum YamlFileError {
+    /// It does not exist or cannot be read.
+    Unreadable(std::io::Error),
+    /// It resolves to a directory, a FIFO, a device, ...
+    NotAFile { real: PathBuf },
+    /// It resolves to a file not named `*.yaml` or `*.yml`.
+    NotYaml { real: PathBuf },
+}
+
+impl YamlFileError {
+    /// What is wrong with `path`, naming what it links to when that is
+    /// another name.
+    pub fn describe(&self, path: &Path) -> String {
+        let links = |real: &Path| {
+            let link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+            if link {
+                format!(" (it links to {})", real.display())
+            } else {
+                String::new()
+            }
+        };
+        match self {
+            YamlFileError::Unreadable(e) => format!("cannot read {}: {e}", path.display()),
+            YamlFileError::NotAFile { real } => {
+                format!("{} is not a regular file{}", path.display(), links(real))
+            }
+            YamlFileError::NotYaml { real } => {
+                format!("{} is not a YAML file{}", path.display(), links(real))
+            }
+        }
+    }
+}
+
+/// Reads a file the user named as YAML, but only when it is one: a regular
+/// file whose name ends in `.yaml` or `.yml` once symlinks are followed
+/// (`agentform.yaml` linking to `/etc/passwd` is not). Anything else is
+/// never read, so no message can echo a line of it.
+pub fn read_yaml_file(path: &Path) -> Result<Vec<u8>, YamlFileError> {
+    let real = std::fs::canonicalize(path).map_err(YamlFileError::Unreadable)?;
+    let meta = std::fs::metadata(&real).map_err(YamlFileError::Unreadable)?;
+    if !meta.is_file() {
+        return Err(YamlFileError::NotAFile { real });
+    }
+    let yaml = real
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"));
+    if !yaml {
+        return Err(YamlFileError::NotYaml { real });
+    }
+    std::fs::read(&real).map_err(YamlFileError::Unreadable)
 }
 
 /// Reads and checks a spec file.
@@ -411,26 +496,37 @@ pub fn load_with(path: &Path, vars: &VarOverrides, paths: Paths) -> Result<Loade
         source,
         diagnostics,
     };
-    let source = match std::fs::read(path) {
+    const PASS_IT: &str = "pass the spec with -f/--file, or run `agentform init` to create one";
+    let source = match read_yaml_file(path) {
         Ok(bytes) => match String::from_utf8(bytes) {
             Ok(s) => s,
             Err(e) => {
+                // Not text: nothing of it is shown, only where it stops
+                // being UTF-8.
                 let at = e.utf8_error().valid_up_to();
                 let s = String::from_utf8_lossy(e.as_bytes()).into_owned();
                 let d = Diagnostic::new("the spec file is not valid UTF-8", at..at)
-                    .label("this byte is not UTF-8")
-                    .help("save the file with UTF-8 encoding");
+                    .label("the first byte that is not UTF-8")
+                    .help("save the file with UTF-8 encoding")
+                    .without_snippet();
                 return Err(fail(s, vec![d]));
             }
         },
-        Err(e) => {
+        Err(YamlFileError::Unreadable(e)) => {
             return Err(fail(
                 String::new(),
                 vec![
-                    Diagnostic::unspanned(format!("cannot read {}: {e}", path.display())).help(
-                        "pass the spec with -f/--file, or run `agentform init` to create one",
-                    ),
+                    Diagnostic::unspanned(format!("cannot read {}: {e}", path.display()))
+                        .help(PASS_IT),
                 ],
+            ));
+        }
+        Err(e) => {
+            return Err(fail(
+                String::new(),
+                vec![Diagnostic::unspanned(e.describe(path)).help(format!(
+                    "the spec is a `.yaml` or `.yml` file, and agentform reads no other (so that nothing else can show up in its messages); {PASS_IT}"
+                ))],
             ));
         }
     };
@@ -473,6 +569,24 @@ pub fn load_str_with(
         mut map,
         problems,
     } = yaml::parse(source)?;
+    // Every spec is a mapping: a file whose top level is not one is not a
+    // spec, and none of it is shown (it may be anything the path named).
+    if !value.is_object() {
+        let kind = match &value {
+            Value::Array(_) => "a list",
+            Value::String(_) => "a string",
+            Value::Number(_) => "a number",
+            Value::Bool(_) => "a boolean",
+            Value::Null | Value::Object(_) => "nothing",
+        };
+        let at = map.get("").map_or(0, |p| p.value.start);
+        return Err(vec![
+            Diagnostic::new(format!("the spec must be a mapping, found {kind}"), at..at)
+                .label("expected a mapping")
+                .help("this file is not an agentform spec, so none of it is shown; a spec starts with `version: 1` and `project: <name>`")
+                .without_snippet(),
+        ]);
+    }
     let mut diags = problems;
     let checked = schema::check(&value, &map);
     let structural = !checked.diags.is_empty();

@@ -39,6 +39,10 @@ What is configured on top of a plain ``moto_server``:
 * DeleteAgentRuntime removes the runtime's endpoints with it (DEFAULT
   included), at once; that is moto's behaviour, left as it is. Their tags,
   like a deleted runtime's, stay readable under the old ARNs.
+* ``GET /agentform-test/lambda-code/<account>/<region>/<function>`` returns
+  the zip a Lambda function's code was uploaded as (moto gives no
+  ``Code.Location`` for a ``ZipFile`` upload), so tests can list what
+  Lambda got. Read-only; 404 for an unknown function.
 * Otherwise deletes are moto's own behaviour: the resource is removed at once (the
   Delete* response says DELETING; the next Get* gets ResourceNotFoundException).
 
@@ -337,6 +341,36 @@ def patch_runtime_endpoints(models) -> None:
         backend_cls._agentform_default_endpoint_patched = True
 
 
+LAMBDA_CODE_PREFIX = "/agentform-test/lambda-code/"
+
+
+def with_lambda_code_route(app):
+    """Wraps the WSGI app with the read-only route described above."""
+
+    def wrapped(environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if environ.get("REQUEST_METHOD") != "GET" or not path.startswith(
+            LAMBDA_CODE_PREFIX
+        ):
+            return app(environ, start_response)
+        from moto.awslambda.models import lambda_backends
+
+        try:
+            account, region, name = path[len(LAMBDA_CODE_PREFIX) :].split("/")
+            code = lambda_backends[account][region].get_function(name).code_bytes
+        except Exception as e:  # unknown function, bad path
+            body = f"no code: {e}".encode()
+            start_response("404 Not Found", [("Content-Type", "text/plain")])
+            return [body]
+        start_response(
+            "200 OK",
+            [("Content-Type", "application/zip"), ("Content-Length", str(len(code)))],
+        )
+        return [code]
+
+    return wrapped
+
+
 def wait_until_serving(host: str, port: int, timeout: float = 30.0) -> None:
     """Poll until the server answers a real HTTP request (moto's own API)."""
     probe_host = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
@@ -405,7 +439,7 @@ def main() -> None:
     # socket is bound here in the main thread, so a busy port fails loudly:
     # werkzeug prints "Address already in use" and exits with status 1
     # (ThreadedMotoServer.start() would wait forever in that case).
-    app = DomainDispatcherApplication(create_backend_app)
+    app = with_lambda_code_route(DomainDispatcherApplication(create_backend_app))
     server = make_server(
         args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler
     )

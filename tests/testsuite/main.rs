@@ -12,6 +12,7 @@ mod endpoints;
 mod faults;
 mod import;
 mod lifecycle;
+mod package;
 mod safety;
 mod saved;
 mod schema;

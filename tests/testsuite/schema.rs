@@ -698,6 +698,7 @@ fn loader_defaults_are_stated() {
     let defaults = [
         (format!("{f}/memory"), json!(FunctionSpec::DEFAULT_MEMORY)),
         (format!("{f}/timeout"), json!(FunctionSpec::DEFAULT_TIMEOUT)),
+        (format!("{f}/source_outside_project"), json!(false)),
         (
             format!("{f}/architecture"),
             json!(FunctionSpec::DEFAULT_ARCHITECTURE),

@@ -15,7 +15,11 @@ use std::process::Command;
 
 /// A spec in its own directory, and how to run `validate` on it.
 struct Case {
-    dir: tempfile::TempDir,
+    /// Holds the project, `<tmp>/project`, and next to it `<tmp>/outside`,
+    /// for sources and links that point out of the project (`<tmp>` in
+    /// snapshots).
+    root: tempfile::TempDir,
+    dir: PathBuf,
     args: Vec<String>,
     env: Vec<(String, String)>,
 }
@@ -29,15 +33,18 @@ struct Run {
 impl Case {
     /// `spec` as `agentform.yaml`, next to a `lambda/` function directory.
     fn new(spec: impl AsRef<[u8]>) -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        std::fs::write(dir.path().join("agentform.yaml"), spec).expect("write spec");
-        std::fs::create_dir(dir.path().join("lambda")).expect("lambda dir");
+        let root = tempfile::tempdir().expect("temp dir");
+        let dir = root.path().join("project");
+        std::fs::create_dir_all(dir.join("lambda")).expect("lambda dir");
+        std::fs::create_dir(root.path().join("outside")).expect("outside dir");
+        std::fs::write(dir.join("agentform.yaml"), spec).expect("write spec");
         std::fs::write(
-            dir.path().join("lambda/handler.py"),
+            dir.join("lambda/handler.py"),
             "def lambda_handler(event, context):\n    return event\n",
         )
         .expect("handler");
         Case {
+            root,
             dir,
             args: Vec::new(),
             env: Vec::new(),
@@ -45,12 +52,12 @@ impl Case {
     }
 
     fn without_lambda_dir(self) -> Self {
-        std::fs::remove_dir_all(self.dir.path().join("lambda")).expect("remove lambda dir");
+        std::fs::remove_dir_all(self.dir.join("lambda")).expect("remove lambda dir");
         self
     }
 
     fn file(self, path: &str, contents: &str) -> Self {
-        let p = self.dir.path().join(path);
+        let p = self.dir.join(path);
         std::fs::create_dir_all(p.parent().expect("parent")).expect("dirs");
         std::fs::write(p, contents).expect("write file");
         self
@@ -61,21 +68,57 @@ impl Case {
         self
     }
 
+    /// Runs with `args` instead of the case's own.
+    fn clone_args(&self, args: &[&str]) -> CaseRun<'_> {
+        CaseRun {
+            case: self,
+            args: args.iter().map(|a| a.to_string()).collect(),
+        }
+    }
+
     fn env(mut self, k: &str, v: &str) -> Self {
         self.env.push((k.to_string(), v.to_string()));
         self
     }
 
     fn path(&self) -> &Path {
-        self.dir.path()
+        &self.dir
+    }
+
+    fn outside(&self) -> PathBuf {
+        self.root.path().join("outside")
+    }
+
+    /// The temporary directory's path as `<tmp>`, so that snapshots do not
+    /// depend on it.
+    fn redact(&self, text: &str) -> String {
+        let root = self.root.path().canonicalize().expect("root");
+        text.replace(&*root.to_string_lossy(), "<tmp>")
     }
 
     fn run(&self) -> Run {
         run_in(
-            self.dir.path(),
+            &self.dir,
             Path::new("agentform.yaml"),
             &self.args,
             &self.env,
+        )
+    }
+}
+
+/// A case run with other arguments.
+struct CaseRun<'a> {
+    case: &'a Case,
+    args: Vec<String>,
+}
+
+impl CaseRun<'_> {
+    fn run(&self) -> Run {
+        run_in(
+            self.case.path(),
+            Path::new("agentform.yaml"),
+            &self.args,
+            &self.case.env,
         )
     }
 }
@@ -144,18 +187,21 @@ fn invalid(name: &str, problems: usize, case: &Case) {
         summary.trim_end(),
         run.stderr
     );
+    // ` --> ` under a source line; `--> ` alone for a file that is not
+    // shown (see `Diagnostic::without_snippet`).
     let located = run.stderr.matches("\n --> agentform.yaml:").count()
-        + run.stderr.matches("\n  --> agentform.yaml:").count();
+        + run.stderr.matches("\n  --> agentform.yaml:").count()
+        + run.stderr.matches("\n--> agentform.yaml:").count();
     assert_eq!(
         located, problems,
         "{name}: every problem names agentform.yaml:LINE:COL:\n{}",
         run.stderr
     );
-    let snapshot = format!(
+    let snapshot = case.redact(&format!(
         "agentform.yaml:\n{}\nexit code: 1\nstderr:\n{}",
         numbered(&spec),
         run.stderr
-    );
+    ));
     insta::with_settings!({ omit_expression => true, prepend_module_to_snapshot => false }, {
         insta::assert_snapshot!(name, snapshot);
     });
@@ -349,6 +395,123 @@ fn missing_file() {
         run.stderr,
         "error: cannot read agentform.yaml: No such file or directory (os error 2)\n |\n = note: in agentform.yaml\n = help: pass the spec with -f/--file, or run `agentform init` to create one\n\nerror: agentform.yaml has 1 problem\n"
     );
+}
+
+/// A spec path that resolves to a file not named `*.yaml`/`*.yml` (here a
+/// link to a stand-in for /etc/passwd or a credentials file) is not read,
+/// and none of it shows up in any message, text or JSON; a link to a YAML
+/// file is read as usual.
+#[cfg(unix)]
+#[test]
+fn spec_that_is_not_a_yaml_file_is_never_echoed() {
+    let case = Case::new("");
+    let secret = "root:x:0:0:PLANTED-SECRET-4711:/root:/bin/bash\n";
+    std::fs::write(case.outside().join("passwd"), secret).expect("passwd");
+    let spec = case.path().join("agentform.yaml");
+    std::fs::remove_file(&spec).expect("rm");
+    symlink(case.outside().join("passwd"), &spec);
+    let run = case.run();
+    assert_eq!(run.code, Some(1));
+    assert!(!run.stderr.contains("PLANTED"), "{}", run.stderr);
+    assert_eq!(
+        case.redact(&run.stderr),
+        "error: agentform.yaml is not a YAML file (it links to <tmp>/outside/passwd)\n |\n = note: in agentform.yaml\n = help: the spec is a `.yaml` or `.yml` file, and agentform reads no other (so that nothing else can show up in its messages); pass the spec with -f/--file, or run `agentform init` to create one\n\nerror: agentform.yaml has 1 problem\n"
+    );
+    let json = case.clone_args(&["--json"]).run();
+    assert_eq!(json.code, Some(1));
+    assert!(!json.stdout.contains("PLANTED"), "{}", json.stdout);
+    assert!(
+        json.stdout.contains("is not a YAML file"),
+        "{}",
+        json.stdout
+    );
+    // Named directly, and as a directory: refused the same way.
+    let direct = run_in(case.path(), &case.outside().join("passwd"), &[], &[]);
+    assert!(!direct.stderr.contains("PLANTED"), "{}", direct.stderr);
+    assert!(
+        direct.stderr.contains("passwd is not a YAML file\n"),
+        "{}",
+        direct.stderr
+    );
+    let dir = run_in(case.path(), &case.outside(), &[], &[]);
+    assert!(
+        dir.stderr.contains("outside is not a regular file"),
+        "{}",
+        dir.stderr
+    );
+    // The same content named `.yaml` is read, but it is not a mapping, so
+    // none of it is shown either.
+    std::fs::rename(
+        case.outside().join("passwd"),
+        case.outside().join("passwd.yaml"),
+    )
+    .expect("mv");
+    std::fs::remove_file(&spec).expect("rm");
+    symlink(case.outside().join("passwd.yaml"), &spec);
+    let run = case.run();
+    assert!(!run.stderr.contains("PLANTED"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("the spec must be a mapping, found a string"),
+        "{}",
+        run.stderr
+    );
+    // A link to a real spec elsewhere is fine.
+    std::fs::write(
+        case.outside().join("spec.yml"),
+        "version: 1\nproject: demo\n",
+    )
+    .expect("spec");
+    std::fs::remove_file(&spec).expect("rm");
+    symlink(case.outside().join("spec.yml"), &spec);
+    assert_eq!(
+        valid(&case),
+        "agentform.yaml is valid: 0 function(s), 0 gateway(s), 0 target(s), 0 repositories, 0 runtime(s).\n"
+    );
+}
+
+/// A var file is held to the same rule, and since its values may be
+/// secrets, no message shows a line or a value of it.
+#[cfg(unix)]
+#[test]
+fn var_files_are_never_echoed() {
+    let spec = "version: 1\nproject: demo-${var.env}\nvariables:\n  env: { default: dev }\n";
+    let case = Case::new(spec);
+    let secret = "PLANTED-SECRET-4711";
+    std::fs::write(
+        case.outside().join("credentials"),
+        format!("[default]\nkey = {secret}\n"),
+    )
+    .expect("creds");
+    std::fs::write(case.path().join("broken.yaml"), format!("env: [{secret}\n")).expect("broken");
+    std::fs::write(
+        case.path().join("nested.yaml"),
+        format!("env:\n  - {secret}\n"),
+    )
+    .expect("nested");
+    symlink(
+        case.outside().join("credentials"),
+        case.path().join("vars.yaml"),
+    );
+    for (file, want) in [
+        (
+            "vars.yaml",
+            "the var file vars.yaml is not a YAML file (it links to ",
+        ),
+        (
+            "broken.yaml",
+            "the var file broken.yaml is not valid YAML (line 1, column 6)",
+        ),
+        (
+            "nested.yaml",
+            "variable `env` in the var file nested.yaml must be a string, number or boolean, not a list",
+        ),
+    ] {
+        let run = case.clone_args(&["--var-file", file]).run();
+        assert_eq!(run.code, Some(1), "{file}");
+        assert!(run.stderr.contains(want), "{file}: {}", run.stderr);
+        assert!(!run.stderr.contains(secret), "{file}: {}", run.stderr);
+    }
 }
 
 // ------------------------------------------------------- version and structure
@@ -1093,6 +1256,160 @@ functions:
     invalid("lambda_source_is_a_file", 1, &case);
 }
 
+/// What a function may package: its source inside the project unless it
+/// opts out, never the filesystem root or a system directory (refused
+/// before anything under them is listed).
+#[test]
+fn lambda_source_outside_the_project() {
+    let case = Case::new(
+        r#"version: 1
+project: demo
+functions:
+  shared:
+    source: ../outside/code
+    runtime: python3.12
+    handler: handler.lambda_handler
+  parent:
+    source: ..
+    runtime: python3.12
+    handler: handler.lambda_handler
+  root:
+    source: /
+    source_outside_project: true
+    runtime: python3.12
+    handler: handler.lambda_handler
+  kernel:
+    source: /proc/sys
+    source_outside_project: true
+    runtime: python3.12
+    handler: handler.lambda_handler
+  allowed:
+    source: ../outside/code
+    source_outside_project: true
+    runtime: python3.12
+    handler: handler.lambda_handler
+"#,
+    );
+    std::fs::create_dir(case.outside().join("code")).expect("outside code");
+    std::fs::write(case.outside().join("code/handler.py"), "X = 1\n").expect("handler");
+    invalid("lambda_source_outside_the_project", 4, &case);
+}
+
+const ONE_FUNCTION: &str = r#"version: 1
+project: demo
+functions:
+  tools:
+    source: lambda
+    runtime: python3.12
+    handler: handler.lambda_handler
+"#;
+
+#[cfg(unix)]
+fn symlink(target: impl AsRef<Path>, link: impl AsRef<Path>) {
+    std::os::unix::fs::symlink(target, link).expect("symlink");
+}
+
+/// Links out of the source directory are refused (and never read): to a
+/// planted secret next to the project, to a directory outside, and to a
+/// file of the project outside the source directory.
+#[cfg(unix)]
+#[test]
+fn lambda_source_symlinks_out_of_it() {
+    let case = Case::new(ONE_FUNCTION);
+    let secret = "aws_secret_access_key = PLANTED-4711";
+    std::fs::write(case.outside().join("credentials"), secret).expect("secret");
+    std::fs::create_dir(case.outside().join("keys")).expect("keys");
+    let lambda = case.path().join("lambda");
+    symlink("../../outside/credentials", lambda.join("creds"));
+    std::fs::create_dir(lambda.join("lib")).expect("lib");
+    symlink(case.outside().join("keys"), lambda.join("lib/keys"));
+    symlink("../agentform.yaml", lambda.join("spec.yaml"));
+    invalid("lambda_source_symlinks_out_of_it", 3, &case);
+    assert!(!case.run().stderr.contains("PLANTED"));
+}
+
+#[cfg(unix)]
+#[test]
+fn lambda_source_symlink_loops() {
+    let case = Case::new(ONE_FUNCTION);
+    let lambda = case.path().join("lambda");
+    std::fs::create_dir(lambda.join("sub")).expect("sub");
+    symlink("..", lambda.join("sub/up"));
+    symlink("b", lambda.join("a"));
+    symlink("a", lambda.join("b"));
+    invalid("lambda_source_symlink_loops", 3, &case);
+}
+
+/// A FIFO would block packaging and a socket or device cannot be zipped;
+/// none is opened (validate returns at once).
+#[cfg(unix)]
+#[test]
+fn lambda_source_special_files() {
+    let case = Case::new(ONE_FUNCTION);
+    let lambda = case.path().join("lambda");
+    let fifo = std::ffi::CString::new(lambda.join("pipe").into_os_string().into_encoded_bytes())
+        .expect("path");
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0, "mkfifo");
+    drop(std::os::unix::net::UnixListener::bind(lambda.join("sock")).expect("socket"));
+    symlink("missing.py", lambda.join("gone.py"));
+    invalid("lambda_source_special_files", 3, &case);
+}
+
+/// Lambda takes 250 MB unzipped: a 300 MB file (sparse, so cheap to make)
+/// is refused from its size alone.
+#[test]
+fn lambda_package_over_the_unzipped_limit() {
+    let case = Case::new(ONE_FUNCTION);
+    std::fs::File::create(case.path().join("lambda/model.bin"))
+        .and_then(|f| f.set_len(300 << 20))
+        .expect("sparse file");
+    invalid("lambda_package_over_the_unzipped_limit", 1, &case);
+}
+
+/// ... and without reading it: validate passes (with the located error)
+/// when it may allocate no more than 64 MiB, less than a quarter of the
+/// file, and returns at once.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_unzipped_limit_is_checked_without_reading() {
+    use std::os::unix::process::CommandExt;
+    let case = Case::new(ONE_FUNCTION);
+    std::fs::File::create(case.path().join("lambda/model.bin"))
+        .and_then(|f| f.set_len(300 << 20))
+        .expect("sparse file");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_agentform"));
+    cmd.current_dir(case.path())
+        .args(["validate", "--no-color"])
+        .env_remove("AGENTFORM_FILE");
+    // SAFETY: setrlimit is async-signal-safe, and nothing else runs between
+    // fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            // RLIMIT_DATA counts the heap and private writable mappings.
+            let limit = libc::rlimit {
+                rlim_cur: 64 << 20,
+                rlim_max: 64 << 20,
+            };
+            if libc::setrlimit(libc::RLIMIT_DATA, &limit) == 0 {
+                Ok(())
+            } else {
+                Err(std::io::Error::last_os_error())
+            }
+        });
+    }
+    let start = std::time::Instant::now();
+    let out = cmd.output().expect("run agentform");
+    let took = start.elapsed();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("is 300 MB unzipped, over Lambda's 250 MB limit"),
+        "{stderr}"
+    );
+    assert!(took < std::time::Duration::from_secs(10), "took {took:?}");
+}
+
 invalid!(
     environment_variable_names,
     4,
@@ -1281,7 +1598,7 @@ fn garbage_never_panics() {
             run.stderr
         );
         assert!(
-            run.stderr.contains(" --> agentform.yaml:"),
+            run.stderr.contains("--> agentform.yaml:"),
             "{what}: no position:\n{}",
             &run.stderr[..run.stderr.len().min(2000)]
         );

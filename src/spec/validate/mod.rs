@@ -13,6 +13,8 @@ mod references;
 mod resources;
 mod tool_schema;
 
+pub use resources::source_diagnostics;
+
 use std::collections::BTreeSet;
 use std::ops::Range;
 

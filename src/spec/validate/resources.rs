@@ -4,12 +4,14 @@
 //! invoke.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Range;
 
 use serde_json::Value;
 
 use super::{Checker, ptr};
 use crate::diag::{Diagnostic, did_you_mean};
 use crate::names::{self, RoleOwner};
+use crate::package::{self, Problem, human_size};
 use crate::spec::{ArtifactSpec, AuthorizerSpec};
 
 impl Checker<'_> {
@@ -46,6 +48,20 @@ impl Checker<'_> {
                         .label(label)
                         .help("`source` is the directory with the function's code, relative to the spec file"),
                 );
+            } else if self.paths == crate::spec::Paths::Check {
+                // Only metadata is read here: what packaging would refuse.
+                let problems =
+                    match package::check_source(&self.l.dir, &dir, f.source_outside_project) {
+                        Err(p) => vec![p],
+                        Ok(canonical) => package::scan(&canonical, &package::Limits::LAMBDA)
+                            .err()
+                            .unwrap_or_default(),
+                    };
+                self.diags.extend(source_diagnostics(
+                    &f.source,
+                    self.value_span(&sp),
+                    &problems,
+                ));
             }
             self.env_keys(&["functions", key], &f.environment, true);
         }
@@ -281,4 +297,113 @@ impl Checker<'_> {
             }
         }
     }
+}
+
+/// At most this many problems of one source directory are reported.
+const MAX_SOURCE_PROBLEMS: usize = 10;
+
+/// Diagnostics at a function's `source` value for what packaging refuses
+/// (validate finds them from metadata; plan and apply also find the zipped
+/// size while packaging). Paths are shown, never file contents.
+pub fn source_diagnostics(
+    source: &str,
+    span: Range<usize>,
+    problems: &[Problem],
+) -> Vec<Diagnostic> {
+    let mut out: Vec<Diagnostic> = problems
+        .iter()
+        .take(MAX_SOURCE_PROBLEMS)
+        .map(|p| source_diagnostic(source, span.clone(), p))
+        .collect();
+    if problems.len() > MAX_SOURCE_PROBLEMS {
+        let more = problems.len() - MAX_SOURCE_PROBLEMS;
+        out.push(
+            Diagnostic::new(
+                format!(
+                    "function source `{source}` has {more} more problem{} like these",
+                    if more == 1 { "" } else { "s" }
+                ),
+                span,
+            )
+            .label("not all listed")
+            .help("fix the ones above and run `agentform validate` again"),
+        );
+    }
+    out
+}
+
+fn source_diagnostic(source: &str, span: Range<usize>, p: &Problem) -> Diagnostic {
+    const KEEP_OUT: &str = "leave out what the function does not need at run time (tests, build tools, data), or move it out of the source directory";
+    let (message, label, help) = match p {
+        Problem::OutsideProject { resolved, project } => (
+            format!("function source `{source}` is outside the project"),
+            format!("resolves to {}, outside {}", resolved.display(), project.display()),
+            "a function's code must be under the spec file's directory, so that nothing else on this machine is uploaded; move it there, or set `source_outside_project: true` on this function".to_string(),
+        ),
+        Problem::SystemDirectory { resolved } => (
+            if resolved.parent().is_none() {
+                format!("function source `{source}` is the filesystem root")
+            } else {
+                format!("function source `{source}` is a system directory")
+            },
+            format!("resolves to {}", resolved.display()),
+            "`source` is the directory with the function's code; the filesystem root, /proc, /sys and /dev are never packaged".to_string(),
+        ),
+        Problem::SymlinkOutside { link, target, resolved } => (
+            format!("function source `{source}` has a symlink out of it: `{link}` -> {}", target.display()),
+            format!("`{link}` resolves to {}, outside this directory", resolved.display()),
+            "a symlink is packaged only when it points inside the source directory, and what is outside is never read; copy the file in instead, or remove the link".to_string(),
+        ),
+        Problem::SymlinkLoop { link, target, resolved } => (
+            format!("function source `{source}` has a symlink loop: `{link}` -> {}", target.display()),
+            match resolved {
+                Some(r) => format!("`{link}` leads back to {}, a directory it is in", r.display()),
+                None => format!("`{link}` goes round in a circle of links"),
+            },
+            "following it would never end; remove the link".to_string(),
+        ),
+        Problem::BrokenSymlink { link, target } => (
+            format!("function source `{source}` has a broken symlink: `{link}` -> {}", target.display()),
+            "its target does not exist".to_string(),
+            "remove the link, or create what it points at inside the source directory".to_string(),
+        ),
+        Problem::SpecialFile { path, kind } => (
+            format!("function source `{source}` holds a {kind}: `{path}`"),
+            "not a regular file".to_string(),
+            "only regular files, directories and symlinks are packaged; remove it or move it out of the source directory".to_string(),
+        ),
+        Problem::TooLargeUnzipped { size, limit, largest } => {
+            let files = largest
+                .iter()
+                .map(|(f, n)| format!("`{f}` ({})", human_size(*n)))
+                .collect::<Vec<_>>()
+                .join(", ");
+            (
+                format!("function source `{source}` is {} unzipped, over Lambda's {} limit", human_size(*size), human_size(*limit)),
+                "too large to deploy".to_string(),
+                format!("the largest files: {files}; {KEEP_OUT}"),
+            )
+        }
+        Problem::TooLargeZipped { limit, at } => (
+            format!("the package of function source `{source}` is over Lambda's {} limit for a direct upload", human_size(*limit)),
+            format!("the zip passed {} while `{at}` was added", human_size(*limit)),
+            format!("agentform uploads the zip directly, which Lambda takes up to {} zipped; {KEEP_OUT}", human_size(*limit)),
+        ),
+        Problem::Empty => (
+            format!("function source `{source}` has no files to package"),
+            "empty, or only build debris".to_string(),
+            "put the function's code in it (`__pycache__`, `.git`, `*.pyc` and the like are left out)".to_string(),
+        ),
+        Problem::Changed { path } => (
+            format!("function source `{source}` changed while it was packaged: `{path}`"),
+            "not the file that was checked".to_string(),
+            "run again once nothing is writing to the directory".to_string(),
+        ),
+        Problem::Io { path, error } => (
+            format!("cannot read `{path}` in function source `{source}`: {error}"),
+            "unreadable".to_string(),
+            "check the permissions of the source directory and what is in it".to_string(),
+        ),
+    };
+    Diagnostic::new(message, span).label(label).help(help)
 }
