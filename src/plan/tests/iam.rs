@@ -327,3 +327,46 @@ fn dump_derived_iam() {
         }
     }
 }
+
+/// A runtime's `models` reach its policy: exactly those (`agent`), none
+/// (`worker`, `models: []`), or the broad grant without the field
+/// (`foreign`).
+#[test]
+fn runtime_models_reach_the_policy() {
+    let docs = documents(&root().join(SPECS[1]));
+    let models = |runtime: &str| -> Option<Vec<String>> {
+        let name = format!("iam_role_policy.rt-{runtime}");
+        let d = docs
+            .iter()
+            .find(|d| d.name == name)
+            .expect("runtime policy");
+        statements(&d.json)
+            .iter()
+            .find(|s| s["Sid"] == "BedrockModelInvocation")
+            .map(|s| {
+                strings(&s["Resource"])
+                    .into_iter()
+                    .map(String::from)
+                    .collect()
+            })
+    };
+    assert_eq!(
+        models("agent").expect("a model statement"),
+        [
+            "arn:aws:bedrock:*::foundation-model/anthropic.claude-haiku-4-5-20251001-v1:0",
+            "arn:aws:bedrock:*::foundation-model/anthropic.claude-sonnet-4-5-20250929-v1:0",
+            "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/a1b2c3d4e5f6",
+            "arn:aws:bedrock:us-east-1:123456789012:inference-profile/global.anthropic.claude-sonnet-4-5-20250929-v1:0",
+            "arn:aws:bedrock:us-east-1:123456789012:inference-profile/us.anthropic.claude-haiku-4-5-20251001-v1:0",
+            "arn:aws:bedrock:us-east-1::foundation-model/anthropic.claude-3-haiku-20240307-v1:0",
+        ]
+    );
+    assert_eq!(models("worker"), None);
+    assert_eq!(
+        models("foreign").expect("a model statement"),
+        [
+            "arn:aws:bedrock:*::foundation-model/*",
+            "arn:aws:bedrock:us-east-1:123456789012:*"
+        ]
+    );
+}
