@@ -16,8 +16,11 @@ if [ $# -gt 0 ]; then
 else
   OUT="$(mktemp -d)"
   trap 'rm -rf "$OUT"' EXIT
-  AGENTFORM_IAM_DUMP="$OUT" cargo test --locked --quiet --lib \
-    plan::tests::iam::dump_derived_iam -- --exact >/dev/null
+  if ! log="$(AGENTFORM_IAM_DUMP="$OUT" cargo test --locked --quiet --lib \
+      plan::tests::iam::dump_derived_iam -- --exact 2>&1)"; then
+    echo "$log"
+    exit 1
+  fi
 fi
 count=0
 for f in "$OUT"/*/*/*.json; do count=$((count + 1)); done
