@@ -9,6 +9,7 @@ mod harness;
 mod cli;
 mod endpoints;
 mod faults;
+mod fuzz_seeds;
 mod import;
 mod lifecycle;
 mod safety;
