@@ -165,6 +165,10 @@ re!(
     r"^https://.+/\.well-known/openid-configuration$"
 );
 re!(ENV_KEY_RE, r"^[a-zA-Z][a-zA-Z0-9_]*$");
+re!(
+    MODEL_RE,
+    r"^(arn:aws[a-z-]*:bedrock:[a-z0-9-]*:([0-9]{12})?:[a-z-]+/[A-Za-z0-9._:/-]+|[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)+(:[A-Za-z0-9_-]+)*)$"
+);
 
 pub static PROJECT: Rule = Rule {
     what: "project name",
@@ -318,6 +322,11 @@ pub fn valid_discovery_url(s: &str) -> bool {
 pub fn valid_env_key(s: &str) -> bool {
     ENV_KEY_RE.is_match(s)
 }
+/// A Bedrock model id, inference profile id or Bedrock ARN, without
+/// wildcards (a runtime's `models`).
+pub fn valid_model(s: &str) -> bool {
+    s.len() <= 2048 && MODEL_RE.is_match(s)
+}
 
 #[cfg(test)]
 mod tests {
@@ -440,6 +449,24 @@ mod tests {
             "123456789012.dkr.ecr.us-east-1.amazonaws.com/demo/agent:latest"
         ));
         assert!(!valid_image("docker.io/library/python:3.12"));
+        for ok in [
+            "anthropic.claude-3-haiku-20240307-v1:0",
+            "us.anthropic.claude-haiku-4-5-20251001-v1:0",
+            "amazon.titan-embed-text-v2:0:8k",
+            "arn:aws:bedrock:us-east-1:123456789012:application-inference-profile/abc",
+            "arn:aws:bedrock:us-east-1::foundation-model/amazon.nova-pro-v1:0",
+        ] {
+            assert!(valid_model(ok), "{ok}");
+        }
+        for bad in [
+            "claude",
+            "anthropic.*",
+            "arn:aws:bedrock:*::foundation-model/*",
+            "arn:aws:s3:::bucket/model",
+            "us.anthropic.claude haiku",
+        ] {
+            assert!(!valid_model(bad), "{bad}");
+        }
         assert!(valid_discovery_url(
             "https://idp.example.com/.well-known/openid-configuration"
         ));

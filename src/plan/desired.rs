@@ -444,7 +444,13 @@ pub fn build(l: &LoadedSpec, a: &Account, artifacts: &Artifacts, known: &Known) 
             a,
             RoleOwner::Runtime,
             key,
-            policy::runtime_execution(a, &rname, repo_arn.as_deref(), &gateway_arns),
+            policy::runtime_execution(
+                a,
+                &rname,
+                repo_arn.as_deref(),
+                r.models.as_deref(),
+                &gateway_arns,
+            ),
             gateways,
         ));
         let environment = resolve_env(&r.environment, &v, &mut deps);

@@ -66,12 +66,63 @@ pub fn gateway_invoke(a: &Account, function_arns: &[String]) -> Value {
     })])
 }
 
+/// The model a system-defined (cross-Region) inference profile id routes
+/// to: the id less its geography, `us.anthropic.claude-x-v1:0` ->
+/// `anthropic.claude-x-v1:0`. `None` for a model id, `<provider>.<model>`
+/// (one dot before the version; a profile's geography adds the second).
+fn profile_model(id: &str) -> Option<&str> {
+    let name = id.split(':').next().unwrap_or(id);
+    if name.matches('.').count() >= 2 {
+        id.split_once('.').map(|(_, model)| model)
+    } else {
+        None
+    }
+}
+
+/// What `bedrock:InvokeModel` is granted on for a runtime's `models`:
+/// - a model id: that foundation model in the stack's region;
+/// - a cross-Region inference profile id (`us.`, `eu.`, `global.` ...): the
+///   profile in the stack's region and account, and its model in every
+///   region, since the profile routes requests to regions AWS chooses (and
+///   a global profile's model ARN has no region at all);
+/// - an ARN: itself, plus, for a system-defined `inference-profile/`, its
+///   model in every region as above. An application inference profile's
+///   models cannot be read from its ARN: the spec lists them too.
+pub fn model_resources(a: &Account, models: &[String]) -> Vec<String> {
+    let (p, r, id) = (&a.partition, &a.region, &a.id);
+    let mut out = Vec::new();
+    for m in models {
+        if m.starts_with("arn:") {
+            out.push(m.clone());
+            let partition = m.split(':').nth(1).unwrap_or(p);
+            if let Some(model) = m
+                .split_once(":inference-profile/")
+                .and_then(|(_, profile)| profile_model(profile))
+            {
+                out.push(format!(
+                    "arn:{partition}:bedrock:*::foundation-model/{model}"
+                ));
+            }
+        } else if let Some(model) = profile_model(m) {
+            out.push(format!("arn:{p}:bedrock:{r}:{id}:inference-profile/{m}"));
+            out.push(format!("arn:{p}:bedrock:*::foundation-model/{model}"));
+        } else {
+            out.push(format!("arn:{p}:bedrock:{r}::foundation-model/{m}"));
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// Runtime execution role: pull its image, write logs and traces, read its
-/// workload token, invoke models, and invoke exactly the listed gateways.
+/// workload token, invoke models (exactly `models` when the spec lists them,
+/// none for an empty list), and invoke exactly the listed gateways.
 pub fn runtime_execution(
     a: &Account,
     runtime_name: &str,
     ecr_repository_arn: Option<&str>,
+    models: Option<&[String]>,
     gateway_arns: &[Resolved],
 ) -> Val {
     let (p, r, id) = (&a.partition, &a.region, &a.id);
@@ -95,12 +146,24 @@ pub fn runtime_execution(
             format!("arn:{p}:bedrock-agentcore:{r}:{id}:workload-identity-directory/default/workload-identity/{runtime_name}-*")
         ]
     }));
-    s.push(json!({
-        "Sid": "BedrockModelInvocation",
-        "Effect": "Allow",
-        "Action": ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"],
-        "Resource": [format!("arn:{p}:bedrock:*::foundation-model/*"), format!("arn:{p}:bedrock:{r}:{id}:*")]
-    }));
+    let model_arns = match models {
+        // No `models` in the spec: any foundation model, and any Bedrock
+        // resource of the account in the region (inference profiles,
+        // provisioned and imported models).
+        None => vec![
+            format!("arn:{p}:bedrock:*::foundation-model/*"),
+            format!("arn:{p}:bedrock:{r}:{id}:*"),
+        ],
+        Some(models) => model_resources(a, models),
+    };
+    if !model_arns.is_empty() {
+        s.push(json!({
+            "Sid": "BedrockModelInvocation",
+            "Effect": "Allow",
+            "Action": ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"],
+            "Resource": model_arns
+        }));
+    }
     let mut document = Val::from(doc(s));
     if !gateway_arns.is_empty() {
         // The gateways' ARNs are unknown until they exist.
@@ -120,4 +183,108 @@ pub fn runtime_execution(
         }
     }
     document
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn account() -> Account {
+        Account {
+            id: "123456789012".into(),
+            region: "eu-west-1".into(),
+            partition: "aws".into(),
+        }
+    }
+
+    fn resources(models: &[&str]) -> Vec<String> {
+        let models: Vec<String> = models.iter().map(|m| m.to_string()).collect();
+        model_resources(&account(), &models)
+    }
+
+    #[test]
+    fn a_model_id_is_that_model_in_the_region() {
+        assert_eq!(
+            resources(&["anthropic.claude-3-haiku-20240307-v1:0"]),
+            ["arn:aws:bedrock:eu-west-1::foundation-model/anthropic.claude-3-haiku-20240307-v1:0"]
+        );
+        assert_eq!(
+            resources(&["amazon.titan-embed-text-v2:0:8k"]),
+            ["arn:aws:bedrock:eu-west-1::foundation-model/amazon.titan-embed-text-v2:0:8k"]
+        );
+    }
+
+    #[test]
+    fn an_inference_profile_id_is_the_profile_and_its_model_anywhere() {
+        for geo in ["us", "eu", "apac", "us-gov", "global"] {
+            let profile = format!("{geo}.anthropic.claude-haiku-4-5-20251001-v1:0");
+            assert_eq!(
+                resources(&[profile.as_str()]),
+                [
+                    "arn:aws:bedrock:*::foundation-model/anthropic.claude-haiku-4-5-20251001-v1:0"
+                        .to_string(),
+                    format!("arn:aws:bedrock:eu-west-1:123456789012:inference-profile/{profile}"),
+                ],
+                "{geo}"
+            );
+        }
+    }
+
+    #[test]
+    fn arns_are_kept_and_a_system_profile_arn_brings_its_model() {
+        assert_eq!(
+            resources(&[
+                "arn:aws:bedrock:us-east-1:111122223333:inference-profile/us.amazon.nova-pro-v1:0",
+                "arn:aws:bedrock:eu-west-1:123456789012:application-inference-profile/abc123",
+                "arn:aws:bedrock:eu-west-1::foundation-model/anthropic.claude-3-haiku-20240307-v1:0",
+            ]),
+            [
+                "arn:aws:bedrock:*::foundation-model/amazon.nova-pro-v1:0",
+                "arn:aws:bedrock:eu-west-1:123456789012:application-inference-profile/abc123",
+                "arn:aws:bedrock:eu-west-1::foundation-model/anthropic.claude-3-haiku-20240307-v1:0",
+                "arn:aws:bedrock:us-east-1:111122223333:inference-profile/us.amazon.nova-pro-v1:0",
+            ]
+        );
+    }
+
+    #[test]
+    fn the_same_model_twice_is_granted_once() {
+        assert_eq!(
+            resources(&["us.amazon.nova-pro-v1:0", "eu.amazon.nova-pro-v1:0"]).len(),
+            3
+        );
+    }
+
+    fn model_statement(models: Option<&[String]>) -> Option<serde_json::Value> {
+        let doc = runtime_execution(&account(), "demo_agent", None, models, &[])
+            .to_json()
+            .expect("known");
+        doc["Statement"]
+            .as_array()
+            .expect("statements")
+            .iter()
+            .find(|s| s["Sid"] == "BedrockModelInvocation")
+            .cloned()
+    }
+
+    #[test]
+    fn models_narrow_the_grant_and_none_drop_it() {
+        let broad = model_statement(None).expect("a model statement");
+        assert_eq!(
+            broad["Resource"],
+            json!([
+                "arn:aws:bedrock:*::foundation-model/*",
+                "arn:aws:bedrock:eu-west-1:123456789012:*"
+            ])
+        );
+        let one = vec!["anthropic.claude-3-haiku-20240307-v1:0".to_string()];
+        let narrow = model_statement(Some(&one)).expect("a model statement");
+        assert_eq!(
+            narrow["Resource"],
+            json!([
+                "arn:aws:bedrock:eu-west-1::foundation-model/anthropic.claude-3-haiku-20240307-v1:0"
+            ])
+        );
+        assert_eq!(model_statement(Some(&[])), None);
+    }
 }

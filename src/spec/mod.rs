@@ -182,6 +182,11 @@ pub struct RuntimeSpec {
     pub environment: BTreeMap<String, String>,
     #[serde(default)]
     pub invoke_gateways: Vec<String>,
+    /// Bedrock models and inference profiles the runtime may invoke (ids or
+    /// ARNs); `None`: every foundation model and the account's Bedrock
+    /// resources in the region (see `plan::policy::model_resources`).
+    #[serde(default)]
+    pub models: Option<Vec<String>>,
     /// Named endpoints (AWS's own `DEFAULT` endpoint is never managed).
     #[serde(default)]
     pub endpoints: BTreeMap<String, Option<EndpointSpec>>,

@@ -10,6 +10,7 @@ mod cli;
 mod drift;
 mod endpoints;
 mod faults;
+mod fuzz_seeds;
 mod import;
 mod lifecycle;
 mod package;

@@ -975,6 +975,25 @@ outputs:
 );
 
 invalid!(
+    runtime_models_that_are_not_models,
+    3,
+    r#"version: 1
+project: demo
+variables:
+  model: { default: "anthropic.*" }
+runtimes:
+  agent:
+    artifact:
+      image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/demo/agent:latest
+    models:
+      - us.anthropic.claude-haiku-4-5-20251001-v1:0
+      - claude
+      - arn:aws:bedrock:*::foundation-model/*
+      - ${var.model}
+"#
+);
+
+invalid!(
     invoke_gateways_unknown_or_custom_jwt,
     2,
     r#"version: 1

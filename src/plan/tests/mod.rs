@@ -353,5 +353,6 @@ fn a_new_image_under_the_same_tag_updates_the_runtime() {
 
 mod bad_days;
 mod endpoints;
+mod iam;
 mod json;
 mod sensitive;

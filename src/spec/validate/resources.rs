@@ -273,6 +273,18 @@ impl Checker<'_> {
                     Some(_) => {}
                 }
             }
+            for (i, m) in r.models.iter().flatten().enumerate() {
+                if !names::valid_model(m) {
+                    self.diags.push(
+                        Diagnostic::new(
+                            format!("`{m}` is not a Bedrock model id, inference profile id or ARN"),
+                            self.value_span(&format!("{kp}/models/{i}")),
+                        )
+                        .label("not a model")
+                        .help("a model id (`anthropic.claude-3-haiku-20240307-v1:0`), a cross-Region inference profile id (`us.anthropic.claude-haiku-4-5-20251001-v1:0`) or a Bedrock ARN, without wildcards"),
+                    );
+                }
+            }
             self.env_keys(&["runtimes", key], &r.environment, false);
             for ekey in r.endpoints.keys() {
                 let ep = ptr(&["runtimes", key, "endpoints", ekey]);
