@@ -185,37 +185,86 @@ impl super::Aws {
         Ok(out)
     }
 
-    /// Inline policies other than agentform's, and the ARNs of attached
-    /// managed policies, of a role (both sorted).
-    async fn other_policies(&self, name: &str) -> Result<(Vec<String>, Vec<String>)> {
-        let inline: Vec<String> = self
-            .iam
-            .list_role_policies()
-            .role_name(name)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .ctx(|| format!("listing inline policies of IAM role {name}"))?;
-        let mut inline: Vec<String> = inline.into_iter().filter(|p| p != POLICY_NAME).collect();
-        inline.sort();
-        let attached: Vec<aws_sdk_iam::types::AttachedPolicy> = self
-            .iam
-            .list_attached_role_policies()
-            .role_name(name)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .ctx(|| format!("listing managed policies attached to IAM role {name}"))?;
+    /// Every inline policy name and attached managed policy ARN of a role
+    /// (both sorted); `None` when the role is gone.
+    async fn role_policies(&self, name: &str) -> Result<Option<(Vec<String>, Vec<String>)>> {
+        let inline: Option<Vec<String>> = found(
+            self.iam
+                .list_role_policies()
+                .role_name(name)
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect()
+                .await
+                .ctx(|| format!("listing inline policies of IAM role {name}")),
+        )?;
+        let Some(mut inline) = inline else {
+            return Ok(None);
+        };
+        let attached: Vec<aws_sdk_iam::types::AttachedPolicy> = found(
+            self.iam
+                .list_attached_role_policies()
+                .role_name(name)
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect()
+                .await
+                .ctx(|| format!("listing managed policies attached to IAM role {name}")),
+        )?
+        .unwrap_or_default();
         let mut managed: Vec<String> = attached
             .iter()
             .filter_map(|p| p.policy_arn().map(str::to_string))
             .collect();
+        inline.sort();
         managed.sort();
-        Ok((inline, managed))
+        Ok(Some((inline, managed)))
+    }
+
+    /// Inline policies other than agentform's, and the ARNs of attached
+    /// managed policies, of a role.
+    async fn other_policies(&self, name: &str) -> Result<(Vec<String>, Vec<String>)> {
+        let (inline, managed) = self.role_policies(name).await?.unwrap_or_default();
+        Ok((
+            inline.into_iter().filter(|p| p != POLICY_NAME).collect(),
+            managed,
+        ))
+    }
+
+    /// Deletes the named inline policies and detaches the managed ones.
+    async fn remove_policies(
+        &self,
+        name: &str,
+        inline: &[String],
+        managed: &[String],
+    ) -> Result<()> {
+        for p in inline {
+            gone(
+                self.iam
+                    .delete_role_policy()
+                    .role_name(name)
+                    .policy_name(p)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .ctx(|| format!("deleting inline policy {p} of IAM role {name}")),
+            )?;
+        }
+        for arn in managed {
+            gone(
+                self.iam
+                    .detach_role_policy()
+                    .role_name(name)
+                    .policy_arn(arn)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .ctx(|| format!("detaching managed policy {arn} from IAM role {name}")),
+            )?;
+        }
+        Ok(())
     }
 
     /// The agentform inline policy of an observed role, and any other
@@ -328,44 +377,15 @@ impl super::Aws {
         let name = &want.name;
         // Policies not in the spec go: agentform's inline policy is the
         // role's only permission.
-        for p in have
-            .other_inline_policies
-            .iter()
-            .filter(|p| !want.other_inline_policies.contains(p))
-        {
-            gone(
-                self.iam
-                    .delete_role_policy()
-                    .role_name(name)
-                    .policy_name(p)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .ctx(|| {
-                        format!("deleting inline policy {p} (not in the spec) of IAM role {name}")
-                    }),
-            )?;
-        }
-        for arn in have
-            .managed_policies
-            .iter()
-            .filter(|p| !want.managed_policies.contains(p))
-        {
-            gone(
-                self.iam
-                    .detach_role_policy()
-                    .role_name(name)
-                    .policy_arn(arn)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .ctx(|| {
-                        format!(
-                            "detaching managed policy {arn} (not in the spec) from IAM role {name}"
-                        )
-                    }),
-            )?;
-        }
+        let unwanted = |have: &[String], want: &[String]| -> Vec<String> {
+            have.iter().filter(|p| !want.contains(p)).cloned().collect()
+        };
+        self.remove_policies(
+            name,
+            &unwanted(&have.other_inline_policies, &want.other_inline_policies),
+            &unwanted(&have.managed_policies, &want.managed_policies),
+        )
+        .await?;
         if want.trust_policy != have.trust_policy {
             self.iam
                 .update_assume_role_policy()
@@ -422,57 +442,10 @@ impl super::Aws {
     /// Removes what blocks DeleteRole (inline policies, attached managed
     /// policies, instance profiles), then the role.
     pub(super) async fn delete_role(&self, name: &str) -> Result<()> {
-        let inline: Vec<String> = match found(
-            self.iam
-                .list_role_policies()
-                .role_name(name)
-                .into_paginator()
-                .items()
-                .send()
-                .try_collect()
-                .await
-                .ctx(|| format!("listing inline policies of IAM role {name}")),
-        )? {
-            Some(v) => v,
-            None => return Ok(()),
+        let Some((inline, managed)) = self.role_policies(name).await? else {
+            return Ok(());
         };
-        for p in inline {
-            gone(
-                self.iam
-                    .delete_role_policy()
-                    .role_name(name)
-                    .policy_name(&p)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .ctx(|| format!("deleting inline policy {p} of IAM role {name}")),
-            )?;
-        }
-        let attached = found(
-            self.iam
-                .list_attached_role_policies()
-                .role_name(name)
-                .into_paginator()
-                .items()
-                .send()
-                .try_collect()
-                .await
-                .ctx(|| format!("listing managed policies attached to IAM role {name}")),
-        )?
-        .unwrap_or_default();
-        for p in attached {
-            let Some(arn) = p.policy_arn() else { continue };
-            gone(
-                self.iam
-                    .detach_role_policy()
-                    .role_name(name)
-                    .policy_arn(arn)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .ctx(|| format!("detaching managed policy {arn} from IAM role {name}")),
-            )?;
-        }
+        self.remove_policies(name, &inline, &managed).await?;
         let profiles = found(
             self.iam
                 .list_instance_profiles_for_role()

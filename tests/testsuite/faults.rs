@@ -832,49 +832,39 @@ async fn every_error_class_says_what_to_do() {
     assert_eq!(out.code, 1, "{out}");
     insta::assert_snapshot!("error_access_denied", tail(&out.stderr));
 
-    let proxy = FaultProxy::start(
-        &moto().endpoint,
-        vec![Rule::new(
-            "gateway quota",
-            create_gateway(),
-            Fault::error(
-                402,
-                "ServiceQuotaExceededException",
-                "The maximum number of gateways per account (1000) has been reached",
-            ),
-        )],
+    // An apply whose CreateGateway gets `fault`: the summary's lines for the
+    // gateway (the failure, its hint, its place in the spec).
+    let gateway_failure = |fault: Fault| {
+        let proxy = FaultProxy::start(
+            &moto().endpoint,
+            vec![Rule::new("gateway refused", create_gateway(), fault)],
+        );
+        let out = run_via(&t, &proxy, &["apply", "--auto-approve"]);
+        assert_eq!(out.code, 1, "{out}");
+        let failed: Vec<&str> = out
+            .stderr
+            .lines()
+            .skip_while(|l| !l.starts_with("  failed: gateway.main"))
+            .take(3)
+            .collect();
+        mask(&failed.join("\n"))
+    };
+    insta::assert_snapshot!(
+        "error_quota",
+        gateway_failure(Fault::error(
+            402,
+            "ServiceQuotaExceededException",
+            "The maximum number of gateways per account (1000) has been reached",
+        ))
     );
-    let out = run_via(&t, &proxy, &["apply", "--auto-approve"]);
-    assert_eq!(out.code, 1, "{out}");
-    let failed: Vec<&str> = out
-        .stderr
-        .lines()
-        .skip_while(|l| !l.starts_with("  failed: gateway.main"))
-        .take(3)
-        .collect();
-    insta::assert_snapshot!("error_quota", mask(&failed.join("\n")));
-
-    let proxy = FaultProxy::start(
-        &moto().endpoint,
-        vec![Rule::new(
-            "gateway invalid",
-            create_gateway(),
-            Fault::error(
-                400,
-                "ValidationException",
-                "1 validation error detected: Value at 'description' failed to satisfy constraint: Member must have length less than or equal to 200",
-            ),
-        )],
+    insta::assert_snapshot!(
+        "error_validation",
+        gateway_failure(Fault::error(
+            400,
+            "ValidationException",
+            "1 validation error detected: Value at 'description' failed to satisfy constraint: Member must have length less than or equal to 200",
+        ))
     );
-    let out = run_via(&t, &proxy, &["apply", "--auto-approve"]);
-    assert_eq!(out.code, 1, "{out}");
-    let failed: Vec<&str> = out
-        .stderr
-        .lines()
-        .skip_while(|l| !l.starts_with("  failed: gateway.main"))
-        .take(3)
-        .collect();
-    insta::assert_snapshot!("error_validation", mask(&failed.join("\n")));
 
     let out = t.run(&["plan", "--region", "mars-1"]);
     assert_eq!(out.code, 1, "{out}");
