@@ -3,11 +3,14 @@
 //! Contract (every step is idempotent, because apply may be re-run after a
 //! crash or a failure and must converge):
 //! - Replacements delete the old resource first (the new one takes its
-//!   name). Then creates and updates run in dependency order, independent
-//!   ones concurrently. Then what left the spec is deleted, last, so nothing
-//!   still points at it. Deletes go dependents first
-//!   ([`crate::model::Kind::delete_rank`]), each rank concurrently. "Not
-//!   found" counts as deleted (the port's promise).
+//!   name). Then creates and updates run, each the moment what it depends on
+//!   is done (no waiting for a whole level), at most `parallelism` at once,
+//!   the longest remaining chain first. Then what left the spec is deleted,
+//!   last, so nothing still points at it. Deletes go dependents first
+//!   ([`crate::model::Kind::delete_rank`]; a gateway waits only for its own
+//!   targets), each as soon as those are gone. "Not found" counts as deleted
+//!   (the port's promise). API rate limits are not the executor's business:
+//!   the AWS layer keeps every request within them.
 //! - The plan is all the executor reads: unknown values in a change are
 //!   typed references, filled in from the ids of resources created or
 //!   updated moments earlier; a child is created with its parent's ids.
@@ -75,7 +78,19 @@ pub struct Executor<'a, C: Cloud> {
     pub cloud: &'a C,
     pub reporter: &'a dyn Reporter,
     pub stop: &'a Stop,
+    /// At most this many operations in flight (at least one).
+    pub parallelism: usize,
 }
+
+/// One operation of a run: the change, and how progress names it.
+struct Job<'p> {
+    change: &'p Change,
+    verb: &'static str,
+    past: &'static str,
+}
+
+/// For each job, the jobs that must finish before it starts.
+type Blockers<'p> = BTreeMap<&'p Address, BTreeSet<&'p Address>>;
 
 impl<C: Cloud> Executor<'_, C> {
     /// Applies `plan`: replacements' deletes, then creates and updates, then
@@ -122,95 +137,47 @@ impl<C: Cloud> Executor<'_, C> {
             outcome.known = known;
             return outcome;
         }
-        // Phase 2: creates and updates in dependency order.
-        let work: BTreeMap<&Address, &Change> = plan
+        // Phase 2: creates and updates, each the moment what it needs is done.
+        let jobs: Vec<Job> = plan
             .changes
             .iter()
-            .filter(|c| {
-                matches!(
-                    c.action,
-                    Action::Create | Action::Update | Action::Replace | Action::Wait
-                )
+            .filter_map(|c| {
+                let (verb, past) = match c.action {
+                    Action::Create | Action::Replace => ("creating", "created"),
+                    Action::Update => ("updating", "updated"),
+                    Action::Wait => ("waiting for", "ready"),
+                    Action::NoOp | Action::Delete => return None,
+                };
+                Some(Job {
+                    change: c,
+                    verb,
+                    past,
+                })
             })
-            .map(|c| (&c.addr, c))
             .collect();
-        let deps: BTreeMap<&Address, BTreeSet<&Address>> = work
+        let in_run: BTreeSet<&Address> = jobs.iter().map(|j| &j.change.addr).collect();
+        let blockers: Blockers = jobs
             .iter()
-            .map(|(a, c)| {
-                let d = c
+            .map(|j| {
+                let d = j
+                    .change
                     .desired
                     .iter()
                     .flat_map(|d| &d.deps)
-                    .filter_map(|x| work.get_key_value(x).map(|(k, _)| *k))
+                    .filter_map(|x| in_run.get(x).copied())
                     .collect();
-                (*a, d)
+                (&j.change.addr, d)
             })
             .collect();
-        let mut pending: BTreeSet<&Address> = work.keys().copied().collect();
-        let mut finished: BTreeSet<&Address> = BTreeSet::new();
-        let mut running = FuturesUnordered::new();
-        let mut stopped = false;
-        loop {
-            if !stopped && self.stop.requested() {
-                stopped = true;
-                outcome.stopped = true;
+        self.run_jobs(jobs, blockers, &mut known, &mut outcome, |change, known| {
+            // Fill in what is known now; the future owns its inputs.
+            let prepared = prepare(change, known);
+            async move {
+                let (d, parent) = prepared?;
+                self.send(change, &d, parent.as_ref()).await
             }
-            if !stopped {
-                let ready: Vec<&Address> = pending
-                    .iter()
-                    .filter(|a| deps[*a].iter().all(|d| finished.contains(d)))
-                    .copied()
-                    .collect();
-                for addr in ready {
-                    pending.remove(addr);
-                    let change = work[addr];
-                    let verb = match change.action {
-                        Action::Update => "updating",
-                        Action::Wait => "waiting for",
-                        Action::NoOp | Action::Create | Action::Replace | Action::Delete => {
-                            "creating"
-                        }
-                    };
-                    // Fill in what is known now; the future owns its inputs.
-                    let prepared = prepare(change, &known);
-                    running.push(async move {
-                        let started = Instant::now();
-                        tracing::debug!(addr = %change.addr, verb, "start");
-                        self.reporter.start(&change.addr, verb);
-                        let r = match prepared {
-                            Ok((d, parent)) => self.send(change, &d, parent.as_ref()).await,
-                            Err(e) => Err(e),
-                        };
-                        (change, verb, r, started.elapsed().as_secs_f64())
-                    });
-                }
-            }
-            let Some((change, verb, result, secs)) = running.next().await else {
-                break;
-            };
-            match result {
-                Ok(ids) => {
-                    let past = match change.action {
-                        Action::Update => "updated",
-                        Action::Wait => "ready",
-                        Action::NoOp | Action::Create | Action::Replace | Action::Delete => {
-                            "created"
-                        }
-                    };
-                    self.reporter.finish(&change.addr, past, secs);
-                    known.insert(change.addr.clone(), ids);
-                    finished.insert(&change.addr);
-                    outcome.done.push((change.addr.clone(), past));
-                }
-                Err(e) => {
-                    tracing::debug!(addr = %change.addr, verb, error = %self.failure(&e), "failed; no new operations start");
-                    self.reporter.fail(&change.addr, verb, &e);
-                    outcome.failed.push((change.addr.clone(), self.failure(&e)));
-                    stopped = true;
-                }
-            }
-        }
-        outcome.not_started.extend(pending.into_iter().cloned());
+        })
+        .await;
         // Phase 3: what left the spec goes last, once everything that may
         // still point at it (a target at an old function, say) is updated.
         if outcome.ok() {
@@ -239,51 +206,100 @@ impl<C: Cloud> Executor<'_, C> {
         outcome
     }
 
-    /// Deletes the observed resource of every change, in rank order.
+    /// Deletes the observed resource of every change, each once what
+    /// depends on it is gone ([`delete_blockers`]).
     async fn run_deletes(&self, changes: &[&Change], outcome: &mut Outcome) {
-        let mut ranks: BTreeMap<u8, Vec<&Change>> = BTreeMap::new();
-        for c in changes {
-            ranks
-                .entry(c.addr.kind().delete_rank())
-                .or_default()
-                .push(c);
-        }
-        let mut stopped = false;
-        for (_, group) in ranks {
-            if !stopped && self.stop.requested() {
-                stopped = true;
+        let changes: Vec<&Change> = changes
+            .iter()
+            .copied()
+            .filter(|c| c.observed.is_some())
+            .collect();
+        let blockers = delete_blockers(&changes);
+        let jobs = changes
+            .iter()
+            .map(|c| Job {
+                change: c,
+                verb: "destroying",
+                past: "destroyed",
+            })
+            .collect();
+        let mut known = Known::new();
+        self.run_jobs(jobs, blockers, &mut known, outcome, |c, _| async move {
+            let o = c.observed.as_ref().expect("filtered");
+            self.cloud.delete(o, c.delete, self.reporter).await?;
+            Ok(Ids::default())
+        })
+        .await;
+    }
+
+    /// Runs `jobs`, each as soon as its blockers are done, at most
+    /// `parallelism` at once, those with the longest chain of work after
+    /// them first (so the critical path is never queued behind leaves).
+    /// After a failure or a stop request no job starts; those in flight
+    /// finish. Done jobs' ids go into `known`.
+    async fn run_jobs<'p, F, Fut>(
+        &self,
+        jobs: Vec<Job<'p>>,
+        blockers: Blockers<'p>,
+        known: &mut Known,
+        outcome: &mut Outcome,
+        launch: F,
+    ) where
+        F: Fn(&'p Change, &Known) -> Fut,
+        Fut: std::future::Future<Output = anyhow::Result<Ids>>,
+    {
+        let height = heights(&blockers);
+        let mut pending: BTreeMap<&Address, Job> =
+            jobs.into_iter().map(|j| (&j.change.addr, j)).collect();
+        let mut finished: BTreeSet<&Address> = BTreeSet::new();
+        let mut running = FuturesUnordered::new();
+        let mut halted = false;
+        let limit = self.parallelism.max(1);
+        loop {
+            if !halted && self.stop.requested() {
+                halted = true;
                 outcome.stopped = true;
             }
-            if stopped {
-                outcome
-                    .not_started
-                    .extend(group.iter().map(|c| c.addr.clone()));
-                continue;
+            if !halted && running.len() < limit {
+                let mut ready: Vec<&Address> = pending
+                    .keys()
+                    .filter(|a| blockers[*a].iter().all(|d| finished.contains(d)))
+                    .copied()
+                    .collect();
+                ready.sort_by_key(|a| std::cmp::Reverse(height[a]));
+                for addr in ready.into_iter().take(limit - running.len()) {
+                    let job = pending.remove(addr).expect("pending");
+                    let work = launch(job.change, known);
+                    let reporter = self.reporter;
+                    running.push(async move {
+                        let started = Instant::now();
+                        tracing::debug!(addr = %job.change.addr, verb = job.verb, "start");
+                        reporter.start(&job.change.addr, job.verb);
+                        let r = work.await;
+                        (job, r, started.elapsed().as_secs_f64())
+                    });
+                }
             }
-            let mut running: FuturesUnordered<_> = group
-                .iter()
-                .filter_map(|c| c.observed.as_ref().map(|o| (c, o)))
-                .map(|(c, o)| async move {
-                    let started = Instant::now();
-                    self.reporter.start(&c.addr, "destroying");
-                    let r = self.cloud.delete(o, c.delete, self.reporter).await;
-                    (c, r, started.elapsed().as_secs_f64())
-                })
-                .collect();
-            while let Some((c, r, secs)) = running.next().await {
-                match r {
-                    Ok(()) => {
-                        self.reporter.finish(&c.addr, "destroyed", secs);
-                        outcome.done.push((c.addr.clone(), "destroyed"));
-                    }
-                    Err(e) => {
-                        self.reporter.fail(&c.addr, "destroying", &e);
-                        outcome.failed.push((c.addr.clone(), self.failure(&e)));
-                        stopped = true;
-                    }
+            let Some((job, result, secs)) = running.next().await else {
+                break;
+            };
+            let addr = &job.change.addr;
+            match result {
+                Ok(ids) => {
+                    self.reporter.finish(addr, job.past, secs);
+                    known.insert(addr.clone(), ids);
+                    finished.insert(addr);
+                    outcome.done.push((addr.clone(), job.past));
+                }
+                Err(e) => {
+                    tracing::debug!(%addr, verb = job.verb, error = %self.failure(&e), "failed; no new operations start");
+                    self.reporter.fail(addr, job.verb, &e);
+                    outcome.failed.push((addr.clone(), self.failure(&e)));
+                    halted = true;
                 }
             }
         }
+        outcome.not_started.extend(pending.into_keys().cloned());
     }
 
     async fn send(
@@ -335,4 +351,64 @@ fn prepare(change: &Change, known: &Known) -> anyhow::Result<(Desired, Option<Id
         },
         parent,
     ))
+}
+
+/// The longest chain of jobs waiting on each job (0: nothing waits on it).
+fn heights<'p>(blockers: &Blockers<'p>) -> BTreeMap<&'p Address, usize> {
+    let mut dependents: BTreeMap<&Address, Vec<&Address>> = BTreeMap::new();
+    for (a, bs) in blockers {
+        for b in bs {
+            dependents.entry(*b).or_default().push(*a);
+        }
+    }
+    fn h<'p>(
+        a: &'p Address,
+        dependents: &BTreeMap<&'p Address, Vec<&'p Address>>,
+        memo: &mut BTreeMap<&'p Address, usize>,
+    ) -> usize {
+        if let Some(v) = memo.get(a) {
+            return *v;
+        }
+        // The graph is acyclic (the planner checks); mark before descending.
+        memo.insert(a, 0);
+        let v = dependents
+            .get(a)
+            .map(|ds| {
+                ds.iter()
+                    .map(|d| 1 + h(d, dependents, memo))
+                    .max()
+                    .unwrap_or(0)
+            })
+            .unwrap_or(0);
+        memo.insert(a, v);
+        v
+    }
+    let mut memo = BTreeMap::new();
+    for a in blockers.keys() {
+        h(a, &dependents, &mut memo);
+    }
+    memo
+}
+
+/// What must be deleted before each delete: everything of a lower
+/// [`crate::model::Kind::delete_rank`], except children of *another*
+/// parent (a gateway waits for its own targets, not for every target;
+/// a function waits for all of them, since any may point at it).
+fn delete_blockers<'p>(changes: &[&'p Change]) -> Blockers<'p> {
+    changes
+        .iter()
+        .map(|x| {
+            let rank = x.addr.kind().delete_rank();
+            let blockers = changes
+                .iter()
+                .filter(|y| y.addr.kind().delete_rank() < rank)
+                .filter(|y| {
+                    y.addr.kind().parent() != Some(x.addr.kind())
+                        || y.addr.parent().as_ref() == Some(&x.addr)
+                })
+                .map(|y| &y.addr)
+                .collect();
+            (&x.addr, blockers)
+        })
+        .collect()
 }

@@ -33,6 +33,8 @@ struct MemoryCloud {
     fail_once: Mutex<Vec<Address>>,
     /// The configs sent, by address (to check filled-in values).
     sent: Mutex<BTreeMap<Address, Config>>,
+    /// How long an operation on an address takes, when not one second.
+    takes: Mutex<BTreeMap<Address, Duration>>,
     started: Option<tokio::time::Instant>,
 }
 
@@ -49,8 +51,9 @@ impl MemoryCloud {
     }
     async fn work(&self, verb: &str, addr: &Address) -> Result<()> {
         self.log(Event::Start(verb.into(), addr.clone()));
-        // Every operation takes one second of (paused) time.
-        tokio::time::sleep(Duration::from_secs(1)).await;
+        // An operation takes one second of (paused) time unless told.
+        let takes = self.takes.lock().unwrap().get(addr).copied();
+        tokio::time::sleep(takes.unwrap_or(Duration::from_secs(1))).await;
         let fail = {
             let mut f = self.fail_once.lock().unwrap();
             let hit = f.iter().position(|a| a == addr);
@@ -253,6 +256,7 @@ fn executor<'a>(cloud: &'a MemoryCloud, stop: &'a Stop) -> Executor<'a, MemoryCl
         cloud,
         reporter: &Quiet,
         stop,
+        parallelism: 100,
     }
 }
 
@@ -299,6 +303,103 @@ async fn dependencies_first_and_independent_work_concurrently() {
     assert_eq!(
         out.known[&target("b", "t")].id.as_deref(),
         Some("id-of-gateway_target.b/t")
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_dependent_starts_the_moment_its_own_dependencies_are_done() {
+    // Gateway a takes 1 s, gateway b 5 s: a's target starts at 1 s, not
+    // when the whole "level" of gateways is done.
+    let cloud = MemoryCloud::new();
+    cloud
+        .takes
+        .lock()
+        .unwrap()
+        .insert(gw("b"), Duration::from_secs(5));
+    let out = executor(&cloud, &Stop::default())
+        .apply(&two_gateways())
+        .await;
+    assert!(out.ok(), "{:?}", out.failed);
+    let start = |a: Address| cloud.time_of(&Event::Start("create".into(), a));
+    assert_eq!(start(target("a", "t")), Duration::from_secs(1));
+    assert_eq!(start(target("b", "t")), Duration::from_secs(5));
+}
+
+#[tokio::test(start_paused = true)]
+async fn at_most_parallelism_operations_at_once_longest_chain_first() {
+    // Six independent repositories and one gateway with a target; two at a
+    // time. The gateway (work waits on it) goes first.
+    let mut changes: Vec<Change> = (0..6)
+        .map(|i| {
+            create(
+                Address::Repository(format!("r{i}")),
+                vec![],
+                repo(&format!("p/r{i}")),
+            )
+        })
+        .collect();
+    changes.extend(
+        two_gateways()
+            .changes
+            .into_iter()
+            .filter(|c| c.addr == gw("b") || c.addr == target("b", "t")),
+    );
+    let cloud = MemoryCloud::new();
+    let stop = Stop::default();
+    let exec = Executor {
+        parallelism: 2,
+        ..executor(&cloud, &stop)
+    };
+    let out = exec.apply(&plan_of(changes)).await;
+    assert!(out.ok(), "{:?}", out.failed);
+    assert_eq!(out.done.len(), 8);
+    assert_eq!(cloud.max_in_flight(), 2);
+    assert_eq!(
+        cloud.order()[0],
+        Event::Start("create".into(), gw("b")),
+        "{:?}",
+        cloud.order()
+    );
+    // Eight one-second operations, two at a time: four seconds.
+    let last = cloud
+        .events
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(t, _)| *t)
+        .max()
+        .unwrap();
+    assert_eq!(last, Duration::from_secs(4));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_gateway_is_deleted_once_its_own_targets_are_gone() {
+    let cloud = MemoryCloud::new();
+    cloud
+        .takes
+        .lock()
+        .unwrap()
+        .insert(target("b", "t"), Duration::from_secs(5));
+    let plan = plan_of(vec![
+        delete(gw("a"), gateway_config("p-a", "".into())),
+        delete(target("a", "t"), target_config("p-a", "t")),
+        delete(gw("b"), gateway_config("p-b", "".into())),
+        delete(target("b", "t"), target_config("p-b", "t")),
+        delete(Address::Repository("r".into()), repo("p/r")),
+    ]);
+    let out = executor(&cloud, &Stop::default()).destroy(&plan).await;
+    assert!(out.ok(), "{:?}", out.failed);
+    let started = |a: Address| cloud.time_of(&Event::Start("delete".into(), a));
+    assert_eq!(
+        started(gw("a")),
+        Duration::from_secs(1),
+        "not held up by b's target"
+    );
+    assert_eq!(started(gw("b")), Duration::from_secs(5));
+    // Functions and repositories wait for every gateway and target.
+    assert_eq!(
+        started(Address::Repository("r".into())),
+        Duration::from_secs(6)
     );
 }
 

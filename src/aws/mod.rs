@@ -21,8 +21,10 @@
 //!   the resource already there (an SDK retry of a request that had in fact
 //!   succeeded) adopts it when its ownership tags say it is this very
 //!   resource, and fails otherwise.
-//! - Throttling, 5xx and I/O errors are retried by the SDK (standard retry
-//!   mode, 5 attempts). IAM propagation errors and conflicts are retried here,
+//! - Requests keep to AWS's rate quotas on the client side ([`quota`]).
+//!   Throttling that still happens, 5xx and I/O errors are retried by the
+//!   SDK (standard retry mode, 10 attempts, a retry budget that never runs
+//!   dry). IAM propagation errors and conflicts are retried here,
 //!   bounded ([`wait::Retry`]).
 
 mod agentcore;
@@ -68,37 +70,31 @@ pub struct Aws {
     timeout: Duration,
     /// The caller's account, read once (the lock and the plan both need it).
     account: tokio::sync::OnceCell<Account>,
-    /// AgentCore's request quotas (the HTTP layer holds the same ones).
+    /// The request quotas (the HTTP layer holds the same ones) and tallies.
     quotas: Arc<quota::Quotas>,
 }
 
-/// The AgentCore client: throttling that gets past the client-side quotas
-/// is retried with the SDK's jittered exponential backoff, up to 10 attempts,
-/// from a retry budget of its own that never runs dry (the shared default
-/// one empties under a burst of throttles and then stops retrying at all).
-fn agentcore_client(conf: &SdkConfig) -> aws_sdk_bedrockagentcorecontrol::Client {
-    use aws_sdk_bedrockagentcorecontrol::config::retry::{RetryPartition, TokenBucket};
-    let c = aws_sdk_bedrockagentcorecontrol::config::Builder::from(conf)
-        .retry_config(RetryConfig::standard().with_max_attempts(10))
-        .retry_partition(
-            RetryPartition::custom("agentform-agentcore")
-                .token_bucket(TokenBucket::unlimited())
+/// A client of `$sdk` with the quota [`quota::Meter`] on every attempt,
+/// and throttling that gets past the client-side limits retried with the
+/// SDK's jittered exponential backoff (up to 20 s apart), up to 10
+/// attempts, from a retry budget per client that never runs dry (the
+/// shared default one empties under a burst of throttles and then stops
+/// retrying at all).
+macro_rules! client {
+    ($sdk:ident, $conf:expr, $quotas:expr) => {{
+        use $sdk::config::retry::{RetryPartition, TokenBucket};
+        $sdk::Client::from_conf(
+            $sdk::config::Builder::from($conf)
+                .retry_config(RetryConfig::standard().with_max_attempts(10))
+                .retry_partition(
+                    RetryPartition::custom(concat!("agentform-", stringify!($sdk)))
+                        .token_bucket(TokenBucket::unlimited())
+                        .build(),
+                )
+                .interceptor(quota::Meter::new($quotas.clone()))
                 .build(),
         )
-        .build();
-    aws_sdk_bedrockagentcorecontrol::Client::from_conf(c)
-}
-
-/// `AGENTFORM_RATE_SCALE`: a factor on every client-side rate (an account
-/// with raised quotas, or an emulator); default 1, AWS's documented rates.
-fn rate_scale() -> Result<f64> {
-    match std::env::var("AGENTFORM_RATE_SCALE") {
-        Ok(v) if !v.trim().is_empty() => match v.trim().parse::<f64>() {
-            Ok(x) if x > 0.0 && x.is_finite() => Ok(x),
-            _ => bail!("AGENTFORM_RATE_SCALE must be a positive number, not `{v}`"),
-        },
-        _ => Ok(1.0),
-    }
+    }};
 }
 
 impl Aws {
@@ -107,6 +103,7 @@ impl Aws {
         region: Option<String>,
         profile: Option<String>,
         timeout: Duration,
+        rate_scale: f64,
     ) -> Result<Aws> {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .retry_config(RetryConfig::standard().with_max_attempts(5))
@@ -137,8 +134,8 @@ impl Aws {
             loader = loader.profile_name(p);
         }
         let conf = loader.load().await;
-        // AgentCore requests go through the client-side quotas.
-        let quotas = Arc::new(quota::Quotas::new(rate_scale()?));
+        // Every request goes through the client-side quotas.
+        let quotas = Arc::new(quota::Quotas::new(rate_scale));
         let inner = conf.http_client().unwrap_or_else(quota::default_client);
         let conf = conf
             .into_builder()
@@ -149,17 +146,38 @@ impl Aws {
 
     fn from_conf(conf: &SdkConfig, timeout: Duration, quotas: Arc<quota::Quotas>) -> Aws {
         Aws {
+            iam: client!(aws_sdk_iam, conf, quotas),
+            lambda: client!(aws_sdk_lambda, conf, quotas),
+            ecr: client!(aws_sdk_ecr, conf, quotas),
+            agentcore: client!(aws_sdk_bedrockagentcorecontrol, conf, quotas),
+            sts: client!(aws_sdk_sts, conf, quotas),
+            ssm: client!(aws_sdk_ssm, conf, quotas),
             quotas,
-            iam: aws_sdk_iam::Client::new(conf),
-            lambda: aws_sdk_lambda::Client::new(conf),
-            ecr: aws_sdk_ecr::Client::new(conf),
-            agentcore: agentcore_client(conf),
-            sts: aws_sdk_sts::Client::new(conf),
-            ssm: aws_sdk_ssm::Client::new(conf),
             region: conf.region().map(|r| r.to_string()),
             timeout,
             account: tokio::sync::OnceCell::new(),
         }
+    }
+
+    /// What to tell the user about throttling after a run: `None` when AWS
+    /// throttled nothing. The per-API tallies go to the debug log either way.
+    pub fn throttle_note(&self) -> Option<String> {
+        let tallies = self.quotas.tallies();
+        let requests: u64 = tallies.values().map(|t| t.requests).sum();
+        tracing::debug!(requests, ?tallies, "requests sent, per API");
+        let throttled: Vec<String> = tallies
+            .iter()
+            .filter(|(_, t)| t.throttled > 0)
+            .map(|(api, t)| format!("{} {}", api.rsplit(':').next().unwrap_or(api), t.throttled))
+            .collect();
+        if throttled.is_empty() {
+            return None;
+        }
+        let n = self.quotas.throttled();
+        Some(format!(
+            "note: AWS throttled {n} of {requests} requests ({}); each was retried with backoff.",
+            throttled.join(", ")
+        ))
     }
 
     /// STS GetCallerIdentity + resolved region; partition derived from

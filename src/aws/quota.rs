@@ -1,96 +1,114 @@
-//! AWS's request quotas, kept on the client side: every AgentCore control
-//! plane request waits for a token of its API's bucket before it is sent,
-//! so a large stack is applied at the documented rate instead of being
-//! throttled into failure. The buckets sit in the HTTP layer under the SDK
-//! (a wrapper around its HTTP client), so every request — each page of a
-//! list, each retry — is counted, whatever code sent it.
+//! AWS's request quotas, kept on the client side: every request waits for
+//! a token of its API's bucket before it is sent, so a large stack is
+//! applied at the documented rate instead of being throttled into failure.
 //!
-//! Rates (Amazon Bedrock AgentCore quotas, per account and Region):
-//! gateways and targets: Create/Update/Delete 5 TPS each, Get/List 10;
-//! runtimes and endpoints: Create/Update/Delete 5 TPS each, Get 50, List 5.
-//! Tagging calls are not documented: 10 TPS is assumed. Other services
-//! (IAM, Lambda, ECR, STS, SSM) are left to the SDK's retries.
+//! Two parts: an SDK interceptor ([`Meter`], on every client) names the API
+//! of each attempt from the SDK's own operation metadata and counts what the
+//! service answered (throttles included); a wrapper around the SDK's HTTP
+//! client ([`limited`]) makes each attempt wait for its bucket — the wait has
+//! to be there, since interceptors cannot wait. Every request is counted
+//! that way, each page of a list and each retry, whatever code sent it.
+//!
+//! Rates, per account and Region (requests per second), see [`limit`]:
+//! - AgentCore (the "Quotas for Amazon Bedrock AgentCore" page): gateways
+//!   and targets Create/Update/Delete 5 each, Get/List 10; runtimes and
+//!   endpoints Create/Update/Delete 5 each, Get 50, List 5. Tagging calls
+//!   are not documented: 10 is assumed.
+//! - Lambda (the "Lambda quotas" page): GetFunction 100, GetPolicy 15, and
+//!   every other control-plane API 15 *together*.
+//! - IAM and ECR's repository APIs publish no rates (IAM throttles with a
+//!   token bucket per API): 10 per mutating API and 20 per read are assumed,
+//!   low enough to stay clear of what accounts report.
+//! - STS and SSM (one call each per run) are not limited.
+//!
+//! `AGENTFORM_RATE_SCALE` (or `--rate-scale`) multiplies every rate, for an
+//! account with raised quotas. Buckets let one request through at a time,
+//! evenly spaced (no burst), so any one-second window holds at most the rate.
 //!
 //! The other AgentCore limit, at most 5 concurrent target operations per
 //! gateway, spans a whole operation (the request and the wait until the
 //! target is ready), so it is held in the target code: [`Quotas::target_slot`].
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
 use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 
+use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::http::{
     HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
     SharedHttpConnector,
 };
-use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    BeforeTransmitInterceptorContextMut, FinalizerInterceptorContextRef,
+};
+use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, Metadata};
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// Concurrent Create/Update/Delete operations on the targets of one gateway.
 pub const TARGET_OPERATIONS_PER_GATEWAY: usize = 5;
 
-/// The API an AgentCore control-plane request calls, from its method and
-/// path (REST-JSON); `None` for anything else.
-pub fn agentcore_api(method: &str, uri: &str) -> Option<&'static str> {
-    // The request's URI is absolute: keep the path.
-    let path = match uri.split_once("://") {
-        Some((_, rest)) => rest.find('/').map_or("", |i| &rest[i..]),
-        None => uri,
-    };
-    let segs: Vec<&str> = path
-        .split('?')
-        .next()
-        .unwrap_or("")
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .collect();
-    Some(match (method, segs.as_slice()) {
-        ("POST", ["gateways"]) => "CreateGateway",
-        ("GET", ["gateways"]) => "ListGateways",
-        ("GET", ["gateways", _]) => "GetGateway",
-        ("PUT", ["gateways", _]) => "UpdateGateway",
-        ("DELETE", ["gateways", _]) => "DeleteGateway",
-        ("POST", ["gateways", _, "targets"]) => "CreateGatewayTarget",
-        ("GET", ["gateways", _, "targets"]) => "ListGatewayTargets",
-        ("GET", ["gateways", _, "targets", _]) => "GetGatewayTarget",
-        ("PUT", ["gateways", _, "targets", _]) => "UpdateGatewayTarget",
-        ("DELETE", ["gateways", _, "targets", _]) => "DeleteGatewayTarget",
-        ("POST", ["runtimes"]) => "CreateAgentRuntime",
-        ("GET", ["runtimes"]) => "ListAgentRuntimes",
-        ("GET", ["runtimes", _]) => "GetAgentRuntime",
-        ("PUT", ["runtimes", _]) => "UpdateAgentRuntime",
-        ("DELETE", ["runtimes", _]) => "DeleteAgentRuntime",
-        ("POST", ["runtimes", _, "runtime-endpoints"]) => "CreateAgentRuntimeEndpoint",
-        ("GET", ["runtimes", _, "runtime-endpoints"]) => "ListAgentRuntimeEndpoints",
-        ("GET", ["runtimes", _, "runtime-endpoints", _]) => "GetAgentRuntimeEndpoint",
-        ("PUT", ["runtimes", _, "runtime-endpoints", _]) => "UpdateAgentRuntimeEndpoint",
-        ("DELETE", ["runtimes", _, "runtime-endpoints", _]) => "DeleteAgentRuntimeEndpoint",
-        ("GET", ["tags", ..]) => "ListTagsForResource",
-        ("POST", ["tags", ..]) => "TagResource",
-        ("DELETE", ["tags", ..]) => "UntagResource",
-        _ => return None,
-    })
+/// The service name AgentCore's SDK gives its operations.
+const AGENTCORE: &str = "Bedrock AgentCore Control";
+
+fn is_read(op: &str) -> bool {
+    ["Get", "List", "Describe", "BatchGet"]
+        .iter()
+        .any(|p| op.starts_with(p))
 }
 
-/// The documented rate of an API, requests per second.
-pub fn rate(api: &str) -> u32 {
-    match api {
-        "GetAgentRuntime" | "GetAgentRuntimeEndpoint" => 50,
-        "ListAgentRuntimes" | "ListAgentRuntimeEndpoints" => 5,
-        a if a.starts_with("Get") || a.starts_with("List") => 10,
-        "TagResource" | "UntagResource" => 10,
-        _ => 5,
+/// The bucket an API's requests share and its documented (or assumed) rate;
+/// `None`: not limited.
+pub fn limit(service: &str, op: &str) -> Option<(Cow<'static, str>, u32)> {
+    let own = |rate| Some((Cow::Owned(format!("{service}:{op}")), rate));
+    match service {
+        AGENTCORE => own(match op {
+            "GetAgentRuntime" | "GetAgentRuntimeEndpoint" => 50,
+            "ListAgentRuntimes" | "ListAgentRuntimeEndpoints" | "ListAgentRuntimeVersions" => 5,
+            "TagResource" | "UntagResource" | "ListTagsForResource" => 10,
+            o if is_read(o) => 10,
+            _ => 5,
+        }),
+        "Lambda" => match op {
+            "GetFunction" => own(100),
+            "GetPolicy" => own(15),
+            "Invoke" | "InvokeAsync" | "InvokeWithResponseStream" => None,
+            _ => Some((Cow::Borrowed("Lambda:control-plane"), 15)),
+        },
+        "IAM" | "ECR" => own(if is_read(op) { 20 } else { 10 }),
+        _ => None,
     }
 }
 
-/// One bucket per API, and the per-gateway target slots.
+/// What the service answered, per API, for the run's summary.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Tally {
+    /// Attempts sent (each retry counts).
+    pub requests: u64,
+    /// Attempts the service refused as throttled (and the SDK retried).
+    pub throttled: u64,
+}
+
+/// One API's rate limiter, served first come, first served (the limiter
+/// alone wakes every waiter at each token and lets a random one win, so a
+/// request could wait indefinitely behind later ones).
+#[derive(Debug)]
+struct Bucket {
+    limiter: DefaultDirectRateLimiter,
+    queue: tokio::sync::Mutex<()>,
+}
+
+/// One bucket per API, the per-gateway target slots, and the tallies.
 #[derive(Debug, Default)]
 pub struct Quotas {
-    buckets: Mutex<HashMap<&'static str, Arc<DefaultDirectRateLimiter>>>,
+    buckets: Mutex<HashMap<String, Arc<Bucket>>>,
     targets: Mutex<HashMap<String, Arc<Semaphore>>>,
-    /// Scales every rate (tests run faster than AWS allows; 1.0 is AWS).
+    tallies: Mutex<BTreeMap<String, Tally>>,
+    /// Scales every rate (1.0 is AWS's).
     scale: f64,
 }
 
@@ -102,26 +120,33 @@ impl Quotas {
         }
     }
 
-    fn bucket(&self, api: &'static str) -> Arc<DefaultDirectRateLimiter> {
+    fn bucket(&self, key: &str, rate: u32) -> Arc<Bucket> {
         let mut b = self.buckets.lock().expect("quota lock");
-        b.entry(api)
-            .or_insert_with(|| {
-                let per_second = ((f64::from(rate(api)) * self.scale).round() as u32).max(1);
-                let n = NonZeroU32::new(per_second).expect("at least one");
-                // A burst of one: requests are spread evenly over the second.
-                Arc::new(RateLimiter::direct(
-                    Quota::per_second(n).allow_burst(NonZeroU32::MIN),
-                ))
-            })
-            .clone()
+        if let Some(l) = b.get(key) {
+            return l.clone();
+        }
+        let per_second = ((f64::from(rate) * self.scale).round() as u32).max(1);
+        let n = NonZeroU32::new(per_second).expect("at least one");
+        // A burst of one: requests are spread evenly over the second.
+        let l = Arc::new(Bucket {
+            limiter: RateLimiter::direct(Quota::per_second(n).allow_burst(NonZeroU32::MIN)),
+            queue: tokio::sync::Mutex::new(()),
+        });
+        b.insert(key.to_string(), l.clone());
+        l
     }
 
-    /// Waits until `api` may be called.
-    pub async fn acquire(&self, api: &'static str) {
-        let bucket = self.bucket(api);
-        if bucket.check().is_err() {
-            tracing::trace!(api, "waiting for the client-side rate limit");
-            bucket.until_ready().await;
+    /// Waits until a request of `service`'s `op` may be sent.
+    pub async fn acquire(&self, service: &str, op: &str) {
+        let Some((key, rate)) = limit(service, op) else {
+            return;
+        };
+        let bucket = self.bucket(&key, rate);
+        // tokio's mutex queues its waiters in order.
+        let _turn = bucket.queue.lock().await;
+        if bucket.limiter.check().is_err() {
+            tracing::trace!(service, op, "waiting for the client-side rate limit");
+            bucket.limiter.until_ready().await;
         }
     }
 
@@ -137,9 +162,123 @@ impl Quotas {
             .clone();
         sem.acquire_owned().await.expect("never closed")
     }
+
+    fn count(&self, api: &str, throttled: bool) {
+        let mut t = self.tallies.lock().expect("quota lock");
+        let e = t.entry(api.to_string()).or_default();
+        e.requests += 1;
+        e.throttled += u64::from(throttled);
+    }
+
+    /// Requests and throttles so far, per API (`Service:Operation`).
+    pub fn tallies(&self) -> BTreeMap<String, Tally> {
+        self.tallies.lock().expect("quota lock").clone()
+    }
+
+    /// Throttled attempts so far, all APIs.
+    pub fn throttled(&self) -> u64 {
+        self.tallies
+            .lock()
+            .expect("quota lock")
+            .values()
+            .map(|t| t.throttled)
+            .sum()
+    }
 }
 
-/// The SDK's HTTP client with every AgentCore request waiting for its token.
+/// The API of one attempt, put on the request for the HTTP layer.
+#[derive(Debug, Clone)]
+struct Api {
+    service: Cow<'static, str>,
+    op: Cow<'static, str>,
+}
+
+/// Whether a response is a throttle: HTTP 429, or an error whose code says
+/// so (`ThrottlingException`, IAM's `Throttling`, `TooManyRequestsException`,
+/// `RequestLimitExceeded`, S3's `SlowDown`) in the error-type header or the
+/// body.
+pub fn is_throttle(status: u16, error_type: Option<&str>, body: Option<&[u8]>) -> bool {
+    const CODES: [&str; 5] = [
+        "Throttling",
+        "TooManyRequests",
+        "RequestLimitExceeded",
+        "SlowDown",
+        "RateExceeded",
+    ];
+    if status == 429 {
+        return true;
+    }
+    if status < 400 {
+        return false;
+    }
+    let has = |text: &str| CODES.iter().any(|c| text.contains(c));
+    error_type.is_some_and(has)
+        || body
+            .and_then(|b| std::str::from_utf8(&b[..b.len().min(2048)]).ok())
+            .is_some_and(has)
+}
+
+/// The interceptor on every client: names each attempt's API for
+/// [`limited`], and counts the answers.
+#[derive(Debug, Clone)]
+pub struct Meter {
+    quotas: Arc<Quotas>,
+}
+
+impl Meter {
+    pub fn new(quotas: Arc<Quotas>) -> Meter {
+        Meter { quotas }
+    }
+}
+
+impl Intercept for Meter {
+    fn name(&self) -> &'static str {
+        "agentform::quota::Meter"
+    }
+
+    fn modify_before_transmit(
+        &self,
+        context: &mut BeforeTransmitInterceptorContextMut<'_>,
+        _rc: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let Some(m) = cfg.load::<Metadata>() {
+            context.request_mut().add_extension(Api {
+                service: Cow::Owned(m.service().to_string()),
+                op: Cow::Owned(m.name().to_string()),
+            });
+        }
+        Ok(())
+    }
+
+    fn read_after_attempt(
+        &self,
+        context: &FinalizerInterceptorContextRef<'_>,
+        _rc: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let Some(m) = cfg.load::<Metadata>() else {
+            return Ok(());
+        };
+        let api = format!("{}:{}", m.service(), m.name());
+        let throttled = context.response().is_some_and(|r| {
+            is_throttle(
+                r.status().as_u16(),
+                r.headers().get("x-amzn-errortype"),
+                r.body().bytes(),
+            )
+        });
+        if throttled {
+            tracing::debug!(%api, "throttled by the service; the SDK retries with backoff");
+        }
+        if context.response().is_some() {
+            self.quotas.count(&api, throttled);
+        }
+        Ok(())
+    }
+}
+
+/// The SDK's HTTP client with every request waiting for its API's token.
 #[derive(Debug)]
 struct Limited {
     inner: SharedHttpClient,
@@ -154,12 +293,12 @@ struct LimitedConnector {
 
 impl HttpConnector for LimitedConnector {
     fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
-        let api = agentcore_api(request.method(), request.uri());
+        let api = request.extension::<Api>().cloned();
         let inner = self.inner.clone();
         let quotas = self.quotas.clone();
         HttpConnectorFuture::new(async move {
             if let Some(api) = api {
-                quotas.acquire(api).await;
+                quotas.acquire(&api.service, &api.op).await;
             }
             inner.call(request).await
         })
@@ -231,26 +370,57 @@ mod tests {
     use super::*;
 
     #[test]
-    fn requests_map_to_their_api_and_rate() {
-        assert_eq!(agentcore_api("POST", "/gateways/"), Some("CreateGateway"));
+    fn apis_have_their_documented_rates() {
+        let rate = |s, o| limit(s, o).map(|(_, r)| r);
+        assert_eq!(rate(AGENTCORE, "CreateGatewayTarget"), Some(5));
+        assert_eq!(rate(AGENTCORE, "GetAgentRuntime"), Some(50));
+        assert_eq!(rate(AGENTCORE, "ListAgentRuntimes"), Some(5));
+        assert_eq!(rate(AGENTCORE, "ListGatewayTargets"), Some(10));
+        assert_eq!(rate("Lambda", "GetFunction"), Some(100));
+        assert_eq!(rate("IAM", "CreateRole"), Some(10));
+        assert_eq!(rate("IAM", "GetRole"), Some(20));
+        assert_eq!(rate("STS", "GetCallerIdentity"), None);
         assert_eq!(
-            agentcore_api("PUT", "/gateways/gw-1/targets/T1/"),
-            Some("UpdateGatewayTarget")
-        );
-        assert_eq!(
-            agentcore_api("GET", "/runtimes/rt-1/runtime-endpoints/?maxResults=10"),
-            Some("ListAgentRuntimeEndpoints")
-        );
-        assert_eq!(
-            agentcore_api("POST", "/"),
+            rate("Lambda", "Invoke"),
             None,
-            "IAM and ECR are not counted"
+            "the data plane is not limited"
         );
-        assert_eq!(agentcore_api("GET", "/2015-03-31/functions/"), None);
-        assert_eq!(rate("CreateGatewayTarget"), 5);
-        assert_eq!(rate("GetAgentRuntime"), 50);
-        assert_eq!(rate("ListAgentRuntimes"), 5);
-        assert_eq!(rate("ListGatewayTargets"), 10);
+        // Lambda's control plane is one bucket for all its APIs.
+        assert_eq!(
+            limit("Lambda", "CreateFunction").map(|(k, _)| k),
+            limit("Lambda", "UpdateFunctionCode").map(|(k, _)| k)
+        );
+        assert_ne!(
+            limit(AGENTCORE, "CreateGateway").map(|(k, _)| k),
+            limit(AGENTCORE, "CreateGatewayTarget").map(|(k, _)| k)
+        );
+    }
+
+    #[test]
+    fn throttles_are_recognised_in_every_protocol() {
+        assert!(is_throttle(429, None, None));
+        assert!(is_throttle(
+            400,
+            None,
+            Some(b"<ErrorResponse><Error><Code>Throttling</Code>")
+        ));
+        assert!(is_throttle(
+            400,
+            Some("ThrottlingException:http://internal"),
+            None
+        ));
+        assert!(is_throttle(
+            400,
+            None,
+            Some(br#"{"__type":"ThrottlingException"}"#)
+        ));
+        assert!(!is_throttle(400, Some("ValidationException"), Some(b"{}")));
+        assert!(!is_throttle(
+            200,
+            None,
+            Some(b"Throttling in a tool description")
+        ));
+        assert!(!is_throttle(404, None, None));
     }
 
     #[tokio::test]
@@ -258,7 +428,7 @@ mod tests {
         let q = Quotas::new(10.0); // CreateGateway: 50 per second
         let start = std::time::Instant::now();
         for _ in 0..11 {
-            q.acquire("CreateGateway").await;
+            q.acquire(AGENTCORE, "CreateGateway").await;
         }
         // The first is free; ten more at 50/s take at least 0.2 s.
         assert!(
@@ -266,6 +436,28 @@ mod tests {
             "{:?}",
             start.elapsed()
         );
+    }
+
+    #[tokio::test]
+    async fn waiters_are_served_in_the_order_they_came() {
+        let q = Arc::new(Quotas::new(20.0)); // CreateGatewayTarget: 100 per second
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let mut tasks = Vec::new();
+        for i in 0..20 {
+            let (q, order) = (q.clone(), order.clone());
+            tasks.push(tokio::spawn(async move {
+                q.acquire(AGENTCORE, "CreateGatewayTarget").await;
+                order.lock().unwrap().push(i);
+            }));
+            // Let each one queue before the next comes.
+            tokio::task::yield_now().await;
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let order = order.lock().unwrap().clone();
+        assert_eq!(order, (0..20).collect::<Vec<_>>());
     }
 
     #[tokio::test]

@@ -14,20 +14,28 @@ use tokio::time::{Instant, sleep};
 
 use crate::model::{Address, Progress};
 
-/// Exponential backoff: `start`, then ×`factor` per step, never above `cap`.
+/// Backoff: `start`, then ×`factor` per step, never above `cap`; and when
+/// `proportion` is set, the next delay is instead that fraction of the time
+/// waited so far (at least `start` twice over, at most `cap`).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Backoff {
     pub start: Duration,
     pub factor: f64,
     pub cap: Duration,
+    pub proportion: Option<f64>,
 }
 
 impl Backoff {
-    /// Polling a status: 250 ms, ×1.5, at most 5 s between reads.
+    /// Polling a status: the first read 250 ms after the first, then every
+    /// 0.5 s, then a tenth of the time waited so far (at most 10 s): a
+    /// status reached is seen within 10% of the wait or 0.5 s, whichever
+    /// is larger, with about 11 + 10·ln(wait / 5 s) reads for a long wait.
+    /// The reads go through the API's rate limit like any other request.
     pub const POLL: Backoff = Backoff {
         start: Duration::from_millis(250),
-        factor: 1.5,
-        cap: Duration::from_secs(5),
+        factor: 2.0,
+        cap: Duration::from_secs(10),
+        proportion: Some(0.1),
     };
     /// Retrying a call the service refused for a reason that goes away by itself
     /// (IAM propagation, a conflicting operation still in flight).
@@ -35,10 +43,15 @@ impl Backoff {
         start: Duration::from_secs(1),
         factor: 2.0,
         cap: Duration::from_secs(10),
+        proportion: None,
     };
 
-    fn next(&self, d: Duration) -> Duration {
-        d.mul_f64(self.factor).min(self.cap)
+    /// The delay after `d`, `waited` into the wait.
+    fn next(&self, d: Duration, waited: Duration) -> Duration {
+        match self.proportion {
+            Some(p) => waited.mul_f64(p).max(self.start * 2).min(self.cap),
+            None => d.mul_f64(self.factor).min(self.cap),
+        }
     }
 }
 
@@ -117,7 +130,7 @@ where
                     last_status = Some(status);
                 }
                 sleep(delay.min(deadline - now)).await;
-                delay = backoff.next(delay);
+                delay = backoff.next(delay, started.elapsed());
             }
         }
     }
@@ -229,7 +242,7 @@ where
                     ),
                 );
                 sleep(wait).await;
-                delay = backoff.next(delay);
+                delay = backoff.next(delay, Duration::ZERO);
             }
             Err(e) => return Err(e),
         }
@@ -247,7 +260,32 @@ mod tests {
         start: Duration::from_millis(5),
         factor: 1.5,
         cap: Duration::from_millis(20),
+        proportion: None,
     };
+
+    #[test]
+    fn polling_sees_a_status_within_a_tenth_of_the_wait_or_half_a_second() {
+        // Read times for a long wait; between two reads, the status may
+        // change just after the first: it is seen at the second.
+        let mut t = Duration::ZERO;
+        let mut d = Backoff::POLL.start;
+        let mut reads = vec![t];
+        while t < Duration::from_secs(600) {
+            t += d;
+            reads.push(t);
+            d = Backoff::POLL.next(d, t);
+        }
+        for w in reads.windows(2) {
+            let late = w[1] - w[0];
+            let bound = Duration::from_millis(500).max(w[0].mul_f64(0.1));
+            assert!(late <= bound + Duration::from_millis(1), "{w:?}");
+        }
+        let in_a_minute = reads
+            .iter()
+            .filter(|r| **r <= Duration::from_secs(60))
+            .count();
+        assert!(in_a_minute <= 40, "{in_a_minute} reads in the first minute");
+    }
 
     struct Notes(Mutex<Vec<String>>);
     impl Progress for Notes {

@@ -89,10 +89,14 @@ async fn run(ctx: &Ctx, l: &LoadedSpec, aws: &Aws, planned: &Planned, plan: &Pla
             cloud: aws,
             reporter: &out,
             stop: &interrupts.stop,
+            parallelism: ctx.run.parallelism.into(),
         };
         let outcome = exec.apply(plan).await;
         drop(out);
         let code = summarize(&outcome, "Apply", interrupts.exit_code(), &|a| l.locate(a));
+        if let Some(note) = aws.throttle_note() {
+            eprintln!("{note}");
+        }
         if code != OK {
             return Ok(code);
         }

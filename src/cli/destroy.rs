@@ -79,13 +79,15 @@ async fn run(
         cloud: aws,
         reporter: &out,
         stop: &interrupts.stop,
+        parallelism: ctx.run.parallelism.into(),
     };
     let outcome = exec.destroy(&planned.plan).await;
     drop(out);
-    Ok(summarize(
-        &outcome,
-        "Destroy",
-        interrupts.exit_code(),
-        &|a| l.locate(a),
-    ))
+    let code = summarize(&outcome, "Destroy", interrupts.exit_code(), &|a| {
+        l.locate(a)
+    });
+    if let Some(note) = aws.throttle_note() {
+        eprintln!("{note}");
+    }
+    Ok(code)
 }

@@ -77,6 +77,18 @@ struct AwsArgs {
     /// AWS profile from the shared config files.
     #[arg(long)]
     profile: Option<String>,
+    /// Multiply every client-side API rate limit by this factor (an account
+    /// whose quotas were raised; 1 keeps to AWS's documented defaults).
+    #[arg(long, env = "AGENTFORM_RATE_SCALE", default_value_t = 1.0, value_name = "FACTOR",
+          value_parser = positive_factor)]
+    rate_scale: f64,
+}
+
+fn positive_factor(s: &str) -> std::result::Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(x) if x > 0.0 && x.is_finite() => Ok(x),
+        _ => Err(format!("`{s}` is not a positive number")),
+    }
 }
 
 /// How a run that changes the account behaves.
@@ -94,7 +106,17 @@ struct RunArgs {
     /// Only print errors and results (no progress).
     #[arg(short, long)]
     quiet: bool,
+    /// At most this many resource operations at once. Operations mostly
+    /// wait on AWS (a gateway takes tens of seconds to be READY), and the
+    /// API rate limits, not this, keep requests within AWS's quotas: the
+    /// default lets a 100-target stack keep its 5 requests per second busy.
+    #[arg(long, default_value_t = DEFAULT_PARALLELISM, value_name = "N",
+          value_parser = clap::value_parser!(u16).range(1..))]
+    parallelism: u16,
 }
+
+/// The default of `--parallelism`.
+const DEFAULT_PARALLELISM: u16 = 100;
 
 impl Default for RunArgs {
     fn default() -> Self {
@@ -103,6 +125,7 @@ impl Default for RunArgs {
             lock_timeout: 0,
             timeout: 1800,
             quiet: false,
+            parallelism: DEFAULT_PARALLELISM,
         }
     }
 }
@@ -246,6 +269,8 @@ enum GraphFormat {
     Dot,
     /// A Mermaid flowchart (renders in GitHub Markdown).
     Mermaid,
+    /// JSON: `{"resources": [{"address", "kind", "depends_on"}]}`.
+    Json,
 }
 
 fn parse_var(s: &str) -> Result<(String, String), String> {
@@ -356,6 +381,7 @@ impl Ctx {
             region,
             self.aws.profile.clone(),
             Duration::from_secs(self.run.timeout),
+            self.aws.rate_scale,
         )
         .await
     }
@@ -469,6 +495,7 @@ fn graph(ctx: &Ctx, format: GraphFormat) -> Result<i32> {
         match format {
             GraphFormat::Dot => crate::plan::graph::dot(&desired),
             GraphFormat::Mermaid => crate::plan::graph::mermaid(&desired),
+            GraphFormat::Json => crate::plan::graph::json(&desired),
         }
     );
     Ok(OK)

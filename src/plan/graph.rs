@@ -1,7 +1,7 @@
 //! The dependency graph of what a spec wants, as Graphviz DOT or Mermaid:
 //! one node per resource (its address), an edge from each resource to what
 //! must exist before it (the order apply creates in; destroy goes the other
-//! way).
+//! way). Also as JSON, for scripts (the benchmark's lower bound reads it).
 
 use std::fmt::Write;
 
@@ -36,5 +36,24 @@ pub fn mermaid(desired: &[Desired]) -> String {
             let _ = writeln!(out, "  {} --> {}", id(i), id(dep));
         }
     }
+    out
+}
+
+/// `{"resources": [{"address", "kind", "depends_on": [...]}]}`, in the
+/// order, spec gives them.
+pub fn json(desired: &[Desired]) -> String {
+    let resources: Vec<serde_json::Value> = desired
+        .iter()
+        .map(|d| {
+            serde_json::json!({
+                "address": d.addr.to_string(),
+                "kind": d.addr.kind().label(),
+                "depends_on": d.deps.iter().map(|a| a.to_string()).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let mut out = serde_json::to_string_pretty(&serde_json::json!({ "resources": resources }))
+        .expect("JSON of strings");
+    out.push('\n');
     out
 }

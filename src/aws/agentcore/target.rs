@@ -171,8 +171,8 @@ impl crate::aws::Aws {
         let gid = parent
             .and_then(|p| p.id.as_deref())
             .ok_or_else(|| anyhow!("{addr}: the id of gateway {} is not known", c.gateway))?;
-        // The gateway may still be CREATING (e.g. after an interrupted apply).
-        self.wait_gateway(addr, gid, &c.gateway, progress).await?;
+        // The gateway is READY: the executor created, updated or waited for
+        // it first (the plan waits for one an interrupted run left CREATING).
         // One of the gateway's 5 concurrent target operations, until ready.
         let _slot = self.quotas.target_slot(gid).await;
         let (tc, cred) = target_configuration(c)
