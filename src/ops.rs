@@ -102,8 +102,12 @@ pub async fn plan(aws: &Aws, l: &LoadedSpec, destroy: bool) -> Result<Planned> {
             image_digests: image_digests(aws, l).await?,
         }
     };
-    let wanted = desired::build(l, &account, &artifacts, &Known::new());
-    let lookups: Vec<Wanted> = wanted.iter().map(|d| Wanted::of(&d.config)).collect();
+    // Only the names to look up are kept (the desired state is built again
+    // below, with the ids observed; a large spec is not held twice).
+    let lookups: Vec<Wanted> = desired::build(l, &account, &artifacts, &Known::new())
+        .iter()
+        .map(|d| Wanted::of(&d.config))
+        .collect();
     let observed = aws.observe(&account, &l.spec.project, &lookups).await?;
     let conflicts_err = |c: Vec<plan::Conflict>| {
         anyhow::anyhow!(

@@ -59,7 +59,7 @@ pub(super) async fn exec_saved(ctx: &Ctx, file: &Path, style: Style) -> Result<i
         let now = Inputs {
             spec_path: &l.path.display().to_string(),
             spec_source: &l.source,
-            spec_json: &l.json,
+            resolved_sha256: &l.resolved_sha256,
             account: &planned.account,
             observed: &planned.observed,
         };

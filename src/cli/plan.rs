@@ -26,13 +26,16 @@ pub(super) async fn exec(ctx: &Ctx, o: Options) -> Result<i32> {
     let aws = ctx.aws(&l).await?;
     let planned = ops::plan(&aws, &l, false).await?;
     print_plan(ctx, &planned.plan, o.json, o.style)?;
+    if let Some(note) = aws.throttle_note() {
+        eprintln!("{note}");
+    }
     if let Some(file) = &o.out {
         let saved = SavedPlan::new(
             &planned.plan,
             &Inputs {
                 spec_path: &l.path.display().to_string(),
                 spec_source: &l.source,
-                spec_json: &l.json,
+                resolved_sha256: &l.resolved_sha256,
                 account: &planned.account,
                 observed: &planned.observed,
             },

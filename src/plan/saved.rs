@@ -40,7 +40,7 @@ pub struct SavedPlan {
     pub plan: Plan,
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -72,7 +72,8 @@ pub fn fingerprints(observed: &[Observed]) -> BTreeMap<String, String> {
 pub struct Inputs<'a> {
     pub spec_path: &'a str,
     pub spec_source: &'a str,
-    pub spec_json: &'a serde_json::Value,
+    /// [`crate::spec::LoadedSpec::resolved_sha256`].
+    pub resolved_sha256: &'a str,
     pub account: &'a Account,
     pub observed: &'a [Observed],
 }
@@ -85,7 +86,7 @@ impl SavedPlan {
             agentform_version: env!("CARGO_PKG_VERSION").into(),
             spec_path: i.spec_path.into(),
             spec_sha256: sha256_hex(i.spec_source.as_bytes()),
-            inputs_sha256: sha256_hex(i.spec_json.to_string().as_bytes()),
+            inputs_sha256: i.resolved_sha256.to_string(),
             account: i.account.clone(),
             observed: fingerprints(i.observed),
             plan: plan.clone(),
@@ -136,7 +137,7 @@ impl SavedPlan {
                 "{} changed since the plan was made (it was {} then)",
                 now.spec_path, self.spec_path
             ));
-        } else if sha256_hex(now.spec_json.to_string().as_bytes()) != self.inputs_sha256 {
+        } else if now.resolved_sha256 != self.inputs_sha256 {
             why.push(
                 "the spec's variables or environment values differ from the plan's (--var, AGENTFORM_VAR_*, --var-file, ${env:…})".into(),
             );

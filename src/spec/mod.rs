@@ -241,8 +241,9 @@ pub struct LoadedSpec {
     pub dir: PathBuf,
     pub source: String,
     pub map: SourceMap,
-    /// The spec as JSON after variable substitution (pointers match `map`).
-    pub json: Value,
+    /// SHA-256 of the spec as JSON after variable substitution (a saved
+    /// plan is stale when it changes); the JSON itself is not kept.
+    pub resolved_sha256: String,
 }
 
 impl LoadedSpec {
@@ -593,7 +594,7 @@ pub fn load_str_with(
         ]);
     }
     let mut diags = problems;
-    let checked = schema::check(&value, &map);
+    let checked = schema::check(value, &map);
     let structural = !checked.diags.is_empty();
     let before: Vec<(String, Option<std::ops::Range<usize>>)> = checked
         .diags
@@ -615,8 +616,7 @@ pub fn load_str_with(
     // (a 300-character `${env:...}` description is as wrong as a literal);
     // a spec nothing was substituted in was checked already.
     if interpolated.substituted {
-        let substituted: Vec<Diagnostic> = schema::check(&value, &map)
-            .diags
+        let substituted: Vec<Diagnostic> = schema::diagnose(&value, &map)
             .into_iter()
             .filter(|d| !before.contains(&(d.message.clone(), d.span.clone())))
             .map(|mut d| {
@@ -626,7 +626,7 @@ pub fn load_str_with(
             .collect();
         keep_new(&mut diags, substituted, &shadow);
     }
-    let spec: Spec = match serde_json::from_value(value.clone()) {
+    let spec: Spec = match Spec::deserialize(&value) {
         Ok(spec) => spec,
         // The repairs could not make the value fit the types; what the schema
         // said is what there is to say.
@@ -647,9 +647,10 @@ pub fn load_str_with(
         dir: dir.to_path_buf(),
         source: source.to_string(),
         map,
-        json: value,
+        resolved_sha256: crate::plan::saved::sha256_hex(value.to_string().as_bytes()),
     };
-    keep_new(&mut diags, validate::check(&loaded, paths), &shadow);
+    keep_new(&mut diags, validate::check(&loaded, &value, paths), &shadow);
+    drop(value);
     if diags.is_empty() {
         Ok(loaded)
     } else {

@@ -142,7 +142,7 @@ fn inputs<'a>(l: &'a LoadedSpec, a: &'a Account, observed: &'a [Observed]) -> In
     Inputs {
         spec_path: "agentform.yaml",
         spec_source: &l.source,
-        spec_json: &l.json,
+        resolved_sha256: &l.resolved_sha256,
         account: a,
         observed,
     }

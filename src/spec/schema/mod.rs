@@ -55,9 +55,32 @@ pub struct Checked {
     pub renames: Vec<(String, String)>,
 }
 
-/// Every structural problem in `value`.
-pub fn check(value: &Value, map: &SourceMap) -> Checked {
+/// Every structural problem in `value`, and `value` repaired (moved, not
+/// copied: a large spec is held once).
+pub fn check(value: Value, map: &SourceMap) -> Checked {
+    let (diags, repairs) = findings(&value, map);
+    let mut checked = Checked {
+        diags,
+        ..Checked::default()
+    };
+    if value.is_object() {
+        let mut fixed = value;
+        apply(&mut fixed, repairs, map, &mut checked);
+        checked.repaired = Some(fixed);
+    }
+    checked
+}
+
+/// The diagnostics of [`check`] alone, for a value that is kept as it is.
+pub fn diagnose(value: &Value, map: &SourceMap) -> Vec<Diagnostic> {
+    findings(value, map).0
+}
+
+fn findings(value: &Value, map: &SourceMap) -> (Vec<Diagnostic>, Vec<repair::Repair>) {
     let errors: Vec<ValidationError<'_>> = VALIDATOR.iter_errors(value).collect();
+    if errors.is_empty() {
+        return (Vec::new(), Vec::new());
+    }
     let mut ctx = Ctx {
         root: value,
         map,
@@ -76,16 +99,7 @@ pub fn check(value: &Value, map: &SourceMap) -> Checked {
     } = ctx;
     let mut seen = HashSet::new();
     diags.retain(|d| seen.insert((d.span.clone(), d.message.clone())));
-    let mut checked = Checked {
-        diags,
-        ..Checked::default()
-    };
-    if value.is_object() {
-        let mut fixed = value.clone();
-        apply(&mut fixed, repairs, map, &mut checked);
-        checked.repaired = Some(fixed);
-    }
-    checked
+    (diags, repairs)
 }
 
 /// Names of the properties declared by the object schema whose
@@ -187,7 +201,7 @@ mod tests {
         ];
         for src in cases {
             let doc = yaml::parse(src).unwrap();
-            let checked = check(&doc.value, &doc.map);
+            let checked = check(doc.value, &doc.map);
             assert!(!checked.diags.is_empty(), "{src}");
             let repaired = checked.repaired.expect("a mapping root is repairable");
             assert!(
@@ -195,8 +209,7 @@ mod tests {
                 "{src}\n{repaired:#}"
             );
             assert!(
-                check(&repaired, &yaml::SourceMap::default())
-                    .diags
+                diagnose(&repaired, &yaml::SourceMap::default())
                     .iter()
                     .all(|d| !d.message.contains("internal")),
                 "{src}"
@@ -207,7 +220,7 @@ mod tests {
     #[test]
     fn typo_of_a_missing_required_key_is_renamed_not_reported_twice() {
         let doc = yaml::parse("version: 1\nprojcet: demo\n").unwrap();
-        let checked = check(&doc.value, &doc.map);
+        let checked = check(doc.value, &doc.map);
         let messages: Vec<&str> = checked.diags.iter().map(|d| d.message.as_str()).collect();
         assert_eq!(messages, ["unknown field `projcet`"]);
         assert_eq!(checked.repaired.unwrap()["project"], "demo");

@@ -35,7 +35,8 @@ struct Checker<'a> {
 }
 
 /// Every meaning problem of the spec.
-pub fn check(l: &LoadedSpec, paths: super::Paths) -> Vec<Diagnostic> {
+/// `json` is the spec as JSON after substitution (pointers match `l.map`).
+pub fn check(l: &LoadedSpec, json: &serde_json::Value, paths: super::Paths) -> Vec<Diagnostic> {
     let project_ok = names::PROJECT.violation(&l.spec.project).is_none();
     let mut c = Checker {
         l,
@@ -50,7 +51,7 @@ pub fn check(l: &LoadedSpec, paths: super::Paths) -> Vec<Diagnostic> {
     c.gateways();
     c.repositories();
     c.runtimes();
-    c.references();
+    c.references(json);
     c.diags
 }
 

@@ -13,13 +13,14 @@ use crate::spec::yaml::escape;
 
 impl Checker<'_> {
     /// Resource references: where they may appear, what they name, cycles.
-    pub(super) fn references(&mut self) {
-        let spec = self.spec().clone();
+    pub(super) fn references(&mut self, json: &Value) {
+        let l = self.l;
+        let spec = &l.spec;
         let mut edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         // Where each edge comes from: the first reference that makes it.
         let mut at: BTreeMap<(String, String), Range<usize>> = BTreeMap::new();
         let mut strings: Vec<(String, String, Option<String>)> = Vec::new(); // (pointer, text, owner node)
-        collect_strings(&self.l.json, String::new(), &mut strings);
+        collect_strings(json, String::new(), &mut strings);
         for (p, text, _) in &strings {
             let owner = allowed_owner(p);
             let Ok(segments) = refs::parse(text) else {
