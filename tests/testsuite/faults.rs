@@ -895,6 +895,86 @@ async fn every_error_class_says_what_to_do() {
 /// window of 0.9 s (half open): at 5 per second, six requests span at least
 /// a second when sent; 0.1 s is left for the way to the proxy on a busy
 /// machine.
+/// The reference stack with `extra` more targets on its gateway.
+fn with_targets(project: &str, extra: usize) -> Test {
+    let t = Test::new().example("iam-gateway").project(project);
+    let mut more = String::new();
+    for i in 1..=extra {
+        more.push_str(&format!(
+            "      t{i:02}:\n        function: tools\n        tools:\n          - name: tool{i:02}\n            description: Tool {i}\n            input: {{type: object}}\n"
+        ));
+    }
+    t.edit_spec("    targets:\n", &format!("    targets:\n{more}"));
+    t
+}
+
+#[tokio::test]
+async fn at_most_five_target_operations_per_gateway_at_once() {
+    // Rates four times AWS's, so that without the cap twelve creates would
+    // all be sent within 0.6 s; a target operation lasts at least moto's
+    // transition (0.5 s), so the (k+5)-th create can only come once the
+    // k-th target is ready.
+    let t = with_targets("conc", 11);
+    let proxy = FaultProxy::start(&moto().endpoint, vec![]);
+    let out = t.run_env(
+        &["apply", "--auto-approve", "--rate-scale", "4"],
+        &[("AWS_ENDPOINT_URL", proxy.url())],
+    );
+    assert_eq!(out.code, 0, "{}", with_journal(&out, &proxy));
+    let creates = regex::Regex::new(r"^/gateways/[^/]+/targets/?$").unwrap();
+    let times: Vec<Instant> = proxy
+        .arrivals()
+        .into_iter()
+        .filter(|(_, m, p)| m == "POST" && creates.is_match(p))
+        .map(|(t, _, _)| t)
+        .collect();
+    assert_eq!(times.len(), 12);
+    for k in 0..times.len() - 5 {
+        let gap = times[k + 5].duration_since(times[k]);
+        assert!(
+            gap >= Duration::from_millis(450),
+            "create {} came {gap:?} after create {}: more than 5 target operations at once",
+            k + 6,
+            k + 1
+        );
+    }
+    let out = run_via(&t, &proxy, &["destroy", "--auto-approve"]);
+    assert_eq!(out.code, 0, "{out}");
+}
+
+#[tokio::test]
+async fn throttling_never_fails_apply_or_destroy_and_is_reported() {
+    // More throttles on each API than the SDK's default 5 attempts would
+    // ride out for one request, on creates, reads and deletes.
+    let t = with_targets("storm", 3);
+    let proxy = FaultProxy::start(
+        &moto().endpoint,
+        vec![
+            Rule::new("CreateGatewayTarget", create_target(), Fault::throttling()).times(7),
+            Rule::new("GetGateway", get_gateway(), Fault::throttling()).times(6),
+            Rule::new("CreateRole", Match::action("CreateRole"), Fault::iam_throttling())
+                .times(6),
+            Rule::new("DeleteGatewayTarget", delete_target(), Fault::throttling()).times(7),
+            Rule::new("DeleteAgentRuntime", delete_runtime(), Fault::throttling()).times(6),
+        ],
+    );
+    let out = run_via(&t, &proxy, &["apply", "--auto-approve"]);
+    assert_eq!(out.code, 0, "{}", with_journal(&out, &proxy));
+    assert!(
+        out.stderr.contains("note: AWS throttled")
+            && out.stderr.contains("CreateGatewayTarget 7")
+            && out.stderr.contains("CreateRole 6"),
+        "{out}"
+    );
+    t.run_env(&["plan", "--detailed-exitcode"], &[("AWS_ENDPOINT_URL", proxy.url())])
+        .expect_code(0);
+    let out = run_via(&t, &proxy, &["destroy", "--auto-approve"]);
+    assert_eq!(out.code, 0, "{}", with_journal(&out, &proxy));
+    assert!(out.stderr.contains("DeleteGatewayTarget 7"), "{out}");
+    proxy.assert_spent();
+    assert!(sdk().await.leftovers("storm").await.is_empty());
+}
+
 fn peak_per_second(proxy: &FaultProxy, method: &str, path: &regex::Regex) -> usize {
     let times: Vec<Instant> = proxy
         .arrivals()
@@ -918,14 +998,7 @@ fn peak_per_second(proxy: &FaultProxy, method: &str, path: &regex::Regex) -> usi
 /// second (counted at the proxy), and the apply succeeds in one run.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn target_creates_keep_to_the_rate_quota() {
-    let t = Test::new().example("iam-gateway").project("rate");
-    let mut extra = String::new();
-    for i in 1..=11 {
-        extra.push_str(&format!(
-            "      t{i:02}:\n        function: tools\n        tools:\n          - name: tool{i:02}\n            description: Tool {i}\n            input: {{type: object}}\n"
-        ));
-    }
-    t.edit_spec("    targets:\n", &format!("    targets:\n{extra}"));
+    let t = with_targets("rate", 11);
     let proxy = FaultProxy::start(&moto().endpoint, vec![]);
     let out = run_via(&t, &proxy, &["apply", "--auto-approve"]);
     assert_eq!(out.code, 0, "{}", with_journal(&out, &proxy));
