@@ -60,32 +60,43 @@ pub fn package_all(l: &LoadedSpec) -> Result<BTreeMap<String, Package>> {
 }
 
 /// The digest each container runtime's image tag points at now, read from
-/// ECR in parallel; runtimes whose image is not pushed yet are left out.
+/// ECR in parallel, once per repository and tag (runtimes often share an
+/// image); runtimes whose image is not pushed yet are left out.
 pub async fn image_digests(aws: &Aws, l: &LoadedSpec) -> Result<BTreeMap<String, String>> {
     let project = &l.spec.project;
-    let reads = l
+    let images: BTreeMap<&String, (String, String)> = l
         .spec
         .runtimes
         .iter()
         .filter_map(|(key, r)| match &r.artifact {
-            ArtifactSpec::Container(c) => {
-                let repo = crate::names::repository(project, &c.repository);
-                let tag = c
-                    .tag
-                    .clone()
-                    .unwrap_or_else(|| desired::DEFAULT_TAG.to_string());
-                Some(async move {
-                    aws.image_digest(&repo, &tag)
-                        .await
-                        .map(|d| d.map(|d| (key.clone(), d)))
-                })
-            }
+            ArtifactSpec::Container(c) => Some((
+                key,
+                (
+                    crate::names::repository(project, &c.repository),
+                    c.tag
+                        .clone()
+                        .unwrap_or_else(|| desired::DEFAULT_TAG.to_string()),
+                ),
+            )),
             ArtifactSpec::Image(_) => None,
-        });
-    Ok(futures::future::try_join_all(reads)
+        })
+        .collect();
+    let distinct: std::collections::BTreeSet<&(String, String)> = images.values().collect();
+    let digests: BTreeMap<&(String, String), String> =
+        futures::future::try_join_all(distinct.into_iter().map(|image| async move {
+            Ok::<_, anyhow::Error>(
+                aws.image_digest(&image.0, &image.1)
+                    .await?
+                    .map(|d| (image, d)),
+            )
+        }))
         .await?
         .into_iter()
         .flatten()
+        .collect();
+    Ok(images
+        .iter()
+        .filter_map(|(key, image)| digests.get(image).map(|d| ((*key).clone(), d.clone())))
         .collect())
 }
 
@@ -94,21 +105,32 @@ pub async fn image_digests(aws: &Aws, l: &LoadedSpec) -> Result<BTreeMap<String,
 /// (the spec still says how, e.g. a repository's `force_delete`).
 pub async fn plan(aws: &Aws, l: &LoadedSpec, destroy: bool) -> Result<Planned> {
     let account = aws.account().await?;
-    let artifacts = if destroy {
-        Artifacts::default()
+    let packages = if destroy {
+        BTreeMap::new()
     } else {
-        Artifacts {
-            packages: package_all(l)?,
-            image_digests: image_digests(aws, l).await?,
-        }
+        package_all(l)?
     };
     // Only the names to look up are kept (the desired state is built again
-    // below, with the ids observed; a large spec is not held twice).
-    let lookups: Vec<Wanted> = desired::build(l, &account, &artifacts, &Known::new())
+    // below, with the ids observed; a large spec is not held twice). Names
+    // do not depend on code or image digests.
+    let lookups: Vec<Wanted> = desired::build(l, &account, &Artifacts::default(), &Known::new())
         .iter()
         .map(|d| Wanted::of(&d.config))
         .collect();
-    let observed = aws.observe(&account, &l.spec.project, &lookups).await?;
+    // The images' digests are read while the account is observed.
+    let digests = async {
+        if destroy {
+            Ok(BTreeMap::new())
+        } else {
+            image_digests(aws, l).await
+        }
+    };
+    let (observed, image_digests) =
+        tokio::try_join!(aws.observe(&account, &l.spec.project, &lookups), digests)?;
+    let artifacts = Artifacts {
+        packages,
+        image_digests,
+    };
     let conflicts_err = |c: Vec<plan::Conflict>| {
         anyhow::anyhow!(
             c.iter()

@@ -542,10 +542,14 @@ pub fn package_with(dir: &Path, limits: &Limits) -> Result<Package, Vec<Problem>
     zip_listing(&listing, limits).map_err(|p| vec![p])
 }
 
-/// The zip's bytes in memory, refusing to grow past a limit.
+/// The zip's bytes in memory, refusing to grow past a limit. Once a write
+/// was refused, later writes are dropped: the package is abandoned, and
+/// the zip writer, finishing the archive as it is dropped, must not fail
+/// again (it would print to stderr).
 struct Capped {
     buf: Cursor<Vec<u8>>,
     limit: u64,
+    refused: bool,
 }
 
 /// The error `Capped` fails a write with.
@@ -562,7 +566,11 @@ impl std::error::Error for OverLimit {}
 
 impl Write for Capped {
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        if self.refused {
+            return Ok(data.len());
+        }
         if self.buf.position().saturating_add(data.len() as u64) > self.limit {
+            self.refused = true;
             return Err(io::Error::other(OverLimit));
         }
         self.buf.write(data)
@@ -677,6 +685,7 @@ fn zip_with(listing: &Listing, limits: &Limits, lookahead: usize) -> Result<Pack
     let mut zip = ZipWriter::new(Capped {
         buf: Cursor::new(Vec::new()),
         limit: limits.zipped,
+        refused: false,
     });
     let too_large = |at: &str| Problem::TooLargeZipped {
         limit: limits.zipped,

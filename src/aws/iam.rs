@@ -134,33 +134,43 @@ impl super::Aws {
     pub(super) async fn observe_roles(&self, s: &Scope<'_>) -> Result<Vec<Observed>> {
         let looked_up = s.names(Kind::Role);
         let path = role_path(s.project);
+        // Every role's name comes with the listing (all paths: a role of a
+        // looked-up name may sit under another path, and is a conflict);
+        // GetRole (which has the tags) is sent only for roles that exist and
+        // are looked up or under the project's path. A plan of a new stack
+        // reads no role at all.
         let listed: Vec<Role> = self
             .iam
             .list_roles()
-            .path_prefix(&path)
             .into_paginator()
             .items()
             .send()
             .try_collect()
             .await
-            .ctx(|| format!("listing IAM roles under path {path}"))?;
-
-        let mut names: BTreeSet<String> =
-            listed.iter().map(|r| r.role_name().to_string()).collect();
-        names.extend(looked_up.iter().map(|n| n.to_string()));
-
+            .ctx(|| "listing IAM roles".to_string())?;
+        let names: Vec<String> = listed
+            .iter()
+            .filter(|r| looked_up.contains(r.role_name()) || r.path().starts_with(&path))
+            .map(|r| r.role_name().to_string())
+            .collect();
         let roles: Vec<Role> = futures::stream::iter(names)
             .map(|n| async move { self.get_role(&n).await })
             .buffer_unordered(CONCURRENCY)
             .try_filter_map(|r| async move { Ok(r) })
             .try_collect()
             .await?;
-        let mut out = Vec::new();
-        for role in roles {
-            let tags = tags_of(&role);
-            let emit = looked_up.contains(role.role_name())
-                || (role.path().starts_with(&path) && s.tagged_ours(&tags));
-            if emit {
+        // Each role of ours also has its other policies listed: concurrently,
+        // not one role after another.
+        let looked_up = &looked_up;
+        let path = &path;
+        futures::stream::iter(roles)
+            .map(|role| async move {
+                let tags = tags_of(&role);
+                let emit = looked_up.contains(role.role_name())
+                    || (role.path().starts_with(path.as_str()) && s.tagged_ours(&tags));
+                if !emit {
+                    return Ok(None);
+                }
                 let mut config = role_config(&role)?;
                 // Every policy on a role of the project's is the project's
                 // business: any but agentform's own is drift.
@@ -169,7 +179,7 @@ impl super::Aws {
                     config.other_inline_policies = inline;
                     config.managed_policies = managed;
                 }
-                out.push(Observed {
+                Ok::<_, anyhow::Error>(Some(Observed {
                     ids: Ids {
                         arn: Some(role.arn().to_string()),
                         ..Ids::default()
@@ -179,10 +189,12 @@ impl super::Aws {
                     status_reasons: vec![],
                     owner: s.owner(Kind::Role, &tags),
                     config: Config::Role(config),
-                });
-            }
-        }
-        Ok(out)
+                }))
+            })
+            .buffer_unordered(CONCURRENCY)
+            .try_filter_map(|o| async move { Ok(o) })
+            .try_collect()
+            .await
     }
 
     /// Every inline policy name and attached managed policy ARN of a role

@@ -22,17 +22,21 @@
 //! - STS and SSM (one call each per run) are not limited.
 //!
 //! `AGENTFORM_RATE_SCALE` (or `--rate-scale`) multiplies every rate, for an
-//! account with raised quotas. Buckets let one request through at a time,
-//! evenly spaced (no burst), so any one-second window holds at most the rate.
+//! account with raised quotas. A limit of N per second means at most N
+//! requests in any window of a second (a sliding window over the times of
+//! the last N): a small stack's few requests go at once, a large one's at
+//! the rate, and AWS's token buckets (N tokens, N more each second) never
+//! run dry for it.
 //!
 //! The other AgentCore limit, at most 5 concurrent target operations per
 //! gateway, spans a whole operation (the request and the wait until the
 //! target is ready), so it is held in the target code: [`Quotas::target_slot`].
 
 use std::borrow::Cow;
+use std::collections::VecDeque;
 use std::collections::{BTreeMap, HashMap};
-use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::http::{
@@ -46,7 +50,6 @@ use aws_smithy_runtime_api::client::interceptors::context::{
 use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, Metadata};
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// Concurrent Create/Update/Delete operations on the targets of one gateway.
@@ -93,13 +96,17 @@ pub struct Tally {
     pub throttled: u64,
 }
 
-/// One API's rate limiter, served first come, first served (the limiter
-/// alone wakes every waiter at each token and lets a random one win, so a
-/// request could wait indefinitely behind later ones).
+/// The window a rate is counted over, with a little room for the time a
+/// request takes to reach AWS varying.
+const WINDOW: Duration = Duration::from_millis(1010);
+
+/// One API's limit: at most `rate` requests in any [`WINDOW`], served first
+/// come, first served (the waiter at the head of tokio's fair mutex sleeps
+/// until the oldest of the last `rate` sends is a window old).
 #[derive(Debug)]
 struct Bucket {
-    limiter: DefaultDirectRateLimiter,
-    queue: tokio::sync::Mutex<()>,
+    rate: usize,
+    sent: tokio::sync::Mutex<VecDeque<tokio::time::Instant>>,
 }
 
 /// One bucket per API, the per-gateway target slots, and the tallies.
@@ -125,12 +132,10 @@ impl Quotas {
         if let Some(l) = b.get(key) {
             return l.clone();
         }
-        let per_second = ((f64::from(rate) * self.scale).round() as u32).max(1);
-        let n = NonZeroU32::new(per_second).expect("at least one");
-        // A burst of one: requests are spread evenly over the second.
+        let per_second = ((f64::from(rate) * self.scale).round() as usize).max(1);
         let l = Arc::new(Bucket {
-            limiter: RateLimiter::direct(Quota::per_second(n).allow_burst(NonZeroU32::MIN)),
-            queue: tokio::sync::Mutex::new(()),
+            rate: per_second,
+            sent: tokio::sync::Mutex::new(VecDeque::with_capacity(per_second)),
         });
         b.insert(key.to_string(), l.clone());
         l
@@ -142,12 +147,17 @@ impl Quotas {
             return;
         };
         let bucket = self.bucket(&key, rate);
-        // tokio's mutex queues its waiters in order.
-        let _turn = bucket.queue.lock().await;
-        if bucket.limiter.check().is_err() {
-            tracing::trace!(service, op, "waiting for the client-side rate limit");
-            bucket.limiter.until_ready().await;
+        let mut sent = bucket.sent.lock().await;
+        if sent.len() >= bucket.rate
+            && let Some(oldest) = sent.pop_front()
+        {
+            let ready = oldest + WINDOW;
+            if ready > tokio::time::Instant::now() {
+                tracing::trace!(service, op, "waiting for the client-side rate limit");
+                tokio::time::sleep_until(ready).await;
+            }
         }
+        sent.push_back(tokio::time::Instant::now());
     }
 
     /// One of the gateway's concurrent target-operation slots, held for the
@@ -271,7 +281,8 @@ impl Intercept for Meter {
         if throttled {
             tracing::debug!(%api, "throttled by the service; the SDK retries with backoff");
         }
-        if context.response().is_some() {
+        if let Some(r) = context.response() {
+            tracing::trace!(target: "agentform::requests", %api, status = r.status().as_u16(), "answered");
             self.quotas.count(&api, throttled);
         }
         Ok(())
@@ -423,24 +434,27 @@ mod tests {
         assert!(!is_throttle(404, None, None));
     }
 
-    #[tokio::test]
-    async fn a_bucket_spreads_requests_at_its_rate() {
-        let q = Quotas::new(10.0); // CreateGateway: 50 per second
-        let start = std::time::Instant::now();
+    #[tokio::test(start_paused = true)]
+    async fn at_most_the_rate_in_any_window() {
+        let q = Quotas::new(1.0); // CreateGateway: 5 per second
+        let start = tokio::time::Instant::now();
+        let mut at = Vec::new();
         for _ in 0..11 {
             q.acquire(AGENTCORE, "CreateGateway").await;
+            at.push(start.elapsed());
         }
-        // The first is free; ten more at 50/s take at least 0.2 s.
-        assert!(
-            start.elapsed() >= std::time::Duration::from_millis(190),
-            "{:?}",
-            start.elapsed()
-        );
+        // Five at once, five a window later, the eleventh a window after.
+        assert_eq!(at[..5], [Duration::ZERO; 5]);
+        assert_eq!(at[5..10], [WINDOW; 5]);
+        assert_eq!(at[10], WINDOW * 2);
+        // Other APIs have buckets of their own.
+        q.acquire(AGENTCORE, "CreateGatewayTarget").await;
+        assert_eq!(start.elapsed(), WINDOW * 2);
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn waiters_are_served_in_the_order_they_came() {
-        let q = Arc::new(Quotas::new(20.0)); // CreateGatewayTarget: 100 per second
+        let q = Arc::new(Quotas::new(1.0)); // CreateGatewayTarget: 5 per second
         let order = Arc::new(Mutex::new(Vec::new()));
         let mut tasks = Vec::new();
         for i in 0..20 {

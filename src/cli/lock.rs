@@ -23,11 +23,20 @@ where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<i32>>,
 {
-    // Say "no region" or "no credentials" as plainly as plan would.
-    aws.account().await?;
-    let lock = aws
-        .lock(project, operation, timeout, &|m| eprintln!("{m}"))
-        .await?;
+    // The account is identified while the lock is taken (one round trip
+    // instead of two); "no region" or "no credentials" is said as plainly
+    // as plan would, and a lock taken meanwhile is given back.
+    let (account, lock) = tokio::join!(
+        aws.account(),
+        aws.lock(project, operation, timeout, &|m| eprintln!("{m}"))
+    );
+    if let Err(e) = account {
+        if let Ok(lock) = lock {
+            let _ = aws.unlock(project, &lock).await;
+        }
+        return Err(e);
+    }
+    let lock = lock?;
     let result = body().await;
     if let Err(e) = aws.unlock(project, &lock).await {
         eprintln!(

@@ -117,8 +117,8 @@ pub struct GatewayConfig {
 pub struct ToolDef {
     pub name: String,
     pub description: String,
-    pub input: Value,
-    pub output: Option<Value>,
+    pub input: std::sync::Arc<Value>,
+    pub output: Option<std::sync::Arc<Value>>,
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -368,7 +368,7 @@ impl Config {
                     .map(|t| {
                         let mut o = serde_json::json!({"name": t.name, "description": t.description, "input": t.input});
                         if let Some(out) = &t.output {
-                            o["output"] = out.clone();
+                            o["output"] = Value::clone(out);
                         }
                         o
                     })

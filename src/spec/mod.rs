@@ -148,9 +148,11 @@ pub struct TargetSpec {
 pub struct ToolSpec {
     pub name: String,
     pub description: String,
-    pub input: Value,
+    /// Shared with the desired state built from the spec (a large spec's
+    /// schemas are held once).
+    pub input: std::sync::Arc<Value>,
     #[serde(default)]
-    pub output: Option<Value>,
+    pub output: Option<std::sync::Arc<Value>>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -240,6 +242,8 @@ pub struct LoadedSpec {
     /// Directory that relative paths in the spec are resolved against.
     pub dir: PathBuf,
     pub source: String,
+    /// Where each value sits in `source` (after a successful load, down to
+    /// the tools of a target, not inside their schemas).
     pub map: SourceMap,
     /// SHA-256 of the spec as JSON after variable substitution (a saved
     /// plan is stale when it changes); the JSON itself is not kept.
@@ -652,6 +656,8 @@ pub fn load_str_with(
     keep_new(&mut diags, validate::check(&loaded, &value, paths), &shadow);
     drop(value);
     if diags.is_empty() {
+        let mut loaded = loaded;
+        loaded.map.forget_tool_schemas();
         Ok(loaded)
     } else {
         Err(diags)

@@ -52,6 +52,20 @@ pub struct SourceMap {
 }
 
 impl SourceMap {
+    /// Forgets the places inside the tools' schemas
+    /// (`/gateways/G/targets/T/tools/N/input/...`, most of a large spec's
+    /// places): once a spec is loaded, what is located is resources and
+    /// their settings.
+    pub fn forget_tool_schemas(&mut self) {
+        self.places.retain(|p, _| {
+            let segs: Vec<&str> = p.split('/').skip(1).take(7).collect();
+            !(segs.len() == 7
+                && segs[0] == "gateways"
+                && segs[2] == "targets"
+                && segs[4] == "tools")
+        });
+    }
+
     pub fn get(&self, pointer: &str) -> Option<&Place> {
         self.places.get(pointer)
     }
@@ -498,6 +512,23 @@ fn trim_scalar(r: Range<usize>, source: &str) -> Range<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_tool_schemas_are_forgotten() {
+        let src = "functions:\n  tools:\n    source: x\ngateways:\n  g:\n    targets:\n      t:\n        tools:\n          - name: a\n            input: {type: object, properties: {x: {type: number}}}\n";
+        let mut map = parse(src).unwrap().map;
+        map.forget_tool_schemas();
+        assert!(
+            map.get("/functions/tools/source").is_some(),
+            "a function named `tools`"
+        );
+        assert!(map.get("/gateways/g/targets/t/tools/0").is_some());
+        assert!(map.get("/gateways/g/targets/t/tools/0/name").is_none());
+        assert!(
+            map.get("/gateways/g/targets/t/tools/0/input/properties/x")
+                .is_none()
+        );
+    }
 
     #[test]
     fn maps_pointers_to_ranges() {

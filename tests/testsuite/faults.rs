@@ -952,8 +952,12 @@ async fn throttling_never_fails_apply_or_destroy_and_is_reported() {
         vec![
             Rule::new("CreateGatewayTarget", create_target(), Fault::throttling()).times(7),
             Rule::new("GetGateway", get_gateway(), Fault::throttling()).times(6),
-            Rule::new("CreateRole", Match::action("CreateRole"), Fault::iam_throttling())
-                .times(6),
+            Rule::new(
+                "CreateRole",
+                Match::action("CreateRole"),
+                Fault::iam_throttling(),
+            )
+            .times(6),
             Rule::new("DeleteGatewayTarget", delete_target(), Fault::throttling()).times(7),
             Rule::new("DeleteAgentRuntime", delete_runtime(), Fault::throttling()).times(6),
         ],
@@ -966,8 +970,11 @@ async fn throttling_never_fails_apply_or_destroy_and_is_reported() {
             && out.stderr.contains("CreateRole 6"),
         "{out}"
     );
-    t.run_env(&["plan", "--detailed-exitcode"], &[("AWS_ENDPOINT_URL", proxy.url())])
-        .expect_code(0);
+    t.run_env(
+        &["plan", "--detailed-exitcode"],
+        &[("AWS_ENDPOINT_URL", proxy.url())],
+    )
+    .expect_code(0);
     let out = run_via(&t, &proxy, &["destroy", "--auto-approve"]);
     assert_eq!(out.code, 0, "{}", with_journal(&out, &proxy));
     assert!(out.stderr.contains("DeleteGatewayTarget 7"), "{out}");

@@ -160,6 +160,10 @@ async fn plan_refuses_a_package_over_the_upload_limit() {
         .expect_stderr(" --> agentform.yaml:18:13")
         .expect_stderr("the zip passed 50 MB while `blob.bin` was added");
     assert_eq!(out.stdout, "", "no plan is printed");
+    assert!(
+        out.stderr.starts_with("error: the package"),
+        "nothing before the error: {out}"
+    );
     let json = t.run(&["plan", "--json"]).expect_code(1);
     let doc: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON diagnostics");
     assert_eq!(doc["error_count"], 1, "{json}");

@@ -100,7 +100,7 @@ pub(super) fn tool_definition(t: &ToolDef) -> Result<ToolDefinition> {
         .map_err(|e| e.context(format!("input schema of tool {}", t.name)))?;
     let output = t
         .output
-        .as_ref()
+        .as_deref()
         .map(json_to_schema)
         .transpose()
         .map_err(|e| e.context(format!("output schema of tool {}", t.name)))?;
@@ -116,8 +116,12 @@ pub(super) fn tool_def(t: &ToolDefinition) -> ToolDef {
     ToolDef {
         name: t.name().to_string(),
         description: t.description().to_string(),
-        input: t.input_schema().map(schema_to_json).unwrap_or(Value::Null),
-        output: t.output_schema().map(schema_to_json),
+        input: t
+            .input_schema()
+            .map(schema_to_json)
+            .unwrap_or(Value::Null)
+            .into(),
+        output: t.output_schema().map(|s| schema_to_json(s).into()),
     }
 }
 
