@@ -7,10 +7,10 @@
 //! project's roles also ListRolePolicies and ListAttachedRolePolicies, since
 //! any other policy on them is drift that apply removes.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use anyhow::{Context, Result, anyhow};
-use aws_sdk_iam::types::{Role, Tag};
+use aws_sdk_iam::types::{EntityType, Role, RoleDetail, Tag};
 use futures::{StreamExt, TryStreamExt};
 
 use super::{CONCURRENCY, Scope, SdkResultExt, found, gone, same_owner_tags, tag_changes};
@@ -55,6 +55,41 @@ fn role_config(role: &Role) -> Result<RoleConfig> {
         other_inline_policies: vec![],
         managed_policies: vec![],
     })
+}
+
+/// The inline policy names and attached managed policy ARNs in a role's
+/// details, each sorted.
+fn listed_policies(d: &RoleDetail) -> (Vec<String>, Vec<String>) {
+    let mut inline: Vec<String> = d
+        .role_policy_list()
+        .iter()
+        .filter_map(|p| p.policy_name().map(str::to_string))
+        .collect();
+    let mut managed: Vec<String> = d
+        .attached_managed_policies()
+        .iter()
+        .filter_map(|p| p.policy_arn().map(str::to_string))
+        .collect();
+    inline.sort();
+    managed.sort();
+    (inline, managed)
+}
+
+/// The inline policy documents in a role's details, by policy name.
+fn inline_documents(d: &RoleDetail) -> Result<BTreeMap<String, serde_json::Value>> {
+    d.role_policy_list()
+        .iter()
+        .filter_map(|p| Some((p.policy_name()?, p.policy_document()?)))
+        .map(|(name, doc)| {
+            let doc = decode_policy(doc).with_context(|| {
+                format!(
+                    "reading inline policy {name} of IAM role {}",
+                    d.role_name().unwrap_or("?")
+                )
+            })?;
+            Ok((name.to_string(), doc))
+        })
+        .collect()
 }
 
 // IAM documents
@@ -129,72 +164,92 @@ impl super::Aws {
         .transpose()
     }
 
-    /// Roles named by the plan's lookups, plus the project's roles under
-    /// its IAM path that carry its tags.
-    pub(super) async fn observe_roles(&self, s: &Scope<'_>) -> Result<Vec<Observed>> {
-        let looked_up = s.names(Kind::Role);
-        let path = role_path(s.project);
-        // Every role's name comes with the listing (all paths: a role of a
-        // looked-up name may sit under another path, and is a conflict);
-        // GetRole (which has the tags) is sent only for roles that exist and
-        // are looked up or under the project's path. A plan of a new stack
-        // reads no role at all.
-        let listed: Vec<Role> = self
+    /// Every role of the account with its inline policies (documents
+    /// included) and attached managed policies, from
+    /// GetAccountAuthorizationDetails: one paginated read instead of
+    /// ListRoles plus, per role, ListRolePolicies, ListAttachedRolePolicies
+    /// and GetRolePolicy.
+    async fn role_details(&self) -> Result<Vec<RoleDetail>> {
+        let pages: Vec<_> = self
             .iam
-            .list_roles()
+            .get_account_authorization_details()
+            .filter(EntityType::Role)
             .into_paginator()
-            .items()
             .send()
             .try_collect()
             .await
-            .ctx(|| "listing IAM roles".to_string())?;
-        let names: Vec<String> = listed
-            .iter()
-            .filter(|r| looked_up.contains(r.role_name()) || r.path().starts_with(&path))
-            .map(|r| r.role_name().to_string())
+            .ctx(|| "reading the account's IAM roles (GetAccountAuthorizationDetails)".into())?;
+        Ok(pages
+            .into_iter()
+            .flat_map(|p| p.role_detail_list.unwrap_or_default())
+            .collect())
+    }
+
+    /// Roles named by the plan's lookups, plus the project's roles under
+    /// its IAM path that carry its tags. Their policies come with the
+    /// account's role details ([`Aws::role_details`]); GetRole, which has
+    /// the description, is sent only for roles that exist and are looked
+    /// up or under the project's path (a plan of a new stack reads no role).
+    pub(super) async fn observe_roles(&self, s: &Scope<'_>) -> Result<Vec<Observed>> {
+        let looked_up = s.names(Kind::Role);
+        let path = role_path(s.project);
+        // All paths: a role of a looked-up name may sit under another path,
+        // and is a conflict.
+        let details: HashMap<String, RoleDetail> = self
+            .role_details()
+            .await?
+            .into_iter()
+            .filter_map(|d| {
+                let name = d.role_name()?.to_string();
+                let keep = looked_up.contains(name.as_str())
+                    || d.path().is_some_and(|p| p.starts_with(&path));
+                keep.then_some((name, d))
+            })
             .collect();
-        let roles: Vec<Role> = futures::stream::iter(names)
-            .map(|n| async move { self.get_role(&n).await })
+        let roles: Vec<Role> = futures::stream::iter(details.keys())
+            .map(|n| async move { self.get_role(n).await })
             .buffer_unordered(CONCURRENCY)
             .try_filter_map(|r| async move { Ok(r) })
             .try_collect()
             .await?;
-        // Each role of ours also has its other policies listed: concurrently,
-        // not one role after another.
-        let looked_up = &looked_up;
-        let path = &path;
-        futures::stream::iter(roles)
-            .map(|role| async move {
-                let tags = tags_of(&role);
-                let emit = looked_up.contains(role.role_name())
-                    || (role.path().starts_with(path.as_str()) && s.tagged_ours(&tags));
-                if !emit {
-                    return Ok(None);
-                }
-                let mut config = role_config(&role)?;
-                // Every policy on a role of the project's is the project's
-                // business: any but agentform's own is drift.
-                if s.tagged_ours(&tags) {
-                    let (inline, managed) = self.other_policies(role.role_name()).await?;
-                    config.other_inline_policies = inline;
-                    config.managed_policies = managed;
-                }
-                Ok::<_, anyhow::Error>(Some(Observed {
-                    ids: Ids {
-                        arn: Some(role.arn().to_string()),
-                        ..Ids::default()
-                    },
-                    parent_ids: Ids::default(),
-                    status: None,
-                    status_reasons: vec![],
-                    owner: s.owner(Kind::Role, &tags),
-                    config: Config::Role(config),
-                }))
-            })
-            .buffer_unordered(CONCURRENCY)
-            .try_filter_map(|o| async move { Ok(o) })
-            .try_collect()
-            .await
+        let mut out = Vec::new();
+        let mut seen = HashMap::new();
+        for role in roles {
+            let tags = tags_of(&role);
+            let emit = looked_up.contains(role.role_name())
+                || (role.path().starts_with(&path) && s.tagged_ours(&tags));
+            if !emit {
+                continue;
+            }
+            let mut config = role_config(&role)?;
+            let detail = details.get(role.role_name());
+            // Every policy on a role of the project's is the project's
+            // business: any but agentform's own is drift.
+            if s.tagged_ours(&tags)
+                && let Some(d) = detail
+            {
+                let (inline, managed) = listed_policies(d);
+                config.other_inline_policies =
+                    inline.into_iter().filter(|p| p != POLICY_NAME).collect();
+                config.managed_policies = managed;
+            }
+            if let Some(d) = detail {
+                seen.insert(role.role_name().to_string(), inline_documents(d)?);
+            }
+            out.push(Observed {
+                ids: Ids {
+                    arn: Some(role.arn().to_string()),
+                    ..Ids::default()
+                },
+                parent_ids: Ids::default(),
+                status: None,
+                status_reasons: vec![],
+                owner: s.owner(Kind::Role, &tags),
+                config: Config::Role(config),
+            });
+        }
+        *self.role_documents.lock().expect("role documents") = seen;
+        Ok(out)
     }
 
     /// Every inline policy name and attached managed policy ARN of a role
@@ -233,16 +288,6 @@ impl super::Aws {
         inline.sort();
         managed.sort();
         Ok(Some((inline, managed)))
-    }
-
-    /// Inline policies other than agentform's, and the ARNs of attached
-    /// managed policies, of a role.
-    async fn other_policies(&self, name: &str) -> Result<(Vec<String>, Vec<String>)> {
-        let (inline, managed) = self.role_policies(name).await?.unwrap_or_default();
-        Ok((
-            inline.into_iter().filter(|p| p != POLICY_NAME).collect(),
-            managed,
-        ))
     }
 
     /// Deletes the named inline policies and detaches the managed ones.
@@ -294,9 +339,21 @@ impl super::Aws {
             .collect();
         names.insert(POLICY_NAME);
         let role_name = role.name();
+        // The documents came with the role's details; a role observed
+        // without them (none so far) has them read one by one.
+        let known = self
+            .role_documents
+            .lock()
+            .expect("role documents")
+            .get(role_name)
+            .cloned();
+        let known = &known;
         futures::stream::iter(names)
             .map(|policy| async move {
-                let doc = self.get_role_policy(role_name, policy).await?;
+                let doc = match known {
+                    Some(docs) => docs.get(policy).cloned(),
+                    None => self.get_role_policy(role_name, policy).await?,
+                };
                 Ok::<_, anyhow::Error>(doc.map(|document| Observed {
                     ids: Ids::default(),
                     parent_ids: role.ids.clone(),

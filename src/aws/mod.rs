@@ -72,6 +72,12 @@ pub struct Aws {
     account: tokio::sync::OnceCell<Account>,
     /// The request quotas (the HTTP layer holds the same ones) and tallies.
     quotas: Arc<quota::Quotas>,
+    /// The inline policy documents of the roles the last observe found,
+    /// by role and policy name (read with the roles, used for their
+    /// policies).
+    role_documents: std::sync::Mutex<
+        std::collections::HashMap<String, std::collections::BTreeMap<String, serde_json::Value>>,
+    >,
 }
 
 /// A client of `$sdk` with the quota [`quota::Meter`] on every attempt,
@@ -156,6 +162,7 @@ impl Aws {
             region: conf.region().map(|r| r.to_string()),
             timeout,
             account: tokio::sync::OnceCell::new(),
+            role_documents: Default::default(),
         }
     }
 

@@ -62,7 +62,11 @@ pub fn fingerprints(observed: &[Observed]) -> BTreeMap<String, String> {
     observed
         .iter()
         .map(|o| {
-            let text = serde_json::to_vec(o).expect("observed resources serialize");
+            // Key order is not part of a resource's state (AWS hands some
+            // maps out in any order): hash the keys sorted.
+            let mut v = serde_json::to_value(o).expect("observed resources serialize");
+            v.sort_all_objects();
+            let text = serde_json::to_vec(&v).expect("JSON serializes");
             (key(o), sha256_hex(&text))
         })
         .collect()

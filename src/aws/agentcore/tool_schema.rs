@@ -74,10 +74,14 @@ pub(crate) fn schema_to_json(s: &SchemaDefinition) -> Value {
         m.insert("description".into(), Value::String(d.clone()));
     }
     if let Some(p) = &s.properties {
+        // The SDK keeps properties in a HashMap: sorted, so that the same
+        // schema reads back the same every time.
+        let sorted: std::collections::BTreeMap<&String, &SchemaDefinition> = p.iter().collect();
         m.insert(
             "properties".into(),
             Value::Object(
-                p.iter()
+                sorted
+                    .into_iter()
                     .map(|(k, v)| (k.clone(), schema_to_json(v)))
                     .collect(),
             ),
