@@ -358,6 +358,9 @@ COLLECTION_LISTS = {
     "agentcore.ListAgentRuntimes",
     "agentcore.ListAgentRuntimeEndpoints",
     "iam.ListRoles",
+    # The account's roles with their policies, one page per call (agentform
+    # reads roles this way instead of ListRoles plus three calls per role).
+    "iam.GetAccountAuthorizationDetails",
     "lambda.ListFunctions",
     "ecr.DescribeRepositories",
 }
@@ -477,7 +480,7 @@ def report(stacks: list[dict], big: dict | None, cfg: dict, wall: float) -> str:
         "Lower bound: see bench/README.md (critical path, per-bucket rate, 5 target "
         "operations per gateway). \"resources + list pages\" is what a plan needing one read "
         "per resource would send, plus the pages of collection listings (ListGateways, "
-        "ListGatewayTargets, ListAgentRuntimes, ListAgentRuntimeEndpoints, ListRoles, "
+        "ListGatewayTargets, ListAgentRuntimes, ListAgentRuntimeEndpoints, ListRoles, GetAccountAuthorizationDetails, "
         "ListFunctions, DescribeRepositories) the plan actually sent. Calls count every request the proxy received, throttled "
         "attempts (answered by the proxy, then retried by the SDK) included.\n"
     )

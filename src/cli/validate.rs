@@ -40,5 +40,8 @@ pub(super) fn exec(ctx: &Ctx, json: bool) -> Result<i32> {
         },
         s.runtimes.len()
     );
+    // The process exits next: freeing a large spec's many small
+    // allocations one by one takes a fifth of the time validating it does.
+    std::mem::forget(l);
     Ok(OK)
 }

@@ -8,7 +8,7 @@
 //! billion-laughs style documents, and gives every value its location through
 //! `Spanned<T>`, which is what `file:line:col` diagnostics need.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::fmt;
 use std::ops::Range;
 
@@ -48,7 +48,7 @@ impl Place {
 /// JSON pointer (RFC 6901) -> place in the source.
 #[derive(Debug, Default, Clone)]
 pub struct SourceMap {
-    places: BTreeMap<String, Place>,
+    places: HashMap<String, Place>,
 }
 
 impl SourceMap {
@@ -90,8 +90,8 @@ impl SourceMap {
     pub fn alias(&mut self, from: &str, to: &str) {
         let moved: Vec<(String, Place)> = self
             .places
-            .range(from.to_string()..)
-            .take_while(|(k, _)| k.starts_with(from))
+            .iter()
+            .filter(|(k, _)| k.starts_with(from))
             .filter(|(k, _)| k.len() == from.len() || k[from.len()..].starts_with('/'))
             .map(|(k, p)| (format!("{to}{}", &k[from.len()..]), p.clone()))
             .collect();
@@ -248,6 +248,7 @@ pub fn parse(source: &str) -> Result<Document, Vec<Diagnostic>> {
     let options = serde_saphyr::options! {
         duplicate_keys: serde_saphyr::DuplicateKeyPolicy::PassThrough,
         strict_booleans: true,
+        emit_comments: false,
     };
     let root: Spanned<Node> = match serde_saphyr::from_str_with_options(source, options) {
         Ok(root) => root,
@@ -261,7 +262,7 @@ pub fn parse(source: &str) -> Result<Document, Vec<Diagnostic>> {
     }
     let mut map = SourceMap::default();
     let mut problems = Vec::new();
-    let value = convert(root, String::new(), None, source, &mut map, &mut problems);
+    let (value, _) = convert(root, String::new(), None, source, &mut map, &mut problems);
     Ok(Document {
         value,
         map,
@@ -405,16 +406,17 @@ fn convert(
     source: &str,
     map: &mut SourceMap,
     diags: &mut Vec<Diagnostic>,
-) -> Value {
+) -> (Value, usize) {
     let start = range(&node.referenced, source);
     let (value, value_range, scalar) = match node.value {
         Node::Seq(items) => {
             let mut end = start.end;
             let mut out = Vec::with_capacity(items.len());
             for (i, item) in items.into_iter().enumerate() {
-                let child = format!("{pointer}/{i}");
-                out.push(convert(item, child.clone(), None, source, map, diags));
-                end = end.max(map.places.get(&child).map_or(0, |p| p.value.end));
+                let (v, item_end) =
+                    convert(item, format!("{pointer}/{i}"), None, source, map, diags);
+                out.push(v);
+                end = end.max(item_end);
             }
             (
                 Value::Array(out),
@@ -446,8 +448,8 @@ fn convert(
                     );
                     continue;
                 }
-                let val = convert(v, child.clone(), Some(key_range), source, map, diags);
-                end = end.max(map.places.get(&child).map_or(0, |p| p.value.end));
+                let (val, val_end) = convert(v, child, Some(key_range), source, map, diags);
+                end = end.max(val_end);
                 obj.insert(name, val);
             }
             (
@@ -472,9 +474,11 @@ fn convert(
     };
     // A block collection starts at its first entry, so only scalars and flow
     // collections (`[a, b]`, `{a: 1}`) can be one-line values.
+    // (The newline scan comes last: a block collection's text is long.)
     let one_line = source
         .get(value_range.clone())
-        .is_some_and(|t| !t.contains('\n') && (scalar || t.starts_with('[') || t.starts_with('{')));
+        .is_some_and(|t| (scalar || t.starts_with('[') || t.starts_with('{')) && !t.contains('\n'));
+    let end = value_range.end;
     map.places.insert(
         pointer,
         Place {
@@ -484,7 +488,7 @@ fn convert(
             one_line,
         },
     );
-    value
+    (value, end)
 }
 
 /// End of a collection that starts at `start` and whose last content ends at
