@@ -110,6 +110,7 @@ impl Aws {
         profile: Option<String>,
         timeout: Duration,
         rate_scale: f64,
+        rates: std::collections::BTreeMap<String, u32>,
     ) -> Result<Aws> {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .retry_config(RetryConfig::standard().with_max_attempts(5))
@@ -141,7 +142,7 @@ impl Aws {
         }
         let conf = loader.load().await;
         // Every request goes through the client-side quotas.
-        let quotas = Arc::new(quota::Quotas::new(rate_scale));
+        let quotas = Arc::new(quota::Quotas::new(rate_scale).with_rates(rates));
         let inner = conf.http_client().unwrap_or_else(quota::default_client);
         let conf = conf
             .into_builder()

@@ -64,6 +64,123 @@ fn is_read(op: &str) -> bool {
         .any(|p| op.starts_with(p))
 }
 
+/// Every API agentform calls whose rate can be set (`--rate`,
+/// `AGENTFORM_RATES`, the spec's `rates:`), named as in IAM actions.
+pub const APIS: &[&str] = &[
+    "bedrock-agentcore:CreateGateway",
+    "bedrock-agentcore:GetGateway",
+    "bedrock-agentcore:ListGateways",
+    "bedrock-agentcore:UpdateGateway",
+    "bedrock-agentcore:DeleteGateway",
+    "bedrock-agentcore:CreateGatewayTarget",
+    "bedrock-agentcore:GetGatewayTarget",
+    "bedrock-agentcore:ListGatewayTargets",
+    "bedrock-agentcore:UpdateGatewayTarget",
+    "bedrock-agentcore:DeleteGatewayTarget",
+    "bedrock-agentcore:CreateAgentRuntime",
+    "bedrock-agentcore:GetAgentRuntime",
+    "bedrock-agentcore:ListAgentRuntimes",
+    "bedrock-agentcore:UpdateAgentRuntime",
+    "bedrock-agentcore:DeleteAgentRuntime",
+    "bedrock-agentcore:CreateAgentRuntimeEndpoint",
+    "bedrock-agentcore:GetAgentRuntimeEndpoint",
+    "bedrock-agentcore:ListAgentRuntimeEndpoints",
+    "bedrock-agentcore:UpdateAgentRuntimeEndpoint",
+    "bedrock-agentcore:DeleteAgentRuntimeEndpoint",
+    "bedrock-agentcore:TagResource",
+    "bedrock-agentcore:UntagResource",
+    "bedrock-agentcore:ListTagsForResource",
+    "lambda:CreateFunction",
+    "lambda:GetFunction",
+    "lambda:GetFunctionConfiguration",
+    "lambda:UpdateFunctionCode",
+    "lambda:UpdateFunctionConfiguration",
+    "lambda:DeleteFunction",
+    "lambda:GetPolicy",
+    "lambda:RemovePermission",
+    "lambda:ListFunctions",
+    "lambda:TagResource",
+    "lambda:UntagResource",
+    "iam:CreateRole",
+    "iam:GetRole",
+    "iam:UpdateRole",
+    "iam:UpdateAssumeRolePolicy",
+    "iam:DeleteRole",
+    "iam:TagRole",
+    "iam:UntagRole",
+    "iam:PutRolePolicy",
+    "iam:GetRolePolicy",
+    "iam:DeleteRolePolicy",
+    "iam:DetachRolePolicy",
+    "iam:ListRolePolicies",
+    "iam:ListAttachedRolePolicies",
+    "iam:ListInstanceProfilesForRole",
+    "iam:RemoveRoleFromInstanceProfile",
+    "iam:GetAccountAuthorizationDetails",
+    "ecr:CreateRepository",
+    "ecr:DescribeRepositories",
+    "ecr:DescribeImages",
+    "ecr:ListImages",
+    "ecr:DeleteRepository",
+    "ecr:GetRepositoryPolicy",
+    "ecr:DeleteRepositoryPolicy",
+    "ecr:PutImageScanningConfiguration",
+    "ecr:PutImageTagMutability",
+    "ecr:ListTagsForResource",
+    "ecr:TagResource",
+    "ecr:UntagResource",
+];
+
+/// An API's name as in IAM actions (`bedrock-agentcore:CreateGateway`),
+/// from the SDK's service and operation names.
+pub fn iam_name(service: &str, op: &str) -> String {
+    let prefix = match service {
+        AGENTCORE => "bedrock-agentcore",
+        "Lambda" => "lambda",
+        "IAM" => "iam",
+        "ECR" => "ecr",
+        "STS" => "sts",
+        "SSM" => "ssm",
+        other => other,
+    };
+    format!("{prefix}:{op}")
+}
+
+/// The API a mistyped name most likely means: the one of that operation
+/// when the service prefix is missing (`CreateGateway`), else the closest.
+pub fn suggest(api: &str) -> Option<&'static str> {
+    if !api.contains(':') {
+        let suffix = format!(":{api}");
+        if let Some(a) = APIS.iter().find(|a| a.ends_with(&suffix)) {
+            return Some(a);
+        }
+    }
+    crate::diag::did_you_mean(api, APIS.iter().copied())
+}
+
+/// Parses `API=N` settings (`--rate`, and `AGENTFORM_RATES` split at
+/// commas): a known API and a positive whole number of requests a second.
+pub fn parse_rate(s: &str) -> Result<(String, u32), String> {
+    let (api, n) = s.split_once('=').ok_or_else(|| {
+        format!("`{s}` is not API=N (e.g. bedrock-agentcore:CreateGatewayTarget=10)")
+    })?;
+    let api = api.trim();
+    if !APIS.contains(&api) {
+        let hint = suggest(api)
+            .map(|c| format!("; did you mean `{c}`?"))
+            .unwrap_or_default();
+        return Err(format!(
+            "agentform does not call `{api}`{hint} (rates are set per API, named as in IAM actions)"
+        ));
+    }
+    match n.trim().parse::<u32>() {
+        Ok(n) if n > 0 => Ok((api.to_string(), n)),
+        _ => Err(format!(
+            "the rate of `{api}` must be a whole number of requests a second above 0, not `{n}`"
+        )),
+    }
+}
+
 /// The bucket an API's requests share and its documented (or assumed) rate;
 /// `None`: not limited.
 pub fn limit(service: &str, op: &str) -> Option<(Cow<'static, str>, u32)> {
@@ -117,6 +234,8 @@ pub struct Quotas {
     tallies: Mutex<BTreeMap<String, Tally>>,
     /// Scales every rate (1.0 is AWS's).
     scale: f64,
+    /// Rates set per API (IAM-style name -> requests a second), not scaled.
+    rates: BTreeMap<String, u32>,
 }
 
 impl Quotas {
@@ -127,12 +246,20 @@ impl Quotas {
         }
     }
 
-    fn bucket(&self, key: &str, rate: u32) -> Arc<Bucket> {
+    /// With the rates set per API (`--rate`, `AGENTFORM_RATES`, `rates:`):
+    /// each such API gets a bucket of its own at exactly that rate.
+    pub fn with_rates(mut self, rates: BTreeMap<String, u32>) -> Quotas {
+        self.rates = rates;
+        self
+    }
+
+    fn bucket(&self, key: &str, rate: u32, scaled: bool) -> Arc<Bucket> {
         let mut b = self.buckets.lock().expect("quota lock");
         if let Some(l) = b.get(key) {
             return l.clone();
         }
-        let per_second = ((f64::from(rate) * self.scale).round() as usize).max(1);
+        let scale = if scaled { self.scale } else { 1.0 };
+        let per_second = ((f64::from(rate) * scale).round() as usize).max(1);
         let l = Arc::new(Bucket {
             rate: per_second,
             sent: tokio::sync::Mutex::new(VecDeque::with_capacity(per_second)),
@@ -143,10 +270,16 @@ impl Quotas {
 
     /// Waits until a request of `service`'s `op` may be sent.
     pub async fn acquire(&self, service: &str, op: &str) {
-        let Some((key, rate)) = limit(service, op) else {
-            return;
+        let name = iam_name(service, op);
+        let bucket = match self.rates.get(&name) {
+            Some(&rate) => self.bucket(&format!("set:{name}"), rate, false),
+            None => {
+                let Some((key, rate)) = limit(service, op) else {
+                    return;
+                };
+                self.bucket(&key, rate, true)
+            }
         };
-        let bucket = self.bucket(&key, rate);
         let mut sent = bucket.sent.lock().await;
         if sent.len() >= bucket.rate
             && let Some(oldest) = sent.pop_front()
@@ -450,6 +583,42 @@ mod tests {
         // Other APIs have buckets of their own.
         q.acquire(AGENTCORE, "CreateGatewayTarget").await;
         assert_eq!(start.elapsed(), WINDOW * 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_rate_set_per_api_replaces_the_default() {
+        let set = BTreeMap::from([("bedrock-agentcore:CreateGatewayTarget".to_string(), 10)]);
+        let q = Quotas::new(4.0).with_rates(set);
+        let start = tokio::time::Instant::now();
+        for _ in 0..11 {
+            q.acquire(AGENTCORE, "CreateGatewayTarget").await;
+        }
+        // Ten a window (not 5 x 4 = 20: a set rate is not scaled).
+        assert_eq!(start.elapsed(), WINDOW);
+        assert!(parse_rate("bedrock-agentcore:CreateGatewayTarget=10").is_ok());
+        let typo = parse_rate("bedrock-agentcore:CreateGatewayTargets=10").unwrap_err();
+        assert!(
+            typo.contains("did you mean `bedrock-agentcore:CreateGatewayTarget`"),
+            "{typo}"
+        );
+        assert!(parse_rate("iam:CreateRole=0").is_err());
+        assert!(parse_rate("iam:CreateRole").is_err());
+    }
+
+    #[test]
+    fn every_api_agentform_limits_has_a_settable_name() {
+        for api in APIS {
+            let (service, op) = api.split_once(':').unwrap();
+            let sdk = match service {
+                "bedrock-agentcore" => AGENTCORE,
+                "lambda" => "Lambda",
+                "iam" => "IAM",
+                "ecr" => "ECR",
+                other => panic!("{other}"),
+            };
+            assert_eq!(iam_name(sdk, op), *api);
+            assert!(limit(sdk, op).is_some(), "{api} is limited");
+        }
     }
 
     #[tokio::test(start_paused = true)]

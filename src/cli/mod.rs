@@ -82,6 +82,12 @@ struct AwsArgs {
     #[arg(long, env = "AGENTFORM_RATE_SCALE", default_value_t = 1.0, value_name = "FACTOR",
           value_parser = positive_factor)]
     rate_scale: f64,
+    /// Set one API's client-side rate limit, requests a second (repeatable;
+    /// e.g. `bedrock-agentcore:CreateGatewayTarget=10` once that quota was
+    /// raised). Wins over `AGENTFORM_RATES` (`API=N,API=N`), which wins
+    /// over the spec's `rates:`.
+    #[arg(long = "rate", value_name = "API=N", value_parser = crate::aws::quota::parse_rate)]
+    rates: Vec<(String, u32)>,
 }
 
 fn positive_factor(s: &str) -> std::result::Result<f64, String> {
@@ -375,6 +381,21 @@ impl Ctx {
         Duration::from_secs(self.run.lock_timeout)
     }
 
+    /// Per-API rates: the spec's `rates:`, then `AGENTFORM_RATES`, then
+    /// `--rate` (each wins over the one before).
+    fn rates(&self, l: &LoadedSpec) -> Result<std::collections::BTreeMap<String, u32>> {
+        let mut rates = l.spec.rates.clone();
+        if let Ok(env) = std::env::var("AGENTFORM_RATES") {
+            for item in env.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                let (api, n) = crate::aws::quota::parse_rate(item)
+                    .map_err(|e| anyhow::anyhow!("AGENTFORM_RATES: {e}"))?;
+                rates.insert(api, n);
+            }
+        }
+        rates.extend(self.aws.rates.iter().cloned());
+        Ok(rates)
+    }
+
     async fn aws(&self, l: &LoadedSpec) -> Result<Aws> {
         let region = self.aws.region.clone().or_else(|| l.spec.region.clone());
         Aws::connect(
@@ -382,6 +403,7 @@ impl Ctx {
             self.aws.profile.clone(),
             Duration::from_secs(self.run.timeout),
             self.aws.rate_scale,
+            self.rates(l)?,
         )
         .await
     }

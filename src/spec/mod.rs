@@ -39,6 +39,10 @@ pub struct Spec {
     pub region: Option<String>,
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
+    /// Client-side rate limits set per API (IAM-style name -> requests a
+    /// second), for an account whose quotas were raised.
+    #[serde(default)]
+    pub rates: BTreeMap<String, u32>,
     #[serde(default)]
     pub variables: BTreeMap<String, VariableSpec>,
     #[serde(default)]

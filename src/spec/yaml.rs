@@ -64,6 +64,7 @@ impl SourceMap {
                 && segs[2] == "targets"
                 && segs[4] == "tools")
         });
+        self.places.shrink_to_fit();
     }
 
     pub fn get(&self, pointer: &str) -> Option<&Place> {

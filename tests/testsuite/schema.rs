@@ -557,6 +557,10 @@ fn every_pattern_in_the_schema_is_a_tested_rule() {
                 && !tested.iter().any(|t| p.starts_with(&format!("{t}/not")))
                 // The count of a runtime's variables: `runtime_environment_count`.
                 && p.as_str() != "/$defs/runtimeEnvironment"
+                // An enum of the APIs whose rates can be set, the very list
+                // validate checks against:
+                // `the_schema_lists_the_apis_whose_rates_can_be_set`.
+                && p.as_str() != "/properties/rates/propertyNames"
         })
         .collect();
     assert!(
@@ -772,4 +776,19 @@ fn loader_defaults_are_stated() {
             "{pointer}: default {want} is not valid"
         );
     }
+}
+
+#[test]
+fn the_schema_lists_the_apis_whose_rates_can_be_set() {
+    let names: Vec<String> = schema()["properties"]["rates"]["propertyNames"]["enum"]
+        .as_array()
+        .expect("an enum")
+        .iter()
+        .map(|v| v.as_str().expect("a string").to_string())
+        .collect();
+    let apis: Vec<String> = agentform::aws::quota::APIS
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    assert_eq!(names, apis);
 }

@@ -1636,3 +1636,11 @@ fn garbage_never_panics() {
         );
     }
 }
+
+// A rate for an API agentform never calls (a typo), one out of range, and
+// one that is not an IAM-style name: each located at its key or value.
+invalid!(
+    rates_name_apis_agentform_calls,
+    3,
+    "version: 1\nproject: demo\nrates:\n  bedrock-agentcore:CreateGatewayTargets: 10\n  iam:CreateRole: 0\n  CreateGateway: 10\n  lambda:CreateFunction: 20\n"
+);

@@ -47,6 +47,7 @@ pub fn check(l: &LoadedSpec, json: &serde_json::Value, paths: super::Paths) -> V
     };
     c.project();
     c.tags();
+    c.rates();
     c.functions();
     c.gateways();
     c.repositories();

@@ -103,6 +103,27 @@ impl Checker<'_> {
         }
     }
 
+    /// `rates:` names APIs agentform calls.
+    pub(super) fn rates(&mut self) {
+        let apis: Vec<String> = self.spec().rates.keys().cloned().collect();
+        for api in apis {
+            if crate::aws::quota::APIS.contains(&api.as_str()) {
+                continue;
+            }
+            let p = ptr(&["rates", &api]);
+            let mut d = Diagnostic::new(
+                format!("agentform does not call `{api}`"),
+                self.key_span(&p),
+            )
+            .label("unknown API");
+            d = match crate::aws::quota::suggest(&api) {
+                Some(c) => d.help(format!("did you mean `{c}`?")),
+                None => d.help("rates are set for the APIs agentform calls, named as in IAM actions (`bedrock-agentcore:CreateGatewayTarget`, `lambda:CreateFunction`, `iam:CreateRole`, `ecr:CreateRepository`)"),
+            };
+            self.diags.push(d);
+        }
+    }
+
     pub(super) fn tags(&mut self) {
         let tags = self.spec().tags.clone();
         for (k, v) in &tags {
