@@ -1,11 +1,11 @@
 //! IAM roles and their inline policy.
 //!
-//! Observe: roles named by lookups (GetRole), plus the project's roles under
-//! its IAM path (ListRoles PathPrefix; ListRoles returns no tags, so each is
-//! read again with GetRole). For every observed role, the agentform inline
-//! policy (and any looked-up policy name) via GetRolePolicy; for the
-//! project's roles also ListRolePolicies and ListAttachedRolePolicies, since
-//! any other policy on them is drift that apply removes.
+//! Observe: the account's roles with their inline and attached policies from
+//! one paginated GetAccountAuthorizationDetails (roles only); of those named
+//! by lookups or under the project's IAM path, GetRole each (the details
+//! lack the description). The agentform inline policy (and any looked-up
+//! policy name) comes from the details; on the project's roles any other
+//! inline or attached policy is drift that apply removes.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
