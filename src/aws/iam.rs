@@ -65,14 +65,18 @@ fn listed_policies(d: &RoleDetail) -> (Vec<String>, Vec<String>) {
         .iter()
         .filter_map(|p| p.policy_name().map(str::to_string))
         .collect();
-    let mut managed: Vec<String> = d
-        .attached_managed_policies()
+    inline.sort();
+    (inline, sorted_arns(d.attached_managed_policies()))
+}
+
+/// The ARNs of attached managed policies, sorted.
+fn sorted_arns(attached: &[aws_sdk_iam::types::AttachedPolicy]) -> Vec<String> {
+    let mut arns: Vec<String> = attached
         .iter()
         .filter_map(|p| p.policy_arn().map(str::to_string))
         .collect();
-    inline.sort();
-    managed.sort();
-    (inline, managed)
+    arns.sort();
+    arns
 }
 
 /// The inline policy documents in a role's details, by policy name.
@@ -222,20 +226,17 @@ impl super::Aws {
                 continue;
             }
             let mut config = role_config(&role)?;
-            let detail = details.get(role.role_name());
+            // Every role read was named by the details.
+            let detail = &details[role.role_name()];
             // Every policy on a role of the project's is the project's
             // business: any but agentform's own is drift.
-            if s.tagged_ours(&tags)
-                && let Some(d) = detail
-            {
-                let (inline, managed) = listed_policies(d);
+            if s.tagged_ours(&tags) {
+                let (inline, managed) = listed_policies(detail);
                 config.other_inline_policies =
                     inline.into_iter().filter(|p| p != POLICY_NAME).collect();
                 config.managed_policies = managed;
             }
-            if let Some(d) = detail {
-                seen.insert(role.role_name().to_string(), inline_documents(d)?);
-            }
+            seen.insert(role.role_name().to_string(), inline_documents(detail)?);
             out.push(Observed {
                 ids: Ids {
                     arn: Some(role.arn().to_string()),
@@ -281,13 +282,8 @@ impl super::Aws {
                 .ctx(|| format!("listing managed policies attached to IAM role {name}")),
         )?
         .unwrap_or_default();
-        let mut managed: Vec<String> = attached
-            .iter()
-            .filter_map(|p| p.policy_arn().map(str::to_string))
-            .collect();
         inline.sort();
-        managed.sort();
-        Ok(Some((inline, managed)))
+        Ok(Some((inline, sorted_arns(&attached))))
     }
 
     /// Deletes the named inline policies and detaches the managed ones.

@@ -173,15 +173,15 @@ impl Aws {
         let tallies = self.quotas.tallies();
         let requests: u64 = tallies.values().map(|t| t.requests).sum();
         tracing::debug!(requests, ?tallies, "requests sent, per API");
+        let n: u64 = tallies.values().map(|t| t.throttled).sum();
+        if n == 0 {
+            return None;
+        }
         let throttled: Vec<String> = tallies
             .iter()
             .filter(|(_, t)| t.throttled > 0)
             .map(|(api, t)| format!("{} {}", api.rsplit(':').next().unwrap_or(api), t.throttled))
             .collect();
-        if throttled.is_empty() {
-            return None;
-        }
-        let n = self.quotas.throttled();
         Some(format!(
             "note: AWS throttled {n} of {requests} requests ({}); each was retried with backoff.",
             throttled.join(", ")

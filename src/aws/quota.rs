@@ -317,16 +317,6 @@ impl Quotas {
     pub fn tallies(&self) -> BTreeMap<String, Tally> {
         self.tallies.lock().expect("quota lock").clone()
     }
-
-    /// Throttled attempts so far, all APIs.
-    pub fn throttled(&self) -> u64 {
-        self.tallies
-            .lock()
-            .expect("quota lock")
-            .values()
-            .map(|t| t.throttled)
-            .sum()
-    }
 }
 
 /// The API of one attempt, put on the request for the HTTP layer.

@@ -58,11 +58,20 @@ impl SourceMap {
     /// their settings.
     pub fn forget_tool_schemas(&mut self) {
         self.places.retain(|p, _| {
-            let segs: Vec<&str> = p.split('/').skip(1).take(7).collect();
-            !(segs.len() == 7
-                && segs[0] == "gateways"
-                && segs[2] == "targets"
-                && segs[4] == "tools")
+            let mut s = p.split('/').skip(1);
+            let mut next = || s.next();
+            !matches!(
+                [next(), next(), next(), next(), next(), next(), next()],
+                [
+                    Some("gateways"),
+                    Some(_),
+                    Some("targets"),
+                    Some(_),
+                    Some("tools"),
+                    Some(_),
+                    Some(_)
+                ]
+            )
         });
         self.places.shrink_to_fit();
     }
