@@ -472,3 +472,15 @@ mod tests {
         ));
     }
 }
+
+/// A principal an IAM trust policy's `AWS` element can name: a 12-digit
+/// account id, an account root, or a role or user ARN (with a path).
+pub fn valid_trust_principal(p: &str) -> bool {
+    static RE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            r"^(\d{12}|arn:aws(-[a-z]+)*:iam::\d{12}:(root|(role|user)/([\x21-\x7e]+/)*[\w+=,.@-]{1,64}))$",
+        )
+        .expect("valid regex")
+    });
+    RE.is_match(p)
+}

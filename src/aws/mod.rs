@@ -28,15 +28,19 @@
 //!   bounded ([`wait::Retry`]).
 
 mod agentcore;
+mod dataplane;
 mod ecr;
 mod error;
 mod iam;
 mod lambda;
+pub mod mcp;
 pub mod lock;
 mod ownership;
+pub mod sigv4;
 pub mod quota;
 mod wait;
 
+pub(crate) use dataplane::{RuntimeCredentials, new_session_id, principal_of};
 pub(crate) use error::*;
 pub(crate) use ownership::{Scope, same_owner_tags, tag_changes};
 
@@ -65,6 +69,13 @@ pub struct Aws {
     agentcore: aws_sdk_bedrockagentcorecontrol::Client,
     sts: aws_sdk_sts::Client,
     ssm: aws_sdk_ssm::Client,
+    /// AgentCore's data plane (InvokeAgentRuntime).
+    agentcore_data: aws_sdk_bedrockagentcore::Client,
+    /// The credential chain's identity, for requests signed outside the
+    /// SDK's clients (MCP to a gateway).
+    credentials: Option<aws_credential_types::provider::SharedCredentialsProvider>,
+    /// The caller's ARN, from the GetCallerIdentity of [`Aws::account`].
+    caller: std::sync::OnceLock<String>,
     region: Option<String>,
     /// Upper bound for waiting on one resource's status.
     timeout: Duration,
@@ -159,6 +170,9 @@ impl Aws {
             agentcore: client!(aws_sdk_bedrockagentcorecontrol, conf, quotas),
             sts: client!(aws_sdk_sts, conf, quotas),
             ssm: client!(aws_sdk_ssm, conf, quotas),
+            agentcore_data: client!(aws_sdk_bedrockagentcore, conf, quotas),
+            credentials: conf.credentials_provider(),
+            caller: std::sync::OnceLock::new(),
             quotas,
             region: conf.region().map(|r| r.to_string()),
             timeout,
@@ -218,6 +232,9 @@ impl Aws {
             .await
             .ctx(|| "could not identify the AWS account (STS GetCallerIdentity)".into())
             .map_err(explain_identity_error)?;
+        if let Some(arn) = who.arn() {
+            let _ = self.caller.set(arn.to_string());
+        }
         let id = who
             .account()
             .ok_or_else(|| anyhow!("STS GetCallerIdentity returned no account id"))?

@@ -18,7 +18,7 @@ use crate::plan::saved::Inputs;
 use crate::plan::{Plan, desired};
 use crate::spec::LoadedSpec;
 
-pub(super) async fn exec(ctx: &Ctx, style: Style) -> Result<i32> {
+pub(super) async fn exec(ctx: &Ctx, style: Style, verify: bool) -> Result<i32> {
     let (auto_approve, lock_timeout) = (ctx.run.auto_approve, ctx.lock_timeout());
     let l = match ctx.load() {
         Ok(l) => l,
@@ -37,14 +37,14 @@ pub(super) async fn exec(ctx: &Ctx, style: Style) -> Result<i32> {
             println!("Apply cancelled.");
             return Ok(FAILURE);
         }
-        run(ctx, &l, &aws, &planned, &planned.plan).await
+        run(ctx, &l, &aws, &planned, &planned.plan, verify).await
     })
     .await
 }
 
 /// Applies a saved plan: no question asked (the plan is what was
 /// approved), nothing done unless everything it was made from is the same.
-pub(super) async fn exec_saved(ctx: &Ctx, file: &Path, style: Style) -> Result<i32> {
+pub(super) async fn exec_saved(ctx: &Ctx, file: &Path, style: Style, verify: bool) -> Result<i32> {
     let lock_timeout = ctx.lock_timeout();
     let saved = super::plan::read_saved(file)?;
     let l = match ctx.load() {
@@ -74,13 +74,20 @@ pub(super) async fn exec_saved(ctx: &Ctx, file: &Path, style: Style) -> Result<i
         }
         print!("{}", ctx.paint_plan(&render::plan_with(&saved.plan, style)));
         let plan = saved.with_code_of(&planned.plan);
-        run(ctx, &l, &aws, &planned, &plan).await
+        run(ctx, &l, &aws, &planned, &plan, verify).await
     })
     .await
 }
 
 /// Runs `plan` (when it changes anything) and prints the outputs.
-async fn run(ctx: &Ctx, l: &LoadedSpec, aws: &Aws, planned: &Planned, plan: &Plan) -> Result<i32> {
+async fn run(
+    ctx: &Ctx,
+    l: &LoadedSpec,
+    aws: &Aws,
+    planned: &Planned,
+    plan: &Plan,
+    verify: bool,
+) -> Result<i32> {
     let mut known = plan.known.clone();
     if plan.has_changes() {
         let out = progress::Output::new(std::io::stderr().is_terminal(), ctx.run.quiet);
@@ -107,5 +114,8 @@ async fn run(ctx: &Ctx, l: &LoadedSpec, aws: &Aws, planned: &Planned, plan: &Pla
         false,
         None,
     )?;
+    if verify {
+        return super::tools::verify(aws, l, &known).await;
+    }
     Ok(OK)
 }

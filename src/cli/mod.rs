@@ -9,10 +9,12 @@ mod destroy;
 mod import;
 mod init;
 mod interrupt;
+mod invoke;
 mod lock;
 mod output;
 mod plan;
 mod progress;
+mod tools;
 mod ui;
 mod validate;
 
@@ -183,6 +185,48 @@ enum Command {
         /// Show IAM policies and tool lists whole instead of summarised.
         #[arg(long)]
         full: bool,
+        /// After applying, prove each runtime can list the tools of the
+        /// `aws_iam` gateways it uses, as its own execution role (needs
+        /// `verify_principals` in the spec); fail the run if not.
+        #[arg(long)]
+        verify: bool,
+    },
+    /// List a gateway's tools as an agent sees them, over a SigV4-signed
+    /// MCP session; `tools call` runs one.
+    #[command(args_conflicts_with_subcommands = true)]
+    Tools {
+        #[command(subcommand)]
+        call: Option<ToolsCommand>,
+        /// The spec's gateway (default: the only one).
+        gateway: Option<String>,
+        #[command(flatten)]
+        sign: SignArgs,
+        #[command(flatten)]
+        spec: SpecArgs,
+        #[command(flatten)]
+        aws: AwsArgs,
+    },
+    /// Send a prompt to a runtime (InvokeAgentRuntime) and print the
+    /// answer as it streams in.
+    Invoke {
+        /// The spec's runtime.
+        runtime: String,
+        /// The prompt: sent as `{"prompt": TEXT}`.
+        #[arg(long, conflicts_with = "payload")]
+        prompt: Option<String>,
+        /// Send this JSON file as the payload instead.
+        #[arg(long, value_name = "FILE")]
+        payload: Option<PathBuf>,
+        /// Continue this runtime session (33+ characters; default: a new one).
+        #[arg(long, value_name = "ID")]
+        session: Option<String>,
+        /// The runtime endpoint to call (default: DEFAULT).
+        #[arg(long, value_name = "NAME")]
+        endpoint: Option<String>,
+        #[command(flatten)]
+        spec: SpecArgs,
+        #[command(flatten)]
+        aws: AwsArgs,
     },
     /// Delete everything the project owns.
     Destroy {
@@ -269,6 +313,40 @@ enum Command {
     },
 }
 
+#[derive(Subcommand, Debug)]
+enum ToolsCommand {
+    /// Call one tool and print its result.
+    Call {
+        /// The tool, as the gateway lists it (`TARGET___TOOL`).
+        name: String,
+        /// Its arguments, a JSON object.
+        #[arg(long, default_value = "{}", value_name = "JSON")]
+        args: String,
+        /// The spec's gateway (default: the one whose target offers the tool).
+        #[arg(long)]
+        gateway: Option<String>,
+        #[command(flatten)]
+        sign: SignArgs,
+        #[command(flatten)]
+        spec: SpecArgs,
+        #[command(flatten)]
+        aws: AwsArgs,
+    },
+}
+
+/// Whose credentials sign the MCP requests, and the output format.
+#[derive(Args, Debug, Clone)]
+struct SignArgs {
+    /// Sign as this runtime's execution role (`runtime.NAME`), assumed
+    /// through STS: proves what the agent itself can do. The role must
+    /// trust the caller (`verify_principals` in the spec).
+    #[arg(long = "as", value_name = "runtime.NAME")]
+    as_runtime: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
 enum GraphFormat {
     /// Graphviz (`agentform graph | dot -Tsvg > graph.svg`).
@@ -307,6 +385,11 @@ impl Command {
             | Command::Plan { json, .. }
             | Command::Show { json, .. }
             | Command::Output { json, .. } => *json,
+            Command::Tools {
+                call: Some(ToolsCommand::Call { sign, .. }),
+                ..
+            }
+            | Command::Tools { sign, .. } => sign.json,
             _ => false,
         }
     }
@@ -321,7 +404,13 @@ impl Command {
             Command::Plan { spec, aws, .. }
             | Command::Import { spec, aws, .. }
             | Command::ForceUnlock { spec, aws, .. }
-            | Command::Output { spec, aws, .. } => (spec.clone(), aws.clone(), RunArgs::default()),
+            | Command::Output { spec, aws, .. }
+            | Command::Invoke { spec, aws, .. }
+            | Command::Tools {
+                call: Some(ToolsCommand::Call { spec, aws, .. }),
+                ..
+            }
+            | Command::Tools { spec, aws, .. } => (spec.clone(), aws.clone(), RunArgs::default()),
             Command::Apply { spec, aws, run, .. } | Command::Destroy { spec, aws, run } => {
                 (spec.clone(), aws.clone(), run.clone())
             }
@@ -444,12 +533,49 @@ pub async fn run(cli: Cli) -> i32 {
             };
             plan::exec(&ctx, opts).await
         }
-        Command::Apply { plan, full, .. } => {
+        Command::Apply {
+            plan, full, verify, ..
+        } => {
             let style = render::Style { full };
             match plan {
-                Some(file) => apply::exec_saved(&ctx, &file, style).await,
-                None => apply::exec(&ctx, style).await,
+                Some(file) => apply::exec_saved(&ctx, &file, style, verify).await,
+                None => apply::exec(&ctx, style, verify).await,
             }
+        }
+        Command::Tools { call, gateway, sign, .. } => {
+            let (action, gateway, sign) = match call {
+                Some(ToolsCommand::Call {
+                    name,
+                    args,
+                    gateway,
+                    sign,
+                    ..
+                }) => (tools::Action::Call { name, args }, gateway, sign),
+                None => (tools::Action::List, gateway, sign),
+            };
+            let opts = tools::Options {
+                gateway,
+                as_runtime: sign.as_runtime,
+                json: sign.json,
+            };
+            tools::exec(&ctx, action, opts).await
+        }
+        Command::Invoke {
+            runtime,
+            prompt,
+            payload,
+            session,
+            endpoint,
+            ..
+        } => {
+            let opts = invoke::Options {
+                runtime,
+                prompt,
+                payload,
+                session,
+                endpoint,
+            };
+            invoke::exec(&ctx, opts).await
         }
         Command::Destroy { .. } => destroy::exec(&ctx).await,
         Command::Show { plan, json, full } => plan::show(&ctx, &plan, json, render::Style { full }),

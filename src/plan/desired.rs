@@ -399,7 +399,11 @@ pub fn build(l: &LoadedSpec, a: &Account, artifacts: &Artifacts, known: &Known) 
             a,
             RoleOwner::Runtime,
             key,
-            policy::agentcore_trust(a, "runtime"),
+            policy::with_verify_principals(
+                a,
+                policy::agentcore_trust(a, "runtime"),
+                &spec.verify_principals,
+            ),
             format!("Execution role of AgentCore runtime {rname} (agentform)"),
         ));
         let gateways: Vec<Address> = r

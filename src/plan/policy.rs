@@ -35,6 +35,39 @@ pub fn agentcore_trust(a: &Account, resource_type: &str) -> Value {
     })])
 }
 
+/// `trust` with one more statement that lets `principals` assume the role
+/// (`verify_principals`: checking a runtime as its own role). Unchanged
+/// when there are none. An account id is written as its root ARN, the form
+/// IAM stores (and reads back) for it.
+pub fn with_verify_principals(a: &Account, mut trust: Value, principals: &[String]) -> Value {
+    if principals.is_empty() {
+        return trust;
+    }
+    let principals: Vec<String> = principals
+        .iter()
+        .map(|p| {
+            if p.len() == 12 && p.bytes().all(|b| b.is_ascii_digit()) {
+                format!("arn:{}:iam::{p}:root", a.partition)
+            } else {
+                p.clone()
+            }
+        })
+        .collect();
+    let aws: Value = match principals.as_slice() {
+        [one] => json!(one),
+        many => json!(many),
+    };
+    if let Some(Value::Array(statements)) = trust.get_mut("Statement") {
+        statements.push(json!({
+            "Sid": "AgentformVerify",
+            "Effect": "Allow",
+            "Principal": { "AWS": aws },
+            "Action": "sts:AssumeRole"
+        }));
+    }
+    trust
+}
+
 /// Basic logging for one function, to its own log group only.
 pub fn lambda_logs(a: &Account, function_name: &str) -> Value {
     let group = format!(

@@ -43,6 +43,9 @@ pub struct Spec {
     /// second), for an account whose quotas were raised.
     #[serde(default)]
     pub rates: BTreeMap<String, u32>,
+    /// Principals that may assume the runtimes' roles, to verify them.
+    #[serde(default)]
+    pub verify_principals: Vec<String>,
     #[serde(default)]
     pub variables: BTreeMap<String, VariableSpec>,
     #[serde(default)]

@@ -43,6 +43,16 @@ What is configured on top of a plain ``moto_server``:
   the zip a Lambda function's code was uploaded as (moto gives no
   ``Code.Location`` for a ``ZipFile`` upload), so tests can list what
   Lambda got. Read-only; 404 for an unknown function.
+* AgentCore's data plane (``agentcore_dataplane.py``): each gateway's URL
+  is a SigV4-checking MCP server on this port, and InvokeAgentRuntime
+  answers for moto's runtimes. ``--known-credentials KEY:SECRET`` (default
+  ``testing:testing``, the tests' own) names the keys it accepts besides
+  the temporary ones moto's STS hands out.
+* AssumeRole honours the role's trust policy (moto lets anyone assume any
+  role): the caller must be an ``AWS`` principal of an Allow statement for
+  ``sts:AssumeRole`` — its own ARN (an assumed role counts as its role),
+  its account's root or its account id, or ``*`` — else AccessDenied, as
+  on AWS. A role moto does not have is left to moto.
 * Otherwise deletes are moto's own behaviour: the resource is removed at once (the
   Delete* response says DELETING; the next Get* gets ResourceNotFoundException).
 
@@ -129,6 +139,7 @@ def configure_agentcore(delay: float) -> None:
 
     patch_real_aws_identifiers(models)
     patch_runtime_endpoints(models)
+    patch_assume_role_trust()
 
 
 def patch_real_aws_identifiers(models) -> None:
@@ -341,6 +352,77 @@ def patch_runtime_endpoints(models) -> None:
         backend_cls._agentform_default_endpoint_patched = True
 
 
+def patch_assume_role_trust() -> None:
+    """AssumeRole checks the role's trust policy (see the module doc)."""
+    import json
+
+    from moto.iam.models import iam_backends
+    from moto.sts import responses
+    from moto.sts.exceptions import STSClientError
+
+    cls = responses.TokenResponse
+    if getattr(cls, "_agentform_trust_patched", False):
+        return
+    original = cls.assume_role
+
+    def caller_arn(self) -> tuple[str, str]:
+        _, arn, account = self.backend.get_caller_identity(
+            self.get_access_key(), self.region
+        )
+        if ":assumed-role/" in arn:
+            partition = arn.split(":")[1]
+            role = arn.split(":assumed-role/")[1].split("/")[0]
+            arn = f"arn:{partition}:iam::{account}:role/{role}"
+        return arn, account
+
+    def trusted(document: dict, arn: str, account: str) -> bool:
+        statements = document.get("Statement", [])
+        if isinstance(statements, dict):
+            statements = [statements]
+        for st in statements:
+            actions = st.get("Action", [])
+            actions = [actions] if isinstance(actions, str) else actions
+            if st.get("Effect") != "Allow" or not any(
+                a in ("sts:AssumeRole", "sts:*", "*") for a in actions
+            ):
+                continue
+            principal = st.get("Principal", {})
+            if principal == "*":
+                return True
+            aws = principal.get("AWS", []) if isinstance(principal, dict) else []
+            aws = [aws] if isinstance(aws, str) else aws
+            root = f"arn:{arn.split(':')[1]}:iam::{account}:root"
+            if any(p in ("*", arn, root, account) for p in aws):
+                return True
+        return False
+
+    def assume_role(self):
+        role_arn = self._get_param("RoleArn") or ""
+        arn, account = caller_arn(self)
+        role = None
+        for backend in iam_backends.get(role_arn.split(":")[4] if role_arn.count(":") >= 5 else "", {}).values():
+            try:
+                role = backend.get_role_by_arn(role_arn)
+                break
+            except Exception:
+                continue
+        if role is not None:
+            document = role.assume_role_policy_document
+            if isinstance(document, str):
+                from urllib.parse import unquote
+
+                document = json.loads(unquote(document))
+            if not trusted(document, arn, account):
+                raise STSClientError(
+                    "AccessDenied",
+                    f"User: {arn} is not authorized to perform: sts:AssumeRole on resource: {role_arn}",
+                )
+        return original(self)
+
+    cls.assume_role = assume_role
+    cls._agentform_trust_patched = True
+
+
 LAMBDA_CODE_PREFIX = "/agentform-test/lambda-code/"
 
 
@@ -414,6 +496,11 @@ def main() -> None:
         "--verbose", action="store_true", help="log every request to stderr"
     )
     parser.add_argument(
+        "--known-credentials",
+        default="testing:testing",
+        help="KEY:SECRET[,KEY:SECRET] the data plane accepts (default testing:testing)",
+    )
+    parser.add_argument(
         "--no-parent-watch",
         action="store_true",
         help="keep running when the parent process exits",
@@ -426,6 +513,13 @@ def main() -> None:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
     configure_agentcore(args.delay)
+    import agentcore_dataplane
+
+    probe_host = "127.0.0.1" if args.host in ("0.0.0.0", "", "::") else args.host
+    agentcore_dataplane.patch_gateway_url(probe_host)
+    for pair in filter(None, args.known_credentials.split(",")):
+        key, _, secret = pair.partition(":")
+        agentcore_dataplane.KNOWN_CREDENTIALS[key] = secret
 
     from werkzeug.serving import make_server
 
@@ -439,7 +533,9 @@ def main() -> None:
     # socket is bound here in the main thread, so a busy port fails loudly:
     # werkzeug prints "Address already in use" and exits with status 1
     # (ThreadedMotoServer.start() would wait forever in that case).
-    app = with_lambda_code_route(DomainDispatcherApplication(create_backend_app))
+    app = agentcore_dataplane.wrap(
+        with_lambda_code_route(DomainDispatcherApplication(create_backend_app))
+    )
     server = make_server(
         args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler
     )

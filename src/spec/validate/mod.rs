@@ -48,6 +48,7 @@ pub fn check(l: &LoadedSpec, json: &serde_json::Value, paths: super::Paths) -> V
     c.project();
     c.tags();
     c.rates();
+    c.verify_principals();
     c.functions();
     c.gateways();
     c.repositories();

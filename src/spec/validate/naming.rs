@@ -124,6 +124,31 @@ impl Checker<'_> {
         }
     }
 
+    /// Each of `verify_principals` is a principal a trust policy can name.
+    pub(super) fn verify_principals(&mut self) {
+        let principals = self.spec().verify_principals.clone();
+        for (i, p) in principals.iter().enumerate() {
+            if names::valid_trust_principal(p) {
+                continue;
+            }
+            let at = ptr(&["verify_principals", &i.to_string()]);
+            let mut d = Diagnostic::new(
+                format!("`{p}` is not an IAM principal a trust policy can name"),
+                self.value_span(&at),
+            )
+            .label("not a role, user or account");
+            d = if p.contains(":assumed-role/") {
+                d.help(format!(
+                    "name the role, not its session: `{}`",
+                    crate::aws::principal_of(p)
+                ))
+            } else {
+                d.help("give a role or user ARN (`arn:aws:iam::123456789012:role/ci-deploy`), an account root (`arn:aws:iam::123456789012:root`) or a 12-digit account id")
+            };
+            self.diags.push(d);
+        }
+    }
+
     pub(super) fn tags(&mut self) {
         let tags = self.spec().tags.clone();
         for (k, v) in &tags {
