@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
-if ! .venv/bin/python -c "import moto, pytest, parliament" 2>/dev/null || [ tests/requirements.txt -nt .venv/.installed ]; then
+if ! .venv/bin/python -c "import moto, pytest, parliament, mcp_proxy_for_aws" 2>/dev/null || [ tests/requirements.txt -nt .venv/.installed ]; then
   .venv/bin/pip install --quiet --disable-pip-version-check -r tests/requirements.txt
   touch .venv/.installed
 fi

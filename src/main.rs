@@ -18,5 +18,14 @@ async fn main() {
             });
         }
     };
+    #[cfg(unix)]
+    if cli.only_prints() {
+        // SAFETY: called before any other thread could be writing; only
+        // restores the default action (end the process) for SIGPIPE, which
+        // Rust's runtime set to "ignore".
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
+    }
     std::process::exit(agentform::cli::run(cli).await);
 }

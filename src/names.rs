@@ -328,8 +328,42 @@ pub fn valid_model(s: &str) -> bool {
     s.len() <= 2048 && MODEL_RE.is_match(s)
 }
 
+/// A principal an IAM trust policy's `AWS` element can name: a 12-digit
+/// account id, an account root, or a role or user ARN (with a path).
+pub fn valid_trust_principal(p: &str) -> bool {
+    static RE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            r"^(\d{12}|arn:aws(-[a-z]+)*:iam::\d{12}:(root|(role|user)/([\x21-\x7e]+/)*[\w+=,.@-]{1,64}))$",
+        )
+        .expect("valid regex")
+    });
+    RE.is_match(p)
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn trust_principals_are_accounts_roles_and_users() {
+        for ok in [
+            "123456789012",
+            "arn:aws:iam::123456789012:root",
+            "arn:aws:iam::123456789012:role/ci-deploy",
+            "arn:aws:iam::123456789012:role/teams/ci/deploy",
+            "arn:aws-us-gov:iam::123456789012:user/alice",
+        ] {
+            assert!(super::valid_trust_principal(ok), "{ok}");
+        }
+        for bad in [
+            "12345",
+            "arn:aws:sts::123456789012:assumed-role/ci/s",
+            "arn:aws:iam::123456789012:group/g",
+            "ci-deploy",
+            "arn:aws:iam::123456789012:role/",
+        ] {
+            assert!(!super::valid_trust_principal(bad), "{bad}");
+        }
+    }
+
     use super::*;
 
     #[test]
@@ -471,16 +505,4 @@ mod tests {
             "https://idp.example.com/.well-known/openid-configuration"
         ));
     }
-}
-
-/// A principal an IAM trust policy's `AWS` element can name: a 12-digit
-/// account id, an account root, or a role or user ARN (with a path).
-pub fn valid_trust_principal(p: &str) -> bool {
-    static RE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-        regex::Regex::new(
-            r"^(\d{12}|arn:aws(-[a-z]+)*:iam::\d{12}:(root|(role|user)/([\x21-\x7e]+/)*[\w+=,.@-]{1,64}))$",
-        )
-        .expect("valid regex")
-    });
-    RE.is_match(p)
 }

@@ -52,11 +52,14 @@ impl Aws {
                 let out = match assumed {
                     Ok(out) => out,
                     Err(e) if error_code(&e) == Some("AccessDenied") => {
-                        let who = self.caller_arn().unwrap_or("the identity running agentform");
-                        return Err(e.context(format!(
-                            "the role trusts only the AgentCore service unless the spec says otherwise. To check as the runtime, add the identity that runs agentform to the spec and apply:\n    verify_principals: [{}]\n(then {who} may assume the runtime roles of this project; the role's permissions are unchanged)",
+                        let who = self
+                            .caller_arn()
+                            .unwrap_or("the identity running agentform");
+                        return Err(anyhow!(
+                            "could not assume runtime {runtime}'s execution role {arn}: {}\nhint: the role trusts only the AgentCore service unless the spec says otherwise. To check as the runtime, add the identity that runs agentform to the spec and apply:\n    verify_principals: [{}]\n(then {who} may assume the runtime roles of this project; the roles' permissions are unchanged)",
+                            super::service_message(&e),
                             principal_of(who)
-                        )));
+                        ));
                     }
                     Err(e) => return Err(e),
                 };

@@ -20,6 +20,7 @@ use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvid
 use futures::StreamExt;
 use futures::stream::BoxStream;
 use http::{HeaderName, HeaderValue, Method, StatusCode};
+use rmcp::ServiceExt;
 use rmcp::model::{
     CallToolRequestParams, CallToolResult, ClientCapabilities, ClientConfig, ClientJsonRpcMessage,
     Implementation, JsonObject, ServerJsonRpcMessage, Tool,
@@ -30,7 +31,6 @@ use rmcp::transport::streamable_http_client::{
     SseError, StreamableHttpClient, StreamableHttpClientTransportConfig, StreamableHttpError,
     StreamableHttpPostResponse,
 };
-use rmcp::ServiceExt;
 use sse_stream::{Sse, SseStream};
 
 use super::sigv4::{AGENTCORE_SERVICE, sign_request};
@@ -56,7 +56,11 @@ pub struct Refusal {
 impl Refusal {
     /// What went wrong, in the user's terms.
     pub fn cause(&self) -> Cause {
-        let t = self.error_type.as_deref().unwrap_or_default().to_ascii_lowercase();
+        let t = self
+            .error_type
+            .as_deref()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
         let m = self.message.to_ascii_lowercase();
         if t.contains("signature")
             || t.contains("unrecognizedclient")
@@ -192,7 +196,11 @@ async fn read_refusal(response: reqwest::Response) -> Refusal {
         .get("x-amzn-errortype")
         .and_then(|v| v.to_str().ok())
         .map(|t| t.split(':').next().unwrap_or(t).to_string());
-    let mut body = response.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
+    let mut body = response
+        .bytes()
+        .await
+        .map(|b| b.to_vec())
+        .unwrap_or_default();
     body.truncate(MAX_ERROR_BODY);
     let text = String::from_utf8_lossy(&body).trim().to_string();
     let json: Option<serde_json::Value> = serde_json::from_str(&text).ok();
@@ -264,11 +272,17 @@ impl StreamableHttpClient for SignedHttp {
         if let Some(s) = &session {
             headers.push((
                 HeaderName::from_static(SESSION_HEADER),
-                HeaderValue::from_str(s).map_err(|e| StreamableHttpError::Client(http::Error::from(e).into()))?,
+                HeaderValue::from_str(s)
+                    .map_err(|e| StreamableHttpError::Client(http::Error::from(e).into()))?,
             ));
         }
         let response = self
-            .send(Method::POST, &uri, with_custom(headers, custom_headers), body)
+            .send(
+                Method::POST,
+                &uri,
+                with_custom(headers, custom_headers),
+                body,
+            )
             .await?;
         let status = response.status();
         if matches!(status, StatusCode::ACCEPTED | StatusCode::NO_CONTENT) {
@@ -288,7 +302,10 @@ impl StreamableHttpClient for SignedHttp {
         match content_type(&response).as_deref() {
             Some(EVENT_STREAM) => Ok(StreamableHttpPostResponse::Sse(sse(response), sid)),
             Some(JSON) => {
-                let bytes = response.bytes().await.map_err(|e| StreamableHttpError::Client(e.into()))?;
+                let bytes = response
+                    .bytes()
+                    .await
+                    .map_err(|e| StreamableHttpError::Client(e.into()))?;
                 match serde_json::from_slice::<ServerJsonRpcMessage>(&bytes) {
                     Ok(m) => Ok(StreamableHttpPostResponse::Json(m, sid)),
                     Err(_) if no_answer => Ok(StreamableHttpPostResponse::Accepted),
@@ -315,10 +332,18 @@ impl StreamableHttpClient for SignedHttp {
                 .map_err(|e| StreamableHttpError::Client(http::Error::from(e).into()))?,
         )];
         let response = self
-            .send(Method::DELETE, &uri, with_custom(headers, custom_headers), vec![])
+            .send(
+                Method::DELETE,
+                &uri,
+                with_custom(headers, custom_headers),
+                vec![],
+            )
             .await?;
         let status = response.status();
-        if status.is_success() || status == StatusCode::METHOD_NOT_ALLOWED || status == StatusCode::NOT_FOUND {
+        if status.is_success()
+            || status == StatusCode::METHOD_NOT_ALLOWED
+            || status == StatusCode::NOT_FOUND
+        {
             return Ok(());
         }
         Err(StreamableHttpError::UnexpectedServerResponse(Cow::Owned(
@@ -335,7 +360,8 @@ impl StreamableHttpClient for SignedHttp {
         custom_headers: HashMap<HeaderName, HeaderValue>,
     ) -> HttpResult<BoxStream<'static, std::result::Result<Sse, SseError>>> {
         let value = |s: &str| {
-            HeaderValue::from_str(s).map_err(|e| StreamableHttpError::Client(http::Error::from(e).into()))
+            HeaderValue::from_str(s)
+                .map_err(|e| StreamableHttpError::Client(http::Error::from(e).into()))
         };
         let mut headers = vec![(http::header::ACCEPT, HeaderValue::from_static(EVENT_STREAM))];
         if let Some(s) = &session {
@@ -345,7 +371,12 @@ impl StreamableHttpClient for SignedHttp {
             headers.push((HeaderName::from_static("last-event-id"), value(id)?));
         }
         let response = self
-            .send(Method::GET, &uri, with_custom(headers, custom_headers), vec![])
+            .send(
+                Method::GET,
+                &uri,
+                with_custom(headers, custom_headers),
+                vec![],
+            )
             .await?;
         let status = response.status();
         if status == StatusCode::METHOD_NOT_ALLOWED || status == StatusCode::NOT_FOUND {
@@ -397,7 +428,8 @@ impl Session {
         credentials: SharedCredentialsProvider,
         region: &str,
     ) -> std::result::Result<Session, GatewayError> {
-        let http = SignedHttp::new(credentials, region).map_err(|e| GatewayError::Other(format!("{e:#}")))?;
+        let http = SignedHttp::new(credentials, region)
+            .map_err(|e| GatewayError::Other(format!("{e:#}")))?;
         let transport = StreamableHttpClientTransport::with_client(
             http.clone(),
             StreamableHttpClientTransportConfig::with_uri(url.to_string()),
@@ -441,7 +473,10 @@ impl Session {
 
     fn settle<T>(
         &self,
-        r: std::result::Result<std::result::Result<T, rmcp::ServiceError>, tokio::time::error::Elapsed>,
+        r: std::result::Result<
+            std::result::Result<T, rmcp::ServiceError>,
+            tokio::time::error::Elapsed,
+        >,
         what: &str,
     ) -> std::result::Result<T, GatewayError> {
         match r {

@@ -33,11 +33,11 @@ mod ecr;
 mod error;
 mod iam;
 mod lambda;
-pub mod mcp;
 pub mod lock;
+pub mod mcp;
 mod ownership;
-pub mod sigv4;
 pub mod quota;
+pub mod sigv4;
 mod wait;
 
 pub(crate) use dataplane::{RuntimeCredentials, new_session_id, principal_of};

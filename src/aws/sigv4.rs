@@ -79,9 +79,16 @@ mod tests {
 
     #[test]
     fn the_signature_covers_scope_headers_and_body() {
-        let creds = Credentials::from_keys("AKIDEXAMPLE", "secret", None);
+        let creds = Credentials::new("AKIDEXAMPLE", "secret", None, None, "test");
         let mut a = request("{}");
-        sign_request(&mut a, &creds, "us-east-1", AGENTCORE_SERVICE, at(1_700_000_000)).unwrap();
+        sign_request(
+            &mut a,
+            &creds,
+            "us-east-1",
+            AGENTCORE_SERVICE,
+            at(1_700_000_000),
+        )
+        .unwrap();
         let auth = authorization(&a);
         assert!(
             auth.starts_with(
@@ -92,22 +99,44 @@ mod tests {
         assert_eq!(a.headers()["x-amz-date"], "20231114T221320Z");
         // Another body, time or secret gives another signature.
         let mut b = request("{\"a\":1}");
-        sign_request(&mut b, &creds, "us-east-1", AGENTCORE_SERVICE, at(1_700_000_000)).unwrap();
+        sign_request(
+            &mut b,
+            &creds,
+            "us-east-1",
+            AGENTCORE_SERVICE,
+            at(1_700_000_000),
+        )
+        .unwrap();
         assert_ne!(authorization(&b), auth);
         let mut c = request("{}");
-        let other = Credentials::from_keys("AKIDEXAMPLE", "other", None);
-        sign_request(&mut c, &other, "us-east-1", AGENTCORE_SERVICE, at(1_700_000_000)).unwrap();
+        let other = Credentials::new("AKIDEXAMPLE", "other", None, None, "test");
+        sign_request(
+            &mut c,
+            &other,
+            "us-east-1",
+            AGENTCORE_SERVICE,
+            at(1_700_000_000),
+        )
+        .unwrap();
         assert_ne!(authorization(&c), auth);
     }
 
     #[test]
     fn a_session_token_is_sent_and_signed() {
-        let creds = Credentials::from_keys("ASIAEXAMPLE", "secret", Some("token".into()));
+        let creds = Credentials::new("ASIAEXAMPLE", "secret", Some("token".into()), None, "test");
         let mut r = request("{}");
-        sign_request(&mut r, &creds, "eu-west-1", AGENTCORE_SERVICE, at(1_700_000_000)).unwrap();
+        sign_request(
+            &mut r,
+            &creds,
+            "eu-west-1",
+            AGENTCORE_SERVICE,
+            at(1_700_000_000),
+        )
+        .unwrap();
         assert_eq!(r.headers()["x-amz-security-token"], "token");
         assert!(
-            authorization(&r).contains("SignedHeaders=content-type;host;x-amz-date;x-amz-security-token"),
+            authorization(&r)
+                .contains("SignedHeaders=content-type;host;x-amz-date;x-amz-security-token"),
             "{}",
             authorization(&r)
         );

@@ -34,7 +34,9 @@ pub(super) async fn exec(ctx: &Ctx, opts: Options) -> Result<i32> {
     if let Some(s) = &opts.session
         && !(33..=256).contains(&s.len())
     {
-        bail!("--session must be 33 to 256 characters (AgentCore's runtime session ids); omit it for a new session");
+        bail!(
+            "--session must be 33 to 256 characters (AgentCore's runtime session ids); omit it for a new session"
+        );
     }
     let l = match ctx.load_with(spec::Paths::Ignore) {
         Ok(l) => l,
@@ -156,10 +158,10 @@ mod tests {
     fn events_are_split_across_chunks() {
         let mut e = Events::default();
         assert!(e.push(b"data: \"Hel").is_empty());
-        assert_eq!(e.push(b"lo\"\n\ndata: \" world\"\r\n\r\n: comment\n\n"), [
-            "\"Hello\"",
-            "\" world\""
-        ]);
+        assert_eq!(
+            e.push(b"lo\"\n\ndata: \" world\"\r\n\r\n: comment\n\n"),
+            ["\"Hello\"", "\" world\""]
+        );
         assert_eq!(e.push(b"data: a\ndata: b\n\n"), ["a\nb"]);
         assert_eq!(shown("\"Hello\""), "Hello");
         assert_eq!(shown("{\"x\":1}"), "{\"x\":1}\n");

@@ -498,6 +498,24 @@ impl Ctx {
     }
 }
 
+impl Cli {
+    /// Whether the command can change the account or the disk (apply,
+    /// destroy, import, force-unlock, init). The others only print, so
+    /// the binary lets a closed stdout end them quietly (`agentform tools
+    /// --json | head`), as Unix filters end; a changing command must not
+    /// die half-way for that.
+    pub fn only_prints(&self) -> bool {
+        !matches!(
+            self.command,
+            Command::Apply { .. }
+                | Command::Destroy { .. }
+                | Command::Import { .. }
+                | Command::ForceUnlock { .. }
+                | Command::Init { .. }
+        )
+    }
+}
+
 /// Runs the CLI; returns the process exit code.
 pub async fn run(cli: Cli) -> i32 {
     let color = !cli.no_color && std::io::stdout().is_terminal() && std::io::stderr().is_terminal();
@@ -542,7 +560,12 @@ pub async fn run(cli: Cli) -> i32 {
                 None => apply::exec(&ctx, style, verify).await,
             }
         }
-        Command::Tools { call, gateway, sign, .. } => {
+        Command::Tools {
+            call,
+            gateway,
+            sign,
+            ..
+        } => {
             let (action, gateway, sign) = match call {
                 Some(ToolsCommand::Call {
                     name,

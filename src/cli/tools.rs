@@ -144,28 +144,36 @@ fn as_text(who: &RuntimeCredentials) -> String {
     }
 }
 
-/// `a (number, required), b (number)`: the top-level properties.
+/// `a (number, required), b (number)`: the top-level properties, the
+/// required ones first in the schema's order, then the rest by name (a
+/// gateway does not keep the order of an object's keys).
 fn input_summary(schema: &Value) -> String {
-    let required: BTreeSet<&str> = schema
+    let Some(props) = schema.get("properties").and_then(Value::as_object) else {
+        return String::new();
+    };
+    let required: Vec<&str> = schema
         .get("required")
         .and_then(Value::as_array)
         .map(|r| r.iter().filter_map(Value::as_str).collect())
         .unwrap_or_default();
-    let Some(props) = schema.get("properties").and_then(Value::as_object) else {
-        return String::new();
+    let ty = |k: &str| {
+        props[k]
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or("any")
     };
-    props
+    let mut out: Vec<String> = required
         .iter()
-        .map(|(k, v)| {
-            let ty = v.get("type").and_then(Value::as_str).unwrap_or("any");
-            if required.contains(k.as_str()) {
-                format!("{k} ({ty}, required)")
-            } else {
-                format!("{k} ({ty})")
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
+        .filter(|k| props.contains_key(**k))
+        .map(|k| format!("{k} ({}, required)", ty(k)))
+        .collect();
+    let mut rest: Vec<&String> = props
+        .keys()
+        .filter(|k| !required.contains(&k.as_str()))
+        .collect();
+    rest.sort();
+    out.extend(rest.into_iter().map(|k| format!("{k} ({})", ty(k))));
+    out.join(", ")
 }
 
 fn choices<'a>(keys: impl Iterator<Item = &'a String>) -> String {
@@ -190,7 +198,10 @@ fn only_gateway(spec: &Spec, asked: Option<&str>) -> Result<String> {
         if spec.gateways.contains_key(g) {
             return Ok(g.to_string());
         }
-        bail!("the spec has no gateway `{g}`{}", choices(spec.gateways.keys()));
+        bail!(
+            "the spec has no gateway `{g}`{}",
+            choices(spec.gateways.keys())
+        );
     }
     let mut keys = spec.gateways.keys();
     match (keys.next(), keys.next()) {
@@ -232,7 +243,12 @@ fn gateway_of_tool(spec: &Spec, asked: Option<&str>, tool: &str) -> Result<Strin
 fn spec_tools_of(g: &spec::GatewaySpec) -> BTreeSet<String> {
     g.targets
         .iter()
-        .flat_map(|(t, target)| target.tools.iter().map(move |tool| format!("{t}___{}", tool.name)))
+        .flat_map(|(t, target)| {
+            target
+                .tools
+                .iter()
+                .map(move |tool| format!("{t}___{}", tool.name))
+        })
         .collect()
 }
 
@@ -241,7 +257,9 @@ fn gateway_url(known: &Known, gateway: &str) -> Result<String> {
         .get(&Address::Gateway(gateway.to_string()))
         .and_then(|ids| ids.url.clone())
         .ok_or_else(|| {
-            anyhow!("gateway {gateway} does not exist in the account yet; run `agentform apply` first")
+            anyhow!(
+                "gateway {gateway} does not exist in the account yet; run `agentform apply` first"
+            )
         })
 }
 
@@ -283,13 +301,17 @@ fn explain(
                     .caller_arn()
                     .map(str::to_string)
                     .unwrap_or_else(|| "the caller".into()),
-                RuntimeCredentials::Role { runtime, .. } => format!("runtime {runtime}'s execution role"),
+                RuntimeCredentials::Role { runtime, .. } => {
+                    format!("runtime {runtime}'s execution role")
+                }
             };
             let fix = match who {
                 RuntimeCredentials::Role { runtime, .. } => format!(
                     "list the gateway in the runtime's `invoke_gateways` (runtimes.{runtime}.invoke_gateways: [{gateway}]) and apply"
                 ),
-                RuntimeCredentials::Caller => "grant the caller bedrock-agentcore:InvokeGateway on it".into(),
+                RuntimeCredentials::Caller => {
+                    "grant the caller bedrock-agentcore:InvokeGateway on it".into()
+                }
             };
             anyhow!(
                 "access denied: {whom} may not invoke gateway {gateway} ({e}).\nhint: calling a gateway with AWS_IAM auth needs bedrock-agentcore:InvokeGateway on {arn}; {fix}"
@@ -312,7 +334,8 @@ pub(super) fn uses(spec: &Spec) -> Vec<(String, String, bool)> {
             .collect();
         for value in r.environment.values() {
             for seg in spec::refs::parse(value).unwrap_or_default() {
-                if let spec::refs::Segment::Ref(spec::refs::Ref::Resource { kind, name, .. }, _) = seg
+                if let spec::refs::Segment::Ref(spec::refs::Ref::Resource { kind, name, .. }, _) =
+                    seg
                     && kind == "gateways"
                     && !r.invoke_gateways.contains(&name)
                 {
@@ -321,10 +344,9 @@ pub(super) fn uses(spec: &Spec) -> Vec<(String, String, bool)> {
             }
         }
         for (g, granted) in gateways {
-            let iam = spec
-                .gateways
-                .get(&g)
-                .is_some_and(|gs| matches!(&gs.authorizer, AuthorizerSpec::Named(n) if n == "aws_iam"));
+            let iam = spec.gateways.get(&g).is_some_and(
+                |gs| matches!(&gs.authorizer, AuthorizerSpec::Named(n) if n == "aws_iam"),
+            );
             if iam {
                 out.push((rk.clone(), g, granted));
             }
@@ -410,7 +432,11 @@ async fn verify_one(
                         "the gateway lists {} tools, but not {} of the spec's: {}",
                         listed.len(),
                         missing.len(),
-                        missing.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+                        missing
+                            .iter()
+                            .map(|s| s.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     );
                 }
                 return Ok(listed.len());
@@ -446,7 +472,18 @@ mod tests {
             "properties": { "a": { "type": "number" }, "name": { "type": "string" } },
             "required": ["a"]
         });
-        assert_eq!(input_summary(&schema), "a (number, required), name (string)");
+        assert_eq!(
+            input_summary(&schema),
+            "a (number, required), name (string)"
+        );
+        let reordered = json!({
+            "properties": { "z": {}, "b": { "type": "number" }, "a": { "type": "number" } },
+            "required": ["a", "b"]
+        });
+        assert_eq!(
+            input_summary(&reordered),
+            "a (number, required), b (number, required), z (any)"
+        );
         assert_eq!(input_summary(&json!({ "type": "object" })), "");
     }
 

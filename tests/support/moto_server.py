@@ -53,6 +53,9 @@ What is configured on top of a plain ``moto_server``:
   ``sts:AssumeRole`` — its own ARN (an assumed role counts as its role),
   its account's root or its account id, or ``*`` — else AccessDenied, as
   on AWS. A role moto does not have is left to moto.
+* GetCallerIdentity for keys moto did not issue says
+  ``arn:aws:iam::ACCOUNT:user/moto`` (moto: ``arn:aws:sts::...``, a form
+  AWS gives no IAM user).
 * Otherwise deletes are moto's own behaviour: the resource is removed at once (the
   Delete* response says DELETING; the next Get* gets ResourceNotFoundException).
 
@@ -421,6 +424,21 @@ def patch_assume_role_trust() -> None:
 
     cls.assume_role = assume_role
     cls._agentform_trust_patched = True
+
+    # moto's caller of last resort (keys it never issued, such as the tests'
+    # own) is `arn:aws:sts::ACCOUNT:user/moto`; an IAM user's ARN is
+    # `arn:aws:iam::ACCOUNT:user/NAME` on AWS.
+    from moto.sts.models import STSBackend
+
+    original_identity = STSBackend.get_caller_identity
+
+    def get_caller_identity(self, access_key_id, region):
+        user_id, arn, account = original_identity(self, access_key_id, region)
+        if arn.startswith("arn:") and ":sts::" in arn and ":user/" in arn:
+            arn = arn.replace(":sts::", ":iam::", 1)
+        return user_id, arn, account
+
+    STSBackend.get_caller_identity = get_caller_identity
 
 
 LAMBDA_CODE_PREFIX = "/agentform-test/lambda-code/"

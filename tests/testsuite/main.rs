@@ -7,6 +7,7 @@
 mod harness;
 
 mod cli;
+mod dataplane;
 mod drift;
 mod endpoints;
 mod faults;
@@ -18,4 +19,5 @@ mod safety;
 mod saved;
 mod schema;
 mod secrets;
+mod sigv4;
 mod validate;

@@ -61,7 +61,7 @@ pub fn moto() -> &'static Moto {
     }
 }
 
-fn python() -> PathBuf {
+pub fn python() -> PathBuf {
     match std::env::var_os("AGENTFORM_PYTHON") {
         Some(p) if !p.is_empty() => PathBuf::from(p),
         _ => Path::new(MANIFEST_DIR).join(".venv/bin/python"),
