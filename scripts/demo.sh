@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs the reference stack end to end against a local AWS emulator (moto):
-# validate, plan, apply, plan again (no changes), outputs, destroy.
+# validate, plan, apply, plan again (no changes), outputs, the gateway's
+# tools listed and one called over SigV4-signed MCP (the launcher's gateway
+# emulator), destroy.
 # No AWS account needed. Usage: scripts/demo.sh [example-dir]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,6 +34,8 @@ set -e
 echo "(plan --detailed-exitcode exited $code; 0 means no changes)"
 [ "$code" = 0 ] || { echo "expected no changes after apply"; exit 1; }
 run output --json
+run tools
+run tools call lambda-target___add_numbers --args '{"a": 100, "b": 12}'
 run destroy --auto-approve
 run destroy --auto-approve
 echo; echo "Demo complete."

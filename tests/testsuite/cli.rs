@@ -40,6 +40,8 @@ fn help_of_each_command() {
         "schema",
         "import",
         "man",
+        "tools",
+        "invoke",
     ] {
         let (code, stdout, _) = agentform(&[cmd, "--help"]);
         assert_eq!(code, 0, "{cmd} --help");

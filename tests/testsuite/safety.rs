@@ -353,7 +353,7 @@ async fn destroy_does_not_need_the_function_sources() {
         .expect_stderr("function source `lambda` does not exist");
     t.run(&["output", "gateway_endpoint"])
         .expect_ok()
-        .expect_stdout("https://");
+        .expect_stdout("/mcp");
     t.run(&["destroy", "--auto-approve"]).expect_ok();
     let left = sdk.leftovers("nosrc").await;
     assert!(left.is_empty(), "left behind after destroy: {left:#?}");

@@ -1644,3 +1644,12 @@ invalid!(
     3,
     "version: 1\nproject: demo\nrates:\n  bedrock-agentcore:CreateGatewayTargets: 10\n  iam:CreateRole: 0\n  CreateGateway: 10\n  lambda:CreateFunction: 20\n"
 );
+
+// verify_principals: a session (with the role to name instead), a bare
+// name, and a group, each located at its item; a role, a user, an account
+// root and an account id pass.
+invalid!(
+    verify_principals_are_roles_users_or_accounts,
+    3,
+    "version: 1\nproject: demo\nverify_principals:\n  - arn:aws:sts::123456789012:assumed-role/ci-deploy/run-42\n  - ci-deploy\n  - arn:aws:iam::123456789012:group/admins\n  - arn:aws:iam::123456789012:role/ci/deploy\n  - arn:aws:iam::123456789012:user/alice\n  - arn:aws:iam::123456789012:root\n  - \"123456789012\"\n"
+);
