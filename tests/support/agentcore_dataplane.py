@@ -33,9 +33,10 @@ front of moto's app (``wrap(app, host)``):
     server-initiated stream), DELETE ends the session.
 
 * **InvokeAgentRuntime** (``POST /runtimes/{arn}/invocations``): a stand-in
-  for a runtime, SigV4-checked the same way; 404 for a runtime or endpoint
-  (``qualifier``) moto does not have; the session id header is required (33+
-  characters) and echoed. It answers ``{"prompt": P}`` with an echo of P:
+  for a runtime, SigV4-checked the same way, and its parameters (read back
+  from the URI, query and headers by the model's member locations) checked
+  by botocore's parameter validation against the service model; 404 for a runtime or endpoint
+  (``qualifier``) moto does not have; the session id is echoed. It answers ``{"prompt": P}`` with an echo of P:
   as a server-sent-event stream of several chunks when the payload has
   ``"stream": true``, else as one JSON document.
 """
@@ -477,6 +478,42 @@ def _is_invocation(environ) -> bool:
             and path.endswith("/invocations"))
 
 
+_MODEL = None
+
+
+def _invoke_input_shape():
+    """botocore's InvokeAgentRuntime input shape (bedrock-agentcore)."""
+    global _MODEL
+    if _MODEL is None:
+        import botocore.session
+
+        model = botocore.session.get_session().get_service_model("bedrock-agentcore")
+        _MODEL = model.operation_model("InvokeAgentRuntime").input_shape
+    return _MODEL
+
+
+def validate_invocation(arn: str, query: dict, headers: dict, body: bytes) -> None:
+    """The request, read back into the operation's parameters (by each
+    member's location in the model), must pass botocore's parameter
+    validation; else 400 ValidationException with botocore's report."""
+    from botocore.validate import ParamValidator
+
+    shape = _invoke_input_shape()
+    params = {}
+    for name, member in shape.members.items():
+        where, wire = member.serialization.get("location"), member.serialization.get("name", name)
+        if where == "uri":
+            params[name] = arn
+        elif where == "querystring" and wire in query:
+            params[name] = query[wire][0]
+        elif where == "header" and wire.lower() in headers:
+            params[name] = headers[wire.lower()]
+    params["payload"] = body
+    report = ParamValidator().validate(params, shape)
+    if report.has_errors():
+        raise Refused(400, "ValidationException", report.generate_report())
+
+
 def serve_invocation(environ, start_response):
     raw = (environ.get("RAW_URI") or environ.get("REQUEST_URI") or "").split("?")[0]
     arn = unquote(raw[len("/runtimes/"):-len("/invocations")])
@@ -502,10 +539,11 @@ def serve_invocation(environ, start_response):
         return _refused(start_response, Refused(404, "ResourceNotFoundException",
                                                  f"No endpoint {qualifier} on {arn}"))
     headers = _headers(environ)
+    try:
+        validate_invocation(arn, query, headers, body)
+    except Refused as r:
+        return _refused(start_response, r)
     session = headers.get("x-amzn-bedrock-agentcore-runtime-session-id", "")
-    if len(session) < 33:
-        return _refused(start_response, Refused(400, "ValidationException",
-                                                 "runtimeSessionId must be at least 33 characters"))
     try:
         payload = json.loads(body)
     except ValueError:
