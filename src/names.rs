@@ -324,6 +324,27 @@ pub fn valid_env_key(s: &str) -> bool {
 }
 /// A Bedrock model id, inference profile id or Bedrock ARN, without
 /// wildcards (a runtime's `models`).
+/// A VPC subnet id (`subnet-` and 8 or 17 hex digits).
+pub fn valid_subnet(s: &str) -> bool {
+    hex_id(s, "subnet-")
+}
+/// A security group id (`sg-` and 8 or 17 hex digits).
+pub fn valid_security_group(s: &str) -> bool {
+    hex_id(s, "sg-")
+}
+fn hex_id(s: &str, prefix: &str) -> bool {
+    s.strip_prefix(prefix).is_some_and(|h| {
+        (h.len() == 8 || h.len() == 17) && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    })
+}
+/// A request header AgentCore may pass to a runtime: a letter, then
+/// letters, digits, `_` and `-`, at most 256 characters.
+pub fn valid_header_name(s: &str) -> bool {
+    let mut b = s.bytes();
+    s.len() <= 256
+        && b.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && b.all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
+}
 pub fn valid_model(s: &str) -> bool {
     s.len() <= 2048 && MODEL_RE.is_match(s)
 }

@@ -12,7 +12,7 @@ use anyhow::{Result, bail};
 
 use super::*;
 use crate::model::{
-    Attr, Config, DeleteOptions, EndpointConfig, GatewayAuthorizer, GatewayConfig, Ids, NoProgress,
+    Attr, Authorizer, Config, DeleteOptions, EndpointConfig, GatewayConfig, Ids, NoProgress,
     Observed, Owner, Part, Ref, RepositoryConfig, Resolved, Template,
 };
 use crate::plan::{Change, Plan};
@@ -178,7 +178,7 @@ fn gateway_config(name: &str, description: Resolved) -> Config {
         name: name.into(),
         description: description.known().unwrap_or_default().into(),
         role_arn: "arn:aws:iam::1:role/r".into(),
-        authorizer: GatewayAuthorizer::AwsIam,
+        authorizer: Authorizer::AwsIam,
         protocol_type: "MCP".into(),
         semantic_search: false,
         tags: Default::default(),

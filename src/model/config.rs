@@ -90,7 +90,7 @@ pub struct FunctionConfig {
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub enum GatewayAuthorizer {
+pub enum Authorizer {
     AwsIam,
     CustomJwt {
         discovery_url: String,
@@ -105,7 +105,7 @@ pub struct GatewayConfig {
     pub name: String,
     pub description: String,
     pub role_arn: String,
-    pub authorizer: GatewayAuthorizer,
+    pub authorizer: Authorizer,
     /// `MCP`.
     pub protocol_type: String,
     pub semantic_search: bool,
@@ -139,12 +139,35 @@ pub struct RuntimeConfig {
     pub description: String,
     pub role_arn: String,
     pub container_uri: String,
-    /// `PUBLIC`.
+    /// `PUBLIC` or `VPC`.
     pub network_mode: String,
-    /// `HTTP`, `MCP` or `A2A`.
+    /// The subnets and security groups of VPC mode, each sorted (`None`
+    /// in PUBLIC mode).
+    pub vpc: Option<Vpc>,
+    /// `HTTP`, `MCP`, `A2A` or `AGUI`.
     pub protocol: String,
     pub environment: Environment,
+    /// Seconds an idle session lives (AgentCore's default 900 when unset).
+    pub idle_timeout: i32,
+    /// Seconds a session lives at most (AgentCore's default 28800).
+    pub max_lifetime: i32,
+    /// Request headers passed through to the agent.
+    pub request_headers: Vec<String>,
+    /// Inbound auth: SigV4 (no configuration) or a JWT authorizer.
+    pub authorizer: Authorizer,
     pub tags: Tags,
+}
+
+impl RuntimeConfig {
+    /// AgentCore's lifecycle defaults, what an unset lifecycle reads back as.
+    pub const DEFAULT_IDLE_TIMEOUT: i32 = 900;
+    pub const DEFAULT_MAX_LIFETIME: i32 = 28800;
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Vpc {
+    pub subnets: Vec<String>,
+    pub security_groups: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -331,18 +354,7 @@ impl Config {
                 a.insert("name", (&c.name).into());
                 a.insert("description", (&c.description).into());
                 a.insert("role", (&c.role_arn).into());
-                let (ty, conf) = match &c.authorizer {
-                    GatewayAuthorizer::AwsIam => ("AWS_IAM", Val::Null),
-                    GatewayAuthorizer::CustomJwt {
-                        discovery_url,
-                        allowed_audiences,
-                        allowed_clients,
-                        allowed_scopes,
-                    } => (
-                        "CUSTOM_JWT",
-                        serde_json::json!({"discovery_url": discovery_url, "allowed_audiences": allowed_audiences, "allowed_clients": allowed_clients, "allowed_scopes": allowed_scopes}).into(),
-                    ),
-                };
+                let (ty, conf) = authorizer_attrs(&c.authorizer);
                 a.insert("authorizer_type", ty.into());
                 a.insert("authorizer_configuration", conf);
                 a.insert("protocol_type", (&c.protocol_type).into());
@@ -381,8 +393,22 @@ impl Config {
                 a.insert("role", (&c.role_arn).into());
                 a.insert("container_uri", (&c.container_uri).into());
                 a.insert("network_mode", (&c.network_mode).into());
+                let list = |v: &Vec<String>| Val::List(v.iter().map(Val::from).collect());
+                let (subnets, groups) = match &c.vpc {
+                    Some(v) => (list(&v.subnets), list(&v.security_groups)),
+                    None => (Val::Null, Val::Null),
+                };
+                a.insert("vpc_subnets", subnets);
+                a.insert("vpc_security_groups", groups);
                 a.insert("protocol", (&c.protocol).into());
                 a.insert("environment", c.environment.clone().into());
+                a.insert("idle_runtime_session_timeout", c.idle_timeout.into());
+                a.insert("max_lifetime", c.max_lifetime.into());
+                a.insert("request_header_allowlist", list(&c.request_headers));
+                a.insert(
+                    "authorizer_configuration",
+                    authorizer_attrs(&c.authorizer).1,
+                );
                 a.insert("tags", c.tags.clone().into());
             }
             Config::Endpoint(c) => {
@@ -393,6 +419,22 @@ impl Config {
             }
         }
         a
+    }
+}
+
+/// `authorizer_type` and `authorizer_configuration` as plans show them.
+fn authorizer_attrs(a: &Authorizer) -> (&'static str, Val) {
+    match a {
+        Authorizer::AwsIam => ("AWS_IAM", Val::Null),
+        Authorizer::CustomJwt {
+            discovery_url,
+            allowed_audiences,
+            allowed_clients,
+            allowed_scopes,
+        } => (
+            "CUSTOM_JWT",
+            serde_json::json!({"discovery_url": discovery_url, "allowed_audiences": allowed_audiences, "allowed_clients": allowed_clients, "allowed_scopes": allowed_scopes}).into(),
+        ),
     }
 }
 

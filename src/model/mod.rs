@@ -15,9 +15,9 @@ mod value;
 
 pub use address::{Address, RoleOwner};
 pub use config::{
-    Code, Config, DeleteOptions, EndpointConfig, Environment, FunctionConfig, GatewayAuthorizer,
+    Authorizer, Code, Config, DeleteOptions, EndpointConfig, Environment, FunctionConfig,
     GatewayConfig, RepositoryConfig, RoleConfig, RolePolicyConfig, RuntimeConfig, Tags,
-    TargetConfig, ToolDef, environment_of, known_environment,
+    TargetConfig, ToolDef, Vpc, environment_of, known_environment,
 };
 pub use kind::{Kind, Ownership, Scope};
 pub use observed::{Account, Ids, Known, NoProgress, Observed, Owner, Progress, Wanted};

@@ -11,9 +11,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::policy;
 use crate::model::{
-    Account, Address, Attr, Code, Config, Desired, EndpointConfig, Environment, FunctionConfig,
-    GatewayAuthorizer, GatewayConfig, Known, Lookup, Part, Ref, RepositoryConfig, Resolved,
-    RoleConfig, RoleOwner, RolePolicyConfig, RuntimeConfig, Tags, TargetConfig, ToolDef, Val,
+    Account, Address, Attr, Authorizer, Code, Config, Desired, EndpointConfig, Environment,
+    FunctionConfig, GatewayConfig, Known, Lookup, Part, Ref, RepositoryConfig, Resolved,
+    RoleConfig, RoleOwner, RolePolicyConfig, RuntimeConfig, Tags, TargetConfig, ToolDef, Val, Vpc,
 };
 use crate::names;
 use crate::package::Package;
@@ -206,6 +206,24 @@ fn role_policy(
     }
 }
 
+/// The inbound auth a gateway's or runtime's `authorizer` asks for.
+fn authorizer(a: &AuthorizerSpec) -> Authorizer {
+    match a {
+        AuthorizerSpec::Named(_) => Authorizer::AwsIam,
+        AuthorizerSpec::CustomJwt { custom_jwt: j } => Authorizer::CustomJwt {
+            discovery_url: j.discovery_url.clone(),
+            allowed_audiences: j.allowed_audiences.clone(),
+            allowed_clients: j.allowed_clients.clone(),
+            allowed_scopes: j.allowed_scopes.clone(),
+        },
+    }
+}
+
+/// A lifecycle setting: the spec's (validated to fit), else AgentCore's default.
+fn lifecycle_value(v: Option<i64>, default: i32) -> i32 {
+    v.and_then(|v| i32::try_from(v).ok()).unwrap_or(default)
+}
+
 fn role_arn(spec: &Spec, a: &Account, owner: RoleOwner, key: &str) -> String {
     a.role_arn(
         &names::role_path(&spec.project),
@@ -337,15 +355,7 @@ pub fn build(l: &LoadedSpec, a: &Account, artifacts: &Artifacts, known: &Known) 
                 vec![],
             ));
         }
-        let authorizer = match &g.authorizer {
-            AuthorizerSpec::Named(_) => GatewayAuthorizer::AwsIam,
-            AuthorizerSpec::CustomJwt { custom_jwt: j } => GatewayAuthorizer::CustomJwt {
-                discovery_url: j.discovery_url.clone(),
-                allowed_audiences: j.allowed_audiences.clone(),
-                allowed_clients: j.allowed_clients.clone(),
-                allowed_scopes: j.allowed_scopes.clone(),
-            },
-        };
+        let authorizer = authorizer(&g.authorizer);
         out.push(Desired {
             config: Config::Gateway(GatewayConfig {
                 name: gname.clone(),
@@ -464,15 +474,43 @@ pub fn build(l: &LoadedSpec, a: &Account, artifacts: &Artifacts, known: &Known) 
                 description: r.description.clone().unwrap_or_default(),
                 role_arn: role_arn(spec, a, RoleOwner::Runtime, key),
                 container_uri: uri,
-                network_mode: r
-                    .network
-                    .clone()
-                    .unwrap_or_else(|| RuntimeSpec::DEFAULT_NETWORK.into()),
+                network_mode: if r.vpc().is_some() {
+                    "VPC"
+                } else {
+                    RuntimeSpec::DEFAULT_NETWORK
+                }
+                .into(),
+                vpc: r.vpc().map(|v| {
+                    let sorted = |l: &Vec<String>| {
+                        let mut l = l.clone();
+                        l.sort();
+                        l.dedup();
+                        l
+                    };
+                    Vpc {
+                        subnets: sorted(&v.subnets),
+                        security_groups: sorted(&v.security_groups),
+                    }
+                }),
                 protocol: r
                     .protocol
                     .clone()
                     .unwrap_or_else(|| RuntimeSpec::DEFAULT_PROTOCOL.into()),
                 environment,
+                idle_timeout: lifecycle_value(
+                    r.lifecycle.as_ref().and_then(|l| l.idle_timeout),
+                    RuntimeConfig::DEFAULT_IDLE_TIMEOUT,
+                ),
+                max_lifetime: lifecycle_value(
+                    r.lifecycle.as_ref().and_then(|l| l.max_lifetime),
+                    RuntimeConfig::DEFAULT_MAX_LIFETIME,
+                ),
+                request_headers: r.request_headers.clone(),
+                authorizer: r
+                    .authorizer
+                    .as_ref()
+                    .map(authorizer)
+                    .unwrap_or(Authorizer::AwsIam),
                 tags: tags(spec, &addr),
             }),
             addr: addr.clone(),

@@ -184,11 +184,20 @@ pub struct RuntimeSpec {
     pub description: Option<String>,
     pub artifact: ArtifactSpec,
     #[serde(default)]
-    pub network: Option<String>,
+    pub network: Option<NetworkSpec>,
     #[serde(default)]
     pub protocol: Option<String>,
     #[serde(default)]
     pub environment: BTreeMap<String, String>,
+    /// Session lifetimes, seconds.
+    #[serde(default)]
+    pub lifecycle: Option<LifecycleSpec>,
+    /// Request headers passed through to the agent.
+    #[serde(default)]
+    pub request_headers: Vec<String>,
+    /// Inbound auth (`aws_iam` when unset).
+    #[serde(default)]
+    pub authorizer: Option<AuthorizerSpec>,
     #[serde(default)]
     pub invoke_gateways: Vec<String>,
     /// Bedrock models and inference profiles the runtime may invoke (ids or
@@ -204,6 +213,51 @@ pub struct RuntimeSpec {
 impl RuntimeSpec {
     pub const DEFAULT_NETWORK: &str = "PUBLIC";
     pub const DEFAULT_PROTOCOL: &str = "HTTP";
+
+    /// The VPC settings, in VPC mode.
+    pub fn vpc(&self) -> Option<&VpcSpec> {
+        match &self.network {
+            Some(NetworkSpec::Vpc { vpc }) => Some(vpc),
+            _ => None,
+        }
+    }
+}
+
+/// `network: PUBLIC`, or `network: { vpc: { subnets, security_groups } }`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum NetworkSpec {
+    /// `PUBLIC` (the only string form the schema admits).
+    Named(String),
+    Vpc {
+        vpc: VpcSpec,
+    },
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct VpcSpec {
+    #[serde(default)]
+    pub subnets: Vec<String>,
+    #[serde(default)]
+    pub security_groups: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct LifecycleSpec {
+    /// Seconds an idle session lives.
+    #[serde(default)]
+    pub idle_timeout: Option<i64>,
+    /// Seconds a session lives at most.
+    #[serde(default)]
+    pub max_lifetime: Option<i64>,
+}
+
+impl LifecycleSpec {
+    /// AgentCore's bounds for both, seconds.
+    pub const MIN: i64 = 60;
+    pub const MAX: i64 = 1_209_600;
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]

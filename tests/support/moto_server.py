@@ -23,6 +23,9 @@ What is configured on top of a plain ``moto_server``:
   leaves ``/mcp`` out).
 * DeleteGateway fails with ConflictException while the gateway has targets,
   as on real AWS (moto would delete the targets with it).
+* UpdateAgentRuntime replaces the whole configuration: what it leaves out
+  (description, authorizer, request headers, protocol, lifecycle,
+  environment) is reset, as on AWS (moto keeps the old values).
 * Runtime endpoint ARNs are
   ``...:runtime/{agentRuntimeId}/runtime-endpoint/{endpointName}`` (moto mints
   ``...:agentEndpoint/{uuid}``), and the tags given to
@@ -142,6 +145,7 @@ def configure_agentcore(delay: float) -> None:
 
     patch_real_aws_identifiers(models)
     patch_runtime_endpoints(models)
+    patch_runtime_full_replace(models)
     patch_assume_role_trust()
 
 
@@ -227,6 +231,37 @@ def patch_real_aws_identifiers(models) -> None:
 
         backend_cls.delete_gateway = delete_gateway
         backend_cls._agentform_delete_patched = True
+
+
+def patch_runtime_full_replace(models) -> None:
+    """UpdateAgentRuntime replaces the whole configuration, as on AWS.
+
+    moto keeps a field's old value when an update leaves it out; AWS resets
+    it (the description cleared, no authorizer or request headers, the
+    default protocol and lifecycle, no environment variables). That is the
+    trap of an image-only update, so the tests need AWS's behaviour.
+    """
+    cls = models.AgentRuntime
+    if getattr(cls, "_agentform_full_replace_patched", False):
+        return
+    original = cls.update
+    resets = {
+        "description": ("description", ""),
+        "authorizer_configuration": ("authorizer_configuration", None),
+        "request_header_configuration": ("request_header_configuration", None),
+        "protocol_configuration": ("protocol_configuration", None),
+        "lifecycle_configuration": ("lifecycle_configuration", {}),
+        "environment_variables": ("environment_variables", None),
+    }
+
+    def update(self, *args, __orig=original, **kwargs):
+        __orig(self, *args, **kwargs)
+        for arg, (attr, empty) in resets.items():
+            if kwargs.get(arg) is None:
+                setattr(self, attr, empty)
+
+    cls.update = update
+    cls._agentform_full_replace_patched = True
 
 
 def patch_runtime_endpoints(models) -> None:

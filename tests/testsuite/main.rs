@@ -15,6 +15,7 @@ mod fuzz_seeds;
 mod import;
 mod lifecycle;
 mod package;
+mod runtimes;
 mod safety;
 mod saved;
 mod schema;

@@ -339,9 +339,7 @@ fn rules() -> Vec<Rule> {
         },
         Rule {
             what: "OIDC discovery URL",
-            at: &[
-                "/properties/gateways/additionalProperties/properties/authorizer/oneOf/1/properties/custom_jwt/properties/discovery_url",
-            ],
+            at: &["/$defs/authorizer/oneOf/1/properties/custom_jwt/properties/discovery_url"],
             spec: |n| {
                 let mut s = base();
                 s["gateways"] = json!({ "g": { "authorizer": { "custom_jwt": {
@@ -361,6 +359,70 @@ fn rules() -> Vec<Rule> {
                 "https://idp.example.com/.well-known/openid-configuration/",
                 "https://a\nb/.well-known/openid-configuration",
                 "https://idp.example.com/.well-known/jwks.json",
+            ],
+            rejects: true,
+        },
+        Rule {
+            what: "subnet id",
+            at: &[
+                "/properties/runtimes/additionalProperties/properties/network/oneOf/1/properties/vpc/properties/subnets/items",
+            ],
+            spec: |n| {
+                with_runtime(
+                    json!({ "artifact": { "image": IMAGE }, "network": { "vpc": {
+                    "subnets": [n], "security_groups": ["sg-0123abcd"]
+                } } }),
+                )
+            },
+            max: None,
+            extra: &[
+                "subnet-0123abcd",
+                "subnet-0123456789abcdef0",
+                "subnet-0123abc",
+                "subnet-0123ABCD",
+                "subnet-0123456789abcdef",
+                "sg-0123abcd",
+                "subnet-",
+                "subnet-0123abcdx",
+            ],
+            rejects: true,
+        },
+        Rule {
+            what: "security group id",
+            at: &[
+                "/properties/runtimes/additionalProperties/properties/network/oneOf/1/properties/vpc/properties/security_groups/items",
+            ],
+            spec: |n| {
+                with_runtime(
+                    json!({ "artifact": { "image": IMAGE }, "network": { "vpc": {
+                    "subnets": ["subnet-0123abcd"], "security_groups": [n]
+                } } }),
+                )
+            },
+            max: None,
+            extra: &[
+                "sg-0123abcd",
+                "sg-0123456789abcdef0",
+                "sg-0123abc",
+                "sg-0123456789abcdef00",
+                "subnet-0123abcd",
+                "sg-",
+            ],
+            rejects: true,
+        },
+        Rule {
+            what: "request header name",
+            at: &["/properties/runtimes/additionalProperties/properties/request_headers/items"],
+            spec: |n| {
+                with_runtime(json!({ "artifact": { "image": IMAGE }, "request_headers": [n] }))
+            },
+            max: Some((256, 'h')),
+            extra: &[
+                "X-Amzn-Bedrock-AgentCore-Runtime-Custom-Tenant",
+                "Authorization",
+                "x_1",
+                "X-",
+                "X.Y",
             ],
             rejects: true,
         },
@@ -759,6 +821,15 @@ fn loader_defaults_are_stated() {
             format!("{r}/protocol"),
             json!(RuntimeSpec::DEFAULT_PROTOCOL),
         ),
+        (
+            format!("{r}/lifecycle/properties/idle_timeout"),
+            json!(agentform::model::RuntimeConfig::DEFAULT_IDLE_TIMEOUT),
+        ),
+        (
+            format!("{r}/lifecycle/properties/max_lifetime"),
+            json!(agentform::model::RuntimeConfig::DEFAULT_MAX_LIFETIME),
+        ),
+        (format!("{r}/authorizer"), json!("aws_iam")),
         (
             format!("{r}/endpoints/additionalProperties/properties/version"),
             json!("latest"),

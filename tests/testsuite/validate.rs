@@ -1653,3 +1653,13 @@ invalid!(
     3,
     "version: 1\nproject: demo\nverify_principals:\n  - arn:aws:sts::123456789012:assumed-role/ci-deploy/run-42\n  - ci-deploy\n  - arn:aws:iam::123456789012:group/admins\n  - arn:aws:iam::123456789012:role/ci/deploy\n  - arn:aws:iam::123456789012:user/alice\n  - arn:aws:iam::123456789012:root\n  - \"123456789012\"\n"
 );
+
+// A runtime's settings: lifecycle values outside AgentCore's bounds and an
+// idle timeout longer than the lifetime, VPC mode without subnets and with a
+// malformed security group, a header AgentCore cannot pass on, and a JWT
+// authorizer that would accept any token of its issuer.
+invalid!(
+    runtime_settings_out_of_bounds,
+    7,
+    "version: 1\nproject: demo\nruntimes:\n  a:\n    artifact: { image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/r:v1 }\n    lifecycle: { idle_timeout: 30, max_lifetime: 2000000 }\n  b:\n    artifact: { image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/r:v1 }\n    lifecycle: { idle_timeout: 7200, max_lifetime: 3600 }\n    network:\n      vpc:\n        security_groups: [sg-12]\n    request_headers: [X-Tenant, \"X Bad\"]\n    authorizer:\n      custom_jwt:\n        discovery_url: https://idp.example.com/.well-known/openid-configuration\n"
+);

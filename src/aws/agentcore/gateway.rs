@@ -4,66 +4,33 @@
 use anyhow::{Result, anyhow, bail};
 use aws_sdk_bedrockagentcorecontrol::operation::get_gateway::GetGatewayOutput;
 use aws_sdk_bedrockagentcorecontrol::types::{
-    AuthorizerConfiguration, AuthorizerType, CustomJwtAuthorizerConfiguration,
-    GatewayProtocolConfiguration, GatewayProtocolType, GatewaySummary, McpGatewayConfiguration,
-    SearchType,
+    AuthorizerConfiguration, AuthorizerType, GatewayProtocolConfiguration, GatewayProtocolType,
+    GatewaySummary, McpGatewayConfiguration, SearchType,
 };
 use futures::{StreamExt, TryStreamExt};
 
-use super::{joined, tags_map};
+use super::{joined, jwt_authorizer, jwt_configuration, tags_map};
 use crate::aws::wait::{Retry, Step};
 use crate::aws::{CONCURRENCY, Scope, SdkResultExt, found, is_error, is_role_propagation};
 use crate::model::{
-    Address, Config, GatewayAuthorizer, GatewayConfig, Ids, Kind, Observed, Progress, Tags,
+    Address, Authorizer, Config, GatewayConfig, Ids, Kind, Observed, Progress, Tags,
 };
 
-fn authorizer(a: &GatewayAuthorizer) -> Result<(AuthorizerType, Option<AuthorizerConfiguration>)> {
+fn authorizer(a: &Authorizer) -> Result<(AuthorizerType, Option<AuthorizerConfiguration>)> {
     Ok(match a {
-        GatewayAuthorizer::AwsIam => (AuthorizerType::AwsIam, None),
-        GatewayAuthorizer::CustomJwt {
-            discovery_url,
-            allowed_audiences,
-            allowed_clients,
-            allowed_scopes,
-        } => {
-            let nonempty = |v: &Vec<String>| if v.is_empty() { None } else { Some(v.clone()) };
-            let jwt = CustomJwtAuthorizerConfiguration::builder()
-                .discovery_url(discovery_url)
-                .set_allowed_audience(nonempty(allowed_audiences))
-                .set_allowed_clients(nonempty(allowed_clients))
-                .set_allowed_scopes(nonempty(allowed_scopes))
-                .build()?;
-            (
-                AuthorizerType::CustomJwt,
-                Some(AuthorizerConfiguration::CustomJwtAuthorizer(jwt)),
-            )
-        }
+        Authorizer::AwsIam => (AuthorizerType::AwsIam, None),
+        Authorizer::CustomJwt { .. } => (AuthorizerType::CustomJwt, jwt_configuration(a)?),
     })
 }
 
-fn gateway_authorizer(
-    ty: &AuthorizerType,
-    conf: Option<&AuthorizerConfiguration>,
-) -> GatewayAuthorizer {
-    let jwt = conf.and_then(|c| c.as_custom_jwt_authorizer().ok());
+fn gateway_authorizer(ty: &AuthorizerType, conf: Option<&AuthorizerConfiguration>) -> Authorizer {
     match ty {
-        AuthorizerType::AwsIam => GatewayAuthorizer::AwsIam,
-        AuthorizerType::CustomJwt => GatewayAuthorizer::CustomJwt {
-            discovery_url: jwt
-                .map(|j| j.discovery_url().to_string())
-                .unwrap_or_default(),
-            allowed_audiences: jwt
-                .map(|j| j.allowed_audience().to_vec())
-                .unwrap_or_default(),
-            allowed_clients: jwt
-                .map(|j| j.allowed_clients().to_vec())
-                .unwrap_or_default(),
-            allowed_scopes: jwt.map(|j| j.allowed_scopes().to_vec()).unwrap_or_default(),
-        },
+        AuthorizerType::AwsIam => Authorizer::AwsIam,
+        AuthorizerType::CustomJwt => jwt_authorizer(conf),
         // The model knows only the two authorizers agentform creates; show
         // any other as a JWT authorizer whose URL names the real type, so the
         // diff says what is there and the authorizer change forces a replace.
-        other => GatewayAuthorizer::CustomJwt {
+        other => Authorizer::CustomJwt {
             discovery_url: format!("(authorizer type {})", other.as_str()),
             allowed_audiences: vec![],
             allowed_clients: vec![],
@@ -408,18 +375,18 @@ mod tests {
 
     #[test]
     fn authorizers_round_trip() {
-        let jwt = GatewayAuthorizer::CustomJwt {
+        let jwt = Authorizer::CustomJwt {
             discovery_url: "https://idp.example.com/.well-known/openid-configuration".into(),
             allowed_audiences: vec!["aud".into()],
             allowed_clients: vec![],
             allowed_scopes: vec!["s1".into(), "s2".into()],
         };
-        for a in [GatewayAuthorizer::AwsIam, jwt] {
+        for a in [Authorizer::AwsIam, jwt] {
             let (ty, conf) = authorizer(&a).unwrap();
             assert_eq!(gateway_authorizer(&ty, conf.as_ref()), a);
         }
         match gateway_authorizer(&AuthorizerType::None, None) {
-            GatewayAuthorizer::CustomJwt { discovery_url, .. } => {
+            Authorizer::CustomJwt { discovery_url, .. } => {
                 assert_eq!(discovery_url, "(authorizer type NONE)")
             }
             other => panic!("{other:?}"),

@@ -58,6 +58,52 @@ where
     }
 }
 
+/// The SDK's JWT authorizer for `a` (`None` for IAM: no configuration).
+pub(super) fn jwt_configuration(
+    a: &crate::model::Authorizer,
+) -> Result<Option<aws_sdk_bedrockagentcorecontrol::types::AuthorizerConfiguration>> {
+    use aws_sdk_bedrockagentcorecontrol::types::{
+        AuthorizerConfiguration, CustomJwtAuthorizerConfiguration,
+    };
+    let crate::model::Authorizer::CustomJwt {
+        discovery_url,
+        allowed_audiences,
+        allowed_clients,
+        allowed_scopes,
+    } = a
+    else {
+        return Ok(None);
+    };
+    let nonempty = |v: &Vec<String>| if v.is_empty() { None } else { Some(v.clone()) };
+    let jwt = CustomJwtAuthorizerConfiguration::builder()
+        .discovery_url(discovery_url)
+        .set_allowed_audience(nonempty(allowed_audiences))
+        .set_allowed_clients(nonempty(allowed_clients))
+        .set_allowed_scopes(nonempty(allowed_scopes))
+        .build()?;
+    Ok(Some(AuthorizerConfiguration::CustomJwtAuthorizer(jwt)))
+}
+
+/// A JWT authorizer read back (an empty one when the configuration is
+/// missing or of another kind).
+pub(super) fn jwt_authorizer(
+    conf: Option<&aws_sdk_bedrockagentcorecontrol::types::AuthorizerConfiguration>,
+) -> crate::model::Authorizer {
+    let jwt = conf.and_then(|c| c.as_custom_jwt_authorizer().ok());
+    crate::model::Authorizer::CustomJwt {
+        discovery_url: jwt
+            .map(|j| j.discovery_url().to_string())
+            .unwrap_or_default(),
+        allowed_audiences: jwt
+            .map(|j| j.allowed_audience().to_vec())
+            .unwrap_or_default(),
+        allowed_clients: jwt
+            .map(|j| j.allowed_clients().to_vec())
+            .unwrap_or_default(),
+        allowed_scopes: jwt.map(|j| j.allowed_scopes().to_vec()).unwrap_or_default(),
+    }
+}
+
 pub(super) fn tags_map(tags: &Tags) -> HashMap<String, String> {
     tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
 }

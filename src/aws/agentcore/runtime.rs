@@ -6,17 +6,18 @@ use std::collections::HashMap;
 use anyhow::{Result, anyhow, bail};
 use aws_sdk_bedrockagentcorecontrol::operation::get_agent_runtime::GetAgentRuntimeOutput;
 use aws_sdk_bedrockagentcorecontrol::types::{
-    AgentRuntime, AgentRuntimeArtifact, ContainerConfiguration, NetworkConfiguration, NetworkMode,
-    ProtocolConfiguration, ServerProtocol,
+    AgentRuntime, AgentRuntimeArtifact, ContainerConfiguration, LifecycleConfiguration,
+    NetworkConfiguration, NetworkMode, ProtocolConfiguration, RequestHeaderConfiguration,
+    ServerProtocol, VpcConfig,
 };
 use futures::{StreamExt, TryStreamExt};
 
-use super::tags_map;
+use super::{jwt_authorizer, jwt_configuration, tags_map};
 use crate::aws::wait::{Retry, Step};
 use crate::aws::{CONCURRENCY, Scope, SdkResultExt, found};
 use crate::model::{
-    Address, Config, Ids, Kind, Observed, Progress, RuntimeConfig, Tags, environment_of,
-    known_environment,
+    Address, Authorizer, Config, Ids, Kind, Observed, Progress, RuntimeConfig, Tags, Vpc,
+    environment_of, known_environment,
 };
 
 fn runtime_config(r: &GetAgentRuntimeOutput, tags: Tags) -> RuntimeConfig {
@@ -33,6 +34,38 @@ fn runtime_config(r: &GetAgentRuntimeOutput, tags: Tags) -> RuntimeConfig {
             .network_configuration()
             .map(|n| n.network_mode().as_str().to_string())
             .unwrap_or_default(),
+        vpc: r
+            .network_configuration()
+            .and_then(|n| n.network_mode_config())
+            .map(|v| {
+                let sorted = |l: &[String]| {
+                    let mut l = l.to_vec();
+                    l.sort();
+                    l
+                };
+                Vpc {
+                    subnets: sorted(v.subnets()),
+                    security_groups: sorted(v.security_groups()),
+                }
+            }),
+        idle_timeout: r
+            .lifecycle_configuration()
+            .and_then(|l| l.idle_runtime_session_timeout())
+            .unwrap_or(RuntimeConfig::DEFAULT_IDLE_TIMEOUT),
+        max_lifetime: r
+            .lifecycle_configuration()
+            .and_then(|l| l.max_lifetime())
+            .unwrap_or(RuntimeConfig::DEFAULT_MAX_LIFETIME),
+        request_headers: r
+            .request_header_configuration()
+            .and_then(|h| h.as_request_header_allowlist().ok())
+            .cloned()
+            .unwrap_or_default(),
+        // No configuration: SigV4 (AgentCore has no authorizer type for runtimes).
+        authorizer: match r.authorizer_configuration() {
+            None => Authorizer::AwsIam,
+            conf => jwt_authorizer(conf),
+        },
         protocol: r
             .protocol_configuration()
             .map(|p| p.server_protocol().as_str().to_string())
@@ -60,6 +93,38 @@ fn artifact(c: &RuntimeConfig) -> Result<AgentRuntimeArtifact> {
             .container_uri(&c.container_uri)
             .build()?,
     ))
+}
+
+/// The network configuration `c` asks for; in VPC mode, `keep` (the
+/// current one) gives what agentform does not manage
+/// (`requireServiceS3Endpoint`).
+fn network(c: &RuntimeConfig, keep: Option<&VpcConfig>) -> Result<NetworkConfiguration> {
+    let vpc = match &c.vpc {
+        Some(v) => Some(
+            VpcConfig::builder()
+                .set_subnets(Some(v.subnets.clone()))
+                .set_security_groups(Some(v.security_groups.clone()))
+                .set_require_service_s3_endpoint(keep.and_then(|k| k.require_service_s3_endpoint()))
+                .build()?,
+        ),
+        None => None,
+    };
+    Ok(NetworkConfiguration::builder()
+        .network_mode(NetworkMode::from(c.network_mode.as_str()))
+        .set_network_mode_config(vpc)
+        .build()?)
+}
+
+fn lifecycle(c: &RuntimeConfig) -> LifecycleConfiguration {
+    LifecycleConfiguration::builder()
+        .idle_runtime_session_timeout(c.idle_timeout)
+        .max_lifetime(c.max_lifetime)
+        .build()
+}
+
+fn request_headers(c: &RuntimeConfig) -> Option<RequestHeaderConfiguration> {
+    (!c.request_headers.is_empty())
+        .then(|| RequestHeaderConfiguration::RequestHeaderAllowlist(c.request_headers.clone()))
 }
 
 fn env_map(e: &crate::model::Environment) -> Result<HashMap<String, String>> {
@@ -168,16 +233,15 @@ impl crate::aws::Aws {
             .agent_runtime_name(&c.name)
             .agent_runtime_artifact(artifact(c)?)
             .role_arn(&c.role_arn)
-            .network_configuration(
-                NetworkConfiguration::builder()
-                    .network_mode(NetworkMode::from(c.network_mode.as_str()))
-                    .build()?,
-            )
+            .network_configuration(network(c, None)?)
             .protocol_configuration(
                 ProtocolConfiguration::builder()
                     .server_protocol(ServerProtocol::from(c.protocol.as_str()))
                     .build()?,
             )
+            .lifecycle_configuration(lifecycle(c))
+            .set_request_header_configuration(request_headers(c))
+            .set_authorizer_configuration(jwt_configuration(&c.authorizer)?)
             .set_tags(Some(tags_map(&c.tags)));
         if !c.environment.is_empty() {
             req = req.set_environment_variables(Some(env_map(&c.environment)?));
@@ -252,12 +316,9 @@ impl crate::aws::Aws {
                 || format!("{addr}: runtime {} ({id}) no longer exists", c.name),
             )
             .await?;
-        let mode = NetworkMode::from(c.network_mode.as_str());
-        // VPC settings are not managed by agentform: keep them while the mode stays.
-        let vpc = now
+        let keep_vpc = now
             .network_configuration()
-            .filter(|n| n.network_mode() == &mode)
-            .and_then(|n| n.network_mode_config().cloned());
+            .and_then(|n| n.network_mode_config());
         let protocol = ServerProtocol::from(c.protocol.as_str());
         let mut proto = ProtocolConfiguration::builder().server_protocol(protocol.clone());
         if let Some(p) = now
@@ -274,19 +335,16 @@ impl crate::aws::Aws {
             .agent_runtime_id(id)
             .agent_runtime_artifact(artifact(c)?)
             .role_arn(&c.role_arn)
-            .network_configuration(
-                NetworkConfiguration::builder()
-                    .network_mode(mode)
-                    .set_network_mode_config(vpc)
-                    .build()?,
-            )
+            .network_configuration(network(c, keep_vpc)?)
             .protocol_configuration(proto.build()?)
+            // The whole configuration every time: an update replaces the
+            // runtime's settings, and what is left out is reset to defaults.
             // An explicit (possibly empty) map: the update replaces the variables.
             .set_environment_variables(Some(env_map(&c.environment)?))
+            .lifecycle_configuration(lifecycle(c))
+            .set_request_header_configuration(request_headers(c))
+            .set_authorizer_configuration(jwt_configuration(&c.authorizer)?)
             // Not managed by agentform: keep what is there.
-            .set_authorizer_configuration(now.authorizer_configuration().cloned())
-            .set_request_header_configuration(now.request_header_configuration().cloned())
-            .set_lifecycle_configuration(now.lifecycle_configuration().cloned())
             .set_metadata_configuration(now.metadata_configuration().cloned())
             .set_capacity_provider_configuration(now.capacity_provider_configuration().cloned())
             .set_platform_version(now.platform_version().map(str::to_string));

@@ -62,7 +62,11 @@ fn a_secret_inside_a_policy_or_a_scalar_masks_the_field() {
         ],
     );
     let rt = render::change(p.get(&Address::Runtime("agent".into())).unwrap());
-    assert!(rt.contains("+ description   = (sensitive value)"), "{rt}");
+    assert!(
+        rt.lines()
+            .any(|l| l.trim().starts_with("+ description ") && l.ends_with("= (sensitive value)")),
+        "{rt}"
+    );
     assert!(!rt.contains("Strands agent"), "{rt}");
     assert!(sensitive::masked(
         &p.get(&Address::Runtime("agent".into())).unwrap().sensitive,

@@ -382,6 +382,23 @@ pub(super) fn convert(err: &ValidationError<'_>, cx: &mut Ctx<'_>) {
                 replace(cx);
                 return;
             }
+            if ptr.ends_with("/network") && !instance.is_object() {
+                let message = match instance {
+                    Value::String(s) => format!("invalid network `{}`", crate::diag::shorten(s)),
+                    Value::Null => "`network` has no value".to_string(),
+                    other => format!("invalid network: {}", describe(other)),
+                };
+                let mut d = Diagnostic::new(message, map.value_span(&ptr))
+                    .label("expected `PUBLIC` or a `vpc` mapping");
+                d = match instance.as_str() {
+                    Some(s) if s.eq_ignore_ascii_case("public") => d.help("did you mean `PUBLIC`?"),
+                    Some(s) if s.eq_ignore_ascii_case("vpc") => d.help("VPC mode names its subnets and security groups: `network: {vpc: {subnets: [subnet-...], security_groups: [sg-...]}}`"),
+                    _ => d.help("write `network: PUBLIC`, or `network: {vpc: {subnets: [...], security_groups: [...]}}`"),
+                };
+                cx.out.push(d);
+                replace(cx);
+                return;
+            }
             // Report the branch that got furthest into the value.
             let best = context.iter().max_by_key(|errs| {
                 errs.iter()

@@ -82,32 +82,7 @@ impl Checker<'_> {
                 Some("`<project>-gw-<key>` (its service role)"),
                 |p| names::role(p, &region, RoleOwner::Gateway, key),
             );
-            if let AuthorizerSpec::CustomJwt { custom_jwt } = &g.authorizer {
-                if !names::valid_discovery_url(&custom_jwt.discovery_url) {
-                    self.diags.push(
-                        Diagnostic::new(
-                            "invalid OIDC discovery URL",
-                            self.value_span(&ptr(&[
-                                "gateways",
-                                key,
-                                "authorizer",
-                                "custom_jwt",
-                                "discovery_url",
-                            ])),
-                        )
-                        .label("expected https://.../.well-known/openid-configuration")
-                        .help("AgentCore requires the issuer's OpenID discovery document URL"),
-                    );
-                }
-                if custom_jwt.allowed_audiences.is_empty() && custom_jwt.allowed_clients.is_empty()
-                {
-                    self.diags.push(
-                        Diagnostic::new("a custom_jwt authorizer needs `allowed_audiences` or `allowed_clients`", self.key_span(&ptr(&["gateways", key, "authorizer", "custom_jwt"])))
-                            .label("would accept any token from the issuer")
-                            .help("list the audiences or client ids this gateway accepts"),
-                    );
-                }
-            }
+            self.authorizer(&["gateways", key, "authorizer"], &g.authorizer, "gateway");
             for (tkey, t) in &g.targets {
                 let tp = ptr(&["gateways", key, "targets", tkey]);
                 self.name_rule(&names::TARGET, &tp, None, |_| names::target(tkey));
@@ -170,6 +145,140 @@ impl Checker<'_> {
                     }
                 }
             }
+        }
+    }
+
+    /// A `custom_jwt` authorizer (of a gateway or a runtime) at `at`.
+    fn authorizer(&mut self, at: &[&str], a: &AuthorizerSpec, what: &str) {
+        let AuthorizerSpec::CustomJwt { custom_jwt } = a else {
+            return;
+        };
+        let jwt: Vec<&str> = at.iter().copied().chain(["custom_jwt"]).collect();
+        if !names::valid_discovery_url(&custom_jwt.discovery_url) {
+            let url: Vec<&str> = jwt.iter().copied().chain(["discovery_url"]).collect();
+            self.diags.push(
+                Diagnostic::new("invalid OIDC discovery URL", self.value_span(&ptr(&url)))
+                    .label("expected https://.../.well-known/openid-configuration")
+                    .help("AgentCore requires the issuer's OpenID discovery document URL"),
+            );
+        }
+        if custom_jwt.allowed_audiences.is_empty() && custom_jwt.allowed_clients.is_empty() {
+            self.diags.push(
+                Diagnostic::new(
+                    "a custom_jwt authorizer needs `allowed_audiences` or `allowed_clients`",
+                    self.key_span(&ptr(&jwt)),
+                )
+                .label("would accept any token from the issuer")
+                .help(format!(
+                    "list the audiences or client ids this {what} accepts"
+                )),
+            );
+        }
+    }
+
+    /// A runtime's VPC settings, request headers and lifecycle.
+    fn runtime_settings(&mut self, key: &str, r: &crate::spec::RuntimeSpec) {
+        for (i, h) in r.request_headers.iter().enumerate() {
+            if !names::valid_header_name(h) {
+                self.diags.push(
+                    Diagnostic::new(
+                        format!("`{h}` is not a header name AgentCore can pass on"),
+                        self.value_span(&ptr(&["runtimes", key, "request_headers", &i.to_string()])),
+                    )
+                    .label("invalid header name")
+                    .help("a letter, then letters, digits, `_` and `-`, at most 256 characters (e.g. `X-Amzn-Bedrock-AgentCore-Runtime-Custom-Tenant`)"),
+                );
+            }
+        }
+        if let Some(vpc) = r.vpc() {
+            let at = ptr(&["runtimes", key, "network", "vpc"]);
+            for (field, list, valid, example) in [
+                (
+                    "subnets",
+                    &vpc.subnets,
+                    names::valid_subnet as fn(&str) -> bool,
+                    "subnet-0123456789abcdef0",
+                ),
+                (
+                    "security_groups",
+                    &vpc.security_groups,
+                    names::valid_security_group,
+                    "sg-0123456789abcdef0",
+                ),
+            ] {
+                for (i, id) in list.iter().enumerate() {
+                    if !valid(id) {
+                        self.diags.push(
+                            Diagnostic::new(
+                                format!(
+                                    "`{id}` is not a {} id",
+                                    if field == "subnets" {
+                                        "subnet"
+                                    } else {
+                                        "security group"
+                                    }
+                                ),
+                                self.value_span(&format!("{at}/{field}/{i}")),
+                            )
+                            .label("invalid id")
+                            .help(format!("ids look like `{example}` (8 or 17 hex digits)")),
+                        );
+                    }
+                }
+            }
+            for (list, field, example) in [
+                (&vpc.subnets, "subnets", "subnet-0abc1234"),
+                (&vpc.security_groups, "security_groups", "sg-0abc1234"),
+            ] {
+                if list.is_empty() {
+                    self.diags.push(
+                        Diagnostic::new(
+                            format!("VPC mode needs `{field}`"),
+                            self.key_span(&at),
+                        )
+                        .label(format!("no {}", field.replace('_', " ")))
+                        .help(format!(
+                            "list 1 to 16 {} the runtime's network interfaces go in (`{field}: [{example}]`), or use `network: PUBLIC`",
+                            field.replace('_', " ")
+                        )),
+                    );
+                }
+            }
+        }
+        if let Some(l) = &r.lifecycle {
+            use crate::model::RuntimeConfig as R;
+            // An unset one is AgentCore's default, which the other must fit too.
+            let shown = |v: Option<i64>, default: i32| match v {
+                Some(v) => format!("{v} s"),
+                None => format!("{default} s, its default"),
+            };
+            let idle = l.idle_timeout.unwrap_or(R::DEFAULT_IDLE_TIMEOUT.into());
+            let max = l.max_lifetime.unwrap_or(R::DEFAULT_MAX_LIFETIME.into());
+            if idle > max {
+                let field = if l.idle_timeout.is_some() {
+                    "idle_timeout"
+                } else {
+                    "max_lifetime"
+                };
+                self.diags.push(
+                    Diagnostic::new(
+                        format!(
+                            "`idle_timeout` ({}) is longer than `max_lifetime` ({})",
+                            shown(l.idle_timeout, R::DEFAULT_IDLE_TIMEOUT),
+                            shown(l.max_lifetime, R::DEFAULT_MAX_LIFETIME)
+                        ),
+                        self.value_span(&ptr(&["runtimes", key, "lifecycle", field])),
+                    )
+                    .label("longer than the session may live")
+                    .help("a session ends at max_lifetime whatever its idle time: make idle_timeout at most max_lifetime"),
+                );
+            }
+        }
+    }
+
+    fn runtime_authorizer(&mut self, key: &str, r: &crate::spec::RuntimeSpec) {
+        if let Some(a) = &r.authorizer {
+            self.authorizer(&["runtimes", key, "authorizer"], a, "runtime");
         }
     }
 
@@ -285,6 +394,8 @@ impl Checker<'_> {
                     );
                 }
             }
+            self.runtime_settings(key, r);
+            self.runtime_authorizer(key, r);
             self.env_keys(&["runtimes", key], &r.environment, false);
             for ekey in r.endpoints.keys() {
                 let ep = ptr(&["runtimes", key, "endpoints", ekey]);
