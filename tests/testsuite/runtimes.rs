@@ -48,14 +48,7 @@ type Settings = (
 );
 
 /// What the spec's settings look like through the SDK.
-fn settings(
-    r: &GetAgentRuntimeOutput,
-) -> (
-    String,
-    Vec<(String, String)>,
-    Option<(i32, i32)>,
-    Vec<String>,
-) {
+fn settings(r: &GetAgentRuntimeOutput) -> Settings {
     let mut env: Vec<(String, String)> = r
         .environment_variables()
         .map(|e| e.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
