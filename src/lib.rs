@@ -19,6 +19,7 @@
 
 pub mod apply;
 pub mod aws;
+pub mod bundle;
 pub mod cli;
 pub mod diag;
 pub mod model;

@@ -34,6 +34,12 @@ pub fn target(key: &str) -> String {
 pub fn repository(project: &str, key: &str) -> String {
     format!("{project}/{key}")
 }
+/// The project's bucket of code bundles. S3 bucket names are global, so it
+/// carries the account and region: `agentform-<project>-<account>-<region>`
+/// (at most 10 + 24 + 1 + 12 + 1 + 14 = 62 of S3's 63 characters).
+pub fn bucket(project: &str, account: &str, region: &str) -> String {
+    format!("agentform-{project}-{account}-{region}")
+}
 /// Runtime names allow no hyphens: they become underscores.
 pub fn runtime(project: &str, key: &str) -> String {
     format!("{project}_{key}").replace('-', "_")
@@ -57,7 +63,12 @@ pub fn prefix(kind: Kind, project: &str) -> Option<String> {
         Kind::Function | Kind::Gateway => Some(format!("{project}-")),
         Kind::Repository => Some(format!("{project}/")),
         Kind::Runtime => Some(runtime(project, "")),
-        Kind::Role | Kind::RolePolicy | Kind::GatewayTarget | Kind::RuntimeEndpoint => None,
+        // The bucket's one name is derived from project, account and region.
+        Kind::Role
+        | Kind::RolePolicy
+        | Kind::Bucket
+        | Kind::GatewayTarget
+        | Kind::RuntimeEndpoint => None,
     }
 }
 

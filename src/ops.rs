@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use anyhow::Result;
 
 use crate::aws::Aws;
+use crate::bundle::Bundle;
 use crate::model::{Account, Known, Observed, Wanted};
 use crate::package::{self, Package};
 use crate::plan::desired::{self, Artifacts};
@@ -59,6 +60,48 @@ pub fn package_all(l: &LoadedSpec) -> Result<BTreeMap<String, Package>> {
     }
 }
 
+/// Hashes every code runtime's bundle inputs (its source zipped in
+/// memory, its requirements, its runtime): the bundle's key in the bucket.
+/// What packaging refuses comes back located at the runtime's `source`.
+pub fn bundle_all(l: &LoadedSpec) -> Result<BTreeMap<String, std::sync::Arc<Bundle>>> {
+    let mut bundles = BTreeMap::new();
+    let mut diagnostics = Vec::new();
+    for (k, r) in &l.spec.runtimes {
+        let ArtifactSpec::Code(c) = &r.artifact else {
+            continue;
+        };
+        let dir = l.code_dir(c);
+        let runtime = c.api_runtime().unwrap_or_default();
+        let problems = match package::check_source(&l.dir, &dir, c.source_outside_project) {
+            Err(p) => vec![p],
+            Ok(canonical) => {
+                let requirements = c.requirements.as_ref().map(|r| canonical.join(r));
+                match Bundle::prepare(&canonical, requirements.as_deref(), runtime) {
+                    Ok(b) => {
+                        bundles.insert(k.clone(), std::sync::Arc::new(b));
+                        continue;
+                    }
+                    Err(problems) => problems,
+                }
+            }
+        };
+        let span = l
+            .map
+            .value_span(&format!("/runtimes/{}/artifact/code/source", escape(k)));
+        diagnostics.extend(source_diagnostics(&c.source, span, &problems));
+    }
+    if diagnostics.is_empty() {
+        Ok(bundles)
+    } else {
+        Err(LoadError {
+            path: l.path.clone(),
+            source: l.source.clone(),
+            diagnostics,
+        }
+        .into())
+    }
+}
+
 /// The digest each container runtime's image tag points at now, read from
 /// ECR in parallel, once per repository and tag (runtimes often share an
 /// image); runtimes whose image is not pushed yet are left out.
@@ -78,7 +121,7 @@ pub async fn image_digests(aws: &Aws, l: &LoadedSpec) -> Result<BTreeMap<String,
                         .unwrap_or_else(|| desired::DEFAULT_TAG.to_string()),
                 ),
             )),
-            ArtifactSpec::Image(_) => None,
+            ArtifactSpec::Image(_) | ArtifactSpec::Code(_) => None,
         })
         .collect();
     let distinct: std::collections::BTreeSet<&(String, String)> = images.values().collect();
@@ -105,10 +148,10 @@ pub async fn image_digests(aws: &Aws, l: &LoadedSpec) -> Result<BTreeMap<String,
 /// (the spec still says how, e.g. a repository's `force_delete`).
 pub async fn plan(aws: &Aws, l: &LoadedSpec, destroy: bool) -> Result<Planned> {
     let account = aws.account().await?;
-    let packages = if destroy {
-        BTreeMap::new()
+    let (packages, bundles) = if destroy {
+        (BTreeMap::new(), BTreeMap::new())
     } else {
-        package_all(l)?
+        (package_all(l)?, bundle_all(l)?)
     };
     // Only the names to look up are kept (the desired state is built again
     // below, with the ids observed; a large spec is not held twice). Names
@@ -130,6 +173,7 @@ pub async fn plan(aws: &Aws, l: &LoadedSpec, destroy: bool) -> Result<Planned> {
     let artifacts = Artifacts {
         packages,
         image_digests,
+        bundles,
     };
     let conflicts_err = |c: Vec<plan::Conflict>| {
         anyhow::anyhow!(

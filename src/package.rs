@@ -251,6 +251,19 @@ impl Listing {
     pub fn files(&self) -> impl Iterator<Item = (&str, u64)> {
         self.entries.iter().map(|e| (e.rel.as_str(), e.size))
     }
+
+    /// Copies the listed files under `dest` at their paths in the zip
+    /// (replacing files already there), e.g. to zip them with others.
+    pub fn copy_to(&self, dest: &Path) -> io::Result<()> {
+        for e in &self.entries {
+            let to = dest.join(&e.rel);
+            if let Some(parent) = to.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            std::fs::copy(&e.path, &to)?;
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone)]

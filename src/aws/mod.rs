@@ -36,6 +36,7 @@ mod lambda;
 pub mod lock;
 pub mod mcp;
 mod ownership;
+mod s3;
 pub mod quota;
 pub mod sigv4;
 mod wait;
@@ -66,6 +67,7 @@ pub struct Aws {
     iam: aws_sdk_iam::Client,
     lambda: aws_sdk_lambda::Client,
     ecr: aws_sdk_ecr::Client,
+    s3: aws_sdk_s3::Client,
     agentcore: aws_sdk_bedrockagentcorecontrol::Client,
     sts: aws_sdk_sts::Client,
     ssm: aws_sdk_ssm::Client,
@@ -167,6 +169,18 @@ impl Aws {
             iam: client!(aws_sdk_iam, conf, quotas),
             lambda: client!(aws_sdk_lambda, conf, quotas),
             ecr: client!(aws_sdk_ecr, conf, quotas),
+            s3: {
+                // An S3-compatible endpoint (an emulator, a VPC endpoint by
+                // IP) takes path-style addresses; AWS's own, virtual hosts.
+                let s3 = client!(aws_sdk_s3, conf, quotas);
+                if conf.endpoint_url().is_some() {
+                    aws_sdk_s3::Client::from_conf(
+                        s3.config().to_builder().force_path_style(true).build(),
+                    )
+                } else {
+                    s3
+                }
+            },
             agentcore: client!(aws_sdk_bedrockagentcorecontrol, conf, quotas),
             sts: client!(aws_sdk_sts, conf, quotas),
             ssm: client!(aws_sdk_ssm, conf, quotas),
@@ -318,6 +332,7 @@ impl Aws {
                     Kind::RuntimeEndpoint => self.observe_endpoints(p).await,
                     Kind::Role
                     | Kind::Repository
+                    | Kind::Bucket
                     | Kind::Function
                     | Kind::Gateway
                     | Kind::Runtime => Ok(vec![]),
@@ -328,6 +343,7 @@ impl Aws {
         match kind {
             Kind::Role => self.observe_roles(s).await,
             Kind::Repository => self.observe_ecr(s).await,
+            Kind::Bucket => self.observe_buckets(s).await,
             Kind::Function => self.observe_lambda(s).await,
             Kind::Gateway => self.observe_gateways(s).await,
             Kind::Runtime => self.observe_runtimes(s).await,
@@ -351,6 +367,7 @@ impl Cloud for Aws {
             Config::Role(c) => self.create_role(addr, c, progress).await,
             Config::RolePolicy(c) => self.put_role_policy(c).await,
             Config::Repository(c) => self.create_repository(addr, c).await,
+            Config::Bucket(c) => self.create_bucket(addr, c).await,
             Config::Function(c) => self.create_function(addr, c, progress).await,
             Config::Gateway(c) => self.create_gateway(addr, c, progress).await,
             Config::Target(c) => self.create_target(addr, c, parent, progress).await,
@@ -391,6 +408,10 @@ impl Cloud for Aws {
                 };
                 self.update_repository(want, have, current).await
             }
+            Config::Bucket(want) => {
+                self.configure_bucket(want).await?;
+                Ok(current.ids.clone())
+            }
             Config::Function(want) => {
                 let Config::Function(have) = &current.config else {
                     return Err(mismatch());
@@ -423,6 +444,7 @@ impl Cloud for Aws {
             Config::Role(_)
             | Config::RolePolicy(_)
             | Config::Repository(_)
+            | Config::Bucket(_)
             | Config::Function(_) => Ok(o.ids.clone()),
         }
     }
@@ -451,6 +473,7 @@ impl Cloud for Aws {
             Config::Role(c) => self.delete_role(&c.name).await,
             Config::RolePolicy(c) => self.delete_role_policy(c).await,
             Config::Repository(c) => self.delete_repository(&c.name, options.force).await,
+            Config::Bucket(c) => self.delete_bucket(&c.name).await,
             Config::Function(c) => self.delete_function(&c.name).await,
             Config::Gateway(_) => self.delete_gateway(addr, o, progress).await,
             Config::Target(_) => self.delete_target(addr, o, progress).await,

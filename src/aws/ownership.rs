@@ -119,6 +119,22 @@ impl super::Aws {
                     .await
                     .ctx(|| format!("tagging ECR repository {name}"))?;
             }
+            Kind::Bucket => {
+                // PutBucketTagging replaces the set: keep the others.
+                let mut all = self.bucket_tags(&name).await?;
+                all.extend(tags.clone());
+                let set = all
+                    .iter()
+                    .map(|(k, v)| aws_sdk_s3::types::Tag::builder().key(k).value(v).build())
+                    .collect::<Result<Vec<_>, _>>()?;
+                self.s3
+                    .put_bucket_tagging()
+                    .bucket(&name)
+                    .tagging(aws_sdk_s3::types::Tagging::builder().set_tag_set(Some(set)).build()?)
+                    .send()
+                    .await
+                    .ctx(|| format!("tagging S3 bucket {name}"))?;
+            }
             Kind::Gateway | Kind::Runtime => {
                 self.agentcore
                     .tag_resource()

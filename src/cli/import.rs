@@ -18,6 +18,7 @@ fn tags_mut(c: &mut Config) -> Option<&mut Tags> {
     match c {
         Config::Role(c) => Some(&mut c.tags),
         Config::Repository(c) => Some(&mut c.tags),
+        Config::Bucket(c) => Some(&mut c.tags),
         Config::Function(c) => Some(&mut c.tags),
         Config::Gateway(c) => Some(&mut c.tags),
         Config::Runtime(c) => Some(&mut c.tags),
@@ -60,6 +61,7 @@ pub(super) async fn exec(ctx: &Ctx, address: &str, id: &str, auto_approve: bool)
     let artifacts = Artifacts {
         packages: crate::ops::package_all(&l)?,
         image_digests: crate::ops::image_digests(&aws, &l).await?,
+        bundles: crate::ops::bundle_all(&l)?,
     };
     let wanted = desired::build(&l, &account, &artifacts, &Default::default());
     let Some(d) = wanted.iter().find(|d| d.addr == addr) else {

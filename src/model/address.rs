@@ -60,6 +60,8 @@ pub enum Address {
     Role(RoleOwner, String),
     RolePolicy(RoleOwner, String),
     Repository(String),
+    /// The project's bucket of code bundles (one, key `code`).
+    Bucket(String),
     Function(String),
     Gateway(String),
     GatewayTarget { gateway: String, target: String },
@@ -73,6 +75,7 @@ impl Address {
             Address::Role(..) => Kind::Role,
             Address::RolePolicy(..) => Kind::RolePolicy,
             Address::Repository(_) => Kind::Repository,
+            Address::Bucket(_) => Kind::Bucket,
             Address::Function(_) => Kind::Function,
             Address::Gateway(_) => Kind::Gateway,
             Address::GatewayTarget { .. } => Kind::GatewayTarget,
@@ -89,6 +92,7 @@ impl Address {
             Address::RuntimeEndpoint { runtime, .. } => Some(Address::Runtime(runtime.clone())),
             Address::Role(..)
             | Address::Repository(_)
+            | Address::Bucket(_)
             | Address::Function(_)
             | Address::Gateway(_)
             | Address::Runtime(_) => None,
@@ -111,6 +115,7 @@ impl Address {
             Address::Role(o, k) => Address::RolePolicy(*o, k.clone()),
             Address::RolePolicy(..)
             | Address::Repository(_)
+            | Address::Bucket(_)
             | Address::Function(_)
             | Address::GatewayTarget { .. }
             | Address::RuntimeEndpoint { .. } => return None,
@@ -123,6 +128,7 @@ impl Address {
         match self {
             Address::Role(o, k) | Address::RolePolicy(o, k) => format!("{}-{k}", o.short()),
             Address::Repository(k)
+            | Address::Bucket(k)
             | Address::Function(k)
             | Address::Gateway(k)
             | Address::Runtime(k) => k.clone(),
@@ -151,6 +157,7 @@ impl Address {
             Kind::Role => role(n).map(|(o, k)| Address::Role(o, k))?,
             Kind::RolePolicy => role(n).map(|(o, k)| Address::RolePolicy(o, k))?,
             Kind::Repository => Address::Repository(single(n)?),
+            Kind::Bucket => Address::Bucket(single(n)?),
             Kind::Function => Address::Function(single(n)?),
             Kind::Gateway => Address::Gateway(single(n)?),
             Kind::GatewayTarget => {
@@ -196,6 +203,7 @@ mod tests {
             Address::Role(RoleOwner::Gateway, "main".into()),
             Address::RolePolicy(RoleOwner::Function, "my-tools".into()),
             Address::Repository("agent".into()),
+            Address::Bucket("code".into()),
             Address::Function("tools".into()),
             Address::Gateway("main".into()),
             Address::GatewayTarget {
@@ -215,6 +223,7 @@ mod tests {
                 "iam_role.gw-main",
                 "iam_role_policy.fn-my-tools",
                 "ecr_repository.agent",
+                "s3_bucket.code",
                 "lambda_function.tools",
                 "gateway.main",
                 "gateway_target.main/lambda-target",
@@ -266,6 +275,7 @@ mod tests {
                 Kind::Role => Address::Role(RoleOwner::Runtime, "a".into()),
                 Kind::RolePolicy => Address::RolePolicy(RoleOwner::Runtime, "a".into()),
                 Kind::Repository => Address::Repository("a".into()),
+                Kind::Bucket => Address::Bucket("a".into()),
                 Kind::Function => Address::Function("a".into()),
                 Kind::Gateway => Address::Gateway("a".into()),
                 Kind::GatewayTarget => gw.child(k, "a").unwrap(),

@@ -54,6 +54,17 @@ pub struct RepositoryConfig {
     pub policy: Val,
 }
 
+/// The project's bucket of code bundles.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct BucketConfig {
+    pub name: String,
+    /// Object versioning enabled.
+    pub versioning: bool,
+    /// Every public-access block of the bucket on.
+    pub public_access_blocked: bool,
+    pub tags: Tags,
+}
+
 /// Zipped function code; only desired configs carry the bytes.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Code(pub Arc<Vec<u8>>);
@@ -138,7 +149,7 @@ pub struct RuntimeConfig {
     pub name: String,
     pub description: String,
     pub role_arn: String,
-    pub container_uri: String,
+    pub artifact: RuntimeArtifact,
     /// `PUBLIC` or `VPC`.
     pub network_mode: String,
     /// The subnets and security groups of VPC mode, each sorted (`None`
@@ -156,6 +167,35 @@ pub struct RuntimeConfig {
     /// Inbound auth: SigV4 (no configuration) or a JWT authorizer.
     pub authorizer: Authorizer,
     pub tags: Tags,
+}
+
+/// What a runtime runs.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum RuntimeArtifact {
+    /// An ARM64 image, by URI (pinned to a digest when agentform knows it).
+    Container { uri: String },
+    /// A code bundle in S3 under a content-addressed key.
+    Code {
+        bucket: String,
+        key: String,
+        /// `PYTHON_3_12`, `NODE_22`.
+        runtime: String,
+        entry_point: Vec<String>,
+        /// What to build and upload when the key is not in the bucket yet
+        /// (desired configs only; a saved plan rebuilds it).
+        #[serde(skip)]
+        bundle: crate::bundle::Source,
+    },
+}
+
+impl RuntimeArtifact {
+    /// `s3://bucket/key` of a code bundle.
+    pub fn code_location(&self) -> Option<String> {
+        match self {
+            RuntimeArtifact::Code { bucket, key, .. } => Some(format!("s3://{bucket}/{key}")),
+            RuntimeArtifact::Container { .. } => None,
+        }
+    }
 }
 
 impl RuntimeConfig {
@@ -189,6 +229,7 @@ pub enum Config {
     Role(RoleConfig),
     RolePolicy(RolePolicyConfig),
     Repository(RepositoryConfig),
+    Bucket(BucketConfig),
     Function(FunctionConfig),
     Gateway(GatewayConfig),
     Target(TargetConfig),
@@ -213,6 +254,7 @@ impl Config {
             Config::Role(_) => Kind::Role,
             Config::RolePolicy(_) => Kind::RolePolicy,
             Config::Repository(_) => Kind::Repository,
+            Config::Bucket(_) => Kind::Bucket,
             Config::Function(_) => Kind::Function,
             Config::Gateway(_) => Kind::Gateway,
             Config::Target(_) => Kind::GatewayTarget,
@@ -227,6 +269,7 @@ impl Config {
             Config::Role(c) => &c.name,
             Config::RolePolicy(c) => &c.name,
             Config::Repository(c) => &c.name,
+            Config::Bucket(c) => &c.name,
             Config::Function(c) => &c.name,
             Config::Gateway(c) => &c.name,
             Config::Target(c) => &c.name,
@@ -244,6 +287,7 @@ impl Config {
             Config::Endpoint(c) => Some(&c.runtime),
             Config::Role(_)
             | Config::Repository(_)
+            | Config::Bucket(_)
             | Config::Function(_)
             | Config::Gateway(_)
             | Config::Runtime(_) => None,
@@ -265,6 +309,7 @@ impl Config {
             },
             Config::Role(_)
             | Config::RolePolicy(_)
+            | Config::Bucket(_)
             | Config::Function(_)
             | Config::Gateway(_)
             | Config::Target(_)
@@ -292,9 +337,11 @@ impl Config {
                 version: c.version.fill(l),
                 ..c.clone()
             }),
-            Config::Role(_) | Config::Repository(_) | Config::Gateway(_) | Config::Target(_) => {
-                self.clone()
-            }
+            Config::Role(_)
+            | Config::Repository(_)
+            | Config::Bucket(_)
+            | Config::Gateway(_)
+            | Config::Target(_) => self.clone(),
         }
     }
 
@@ -335,6 +382,12 @@ impl Config {
                 a.insert("image_tag_mutability", (&c.tag_mutability).into());
                 a.insert("tags", c.tags.clone().into());
                 a.insert("repository_policy", c.policy.clone());
+            }
+            Config::Bucket(c) => {
+                a.insert("name", (&c.name).into());
+                a.insert("versioning", c.versioning.into());
+                a.insert("public_access_blocked", c.public_access_blocked.into());
+                a.insert("tags", c.tags.clone().into());
             }
             Config::Function(c) => {
                 a.insert("name", (&c.name).into());
@@ -391,7 +444,28 @@ impl Config {
                 a.insert("name", (&c.name).into());
                 a.insert("description", (&c.description).into());
                 a.insert("role", (&c.role_arn).into());
-                a.insert("container_uri", (&c.container_uri).into());
+                match &c.artifact {
+                    RuntimeArtifact::Container { uri } => {
+                        a.insert("artifact_type", "container".into());
+                        a.insert("container_uri", uri.into());
+                    }
+                    RuntimeArtifact::Code {
+                        runtime,
+                        entry_point,
+                        ..
+                    } => {
+                        a.insert("artifact_type", "code".into());
+                        a.insert(
+                            "code_location",
+                            c.artifact.code_location().unwrap_or_default().into(),
+                        );
+                        a.insert("code_runtime", runtime.into());
+                        a.insert(
+                            "entry_point",
+                            Val::List(entry_point.iter().map(Val::from).collect()),
+                        );
+                    }
+                }
                 a.insert("network_mode", (&c.network_mode).into());
                 let list = |v: &Vec<String>| Val::List(v.iter().map(Val::from).collect());
                 let (subnets, groups) = match &c.vpc {

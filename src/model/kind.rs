@@ -12,6 +12,7 @@ pub enum Kind {
     Role,
     RolePolicy,
     Repository,
+    Bucket,
     Function,
     Gateway,
     GatewayTarget,
@@ -20,10 +21,11 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 8] = [
+    pub const ALL: [Kind; 9] = [
         Kind::Role,
         Kind::RolePolicy,
         Kind::Repository,
+        Kind::Bucket,
         Kind::Function,
         Kind::Gateway,
         Kind::GatewayTarget,
@@ -38,6 +40,7 @@ impl Kind {
             Kind::Role => "iam_role",
             Kind::RolePolicy => "iam_role_policy",
             Kind::Repository => "ecr_repository",
+            Kind::Bucket => "s3_bucket",
             Kind::Function => "lambda_function",
             Kind::Gateway => "gateway",
             Kind::GatewayTarget => "gateway_target",
@@ -54,7 +57,8 @@ impl Kind {
         match self {
             Kind::Role => Some(Kind::RolePolicy),
             Kind::RolePolicy => Some(Kind::Repository),
-            Kind::Repository => Some(Kind::Function),
+            Kind::Repository => Some(Kind::Bucket),
+            Kind::Bucket => Some(Kind::Function),
             Kind::Function => Some(Kind::Gateway),
             Kind::Gateway => Some(Kind::GatewayTarget),
             Kind::GatewayTarget => Some(Kind::Runtime),
@@ -74,7 +78,12 @@ impl Kind {
             Kind::RolePolicy => Some(Kind::Role),
             Kind::GatewayTarget => Some(Kind::Gateway),
             Kind::RuntimeEndpoint => Some(Kind::Runtime),
-            Kind::Role | Kind::Repository | Kind::Function | Kind::Gateway | Kind::Runtime => None,
+            Kind::Role
+            | Kind::Repository
+            | Kind::Bucket
+            | Kind::Function
+            | Kind::Gateway
+            | Kind::Runtime => None,
         }
     }
 
@@ -84,7 +93,7 @@ impl Kind {
             Kind::GatewayTarget | Kind::RuntimeEndpoint => 0,
             Kind::Runtime => 1,
             Kind::Gateway => 2,
-            Kind::Function | Kind::Repository => 3,
+            Kind::Function | Kind::Repository | Kind::Bucket => 3,
             Kind::RolePolicy => 4,
             Kind::Role => 5,
         }
@@ -96,7 +105,10 @@ impl Kind {
         match self {
             Kind::Role => matches!(field, "name" | "path"),
             Kind::RolePolicy => matches!(field, "role" | "name"),
-            Kind::Repository | Kind::Function | Kind::Runtime => field == "name",
+            Kind::Repository | Kind::Bucket | Kind::Function => field == "name",
+            // Switching between an image and a code bundle (Terraform's
+            // provider replaces too).
+            Kind::Runtime => matches!(field, "name" | "artifact_type"),
             Kind::Gateway => matches!(field, "name" | "authorizer_type"),
             Kind::GatewayTarget => matches!(field, "gateway" | "name"),
             Kind::RuntimeEndpoint => matches!(field, "runtime" | "name"),
@@ -113,6 +125,7 @@ impl Kind {
             Kind::Role
             | Kind::RolePolicy
             | Kind::Repository
+            | Kind::Bucket
             | Kind::Function
             | Kind::Gateway
             | Kind::GatewayTarget
@@ -125,6 +138,7 @@ impl Kind {
         match self {
             Kind::Role | Kind::RolePolicy => Scope::Account,
             Kind::Repository
+            | Kind::Bucket
             | Kind::Function
             | Kind::Gateway
             | Kind::GatewayTarget
@@ -137,9 +151,12 @@ impl Kind {
     /// tags back. Untaggable kinds belong to their parent.
     pub fn ownership(self) -> Ownership {
         match self {
-            Kind::Role | Kind::Repository | Kind::Function | Kind::Gateway | Kind::Runtime => {
-                Ownership::Tags
-            }
+            Kind::Role
+            | Kind::Repository
+            | Kind::Bucket
+            | Kind::Function
+            | Kind::Gateway
+            | Kind::Runtime => Ownership::Tags,
             // Inline policies and targets cannot be tagged; endpoints take
             // tags on create, but the API does not promise to read them back.
             Kind::RolePolicy | Kind::GatewayTarget | Kind::RuntimeEndpoint => Ownership::Parent,

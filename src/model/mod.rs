@@ -15,8 +15,8 @@ mod value;
 
 pub use address::{Address, RoleOwner};
 pub use config::{
-    Authorizer, Code, Config, DeleteOptions, EndpointConfig, Environment, FunctionConfig,
-    GatewayConfig, RepositoryConfig, RoleConfig, RolePolicyConfig, RuntimeConfig, Tags,
+    Authorizer, BucketConfig, Code, Config, DeleteOptions, EndpointConfig, Environment, FunctionConfig,
+    GatewayConfig, RepositoryConfig, RoleConfig, RolePolicyConfig, RuntimeArtifact, RuntimeConfig, Tags,
     TargetConfig, ToolDef, Vpc, environment_of, known_environment,
 };
 pub use kind::{Kind, Ownership, Scope};

@@ -13,7 +13,7 @@ use super::policy;
 use crate::model::{
     Account, Address, Attr, Authorizer, Code, Config, Desired, EndpointConfig, Environment,
     FunctionConfig, GatewayConfig, Known, Lookup, Part, Ref, RepositoryConfig, Resolved,
-    RoleConfig, RoleOwner, RolePolicyConfig, RuntimeConfig, Tags, TargetConfig, ToolDef, Val, Vpc,
+    BucketConfig, RoleConfig, RoleOwner, RolePolicyConfig, RuntimeArtifact, RuntimeConfig, Tags, TargetConfig, ToolDef, Val, Vpc,
 };
 use crate::names;
 use crate::package::Package;
@@ -26,6 +26,9 @@ use crate::spec::{
 /// Image tag of a container artifact that names none.
 pub const DEFAULT_TAG: &str = "latest";
 
+/// The key of the project's bucket of code bundles (`s3_bucket.code`).
+pub const BUCKET_KEY: &str = "code";
+
 /// What the spec's artifacts are right now: packaged function code by
 /// function key, and the digest each runtime's image tag points at (by
 /// runtime key; absent while the image is not pushed).
@@ -33,6 +36,8 @@ pub const DEFAULT_TAG: &str = "latest";
 pub struct Artifacts {
     pub packages: BTreeMap<String, Package>,
     pub image_digests: BTreeMap<String, String>,
+    /// Code runtimes' bundles (their inputs hashed), by runtime key.
+    pub bundles: BTreeMap<String, std::sync::Arc<crate::bundle::Bundle>>,
 }
 
 /// The value of a reference: derived from the spec where the name or ARN is
@@ -63,6 +68,14 @@ impl Values<'_> {
                     Attr::Arn => Some(a.repository_arn(&n)),
                     Attr::Name => Some(n),
                     Attr::Id | Attr::Url | Attr::Version => None,
+                }
+            }
+            Address::Bucket(_) => {
+                let n = names::bucket(p, &a.id, &a.region);
+                match r.attr {
+                    Attr::Name | Attr::Id => Some(n),
+                    Attr::Arn => Some(format!("arn:{}:s3:::{n}", a.partition)),
+                    Attr::Url | Attr::Uri | Attr::Version => None,
                 }
             }
             Address::Role(o, k) => match r.attr {
@@ -401,6 +414,24 @@ pub fn build(l: &LoadedSpec, a: &Account, artifacts: &Artifacts, known: &Known) 
         }
     }
 
+    if spec
+        .runtimes
+        .values()
+        .any(|r| matches!(r.artifact, ArtifactSpec::Code(_)))
+    {
+        let addr = Address::Bucket(BUCKET_KEY.into());
+        out.push(Desired {
+            config: Config::Bucket(BucketConfig {
+                name: names::bucket(p, &a.id, &a.region),
+                versioning: true,
+                public_access_blocked: true,
+                tags: tags(spec, &addr),
+            }),
+            addr,
+            deps: vec![],
+        });
+    }
+
     for (key, r) in &spec.runtimes {
         let rname = names::runtime(p, key);
         let addr = Address::Runtime(key.clone());
@@ -435,7 +466,26 @@ pub fn build(l: &LoadedSpec, a: &Account, artifacts: &Artifacts, known: &Known) 
             role_addr(RoleOwner::Runtime, key),
             policy_addr(RoleOwner::Runtime, key),
         ];
-        let (uri, repo_arn) = match &r.artifact {
+        let (artifact, repo_arn) = match &r.artifact {
+            ArtifactSpec::Code(c) => {
+                deps.push(Address::Bucket(BUCKET_KEY.into()));
+                let bundle = artifacts.bundles.get(key).cloned();
+                let object = match &bundle {
+                    Some(b) => b.object_key(key),
+                    // Not hashed (graph, destroy): the name stands for it.
+                    None => format!("runtimes/{key}/(not packaged).zip"),
+                };
+                (
+                    RuntimeArtifact::Code {
+                        bucket: names::bucket(p, &a.id, &a.region),
+                        key: object,
+                        runtime: c.api_runtime().unwrap_or_default().to_string(),
+                        entry_point: c.entry_point.parts(),
+                        bundle: crate::bundle::Source(bundle),
+                    },
+                    None,
+                )
+            }
             ArtifactSpec::Container(c) => {
                 let repo = names::repository(p, &c.repository);
                 deps.push(Address::Repository(c.repository.clone()));
@@ -449,9 +499,15 @@ pub fn build(l: &LoadedSpec, a: &Account, artifacts: &Artifacts, known: &Known) 
                 if let Some(digest) = artifacts.image_digests.get(key) {
                     uri = format!("{uri}@{digest}");
                 }
-                (uri, Some(a.repository_arn(&repo)))
+                (
+                    RuntimeArtifact::Container { uri },
+                    Some(a.repository_arn(&repo)),
+                )
             }
-            ArtifactSpec::Image(uri) => (uri.clone(), ecr_arn_of_image(a, uri)),
+            ArtifactSpec::Image(uri) => (
+                RuntimeArtifact::Container { uri: uri.clone() },
+                ecr_arn_of_image(a, uri),
+            ),
         };
         out.push(role_policy(
             spec,
@@ -473,7 +529,7 @@ pub fn build(l: &LoadedSpec, a: &Account, artifacts: &Artifacts, known: &Known) 
                 name: rname.clone(),
                 description: r.description.clone().unwrap_or_default(),
                 role_arn: role_arn(spec, a, RoleOwner::Runtime, key),
-                container_uri: uri,
+                artifact,
                 network_mode: if r.vpc().is_some() {
                     "VPC"
                 } else {

@@ -413,6 +413,7 @@ fn legacy_here(o: &Observed, observed: &[Observed]) -> Option<bool> {
             .find(|x| x.kind() == Kind::Role && x.name() == p.role)
             .and_then(|role| legacy_here(role, observed)),
         Config::Repository(_)
+        | Config::Bucket(_)
         | Config::Function(_)
         | Config::Gateway(_)
         | Config::Target(_)

@@ -187,8 +187,30 @@ impl SavedPlan {
                     Config::Function(f) => f.code.clone(),
                     _ => None,
                 });
-            if let Some(Config::Function(f)) = c.desired.as_mut().map(|d| &mut d.config) {
-                f.code = code;
+            let bundle = fresh
+                .get(&c.addr)
+                .and_then(|f| f.desired.as_ref())
+                .and_then(|d| match &d.config {
+                    Config::Runtime(r) => match &r.artifact {
+                        crate::model::RuntimeArtifact::Code { bundle, .. } => Some(bundle.clone()),
+                        crate::model::RuntimeArtifact::Container { .. } => None,
+                    },
+                    _ => None,
+                });
+            match c.desired.as_mut().map(|d| &mut d.config) {
+                Some(Config::Function(f)) => f.code = code,
+                // The saved key names the bundle's inputs: the staleness
+                // check has already refused a plan whose source changed.
+                Some(Config::Runtime(r)) => {
+                    if let (
+                        crate::model::RuntimeArtifact::Code { bundle: b, .. },
+                        Some(fresh_bundle),
+                    ) = (&mut r.artifact, bundle)
+                    {
+                        *b = fresh_bundle;
+                    }
+                }
+                _ => {}
             }
         }
         p

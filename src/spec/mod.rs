@@ -284,6 +284,68 @@ pub enum EndpointVersion {
 pub enum ArtifactSpec {
     Image(String),
     Container(ContainerSpec),
+    /// A directory of agent code, deployed as a code bundle from S3.
+    Code(CodeSpec),
+}
+
+/// AgentCore direct code deployment: the directory is zipped with its
+/// dependencies and uploaded to the project's bucket.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CodeSpec {
+    /// The agent's directory, relative to the spec file.
+    pub source: String,
+    /// The file the runtime starts (relative to `source`), or a command
+    /// and that file (`[opentelemetry-instrument, app.py]`).
+    pub entry_point: EntryPoint,
+    /// `python3.10` ... `python3.14`, `nodejs22`.
+    pub runtime: String,
+    /// A pip requirements file inside `source`, installed for Linux ARM64.
+    #[serde(default)]
+    pub requirements: Option<String>,
+    #[serde(default)]
+    pub source_outside_project: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum EntryPoint {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl EntryPoint {
+    pub fn parts(&self) -> Vec<String> {
+        match self {
+            EntryPoint::One(s) => vec![s.clone()],
+            EntryPoint::Many(v) => v.clone(),
+        }
+    }
+}
+
+impl CodeSpec {
+    /// The spec's runtime names and AgentCore's.
+    pub const RUNTIMES: &[(&str, &str)] = &[
+        ("python3.10", "PYTHON_3_10"),
+        ("python3.11", "PYTHON_3_11"),
+        ("python3.12", "PYTHON_3_12"),
+        ("python3.13", "PYTHON_3_13"),
+        ("python3.14", "PYTHON_3_14"),
+        ("nodejs22", "NODE_22"),
+    ];
+
+    /// AgentCore's name of the runtime (`PYTHON_3_12`), when supported.
+    pub fn api_runtime(&self) -> Option<&'static str> {
+        Self::RUNTIMES
+            .iter()
+            .find(|(k, _)| *k == self.runtime)
+            .map(|(_, v)| *v)
+    }
+
+    /// `3.12` for a Python runtime.
+    pub fn python_version(&self) -> Option<&str> {
+        self.runtime.strip_prefix("python")
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -325,6 +387,15 @@ impl LoadedSpec {
         let pointer = match addr {
             Address::Role(o, k) | Address::RolePolicy(o, k) => owner(o, k),
             Address::Repository(k) => format!("/repositories/{}", e(k)),
+            // Made for the first runtime with a code artifact.
+            Address::Bucket(_) => {
+                let (k, _) = self
+                    .spec
+                    .runtimes
+                    .iter()
+                    .find(|(_, r)| matches!(r.artifact, ArtifactSpec::Code(_)))?;
+                format!("/runtimes/{}/artifact/code", e(k))
+            }
             Address::Function(k) => format!("/functions/{}", e(k)),
             Address::Gateway(k) => format!("/gateways/{}", e(k)),
             Address::GatewayTarget { gateway, target } => {
@@ -345,6 +416,11 @@ impl LoadedSpec {
     /// Absolute-or-relative path of a function's source directory.
     pub fn function_dir(&self, f: &FunctionSpec) -> PathBuf {
         self.dir.join(&f.source)
+    }
+
+    /// A code runtime's source directory.
+    pub fn code_dir(&self, c: &CodeSpec) -> PathBuf {
+        self.dir.join(&c.source)
     }
 }
 

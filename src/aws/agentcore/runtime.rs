@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use anyhow::{Result, anyhow, bail};
 use aws_sdk_bedrockagentcorecontrol::operation::get_agent_runtime::GetAgentRuntimeOutput;
 use aws_sdk_bedrockagentcorecontrol::types::{
-    AgentRuntime, AgentRuntimeArtifact, ContainerConfiguration, LifecycleConfiguration,
+    AgentManagedRuntimeType, AgentRuntime, AgentRuntimeArtifact, Code, CodeConfiguration,
+    ContainerConfiguration, LifecycleConfiguration, S3Location,
     NetworkConfiguration, NetworkMode, ProtocolConfiguration, RequestHeaderConfiguration,
     ServerProtocol, VpcConfig,
 };
@@ -16,7 +17,8 @@ use super::{jwt_authorizer, jwt_configuration, tags_map};
 use crate::aws::wait::{Retry, Step};
 use crate::aws::{CONCURRENCY, Scope, SdkResultExt, found};
 use crate::model::{
-    Address, Authorizer, Config, Ids, Kind, Observed, Progress, RuntimeConfig, Tags, Vpc,
+    Address, Authorizer, Config, Ids, Kind, Observed, Progress, RuntimeArtifact, RuntimeConfig,
+    Tags, Vpc,
     environment_of, known_environment,
 };
 
@@ -25,11 +27,7 @@ fn runtime_config(r: &GetAgentRuntimeOutput, tags: Tags) -> RuntimeConfig {
         name: r.agent_runtime_name().to_string(),
         description: r.description().unwrap_or_default().to_string(),
         role_arn: r.role_arn().to_string(),
-        container_uri: r
-            .agent_runtime_artifact()
-            .and_then(|a| a.as_container_configuration().ok())
-            .map(|c| c.container_uri().to_string())
-            .unwrap_or_default(),
+        artifact: artifact_of(r.agent_runtime_artifact()),
         network_mode: r
             .network_configuration()
             .map(|n| n.network_mode().as_str().to_string())
@@ -87,12 +85,63 @@ fn runtime_ids(r: &GetAgentRuntimeOutput) -> Ids {
     }
 }
 
-fn artifact(c: &RuntimeConfig) -> Result<AgentRuntimeArtifact> {
-    Ok(AgentRuntimeArtifact::ContainerConfiguration(
-        ContainerConfiguration::builder()
-            .container_uri(&c.container_uri)
-            .build()?,
-    ))
+/// What a runtime read back runs.
+fn artifact_of(a: Option<&AgentRuntimeArtifact>) -> RuntimeArtifact {
+    match a {
+        Some(AgentRuntimeArtifact::CodeConfiguration(c)) => {
+            let s3 = c.code().and_then(|code| code.as_s3().ok());
+            RuntimeArtifact::Code {
+                bucket: s3.map(|s| s.bucket().to_string()).unwrap_or_default(),
+                key: s3.map(|s| s.prefix().to_string()).unwrap_or_default(),
+                runtime: c.runtime().as_str().to_string(),
+                entry_point: c.entry_point().to_vec(),
+                bundle: Default::default(),
+            }
+        }
+        Some(AgentRuntimeArtifact::ContainerConfiguration(c)) => RuntimeArtifact::Container {
+            uri: c.container_uri().to_string(),
+        },
+        // An artifact kind this version does not know: shown as such, and
+        // replaced (a different artifact type).
+        Some(other) => RuntimeArtifact::Container {
+            uri: format!("(unknown artifact {other:?})"),
+        },
+        None => RuntimeArtifact::Container { uri: String::new() },
+    }
+}
+
+/// The artifact to send; a code bundle is uploaded first unless its key
+/// is in the bucket already.
+async fn artifact(aws: &crate::aws::Aws, c: &RuntimeConfig) -> Result<AgentRuntimeArtifact> {
+    match &c.artifact {
+        RuntimeArtifact::Container { uri } => Ok(AgentRuntimeArtifact::ContainerConfiguration(
+            ContainerConfiguration::builder().container_uri(uri).build()?,
+        )),
+        RuntimeArtifact::Code {
+            bucket,
+            key,
+            runtime,
+            entry_point,
+            bundle,
+        } => {
+            let Some(b) = &bundle.0 else {
+                bail!(
+                    "internal error: the code bundle of runtime {} was not packaged",
+                    c.name
+                );
+            };
+            aws.ensure_bundle(bucket, key, b).await?;
+            Ok(AgentRuntimeArtifact::CodeConfiguration(
+                CodeConfiguration::builder()
+                    .code(Code::S3(
+                        S3Location::builder().bucket(bucket).prefix(key).build()?,
+                    ))
+                    .runtime(AgentManagedRuntimeType::from(runtime.as_str()))
+                    .set_entry_point(Some(entry_point.clone()))
+                    .build()?,
+            ))
+        }
+    }
 }
 
 /// The network configuration `c` asks for; in VPC mode, `keep` (the
@@ -231,7 +280,7 @@ impl crate::aws::Aws {
             .agentcore
             .create_agent_runtime()
             .agent_runtime_name(&c.name)
-            .agent_runtime_artifact(artifact(c)?)
+            .agent_runtime_artifact(artifact(self, c).await?)
             .role_arn(&c.role_arn)
             .network_configuration(network(c, None)?)
             .protocol_configuration(
@@ -333,7 +382,7 @@ impl crate::aws::Aws {
             .agentcore
             .update_agent_runtime()
             .agent_runtime_id(id)
-            .agent_runtime_artifact(artifact(c)?)
+            .agent_runtime_artifact(artifact(self, c).await?)
             .role_arn(&c.role_arn)
             .network_configuration(network(c, keep_vpc)?)
             .protocol_configuration(proto.build()?)

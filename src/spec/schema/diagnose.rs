@@ -352,16 +352,16 @@ pub(super) fn convert(err: &ValidationError<'_>, cx: &mut Ctx<'_>) {
             // `{image: x, tga: y}`: the unknown key is the problem, not the count.
             let known = instance.as_object().map_or(0, |o| {
                 o.keys()
-                    .filter(|k| *k == "image" || *k == "container")
+                    .filter(|k| ["image", "container", "code"].contains(&k.as_str()))
                     .count()
             });
             if known == 1 {
                 return;
             }
             cx.out.push(
-                Diagnostic::new("`artifact` must have exactly one of `image` or `container`", map.span(&ptr))
-                    .label(if known == 0 { "no artifact source" } else { "two artifact sources" })
-                    .help("use `image: <uri>` for a pushed image, or `container: {repository: <name>, tag: <tag>}`"),
+                Diagnostic::new("`artifact` must have exactly one of `image`, `container` or `code`", map.span(&ptr))
+                    .label(if known == 0 { "no artifact source" } else { "several artifact sources" })
+                    .help("use `image: <uri>` for a pushed image, `container: {repository: <name>, tag: <tag>}`, or `code: {source: <dir>, entry_point: <file>, runtime: python3.12}` for a code bundle"),
             );
             replace(cx);
         }

@@ -31,39 +31,118 @@ impl Checker<'_> {
             );
             let dir = self.l.function_dir(f);
             let sp = ptr(&["functions", key, "source"]);
-            if self.paths == crate::spec::Paths::Check && !dir.is_dir() {
-                let (what, label) = if dir.exists() {
-                    ("is not a directory", "a file")
-                } else {
-                    ("does not exist", "no such directory")
-                };
-                // Next to the spec, the path as written says it all.
-                let label = if self.l.dir == std::path::Path::new(".") {
-                    label.to_string()
-                } else {
-                    format!("resolved to {}", dir.display())
-                };
-                self.diags.push(
-                    Diagnostic::new(format!("function source `{}` {what}", f.source), self.value_span(&sp))
-                        .label(label)
-                        .help("`source` is the directory with the function's code, relative to the spec file"),
-                );
-            } else if self.paths == crate::spec::Paths::Check {
-                // Only metadata is read here: what packaging would refuse.
-                let problems =
-                    match package::check_source(&self.l.dir, &dir, f.source_outside_project) {
-                        Err(p) => vec![p],
-                        Ok(canonical) => package::scan(&canonical, &package::Limits::LAMBDA)
-                            .err()
-                            .unwrap_or_default(),
-                    };
-                self.diags.extend(source_diagnostics(
-                    &f.source,
-                    self.value_span(&sp),
-                    &problems,
-                ));
-            }
+            self.source_dir(&sp, &f.source, &dir, f.source_outside_project, "function", &package::Limits::LAMBDA);
             self.env_keys(&["functions", key], &f.environment, true);
+        }
+    }
+
+    /// A source directory to package (at `sp`, written `source`, resolved
+    /// to `dir`): it exists, is a directory, and packaging it would work.
+    /// The canonical directory when it does.
+    fn source_dir(
+        &mut self,
+        sp: &str,
+        source: &str,
+        dir: &std::path::Path,
+        outside_allowed: bool,
+        what: &str,
+        limits: &package::Limits,
+    ) -> Option<std::path::PathBuf> {
+        if self.paths != crate::spec::Paths::Check {
+            return None;
+        }
+        if !dir.is_dir() {
+            let (problem, label) = if dir.exists() {
+                ("is not a directory", "a file")
+            } else {
+                ("does not exist", "no such directory")
+            };
+            // Next to the spec, the path as written says it all.
+            let label = if self.l.dir == std::path::Path::new(".") {
+                label.to_string()
+            } else {
+                format!("resolved to {}", dir.display())
+            };
+            self.diags.push(
+                Diagnostic::new(format!("{what} source `{source}` {problem}"), self.value_span(sp))
+                    .label(label)
+                    .help(format!("`source` is the directory with the {what}'s code, relative to the spec file")),
+            );
+            return None;
+        }
+        // Only metadata is read here: what packaging would refuse.
+        let (canonical, problems) = match package::check_source(&self.l.dir, dir, outside_allowed) {
+            Err(p) => (None, vec![p]),
+            Ok(canonical) => {
+                let problems = package::scan(&canonical, limits).err().unwrap_or_default();
+                (Some(canonical), problems)
+            }
+        };
+        let ok = problems.is_empty();
+        self.diags
+            .extend(source_diagnostics(source, self.value_span(sp), &problems));
+        canonical.filter(|_| ok)
+    }
+
+    /// A runtime's code artifact: the runtime, the source, the entry point
+    /// and the requirements file.
+    fn code_artifact(&mut self, key: &str, c: &crate::spec::CodeSpec) {
+        let at = |field: &str| ptr(&["runtimes", key, "artifact", "code", field]);
+        if c.api_runtime().is_none() {
+            let names: Vec<&str> = crate::spec::CodeSpec::RUNTIMES.iter().map(|(k, _)| *k).collect();
+            let mut d = Diagnostic::new(
+                format!("AgentCore has no code runtime `{}`", c.runtime),
+                self.value_span(&at("runtime")),
+            )
+            .label("unsupported runtime");
+            d = match did_you_mean(&c.runtime, names.iter().copied()) {
+                Some(s) => d.help(format!("did you mean `{s}`? (supported: {})", names.join(", "))),
+                None => d.help(format!("supported: {}", names.join(", "))),
+            };
+            self.diags.push(d);
+        }
+        let dir = self.l.code_dir(c);
+        let Some(canonical) = self.source_dir(
+            &at("source"),
+            &c.source,
+            &dir,
+            c.source_outside_project,
+            "runtime",
+            &crate::bundle::LIMITS,
+        ) else {
+            return;
+        };
+        let parts = c.entry_point.parts();
+        let bad_len = parts.is_empty() || parts.len() > 2 || parts.iter().any(|p| p.is_empty() || p.len() > 128);
+        if bad_len {
+            self.diags.push(
+                Diagnostic::new("`entry_point` must be 1 or 2 items of 1 to 128 characters", self.value_span(&at("entry_point")))
+                    .label("invalid entry point")
+                    .help("the file the runtime starts (`app.py`), or a command and that file (`[opentelemetry-instrument, app.py]`)"),
+            );
+        } else if let Some(file) = parts.last()
+            && !canonical.join(file).is_file()
+        {
+            self.diags.push(
+                Diagnostic::new(format!("entry point `{file}` is not a file in `{}`", c.source), self.value_span(&at("entry_point")))
+                    .label("no such file in the source directory")
+                    .help("`entry_point` names the file the runtime starts, relative to `source`"),
+            );
+        }
+        if let Some(r) = &c.requirements {
+            if c.python_version().is_none() {
+                self.diags.push(
+                    Diagnostic::new(format!("`requirements` is for Python runtimes, not `{}`", c.runtime), self.value_span(&at("requirements")))
+                        .label("not a Python runtime")
+                        .help("for Node.js, install the dependencies into the source directory (node_modules) and drop `requirements`"),
+                );
+            } else if !canonical.join(r).is_file() {
+                self.diags.push(
+                    Diagnostic::new(format!("requirements file `{r}` does not exist in `{}`", c.source), self.value_span(&at("requirements")))
+                        .label("no such file in the source directory")
+                        .help("`requirements` is a pip requirements file, relative to `source`"),
+                );
+            }
         }
     }
 
@@ -350,6 +429,7 @@ impl Checker<'_> {
                         }
                     }
                 }
+                ArtifactSpec::Code(c) => self.code_artifact(key, c),
                 ArtifactSpec::Image(uri) => {
                     if !names::valid_image(uri) {
                         self.diags.push(
