@@ -69,11 +69,7 @@ impl Bundle {
             dir: dir.to_path_buf(),
             requirements: requirements.map(Path::to_path_buf),
             runtime: runtime.to_string(),
-            hash: h
-                .finalize()
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect(),
+            hash: h.finalize().iter().map(|b| format!("{b:02x}")).collect(),
         })
     }
 
@@ -147,13 +143,23 @@ fn python_version(runtime: &str) -> Option<String> {
 /// `python3 -m pip`), else `uv pip`, else `python3 -m pip`.
 fn installer(version: &str, requirements: &Path, target: &Path) -> Result<Command> {
     let pip_args = |mut c: Command| {
-        c.args(["install", "--disable-pip-version-check", "--quiet", "--no-compile"])
-            .args(["--platform", "manylinux2014_aarch64", "--implementation", "cp"])
-            .args(["--python-version", version, "--only-binary=:all:"])
-            .arg("--target")
-            .arg(target)
-            .arg("-r")
-            .arg(requirements);
+        c.args([
+            "install",
+            "--disable-pip-version-check",
+            "--quiet",
+            "--no-compile",
+        ])
+        .args([
+            "--platform",
+            "manylinux2014_aarch64",
+            "--implementation",
+            "cp",
+        ])
+        .args(["--python-version", version, "--only-binary=:all:"])
+        .arg("--target")
+        .arg(target)
+        .arg("-r")
+        .arg(requirements);
         c
     };
     if let Ok(custom) = std::env::var("AGENTFORM_PIP")
@@ -233,13 +239,26 @@ mod tests {
         let again = Bundle::prepare(dir.path(), Some(&req), "PYTHON_3_12").unwrap();
         assert_eq!(a.hash, again.hash, "the same inputs, the same name");
         assert_eq!(a.hash.len(), 64);
-        assert_eq!(a.object_key("agent"), format!("runtimes/agent/{}.zip", a.hash));
+        assert_eq!(
+            a.object_key("agent"),
+            format!("runtimes/agent/{}.zip", a.hash)
+        );
         let other_runtime = Bundle::prepare(dir.path(), Some(&req), "PYTHON_3_13").unwrap();
         assert_ne!(a.hash, other_runtime.hash);
         std::fs::write(&req, "six==1.17.0\n").unwrap();
-        assert_ne!(a.hash, Bundle::prepare(dir.path(), Some(&req), "PYTHON_3_12").unwrap().hash);
+        assert_ne!(
+            a.hash,
+            Bundle::prepare(dir.path(), Some(&req), "PYTHON_3_12")
+                .unwrap()
+                .hash
+        );
         std::fs::write(dir.path().join("app.py"), "print('bye')\n").unwrap();
-        assert_ne!(a.hash, Bundle::prepare(dir.path(), None, "PYTHON_3_12").unwrap().hash);
+        assert_ne!(
+            a.hash,
+            Bundle::prepare(dir.path(), None, "PYTHON_3_12")
+                .unwrap()
+                .hash
+        );
     }
 
     #[test]

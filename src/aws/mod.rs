@@ -36,8 +36,8 @@ mod lambda;
 pub mod lock;
 pub mod mcp;
 mod ownership;
-mod s3;
 pub mod quota;
+mod s3;
 pub mod sigv4;
 mod wait;
 

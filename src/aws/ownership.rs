@@ -130,7 +130,11 @@ impl super::Aws {
                 self.s3
                     .put_bucket_tagging()
                     .bucket(&name)
-                    .tagging(aws_sdk_s3::types::Tagging::builder().set_tag_set(Some(set)).build()?)
+                    .tagging(
+                        aws_sdk_s3::types::Tagging::builder()
+                            .set_tag_set(Some(set))
+                            .build()?,
+                    )
                     .send()
                     .await
                     .ctx(|| format!("tagging S3 bucket {name}"))?;

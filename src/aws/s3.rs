@@ -12,14 +12,17 @@ use crate::model::{Address, BucketConfig, Config, Ids, Kind, Observed, Tags};
 
 /// The error codes S3 answers "no such bucket" with (HeadBucket has no body).
 fn gone(e: &anyhow::Error) -> bool {
-    matches!(error_code(e), Some("NoSuchBucket" | "NotFound" | "404"))
-        || super::is_not_found(e)
+    matches!(error_code(e), Some("NoSuchBucket" | "NotFound" | "404")) || super::is_not_found(e)
 }
 
 impl super::Aws {
     pub(super) async fn observe_buckets(&self, s: &Scope<'_>) -> Result<Vec<Observed>> {
         let account = self.account().await?;
-        let mut names: Vec<String> = s.names(Kind::Bucket).into_iter().map(str::to_string).collect();
+        let mut names: Vec<String> = s
+            .names(Kind::Bucket)
+            .into_iter()
+            .map(str::to_string)
+            .collect();
         // Found even when the spec no longer has code runtimes (destroy).
         let ours = crate::names::bucket(s.project, &account.id, &account.region);
         if !names.contains(&ours) {
@@ -246,7 +249,12 @@ impl super::Aws {
                 .s3
                 .delete_objects()
                 .bucket(name)
-                .delete(Delete::builder().set_objects(Some(objects)).quiet(true).build()?)
+                .delete(
+                    Delete::builder()
+                        .set_objects(Some(objects))
+                        .quiet(true)
+                        .build()?,
+                )
                 .send()
                 .await
                 .ctx(|| format!("deleting {n} objects of S3 bucket {name}"))?;

@@ -64,9 +64,15 @@ pub enum Address {
     Bucket(String),
     Function(String),
     Gateway(String),
-    GatewayTarget { gateway: String, target: String },
+    GatewayTarget {
+        gateway: String,
+        target: String,
+    },
     Runtime(String),
-    RuntimeEndpoint { runtime: String, endpoint: String },
+    RuntimeEndpoint {
+        runtime: String,
+        endpoint: String,
+    },
 }
 
 impl Address {

@@ -11,9 +11,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::policy;
 use crate::model::{
-    Account, Address, Attr, Authorizer, Code, Config, Desired, EndpointConfig, Environment,
-    FunctionConfig, GatewayConfig, Known, Lookup, Part, Ref, RepositoryConfig, Resolved,
-    BucketConfig, RoleConfig, RoleOwner, RolePolicyConfig, RuntimeArtifact, RuntimeConfig, Tags, TargetConfig, ToolDef, Val, Vpc,
+    Account, Address, Attr, Authorizer, BucketConfig, Code, Config, Desired, EndpointConfig,
+    Environment, FunctionConfig, GatewayConfig, Known, Lookup, Part, Ref, RepositoryConfig,
+    Resolved, RoleConfig, RoleOwner, RolePolicyConfig, RuntimeArtifact, RuntimeConfig, Tags,
+    TargetConfig, ToolDef, Val, Vpc,
 };
 use crate::names;
 use crate::package::Package;

@@ -46,6 +46,8 @@ What is configured on top of a plain ``moto_server``:
   the zip a Lambda function's code was uploaded as (moto gives no
   ``Code.Location`` for a ``ZipFile`` upload), so tests can list what
   Lambda got. Read-only; 404 for an unknown function.
+* GetBucketVersioning's root element is ``VersioningConfiguration``, as on
+  S3 (moto: ``GetBucketVersioningResponse``, which the Rust SDK rejects).
 * AgentCore's data plane (``agentcore_dataplane.py``): each gateway's URL
   is a SigV4-checking MCP server on this port, and InvokeAgentRuntime
   answers for moto's runtimes. ``--known-credentials KEY:SECRET`` (default
@@ -506,6 +508,35 @@ def with_lambda_code_route(app):
     return wrapped
 
 
+def with_s3_versioning_root(app):
+    """GetBucketVersioning answers with the root element AWS uses.
+
+    moto 5.2.5 names it ``GetBucketVersioningResponse``; S3 (and the S3
+    model) say ``VersioningConfiguration``. botocore ignores root names;
+    the Rust SDK, rightly, does not.
+    """
+
+    def wrapped(environ, start_response):
+        query = environ.get("QUERY_STRING", "")
+        if environ.get("REQUEST_METHOD") != "GET" or query.split("&")[0] != "versioning":
+            return app(environ, start_response)
+        captured = {}
+
+        def capture(status, headers, exc_info=None):
+            captured["status"], captured["headers"] = status, headers
+            return lambda _data: None
+
+        body = b"".join(app(environ, capture))
+        body = body.replace(b"GetBucketVersioningResponse", b"VersioningConfiguration")
+        headers = [
+            (k, v) for k, v in captured["headers"] if k.lower() != "content-length"
+        ] + [("Content-Length", str(len(body)))]
+        start_response(captured["status"], headers)
+        return [body]
+
+    return wrapped
+
+
 def wait_until_serving(host: str, port: int, timeout: float = 30.0) -> None:
     """Poll until the server answers a real HTTP request (moto's own API)."""
     probe_host = "127.0.0.1" if host in ("0.0.0.0", "", "::") else host
@@ -587,7 +618,9 @@ def main() -> None:
     # werkzeug prints "Address already in use" and exits with status 1
     # (ThreadedMotoServer.start() would wait forever in that case).
     app = agentcore_dataplane.wrap(
-        with_lambda_code_route(DomainDispatcherApplication(create_backend_app))
+        with_s3_versioning_root(
+            with_lambda_code_route(DomainDispatcherApplication(create_backend_app))
+        )
     )
     server = make_server(
         args.host, args.port, app, threaded=True, request_handler=MotoRequestHandler

@@ -7,9 +7,8 @@ use anyhow::{Result, anyhow, bail};
 use aws_sdk_bedrockagentcorecontrol::operation::get_agent_runtime::GetAgentRuntimeOutput;
 use aws_sdk_bedrockagentcorecontrol::types::{
     AgentManagedRuntimeType, AgentRuntime, AgentRuntimeArtifact, Code, CodeConfiguration,
-    ContainerConfiguration, LifecycleConfiguration, S3Location,
-    NetworkConfiguration, NetworkMode, ProtocolConfiguration, RequestHeaderConfiguration,
-    ServerProtocol, VpcConfig,
+    ContainerConfiguration, LifecycleConfiguration, NetworkConfiguration, NetworkMode,
+    ProtocolConfiguration, RequestHeaderConfiguration, S3Location, ServerProtocol, VpcConfig,
 };
 use futures::{StreamExt, TryStreamExt};
 
@@ -18,8 +17,7 @@ use crate::aws::wait::{Retry, Step};
 use crate::aws::{CONCURRENCY, Scope, SdkResultExt, found};
 use crate::model::{
     Address, Authorizer, Config, Ids, Kind, Observed, Progress, RuntimeArtifact, RuntimeConfig,
-    Tags, Vpc,
-    environment_of, known_environment,
+    Tags, Vpc, environment_of, known_environment,
 };
 
 fn runtime_config(r: &GetAgentRuntimeOutput, tags: Tags) -> RuntimeConfig {
@@ -115,7 +113,9 @@ fn artifact_of(a: Option<&AgentRuntimeArtifact>) -> RuntimeArtifact {
 async fn artifact(aws: &crate::aws::Aws, c: &RuntimeConfig) -> Result<AgentRuntimeArtifact> {
     match &c.artifact {
         RuntimeArtifact::Container { uri } => Ok(AgentRuntimeArtifact::ContainerConfiguration(
-            ContainerConfiguration::builder().container_uri(uri).build()?,
+            ContainerConfiguration::builder()
+                .container_uri(uri)
+                .build()?,
         )),
         RuntimeArtifact::Code {
             bucket,

@@ -31,7 +31,14 @@ impl Checker<'_> {
             );
             let dir = self.l.function_dir(f);
             let sp = ptr(&["functions", key, "source"]);
-            self.source_dir(&sp, &f.source, &dir, f.source_outside_project, "function", &package::Limits::LAMBDA);
+            self.source_dir(
+                &sp,
+                &f.source,
+                &dir,
+                f.source_outside_project,
+                "function",
+                &package::Limits::LAMBDA,
+            );
             self.env_keys(&["functions", key], &f.environment, true);
         }
     }
@@ -64,9 +71,14 @@ impl Checker<'_> {
                 format!("resolved to {}", dir.display())
             };
             self.diags.push(
-                Diagnostic::new(format!("{what} source `{source}` {problem}"), self.value_span(sp))
-                    .label(label)
-                    .help(format!("`source` is the directory with the {what}'s code, relative to the spec file")),
+                Diagnostic::new(
+                    format!("{what} source `{source}` {problem}"),
+                    self.value_span(sp),
+                )
+                .label(label)
+                .help(format!(
+                    "`source` is the directory with the {what}'s code, relative to the spec file"
+                )),
             );
             return None;
         }
@@ -89,14 +101,20 @@ impl Checker<'_> {
     fn code_artifact(&mut self, key: &str, c: &crate::spec::CodeSpec) {
         let at = |field: &str| ptr(&["runtimes", key, "artifact", "code", field]);
         if c.api_runtime().is_none() {
-            let names: Vec<&str> = crate::spec::CodeSpec::RUNTIMES.iter().map(|(k, _)| *k).collect();
+            let names: Vec<&str> = crate::spec::CodeSpec::RUNTIMES
+                .iter()
+                .map(|(k, _)| *k)
+                .collect();
             let mut d = Diagnostic::new(
                 format!("AgentCore has no code runtime `{}`", c.runtime),
                 self.value_span(&at("runtime")),
             )
             .label("unsupported runtime");
             d = match did_you_mean(&c.runtime, names.iter().copied()) {
-                Some(s) => d.help(format!("did you mean `{s}`? (supported: {})", names.join(", "))),
+                Some(s) => d.help(format!(
+                    "did you mean `{s}`? (supported: {})",
+                    names.join(", ")
+                )),
                 None => d.help(format!("supported: {}", names.join(", "))),
             };
             self.diags.push(d);
@@ -113,7 +131,9 @@ impl Checker<'_> {
             return;
         };
         let parts = c.entry_point.parts();
-        let bad_len = parts.is_empty() || parts.len() > 2 || parts.iter().any(|p| p.is_empty() || p.len() > 128);
+        let bad_len = parts.is_empty()
+            || parts.len() > 2
+            || parts.iter().any(|p| p.is_empty() || p.len() > 128);
         if bad_len {
             self.diags.push(
                 Diagnostic::new("`entry_point` must be 1 or 2 items of 1 to 128 characters", self.value_span(&at("entry_point")))
@@ -124,9 +144,12 @@ impl Checker<'_> {
             && !canonical.join(file).is_file()
         {
             self.diags.push(
-                Diagnostic::new(format!("entry point `{file}` is not a file in `{}`", c.source), self.value_span(&at("entry_point")))
-                    .label("no such file in the source directory")
-                    .help("`entry_point` names the file the runtime starts, relative to `source`"),
+                Diagnostic::new(
+                    format!("entry point `{file}` is not a file in `{}`", c.source),
+                    self.value_span(&at("entry_point")),
+                )
+                .label("no such file in the source directory")
+                .help("`entry_point` names the file the runtime starts, relative to `source`"),
             );
         }
         if let Some(r) = &c.requirements {
@@ -138,9 +161,12 @@ impl Checker<'_> {
                 );
             } else if !canonical.join(r).is_file() {
                 self.diags.push(
-                    Diagnostic::new(format!("requirements file `{r}` does not exist in `{}`", c.source), self.value_span(&at("requirements")))
-                        .label("no such file in the source directory")
-                        .help("`requirements` is a pip requirements file, relative to `source`"),
+                    Diagnostic::new(
+                        format!("requirements file `{r}` does not exist in `{}`", c.source),
+                        self.value_span(&at("requirements")),
+                    )
+                    .label("no such file in the source directory")
+                    .help("`requirements` is a pip requirements file, relative to `source`"),
                 );
             }
         }

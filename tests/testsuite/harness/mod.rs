@@ -460,6 +460,7 @@ pub struct Sdk {
     pub agentcore: aws_sdk_bedrockagentcorecontrol::Client,
     pub sts: aws_sdk_sts::Client,
     pub ssm: aws_sdk_ssm::Client,
+    pub s3: aws_sdk_s3::Client,
 }
 
 /// Builds the clients. Create them inside the test's own runtime (a client
@@ -484,6 +485,11 @@ pub async fn sdk() -> Sdk {
         agentcore: aws_sdk_bedrockagentcorecontrol::Client::new(&conf),
         sts: aws_sdk_sts::Client::new(&conf),
         ssm: aws_sdk_ssm::Client::new(&conf),
+        s3: aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&conf)
+                .force_path_style(true)
+                .build(),
+        ),
     }
 }
 
@@ -655,6 +661,15 @@ impl Sdk {
         let dash = format!("{project}-");
         let runtime_prefix = format!("{}_", project.replace('-', "_"));
         let repo_prefix = format!("{project}/");
+
+        // The project's bucket of code bundles, by its derived name prefix.
+        let buckets = self.s3.list_buckets().send().await.expect("ListBuckets");
+        for b in buckets.buckets() {
+            let name = b.name().unwrap_or_default();
+            if name.starts_with(&format!("agentform-{project}-")) {
+                left.push(format!("s3 bucket {name}"));
+            }
+        }
 
         let roles: Vec<_> = self
             .iam
