@@ -80,6 +80,7 @@ fn main() {
     };
     let packages = desired::Artifacts {
         image_digests: BTreeMap::new(),
+        bundles: BTreeMap::new(),
         packages: BTreeMap::from([(
             "tools".to_string(),
             Package {

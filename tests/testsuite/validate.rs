@@ -1663,3 +1663,16 @@ invalid!(
     7,
     "version: 1\nproject: demo\nruntimes:\n  a:\n    artifact: { image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/r:v1 }\n    lifecycle: { idle_timeout: 30, max_lifetime: 2000000 }\n  b:\n    artifact: { image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/r:v1 }\n    lifecycle: { idle_timeout: 7200, max_lifetime: 3600 }\n    network:\n      vpc:\n        security_groups: [sg-12]\n    request_headers: [X-Tenant, \"X Bad\"]\n    authorizer:\n      custom_jwt:\n        discovery_url: https://idp.example.com/.well-known/openid-configuration\n"
 );
+
+// Code bundles: a missing source directory, an unsupported runtime, an
+// entry point that is not in the source, a requirements file that does not
+// exist, requirements for a Node.js runtime, and one outside the source.
+#[test]
+fn code_artifacts_name_what_is_missing() {
+    let spec = "version: 1\nproject: demo\nruntimes:\n  a:\n    artifact:\n      code: { source: nowhere, entry_point: app.py, runtime: python3.12 }\n  b:\n    artifact:\n      code: { source: agent, entry_point: main.py, runtime: python3.9 }\n  c:\n    artifact:\n      code: { source: agent, entry_point: app.py, runtime: python3.12, requirements: requirements.txt }\n  d:\n    artifact:\n      code: { source: agent, entry_point: app.py, runtime: nodejs22, requirements: req.txt }\n  e:\n    artifact:\n      code: { source: agent, entry_point: app.py, runtime: python3.13, requirements: ../outside.txt }\n  ok:\n    artifact:\n      code: { source: agent, entry_point: [opentelemetry-instrument, app.py], runtime: python3.13, requirements: req.txt }\n";
+    let case = Case::new(spec)
+        .file("agent/app.py", "print('hi')\n")
+        .file("agent/req.txt", "six\n")
+        .file("outside.txt", "six\n");
+    invalid("code_artifacts_name_what_is_missing", 6, &case);
+}

@@ -21,6 +21,7 @@ fn not_ready_is_work_to_wait_for_and_failed_is_work_to_fix() {
             Kind::Role
             | Kind::RolePolicy
             | Kind::Repository
+            | Kind::Bucket
             | Kind::Function
             | Kind::RuntimeEndpoint => {}
         }
@@ -152,7 +153,10 @@ fn legacy(observed: Vec<Observed>) -> Vec<Observed> {
                 Config::Function(f) => f.role_arn = rename(&f.role_arn),
                 Config::Gateway(g) => g.role_arn = rename(&g.role_arn),
                 Config::Runtime(r) => r.role_arn = rename(&r.role_arn),
-                Config::Repository(_) | Config::Target(_) | Config::Endpoint(_) => {}
+                Config::Repository(_)
+                | Config::Bucket(_)
+                | Config::Target(_)
+                | Config::Endpoint(_) => {}
             }
             o
         })

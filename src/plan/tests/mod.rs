@@ -38,6 +38,7 @@ fn packages() -> desired::Artifacts {
             },
         )]),
         image_digests: BTreeMap::new(),
+        bundles: BTreeMap::new(),
     }
 }
 
@@ -72,6 +73,7 @@ fn ids_for(addr: &Address) -> Ids {
         Address::Role(..)
         | Address::RolePolicy(..)
         | Address::Repository(_)
+        | Address::Bucket(_)
         | Address::Function(_)
         | Address::GatewayTarget { .. } => Ids::default(),
     }

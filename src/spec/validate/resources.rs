@@ -159,6 +159,16 @@ impl Checker<'_> {
                         .label("not a Python runtime")
                         .help("for Node.js, install the dependencies into the source directory (node_modules) and drop `requirements`"),
                 );
+            } else if canonical
+                .join(r)
+                .canonicalize()
+                .is_ok_and(|p| !p.starts_with(&canonical))
+            {
+                self.diags.push(
+                    Diagnostic::new(format!("requirements file `{r}` is outside `{}`", c.source), self.value_span(&at("requirements")))
+                        .label("outside the source directory")
+                        .help("put the requirements file in the agent's directory"),
+                );
             } else if !canonical.join(r).is_file() {
                 self.diags.push(
                     Diagnostic::new(
