@@ -81,6 +81,7 @@ fn main() {
     let packages = desired::Artifacts {
         image_digests: BTreeMap::new(),
         bundles: BTreeMap::new(),
+        builds: BTreeMap::new(),
         packages: BTreeMap::from([(
             "tools".to_string(),
             Package {

@@ -22,6 +22,7 @@ pub mod aws;
 pub mod bundle;
 pub mod cli;
 pub mod diag;
+pub mod image;
 pub mod model;
 pub mod names;
 pub mod ops;

@@ -102,10 +102,59 @@ pub fn bundle_all(l: &LoadedSpec) -> Result<BTreeMap<String, std::sync::Arc<Bund
     }
 }
 
+/// Hashes every container build's context and Dockerfile: the image's
+/// tag. What cannot be read comes back located at the build's `context`.
+pub fn image_builds(
+    l: &LoadedSpec,
+) -> Result<BTreeMap<String, std::sync::Arc<crate::image::ImageBuild>>> {
+    let mut builds = BTreeMap::new();
+    let mut diagnostics = Vec::new();
+    for (k, r) in &l.spec.runtimes {
+        let ArtifactSpec::Container(crate::spec::ContainerSpec { build: Some(b), .. }) =
+            &r.artifact
+        else {
+            continue;
+        };
+        let dir = l.context_dir(b);
+        let problems = match package::check_source(&l.dir, &dir, b.source_outside_project) {
+            Err(p) => vec![p],
+            Ok(canonical) => {
+                match crate::image::ImageBuild::prepare(&canonical, &canonical.join(b.dockerfile()))
+                {
+                    Ok(i) => {
+                        builds.insert(k.clone(), std::sync::Arc::new(i));
+                        continue;
+                    }
+                    Err(problems) => problems,
+                }
+            }
+        };
+        let span = l.map.value_span(&format!(
+            "/runtimes/{}/artifact/container/build/context",
+            escape(k)
+        ));
+        diagnostics.extend(source_diagnostics(&b.context, span, &problems));
+    }
+    if diagnostics.is_empty() {
+        Ok(builds)
+    } else {
+        Err(LoadError {
+            path: l.path.clone(),
+            source: l.source.clone(),
+            diagnostics,
+        }
+        .into())
+    }
+}
+
 /// The digest each container runtime's image tag points at now, read from
 /// ECR in parallel, once per repository and tag (runtimes often share an
 /// image); runtimes whose image is not pushed yet are left out.
-pub async fn image_digests(aws: &Aws, l: &LoadedSpec) -> Result<BTreeMap<String, String>> {
+pub async fn image_digests(
+    aws: &Aws,
+    l: &LoadedSpec,
+    builds: &BTreeMap<String, std::sync::Arc<crate::image::ImageBuild>>,
+) -> Result<BTreeMap<String, String>> {
     let project = &l.spec.project;
     let images: BTreeMap<&String, (String, String)> = l
         .spec
@@ -116,9 +165,14 @@ pub async fn image_digests(aws: &Aws, l: &LoadedSpec) -> Result<BTreeMap<String,
                 key,
                 (
                     crate::names::repository(project, &c.repository),
-                    c.tag
-                        .clone()
-                        .unwrap_or_else(|| desired::DEFAULT_TAG.to_string()),
+                    // A build's tag names its context: found, nothing is built.
+                    match builds.get(key) {
+                        Some(b) => b.tag(),
+                        None => c
+                            .tag
+                            .clone()
+                            .unwrap_or_else(|| desired::DEFAULT_TAG.to_string()),
+                    },
                 ),
             )),
             ArtifactSpec::Image(_) | ArtifactSpec::Code(_) => None,
@@ -148,10 +202,10 @@ pub async fn image_digests(aws: &Aws, l: &LoadedSpec) -> Result<BTreeMap<String,
 /// (the spec still says how, e.g. a repository's `force_delete`).
 pub async fn plan(aws: &Aws, l: &LoadedSpec, destroy: bool) -> Result<Planned> {
     let account = aws.account().await?;
-    let (packages, bundles) = if destroy {
-        (BTreeMap::new(), BTreeMap::new())
+    let (packages, bundles, builds) = if destroy {
+        (BTreeMap::new(), BTreeMap::new(), BTreeMap::new())
     } else {
-        (package_all(l)?, bundle_all(l)?)
+        (package_all(l)?, bundle_all(l)?, image_builds(l)?)
     };
     // Only the names to look up are kept (the desired state is built again
     // below, with the ids observed; a large spec is not held twice). Names
@@ -165,7 +219,7 @@ pub async fn plan(aws: &Aws, l: &LoadedSpec, destroy: bool) -> Result<Planned> {
         if destroy {
             Ok(BTreeMap::new())
         } else {
-            image_digests(aws, l).await
+            image_digests(aws, l, &builds).await
         }
     };
     let (observed, image_digests) =
@@ -174,6 +228,7 @@ pub async fn plan(aws: &Aws, l: &LoadedSpec, destroy: bool) -> Result<Planned> {
         packages,
         image_digests,
         bundles,
+        builds,
     };
     let conflicts_err = |c: Vec<plan::Conflict>| {
         anyhow::anyhow!(
@@ -246,6 +301,29 @@ async fn preflight(
             let changes = p.get(&Address::Runtime(key.clone())).is_some_and(|c| {
                 matches!(c.action, Action::Create | Action::Update | Action::Replace)
             });
+            if let ArtifactSpec::Container(crate::spec::ContainerSpec { build: Some(b), .. }) =
+                &r.artifact
+                && changes
+                && !artifacts.image_digests.contains_key(key)
+            {
+                let tool = match crate::image::Tool::find() {
+                    Ok(t) => format!("with {}", t.name),
+                    Err(_) => "but no container tool was found (docker, podman or finch): apply will stop there".into(),
+                };
+                let why = if p
+                    .get(&Address::Runtime(key.clone()))
+                    .is_some_and(|c| c.action == Action::Create)
+                {
+                    "no image yet"
+                } else {
+                    "the context changed since the image the runtime runs"
+                };
+                p.warnings.push(format!(
+                    "runtime.{key}: the image will be built from {} for linux/arm64 and pushed ({why}), {tool}",
+                    b.context
+                ));
+                continue;
+            }
             if let ArtifactSpec::Container(c) = &r.artifact
                 && changes
                 && !artifacts.image_digests.contains_key(key)

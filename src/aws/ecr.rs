@@ -321,6 +321,53 @@ impl super::Aws {
         }
     }
 
+    /// Builds and pushes `uri` (`<registry>/<repo>:<tag>`) unless the tag
+    /// is in the repository already; the URI pinned by the pushed digest.
+    pub(super) async fn ensure_image(
+        &self,
+        uri: &str,
+        build: &crate::image::ImageBuild,
+    ) -> Result<String> {
+        let (registry, rest) = uri
+            .split_once('/')
+            .ok_or_else(|| anyhow::anyhow!("internal error: `{uri}` names no registry"))?;
+        let (repository, tag) = rest
+            .rsplit_once(':')
+            .ok_or_else(|| anyhow::anyhow!("internal error: `{uri}` names no tag"))?;
+        if let Some(digest) = self.image_digest(repository, tag).await? {
+            return Ok(format!("{uri}@{digest}"));
+        }
+        let token = self
+            .ecr
+            .get_authorization_token()
+            .send()
+            .await
+            .ctx(|| "getting an ECR authorization token".into())?;
+        let encoded = token
+            .authorization_data()
+            .first()
+            .and_then(|d| d.authorization_token())
+            .ok_or_else(|| anyhow::anyhow!("ECR GetAuthorizationToken returned no token"))?;
+        use base64::Engine as _;
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .map_err(|e| anyhow::anyhow!("ECR authorization token is not base64: {e}"))?;
+        let password = String::from_utf8_lossy(&decoded)
+            .split_once(':')
+            .map(|(_, p)| p.to_string())
+            .ok_or_else(|| anyhow::anyhow!("ECR authorization token is not USER:PASSWORD"))?;
+        let (b, image, registry) = (build.clone(), uri.to_string(), registry.to_string());
+        tokio::task::spawn_blocking(move || b.build_and_push(&image, &registry, &password))
+            .await
+            .map_err(|e| anyhow::anyhow!("building the image: {e}"))??;
+        let digest = self.image_digest(repository, tag).await?.ok_or_else(|| {
+            anyhow::anyhow!(
+                "the build pushed no image {repository}:{tag} (the container tool reported success)"
+            )
+        })?;
+        Ok(format!("{uri}@{digest}"))
+    }
+
     pub(super) async fn delete_repository(&self, name: &str, force: bool) -> Result<()> {
         let res = self
             .ecr

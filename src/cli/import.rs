@@ -58,10 +58,12 @@ pub(super) async fn exec(ctx: &Ctx, address: &str, id: &str, auto_approve: bool)
     }
     let aws = ctx.aws(&l).await?;
     let account = aws.account().await?;
+    let builds = crate::ops::image_builds(&l)?;
     let artifacts = Artifacts {
         packages: crate::ops::package_all(&l)?,
-        image_digests: crate::ops::image_digests(&aws, &l).await?,
+        image_digests: crate::ops::image_digests(&aws, &l, &builds).await?,
         bundles: crate::ops::bundle_all(&l)?,
+        builds,
     };
     let wanted = desired::build(&l, &account, &artifacts, &Default::default());
     let Some(d) = wanted.iter().find(|d| d.addr == addr) else {

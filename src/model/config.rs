@@ -173,7 +173,13 @@ pub struct RuntimeConfig {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum RuntimeArtifact {
     /// An ARM64 image, by URI (pinned to a digest when agentform knows it).
-    Container { uri: String },
+    Container {
+        uri: String,
+        /// The build that makes the image, when the spec builds it
+        /// (desired configs only).
+        #[serde(skip)]
+        build: crate::image::Source,
+    },
     /// A code bundle in S3 under a content-addressed key.
     Code {
         bucket: String,
@@ -445,7 +451,7 @@ impl Config {
                 a.insert("description", (&c.description).into());
                 a.insert("role", (&c.role_arn).into());
                 match &c.artifact {
-                    RuntimeArtifact::Container { uri } => {
+                    RuntimeArtifact::Container { uri, .. } => {
                         a.insert("artifact_type", "container".into());
                         a.insert("container_uri", uri.into());
                     }

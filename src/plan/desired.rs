@@ -39,6 +39,8 @@ pub struct Artifacts {
     pub image_digests: BTreeMap<String, String>,
     /// Code runtimes' bundles (their inputs hashed), by runtime key.
     pub bundles: BTreeMap<String, std::sync::Arc<crate::bundle::Bundle>>,
+    /// Container runtimes built from a context, by runtime key.
+    pub builds: BTreeMap<String, std::sync::Arc<crate::image::ImageBuild>>,
 }
 
 /// The value of a reference: derived from the spec where the name or ARN is
@@ -492,21 +494,28 @@ pub fn build(l: &LoadedSpec, a: &Account, artifacts: &Artifacts, known: &Known) 
                 deps.push(Address::Repository(c.repository.clone()));
                 // Pinning the digest the tag points at makes a newly pushed
                 // image under the same tag show up in the plan (and roll out).
-                let mut uri = format!(
-                    "{}:{}",
-                    a.repository_uri(&repo),
-                    c.tag.as_deref().unwrap_or(DEFAULT_TAG)
-                );
+                let build = artifacts.builds.get(key).cloned();
+                let tag = match &build {
+                    Some(b) => b.tag(),
+                    None => c.tag.clone().unwrap_or_else(|| DEFAULT_TAG.into()),
+                };
+                let mut uri = format!("{}:{tag}", a.repository_uri(&repo));
                 if let Some(digest) = artifacts.image_digests.get(key) {
                     uri = format!("{uri}@{digest}");
                 }
                 (
-                    RuntimeArtifact::Container { uri },
+                    RuntimeArtifact::Container {
+                        uri,
+                        build: crate::image::Source(build),
+                    },
                     Some(a.repository_arn(&repo)),
                 )
             }
             ArtifactSpec::Image(uri) => (
-                RuntimeArtifact::Container { uri: uri.clone() },
+                RuntimeArtifact::Container {
+                    uri: uri.clone(),
+                    build: Default::default(),
+                },
                 ecr_arn_of_image(a, uri),
             ),
         };

@@ -354,6 +354,27 @@ pub struct ContainerSpec {
     pub repository: String,
     #[serde(default)]
     pub tag: Option<String>,
+    /// Build the image from a context (instead of a pushed tag).
+    #[serde(default)]
+    pub build: Option<BuildSpec>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct BuildSpec {
+    /// The build context, relative to the spec file.
+    pub context: String,
+    /// Relative to the context (default `Dockerfile`).
+    #[serde(default)]
+    pub dockerfile: Option<String>,
+    #[serde(default)]
+    pub source_outside_project: bool,
+}
+
+impl BuildSpec {
+    pub fn dockerfile(&self) -> &str {
+        self.dockerfile.as_deref().unwrap_or("Dockerfile")
+    }
 }
 
 /// A spec that passed every check, with what is needed to point back at it.
@@ -416,6 +437,11 @@ impl LoadedSpec {
     /// Absolute-or-relative path of a function's source directory.
     pub fn function_dir(&self, f: &FunctionSpec) -> PathBuf {
         self.dir.join(&f.source)
+    }
+
+    /// A container build's context directory.
+    pub fn context_dir(&self, b: &BuildSpec) -> PathBuf {
+        self.dir.join(&b.context)
     }
 
     /// A code runtime's source directory.

@@ -6,6 +6,7 @@
 
 mod harness;
 
+mod builds;
 mod bundles;
 mod cli;
 mod dataplane;

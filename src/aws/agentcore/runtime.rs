@@ -98,13 +98,18 @@ fn artifact_of(a: Option<&AgentRuntimeArtifact>) -> RuntimeArtifact {
         }
         Some(AgentRuntimeArtifact::ContainerConfiguration(c)) => RuntimeArtifact::Container {
             uri: c.container_uri().to_string(),
+            build: Default::default(),
         },
         // An artifact kind this version does not know: shown as such, and
         // replaced (a different artifact type).
         Some(other) => RuntimeArtifact::Container {
             uri: format!("(unknown artifact {other:?})"),
+            build: Default::default(),
         },
-        None => RuntimeArtifact::Container { uri: String::new() },
+        None => RuntimeArtifact::Container {
+            uri: String::new(),
+            build: Default::default(),
+        },
     }
 }
 
@@ -112,11 +117,18 @@ fn artifact_of(a: Option<&AgentRuntimeArtifact>) -> RuntimeArtifact {
 /// is in the bucket already.
 async fn artifact(aws: &crate::aws::Aws, c: &RuntimeConfig) -> Result<AgentRuntimeArtifact> {
     match &c.artifact {
-        RuntimeArtifact::Container { uri } => Ok(AgentRuntimeArtifact::ContainerConfiguration(
-            ContainerConfiguration::builder()
-                .container_uri(uri)
-                .build()?,
-        )),
+        RuntimeArtifact::Container { uri, build } => {
+            let uri = match &build.0 {
+                // Built here: pinned by the digest of the pushed image.
+                Some(b) if !uri.contains('@') => aws.ensure_image(uri, b).await?,
+                _ => uri.clone(),
+            };
+            Ok(AgentRuntimeArtifact::ContainerConfiguration(
+                ContainerConfiguration::builder()
+                    .container_uri(uri)
+                    .build()?,
+            ))
+        }
         RuntimeArtifact::Code {
             bucket,
             key,

@@ -39,6 +39,7 @@ fn packages() -> desired::Artifacts {
         )]),
         image_digests: BTreeMap::new(),
         bundles: BTreeMap::new(),
+        builds: BTreeMap::new(),
     }
 }
 

@@ -96,6 +96,57 @@ impl Checker<'_> {
         canonical.filter(|_| ok)
     }
 
+    /// A container build: its context and Dockerfile exist; no `tag` too.
+    fn container_build(&mut self, key: &str, b: &crate::spec::BuildSpec, tagged: bool) {
+        let at = |field: &str| ptr(&["runtimes", key, "artifact", "container", field]);
+        if tagged {
+            self.diags.push(
+                Diagnostic::new("`tag` and `build` together", self.key_span(&at("tag")))
+                    .label("a built image is tagged by its context")
+                    .help("drop `tag`: agentform tags a built image `agentform-<hash of the context>`"),
+            );
+        }
+        let bp = ptr(&["runtimes", key, "artifact", "container", "build", "context"]);
+        let Some(canonical) = self.source_dir(
+            &bp,
+            &b.context,
+            &self.l.context_dir(b),
+            b.source_outside_project,
+            "build context",
+            &package::Limits {
+                zipped: u64::MAX,
+                unzipped: u64::MAX,
+            },
+        ) else {
+            return;
+        };
+        if !canonical.join(b.dockerfile()).is_file() {
+            let span = match &b.dockerfile {
+                Some(_) => self.value_span(&ptr(&[
+                    "runtimes",
+                    key,
+                    "artifact",
+                    "container",
+                    "build",
+                    "dockerfile",
+                ])),
+                None => self.value_span(&bp),
+            };
+            self.diags.push(
+                Diagnostic::new(
+                    format!(
+                        "no `{}` in the build context `{}`",
+                        b.dockerfile(),
+                        b.context
+                    ),
+                    span,
+                )
+                .label("Dockerfile not found")
+                .help("`dockerfile` is relative to the context (default `Dockerfile`)"),
+            );
+        }
+    }
+
     /// A runtime's code artifact: the runtime, the source, the entry point
     /// and the requirements file.
     fn code_artifact(&mut self, key: &str, c: &crate::spec::CodeSpec) {
@@ -165,9 +216,12 @@ impl Checker<'_> {
                 .is_ok_and(|p| !p.starts_with(&canonical))
             {
                 self.diags.push(
-                    Diagnostic::new(format!("requirements file `{r}` is outside `{}`", c.source), self.value_span(&at("requirements")))
-                        .label("outside the source directory")
-                        .help("put the requirements file in the agent's directory"),
+                    Diagnostic::new(
+                        format!("requirements file `{r}` is outside `{}`", c.source),
+                        self.value_span(&at("requirements")),
+                    )
+                    .label("outside the source directory")
+                    .help("put the requirements file in the agent's directory"),
                 );
             } else if !canonical.join(r).is_file() {
                 self.diags.push(
@@ -446,6 +500,9 @@ impl Checker<'_> {
                             None => d.help("declare it under `repositories:`, or use `artifact: {image: <uri>}`"),
                         };
                         self.diags.push(d);
+                    }
+                    if let Some(b) = &c.build {
+                        self.container_build(key, b, c.tag.is_some());
                     }
                     if let Some(tag) = &c.tag {
                         let ok = !tag.is_empty()
