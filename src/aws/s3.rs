@@ -18,20 +18,28 @@ fn gone(e: &anyhow::Error) -> bool {
 impl super::Aws {
     pub(super) async fn observe_buckets(&self, s: &Scope<'_>) -> Result<Vec<Observed>> {
         let account = self.account().await?;
-        let mut names: Vec<String> = s
+        let wanted: Vec<String> = s
             .names(Kind::Bucket)
             .into_iter()
             .map(str::to_string)
             .collect();
-        // Found even when the spec no longer has code runtimes (destroy).
-        let ours = crate::names::bucket(s.project, &account.id, &account.region);
-        if !names.contains(&ours) {
-            names.push(ours);
-        }
         let mut out = Vec::new();
-        for name in names {
-            if let Some(o) = self.observe_bucket(s, &name).await? {
+        for name in &wanted {
+            if let Some(o) = self.observe_bucket(s, name).await? {
                 out.push(o);
+            }
+        }
+        // The project's bucket is looked for even when the spec no longer
+        // has code runtimes (so destroy finds it); then a caller without S3
+        // permissions (a project that never had one) is not an error.
+        let ours = crate::names::bucket(s.project, &account.id, &account.region);
+        if !wanted.contains(&ours) {
+            match self.observe_bucket(s, &ours).await {
+                Ok(found) => out.extend(found),
+                Err(e) if matches!(error_code(&e), Some("AccessDenied" | "Forbidden" | "403")) => {
+                    tracing::debug!("not reading S3 bucket {ours}: {e:#}");
+                }
+                Err(e) => return Err(e),
             }
         }
         Ok(out)
