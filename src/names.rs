@@ -40,6 +40,10 @@ pub fn repository(project: &str, key: &str) -> String {
 pub fn bucket(project: &str, account: &str, region: &str) -> String {
     format!("agentform-{project}-{account}-{region}")
 }
+/// Memory names, like runtime names, allow no hyphens.
+pub fn memory(project: &str, key: &str) -> String {
+    runtime(project, key)
+}
 /// Runtime names allow no hyphens: they become underscores.
 pub fn runtime(project: &str, key: &str) -> String {
     format!("{project}_{key}").replace('-', "_")
@@ -63,6 +67,7 @@ pub fn prefix(kind: Kind, project: &str) -> Option<String> {
         Kind::Function | Kind::Gateway => Some(format!("{project}-")),
         Kind::Repository => Some(format!("{project}/")),
         Kind::Runtime => Some(runtime(project, "")),
+        Kind::Memory => Some(memory(project, "")),
         // The bucket's one name is derived from project, account and region.
         Kind::Role
         | Kind::RolePolicy
@@ -210,6 +215,14 @@ pub static RUNTIME: Rule = Rule {
     regex: &RUNTIME_RE,
     max_len: 48,
     explain: "AgentCore runtime names match [a-zA-Z][a-zA-Z0-9_]{0,47}: letters, digits and underscores, at most 48 characters",
+    allowed: |c| alnum(c) || c == '_',
+    first: (letter, "a letter"),
+};
+pub static MEMORY: Rule = Rule {
+    what: "memory name",
+    regex: &RUNTIME_RE,
+    max_len: 48,
+    explain: "AgentCore memory names match [a-zA-Z][a-zA-Z0-9_]{0,47}: letters, digits and underscores, at most 48 characters",
     allowed: |c| alnum(c) || c == '_',
     first: (letter, "a letter"),
 };

@@ -335,7 +335,8 @@ impl Aws {
                     | Kind::Bucket
                     | Kind::Function
                     | Kind::Gateway
-                    | Kind::Runtime => Ok(vec![]),
+                    | Kind::Runtime
+                    | Kind::Memory => Ok(vec![]),
                 }
             })
             .buffer_unordered(CONCURRENCY)
@@ -347,6 +348,7 @@ impl Aws {
             Kind::Function => self.observe_lambda(s).await,
             Kind::Gateway => self.observe_gateways(s).await,
             Kind::Runtime => self.observe_runtimes(s).await,
+            Kind::Memory => self.observe_memories(s).await,
             Kind::RolePolicy | Kind::GatewayTarget | Kind::RuntimeEndpoint => {
                 Ok(children.await?.concat())
             }
@@ -373,6 +375,7 @@ impl Cloud for Aws {
             Config::Target(c) => self.create_target(addr, c, parent, progress).await,
             Config::Runtime(c) => self.create_runtime(addr, c, progress).await,
             Config::Endpoint(c) => self.create_endpoint(addr, c, parent, progress).await,
+            Config::Memory(c) => self.create_memory(addr, c, progress).await,
         }
     }
 
@@ -423,6 +426,7 @@ impl Cloud for Aws {
             Config::Target(want) => self.update_target(addr, want, current, progress).await,
             Config::Runtime(want) => self.update_runtime(addr, want, current, progress).await,
             Config::Endpoint(want) => self.update_endpoint(addr, want, current, progress).await,
+            Config::Memory(want) => self.update_memory(addr, want, current, progress).await,
         }
     }
 
@@ -441,6 +445,7 @@ impl Cloud for Aws {
             Config::Target(_) => self.wait_target_ready(addr, o, progress).await,
             Config::Runtime(_) => self.wait_runtime_ready(addr, o, progress).await,
             Config::Endpoint(_) => self.wait_endpoint_ready(addr, o, progress).await,
+            Config::Memory(_) => self.wait_memory_ready(addr, o, progress).await,
             Config::Role(_)
             | Config::RolePolicy(_)
             | Config::Repository(_)
@@ -479,6 +484,7 @@ impl Cloud for Aws {
             Config::Target(_) => self.delete_target(addr, o, progress).await,
             Config::Runtime(_) => self.delete_runtime(addr, o, progress).await,
             Config::Endpoint(_) => self.delete_endpoint(addr, o, progress).await,
+            Config::Memory(_) => self.delete_memory(addr, o, progress).await,
         }
     }
 }

@@ -139,7 +139,7 @@ impl super::Aws {
                     .await
                     .ctx(|| format!("tagging S3 bucket {name}"))?;
             }
-            Kind::Gateway | Kind::Runtime => {
+            Kind::Gateway | Kind::Runtime | Kind::Memory => {
                 self.agentcore
                     .tag_resource()
                     .resource_arn(arn()?)

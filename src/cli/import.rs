@@ -22,6 +22,7 @@ fn tags_mut(c: &mut Config) -> Option<&mut Tags> {
         Config::Function(c) => Some(&mut c.tags),
         Config::Gateway(c) => Some(&mut c.tags),
         Config::Runtime(c) => Some(&mut c.tags),
+        Config::Memory(c) => Some(&mut c.tags),
         Config::RolePolicy(_) | Config::Target(_) | Config::Endpoint(_) => None,
     }
 }

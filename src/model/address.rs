@@ -73,6 +73,7 @@ pub enum Address {
         runtime: String,
         endpoint: String,
     },
+    Memory(String),
 }
 
 impl Address {
@@ -87,6 +88,7 @@ impl Address {
             Address::GatewayTarget { .. } => Kind::GatewayTarget,
             Address::Runtime(_) => Kind::Runtime,
             Address::RuntimeEndpoint { .. } => Kind::RuntimeEndpoint,
+            Address::Memory(_) => Kind::Memory,
         }
     }
 
@@ -101,7 +103,8 @@ impl Address {
             | Address::Bucket(_)
             | Address::Function(_)
             | Address::Gateway(_)
-            | Address::Runtime(_) => None,
+            | Address::Runtime(_)
+            | Address::Memory(_) => None,
         }
     }
 
@@ -124,7 +127,8 @@ impl Address {
             | Address::Bucket(_)
             | Address::Function(_)
             | Address::GatewayTarget { .. }
-            | Address::RuntimeEndpoint { .. } => return None,
+            | Address::RuntimeEndpoint { .. }
+            | Address::Memory(_) => return None,
         };
         (child.kind() == kind).then_some(child)
     }
@@ -137,7 +141,8 @@ impl Address {
             | Address::Bucket(k)
             | Address::Function(k)
             | Address::Gateway(k)
-            | Address::Runtime(k) => k.clone(),
+            | Address::Runtime(k)
+            | Address::Memory(k) => k.clone(),
             Address::GatewayTarget { gateway, target } => format!("{gateway}/{target}"),
             Address::RuntimeEndpoint { runtime, endpoint } => format!("{runtime}/{endpoint}"),
         }
@@ -175,6 +180,7 @@ impl Address {
                 let (runtime, endpoint) = pair(n)?;
                 Address::RuntimeEndpoint { runtime, endpoint }
             }
+            Kind::Memory => Address::Memory(single(n)?),
         })
     }
 }
@@ -221,6 +227,7 @@ mod tests {
                 runtime: "agent".into(),
                 endpoint: "prod".into(),
             },
+            Address::Memory("chat".into()),
         ];
         let texts: Vec<String> = all.iter().map(ToString::to_string).collect();
         assert_eq!(
@@ -235,6 +242,7 @@ mod tests {
                 "gateway_target.main/lambda-target",
                 "runtime.agent",
                 "runtime_endpoint.agent/prod",
+                "memory.chat",
             ]
         );
         for (a, t) in all.iter().zip(&texts) {
@@ -287,6 +295,7 @@ mod tests {
                 Kind::GatewayTarget => gw.child(k, "a").unwrap(),
                 Kind::Runtime => Address::Runtime("a".into()),
                 Kind::RuntimeEndpoint => e.clone(),
+                Kind::Memory => Address::Memory("a".into()),
             };
             assert_eq!(sample.parent().map(|p| p.kind()), k.parent(), "{k}");
         }

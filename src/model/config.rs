@@ -54,6 +54,27 @@ pub struct RepositoryConfig {
     pub policy: Val,
 }
 
+/// An AgentCore Memory.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct MemoryConfig {
+    pub name: String,
+    pub description: String,
+    /// Days short-term events are kept (7 to 365).
+    pub event_expiry_days: i32,
+    /// Long-term memory strategies, sorted by type and name.
+    pub strategies: Vec<MemoryStrategy>,
+    /// A customer-managed KMS key (empty: AWS-owned).
+    pub encryption_key_arn: String,
+    pub tags: Tags,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub struct MemoryStrategy {
+    /// `SEMANTIC`, `SUMMARIZATION`, `USER_PREFERENCE`.
+    pub kind: String,
+    pub name: String,
+}
+
 /// The project's bucket of code bundles.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct BucketConfig {
@@ -241,6 +262,7 @@ pub enum Config {
     Target(TargetConfig),
     Runtime(RuntimeConfig),
     Endpoint(EndpointConfig),
+    Memory(MemoryConfig),
 }
 
 /// How a resource is deleted, decided by the spec and carried by the plan.
@@ -266,6 +288,7 @@ impl Config {
             Config::Target(_) => Kind::GatewayTarget,
             Config::Runtime(_) => Kind::Runtime,
             Config::Endpoint(_) => Kind::RuntimeEndpoint,
+            Config::Memory(_) => Kind::Memory,
         }
     }
 
@@ -281,6 +304,7 @@ impl Config {
             Config::Target(c) => &c.name,
             Config::Runtime(c) => &c.name,
             Config::Endpoint(c) => &c.name,
+            Config::Memory(c) => &c.name,
         }
     }
 
@@ -296,7 +320,8 @@ impl Config {
             | Config::Bucket(_)
             | Config::Function(_)
             | Config::Gateway(_)
-            | Config::Runtime(_) => None,
+            | Config::Runtime(_)
+            | Config::Memory(_) => None,
         }
     }
 
@@ -320,7 +345,8 @@ impl Config {
             | Config::Gateway(_)
             | Config::Target(_)
             | Config::Runtime(_)
-            | Config::Endpoint(_) => DeleteOptions::default(),
+            | Config::Endpoint(_)
+            | Config::Memory(_) => DeleteOptions::default(),
         }
     }
 
@@ -347,7 +373,8 @@ impl Config {
             | Config::Repository(_)
             | Config::Bucket(_)
             | Config::Gateway(_)
-            | Config::Target(_) => self.clone(),
+            | Config::Target(_)
+            | Config::Memory(_) => self.clone(),
         }
     }
 
@@ -489,6 +516,19 @@ impl Config {
                     "authorizer_configuration",
                     authorizer_attrs(&c.authorizer).1,
                 );
+                a.insert("tags", c.tags.clone().into());
+            }
+            Config::Memory(c) => {
+                a.insert("name", (&c.name).into());
+                a.insert("description", (&c.description).into());
+                a.insert("event_expiry_duration", c.event_expiry_days.into());
+                let strategies: Vec<Value> = c
+                    .strategies
+                    .iter()
+                    .map(|s| serde_json::json!({"type": s.kind, "name": s.name}))
+                    .collect();
+                a.insert("strategies", Value::Array(strategies).into());
+                a.insert("encryption_key_arn", (&c.encryption_key_arn).into());
                 a.insert("tags", c.tags.clone().into());
             }
             Config::Endpoint(c) => {

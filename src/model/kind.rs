@@ -18,10 +18,11 @@ pub enum Kind {
     GatewayTarget,
     Runtime,
     RuntimeEndpoint,
+    Memory,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 9] = [
+    pub const ALL: [Kind; 10] = [
         Kind::Role,
         Kind::RolePolicy,
         Kind::Repository,
@@ -31,6 +32,7 @@ impl Kind {
         Kind::GatewayTarget,
         Kind::Runtime,
         Kind::RuntimeEndpoint,
+        Kind::Memory,
     ];
 
     /// The resource type shown in plans and stored in the
@@ -46,6 +48,7 @@ impl Kind {
             Kind::GatewayTarget => "gateway_target",
             Kind::Runtime => "runtime",
             Kind::RuntimeEndpoint => "runtime_endpoint",
+            Kind::Memory => "memory",
         }
     }
 
@@ -63,7 +66,8 @@ impl Kind {
             Kind::Gateway => Some(Kind::GatewayTarget),
             Kind::GatewayTarget => Some(Kind::Runtime),
             Kind::Runtime => Some(Kind::RuntimeEndpoint),
-            Kind::RuntimeEndpoint => None,
+            Kind::RuntimeEndpoint => Some(Kind::Memory),
+            Kind::Memory => None,
         }
     }
 
@@ -83,7 +87,8 @@ impl Kind {
             | Kind::Bucket
             | Kind::Function
             | Kind::Gateway
-            | Kind::Runtime => None,
+            | Kind::Runtime
+            | Kind::Memory => None,
         }
     }
 
@@ -92,7 +97,7 @@ impl Kind {
         match self {
             Kind::GatewayTarget | Kind::RuntimeEndpoint => 0,
             Kind::Runtime => 1,
-            Kind::Gateway => 2,
+            Kind::Gateway | Kind::Memory => 2,
             Kind::Function | Kind::Repository | Kind::Bucket => 3,
             Kind::RolePolicy => 4,
             Kind::Role => 5,
@@ -112,6 +117,7 @@ impl Kind {
             Kind::Gateway => matches!(field, "name" | "authorizer_type"),
             Kind::GatewayTarget => matches!(field, "gateway" | "name"),
             Kind::RuntimeEndpoint => matches!(field, "runtime" | "name"),
+            Kind::Memory => matches!(field, "name" | "encryption_key_arn"),
         }
     }
 
@@ -129,7 +135,8 @@ impl Kind {
             | Kind::Function
             | Kind::Gateway
             | Kind::GatewayTarget
-            | Kind::RuntimeEndpoint => false,
+            | Kind::RuntimeEndpoint
+            | Kind::Memory => false,
         }
     }
 
@@ -143,7 +150,8 @@ impl Kind {
             | Kind::Gateway
             | Kind::GatewayTarget
             | Kind::Runtime
-            | Kind::RuntimeEndpoint => Scope::Region,
+            | Kind::RuntimeEndpoint
+            | Kind::Memory => Scope::Region,
         }
     }
 
@@ -156,7 +164,8 @@ impl Kind {
             | Kind::Bucket
             | Kind::Function
             | Kind::Gateway
-            | Kind::Runtime => Ownership::Tags,
+            | Kind::Runtime
+            | Kind::Memory => Ownership::Tags,
             // Inline policies and targets cannot be tagged; endpoints take
             // tags on create, but the API does not promise to read them back.
             Kind::RolePolicy | Kind::GatewayTarget | Kind::RuntimeEndpoint => Ownership::Parent,

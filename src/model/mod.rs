@@ -16,8 +16,9 @@ mod value;
 pub use address::{Address, RoleOwner};
 pub use config::{
     Authorizer, BucketConfig, Code, Config, DeleteOptions, EndpointConfig, Environment,
-    FunctionConfig, GatewayConfig, RepositoryConfig, RoleConfig, RolePolicyConfig, RuntimeArtifact,
-    RuntimeConfig, Tags, TargetConfig, ToolDef, Vpc, environment_of, known_environment,
+    FunctionConfig, GatewayConfig, MemoryConfig, MemoryStrategy, RepositoryConfig, RoleConfig,
+    RolePolicyConfig, RuntimeArtifact, RuntimeConfig, Tags, TargetConfig, ToolDef, Vpc,
+    environment_of, known_environment,
 };
 pub use kind::{Kind, Ownership, Scope};
 pub use observed::{Account, Ids, Known, NoProgress, Observed, Owner, Progress, Wanted};

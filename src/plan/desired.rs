@@ -12,9 +12,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::policy;
 use crate::model::{
     Account, Address, Attr, Authorizer, BucketConfig, Code, Config, Desired, EndpointConfig,
-    Environment, FunctionConfig, GatewayConfig, Known, Lookup, Part, Ref, RepositoryConfig,
-    Resolved, RoleConfig, RoleOwner, RolePolicyConfig, RuntimeArtifact, RuntimeConfig, Tags,
-    TargetConfig, ToolDef, Val, Vpc,
+    Environment, FunctionConfig, GatewayConfig, Known, Lookup, MemoryConfig, MemoryStrategy, Part,
+    Ref, RepositoryConfig, Resolved, RoleConfig, RoleOwner, RolePolicyConfig, RuntimeArtifact,
+    RuntimeConfig, Tags, TargetConfig, ToolDef, Val, Vpc,
 };
 use crate::names;
 use crate::package::Package;
@@ -89,6 +89,7 @@ impl Values<'_> {
                 Attr::Id | Attr::Url | Attr::Uri | Attr::Version => None,
             },
             Address::Gateway(k) => (r.attr == Attr::Name).then(|| names::gateway(p, k)),
+            Address::Memory(k) => (r.attr == Attr::Name).then(|| names::memory(p, k)),
             Address::Runtime(k) => (r.attr == Attr::Name).then(|| names::runtime(p, k)),
             Address::GatewayTarget { target, .. } => {
                 (r.attr == Attr::Name).then(|| names::target(target))
@@ -417,6 +418,34 @@ pub fn build(l: &LoadedSpec, a: &Account, artifacts: &Artifacts, known: &Known) 
         }
     }
 
+    for (key, m) in &spec.memories {
+        let addr = Address::Memory(key.clone());
+        let mut strategies: Vec<MemoryStrategy> = m
+            .strategies
+            .iter()
+            .map(|s| MemoryStrategy {
+                kind: s.api_type().into(),
+                name: s.name(),
+            })
+            .collect();
+        strategies.sort();
+        out.push(Desired {
+            config: Config::Memory(MemoryConfig {
+                name: names::memory(p, key),
+                description: m.description.clone().unwrap_or_default(),
+                event_expiry_days: m
+                    .event_expiry_days
+                    .and_then(|d| i32::try_from(d).ok())
+                    .unwrap_or(crate::spec::MemorySpec::DEFAULT_EVENT_EXPIRY_DAYS as i32),
+                strategies,
+                encryption_key_arn: m.encryption_key.clone().unwrap_or_default(),
+                tags: tags(spec, &addr),
+            }),
+            addr,
+            deps: vec![],
+        });
+    }
+
     if spec
         .runtimes
         .values()
@@ -463,6 +492,33 @@ pub fn build(l: &LoadedSpec, a: &Account, artifacts: &Artifacts, known: &Known) 
                     attr: Attr::Arn,
                 };
                 Resolved::of_ref(r, &v)
+            })
+            .collect();
+        // The memories its environment refers to: its role may use them.
+        let memories: Vec<Address> = r
+            .environment
+            .values()
+            .flat_map(|value| crate::spec::refs::parse(value).unwrap_or_default())
+            .filter_map(|seg| match seg {
+                crate::spec::refs::Segment::Ref(
+                    crate::spec::refs::Ref::Resource { kind, name, .. },
+                    _,
+                ) if kind == "memories" => Some(Address::Memory(name)),
+                _ => None,
+            })
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let memory_arns: Vec<Resolved> = memories
+            .iter()
+            .map(|m| {
+                Resolved::of_ref(
+                    Ref {
+                        addr: m.clone(),
+                        attr: Attr::Arn,
+                    },
+                    &v,
+                )
             })
             .collect();
         let mut deps = vec![
@@ -530,8 +586,9 @@ pub fn build(l: &LoadedSpec, a: &Account, artifacts: &Artifacts, known: &Known) 
                 repo_arn.as_deref(),
                 r.models.as_deref(),
                 &gateway_arns,
+                &memory_arns,
             ),
-            gateways,
+            gateways.into_iter().chain(memories).collect(),
         ));
         let environment = resolve_env(&r.environment, &v, &mut deps);
         out.push(Desired {

@@ -418,7 +418,8 @@ fn legacy_here(o: &Observed, observed: &[Observed]) -> Option<bool> {
         | Config::Gateway(_)
         | Config::Target(_)
         | Config::Runtime(_)
-        | Config::Endpoint(_) => None,
+        | Config::Endpoint(_)
+        | Config::Memory(_) => None,
     }
 }
 

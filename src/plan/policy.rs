@@ -157,6 +157,7 @@ pub fn runtime_execution(
     ecr_repository_arn: Option<&str>,
     models: Option<&[String]>,
     gateway_arns: &[Resolved],
+    memory_arns: &[Resolved],
 ) -> Val {
     let (p, r, id) = (&a.partition, &a.region, &a.id);
     let log_group = format!("arn:{p}:logs:{r}:{id}:log-group:/aws/bedrock-agentcore/runtimes/*");
@@ -198,24 +199,51 @@ pub fn runtime_execution(
         }));
     }
     let mut document = Val::from(doc(s));
-    if !gateway_arns.is_empty() {
-        // The gateways' ARNs are unknown until they exist.
-        let mut statement = Val::from(
-            json!({ "Sid": "InvokeGateways", "Effect": "Allow", "Action": "bedrock-agentcore:InvokeGateway" }),
-        );
-        if let Val::Map(m) = &mut statement {
-            m.insert(
-                "Resource".into(),
-                Val::List(gateway_arns.iter().map(Val::from).collect()),
-            );
-        }
-        if let Val::Map(d) = &mut document
-            && let Some(Val::List(statements)) = d.get_mut("Statement")
-        {
-            statements.push(statement);
-        }
-    }
+    on_resources(
+        &mut document,
+        json!({ "Sid": "InvokeGateways", "Effect": "Allow", "Action": "bedrock-agentcore:InvokeGateway" }),
+        gateway_arns,
+    );
+    on_resources(
+        &mut document,
+        json!({ "Sid": "MemoryAccess", "Effect": "Allow", "Action": MEMORY_ACTIONS }),
+        memory_arns,
+    );
     document
+}
+
+/// What an agent does with a memory it refers to: write and read its
+/// events, list its actors and sessions, retrieve and read its records.
+pub const MEMORY_ACTIONS: [&str; 9] = [
+    "bedrock-agentcore:CreateEvent",
+    "bedrock-agentcore:GetEvent",
+    "bedrock-agentcore:ListEvents",
+    "bedrock-agentcore:DeleteEvent",
+    "bedrock-agentcore:ListActors",
+    "bedrock-agentcore:ListSessions",
+    "bedrock-agentcore:GetMemoryRecord",
+    "bedrock-agentcore:ListMemoryRecords",
+    "bedrock-agentcore:RetrieveMemoryRecords",
+];
+
+/// Adds `statement` with `Resource` = `arns` (unknown until the resources
+/// exist) to `document`, when there are any.
+fn on_resources(document: &mut Val, statement: serde_json::Value, arns: &[Resolved]) {
+    if arns.is_empty() {
+        return;
+    }
+    let mut statement = Val::from(statement);
+    if let Val::Map(m) = &mut statement {
+        m.insert(
+            "Resource".into(),
+            Val::List(arns.iter().map(Val::from).collect()),
+        );
+    }
+    if let Val::Map(d) = document
+        && let Some(Val::List(statements)) = d.get_mut("Statement")
+    {
+        statements.push(statement);
+    }
 }
 
 #[cfg(test)]
@@ -289,7 +317,7 @@ mod tests {
     }
 
     fn model_statement(models: Option<&[String]>) -> Option<serde_json::Value> {
-        let doc = runtime_execution(&account(), "demo_agent", None, models, &[])
+        let doc = runtime_execution(&account(), "demo_agent", None, models, &[], &[])
             .to_json()
             .expect("known");
         doc["Statement"]

@@ -56,6 +56,9 @@ pub struct Spec {
     pub repositories: BTreeMap<String, Option<RepositorySpec>>,
     #[serde(default)]
     pub runtimes: BTreeMap<String, RuntimeSpec>,
+    /// AgentCore Memory resources.
+    #[serde(default)]
+    pub memories: BTreeMap<String, MemorySpec>,
     #[serde(default)]
     pub outputs: BTreeMap<String, String>,
 }
@@ -220,6 +223,58 @@ impl RuntimeSpec {
             Some(NetworkSpec::Vpc { vpc }) => Some(vpc),
             _ => None,
         }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct MemorySpec {
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Days short-term events are kept (7 to 365; default 90).
+    #[serde(default)]
+    pub event_expiry_days: Option<i64>,
+    /// Long-term memory strategies.
+    #[serde(default)]
+    pub strategies: Vec<StrategySpec>,
+    /// A customer-managed KMS key ARN.
+    #[serde(default)]
+    pub encryption_key: Option<String>,
+}
+
+impl MemorySpec {
+    pub const DEFAULT_EVENT_EXPIRY_DAYS: i64 = 90;
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct StrategySpec {
+    /// `semantic`, `summary` or `user_preference`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Default: the type.
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+impl StrategySpec {
+    /// The spec's strategy types and AgentCore's.
+    pub const TYPES: &[(&str, &str)] = &[
+        ("semantic", "SEMANTIC"),
+        ("summary", "SUMMARIZATION"),
+        ("user_preference", "USER_PREFERENCE"),
+    ];
+
+    pub fn api_type(&self) -> &'static str {
+        Self::TYPES
+            .iter()
+            .find(|(k, _)| *k == self.kind)
+            .map(|(_, v)| *v)
+            .unwrap_or("SEMANTIC")
+    }
+
+    pub fn name(&self) -> String {
+        self.name.clone().unwrap_or_else(|| self.kind.clone())
     }
 }
 
@@ -423,6 +478,7 @@ impl LoadedSpec {
                 format!("/gateways/{}/targets/{}", e(gateway), e(target))
             }
             Address::Runtime(k) => format!("/runtimes/{}", e(k)),
+            Address::Memory(k) => format!("/memories/{}", e(k)),
             Address::RuntimeEndpoint { runtime, endpoint } => {
                 format!("/runtimes/{}/endpoints/{}", e(runtime), e(endpoint))
             }

@@ -18,14 +18,16 @@ pub enum RefKind {
     Gateways,
     Runtimes,
     Repositories,
+    Memories,
 }
 
 impl RefKind {
-    pub const ALL: [RefKind; 4] = [
+    pub const ALL: [RefKind; 5] = [
         RefKind::Functions,
         RefKind::Gateways,
         RefKind::Runtimes,
         RefKind::Repositories,
+        RefKind::Memories,
     ];
 
     /// The spec section, as written in references.
@@ -35,6 +37,7 @@ impl RefKind {
             RefKind::Gateways => "gateways",
             RefKind::Runtimes => "runtimes",
             RefKind::Repositories => "repositories",
+            RefKind::Memories => "memories",
         }
     }
 
@@ -48,6 +51,7 @@ impl RefKind {
             RefKind::Gateways => &[Attr::Id, Attr::Arn, Attr::Url, Attr::Name],
             RefKind::Runtimes => &[Attr::Id, Attr::Arn, Attr::Name],
             RefKind::Repositories => &[Attr::Uri, Attr::Arn, Attr::Name],
+            RefKind::Memories => &[Attr::Id, Attr::Arn, Attr::Name],
         }
     }
 
@@ -59,6 +63,7 @@ impl RefKind {
             RefKind::Gateways => Address::Gateway(key),
             RefKind::Runtimes => Address::Runtime(key),
             RefKind::Repositories => Address::Repository(key),
+            RefKind::Memories => Address::Memory(key),
         }
     }
 }

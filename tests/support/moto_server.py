@@ -13,10 +13,11 @@ goes to stderr only with ``--verbose``; errors are always logged there.
 
 What is configured on top of a plain ``moto_server``:
 
-* AgentCore gateways, gateway targets, agent runtimes and runtime endpoints
-  report CREATING for AGENTFORM_MOTO_DELAY seconds (default 1; ``--delay``
+* AgentCore gateways, gateway targets, agent runtimes, runtime endpoints and
+  memories report CREATING for AGENTFORM_MOTO_DELAY seconds (default 1; ``--delay``
   overrides it) and then READY. After an Update* call they report UPDATING for
-  the same delay and then READY. A delay of 0 means "READY on the next read".
+  the same delay and then READY (memories: ACTIVE). A delay of 0 means
+  "READY on the next read".
 * Runtime ARNs are ``...:runtime/{agentRuntimeId}`` and stay the same (with
   their tags) across UpdateAgentRuntime, and gateway URLs end in ``/mcp``, as
   on real AWS (moto mints ``...:agent/{uuid}:{version}`` per update and
@@ -89,6 +90,7 @@ AGENTCORE_MODELS = (
     "bedrock-agentcore-control::gateway_target",
     "bedrock-agentcore-control::agent_runtime",
     "bedrock-agentcore-control::agent_runtime_endpoint",
+    "bedrock-agentcore-control::memory",
 )
 
 

@@ -172,6 +172,18 @@ fn rules() -> Vec<Rule> {
             rejects: true,
         },
         Rule {
+            what: "memory key",
+            at: &["/properties/memories/propertyNames"],
+            spec: |n| {
+                let mut s = base();
+                s["memories"] = json!({ n: {} });
+                s
+            },
+            max: Some((46, 'm')),
+            extra: &["chat_v2", "A-1"],
+            rejects: true,
+        },
+        Rule {
             what: "runtime endpoint name",
             at: &["/properties/runtimes/additionalProperties/properties/endpoints/propertyNames"],
             spec: |n| {

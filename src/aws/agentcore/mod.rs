@@ -21,6 +21,7 @@
 
 mod endpoint;
 mod gateway;
+mod memory;
 mod runtime;
 mod target;
 mod tool_schema;

@@ -22,6 +22,7 @@ fn not_ready_is_work_to_wait_for_and_failed_is_work_to_fix() {
             | Kind::RolePolicy
             | Kind::Repository
             | Kind::Bucket
+            | Kind::Memory
             | Kind::Function
             | Kind::RuntimeEndpoint => {}
         }
@@ -155,6 +156,7 @@ fn legacy(observed: Vec<Observed>) -> Vec<Observed> {
                 Config::Runtime(r) => r.role_arn = rename(&r.role_arn),
                 Config::Repository(_)
                 | Config::Bucket(_)
+                | Config::Memory(_)
                 | Config::Target(_)
                 | Config::Endpoint(_) => {}
             }

@@ -75,6 +75,7 @@ fn ids_for(addr: &Address) -> Ids {
         | Address::RolePolicy(..)
         | Address::Repository(_)
         | Address::Bucket(_)
+        | Address::Memory(_)
         | Address::Function(_)
         | Address::GatewayTarget { .. } => Ids::default(),
     }

@@ -53,6 +53,7 @@ pub fn check(l: &LoadedSpec, json: &serde_json::Value, paths: super::Paths) -> V
     c.gateways();
     c.repositories();
     c.runtimes();
+    c.memories();
     c.references(json);
     c.diags
 }

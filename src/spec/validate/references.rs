@@ -94,6 +94,7 @@ impl Checker<'_> {
                     RefKind::Gateways => spec.gateways.keys().cloned().collect(),
                     RefKind::Runtimes => spec.runtimes.keys().cloned().collect(),
                     RefKind::Repositories => spec.repositories.keys().cloned().collect(),
+                    RefKind::Memories => spec.memories.keys().cloned().collect(),
                 };
                 if !names.contains(&name) {
                     let d = Diagnostic::new(

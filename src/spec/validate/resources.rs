@@ -451,6 +451,19 @@ impl Checker<'_> {
         }
     }
 
+    pub(super) fn memories(&mut self) {
+        let memories = self.spec().memories.clone();
+        for key in memories.keys() {
+            let kp = ptr(&["memories", key]);
+            self.name_rule(
+                &names::MEMORY,
+                &kp,
+                Some("`<project>_<key>` with hyphens as underscores"),
+                |p| names::memory(p, key),
+            );
+        }
+    }
+
     pub(super) fn runtimes(&mut self) {
         let region = self.role_region();
         let runtimes = self.spec().runtimes.clone();
