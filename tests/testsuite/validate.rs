@@ -320,13 +320,14 @@ fn init_template_validates() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let template =
         std::fs::read_to_string(root.join("templates/agentform.yaml")).expect("template");
-    let case = Case::new(template.replace("__PROJECT__", "my-agent")).file(
-        "tools/handler.py",
-        &std::fs::read_to_string(root.join("templates/tools/handler.py")).expect("handler"),
-    );
+    let read = |p: &str| std::fs::read_to_string(root.join("templates").join(p)).expect(p);
+    let case = Case::new(template.replace("__PROJECT__", "my-agent"))
+        .file("tools/handler.py", &read("tools/handler.py"))
+        .file("agent/app.py", &read("agent/app.py"))
+        .file("agent/requirements.txt", &read("agent/requirements.txt"));
     assert_eq!(
         valid(&case),
-        "agentform.yaml is valid: 1 function(s), 1 gateway(s), 1 target(s), 1 repository, 1 runtime(s).\n"
+        "agentform.yaml is valid: 1 function(s), 1 gateway(s), 1 target(s), 0 repositories, 1 runtime(s).\n"
     );
 }
 
