@@ -66,6 +66,8 @@ impl Refusal {
             || t.contains("unrecognizedclient")
             || t.contains("invalidclienttokenid")
             || t.contains("expiredtoken")
+            || t.contains("missingauthentication")
+            || t.contains("incompletesignature")
             || m.contains("signature")
         {
             Cause::BadSignature
@@ -557,6 +559,12 @@ mod tests {
         );
         assert_eq!(denied.cause(), Cause::AccessDenied);
         assert_eq!(refusal(500, None, "boom").cause(), Cause::Other);
+        let unsigned = refusal(
+            403,
+            Some("MissingAuthenticationTokenException"),
+            "Missing Authentication Token",
+        );
+        assert_eq!(unsigned.cause(), Cause::BadSignature);
         assert_eq!(
             denied.to_string(),
             "HTTP 403 AccessDeniedException: User: arn:aws:sts::1:assumed-role/r/s is not authorized to perform: bedrock-agentcore:InvokeGateway"
