@@ -200,18 +200,7 @@ fn installer(version: &str, requirements: &Path, target: &Path) -> Result<Comman
 }
 
 fn on_path(program: &str) -> bool {
-    std::env::var_os("PATH").is_some_and(|paths| {
-        std::env::split_paths(&paths).any(|d| {
-            let p = d.join(program);
-            p.is_file()
-                && std::fs::metadata(&p)
-                    .map(|m| {
-                        use std::os::unix::fs::PermissionsExt;
-                        m.permissions().mode() & 0o111 != 0
-                    })
-                    .unwrap_or(false)
-        })
-    })
+    which::which(program).is_ok()
 }
 
 /// The bundle a desired runtime config carries: compared as equal to any
