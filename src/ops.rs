@@ -274,6 +274,9 @@ pub async fn plan(aws: &Aws, l: &LoadedSpec, destroy: bool) -> Result<Planned> {
         })
         .collect();
     let undeletable = preflight(aws, l, &artifacts, &mut p, destroy).await?;
+    if !destroy {
+        pinned_notes(l, &mut p);
+    }
     plan::sensitive::mark(&mut p, &crate::redact::values());
     Ok(Planned {
         plan: p,
@@ -281,6 +284,33 @@ pub async fn plan(aws: &Aws, l: &LoadedSpec, destroy: bool) -> Result<Planned> {
         observed,
         undeletable,
     })
+}
+
+/// For each runtime the plan gives a new version: the endpoints pinned to
+/// a version stay where they are (DEFAULT and those on `latest` move).
+fn pinned_notes(l: &LoadedSpec, p: &mut Plan) {
+    use crate::model::Address;
+    use crate::plan::Action;
+    use crate::spec::EndpointVersion;
+    for (key, r) in &l.spec.runtimes {
+        let new_version = p
+            .get(&Address::Runtime(key.clone()))
+            .is_some_and(|c| matches!(c.action, Action::Update | Action::Replace));
+        if !new_version {
+            continue;
+        }
+        for (ekey, e) in &r.endpoints {
+            if let Some(crate::spec::EndpointSpec {
+                version: Some(EndpointVersion::Pinned(n)),
+                ..
+            }) = e
+            {
+                p.notes.push(format!(
+                    "runtime_endpoint.{key}/{ekey} stays on version {n} (pinned): runtime.{key} gets a new version, which DEFAULT and the endpoints on `latest` move to"
+                ));
+            }
+        }
+    }
 }
 
 /// Checks the account for what would make apply fail midway, and warns in

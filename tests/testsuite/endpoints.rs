@@ -116,6 +116,10 @@ async fn endpoints_follow_latest_stay_pinned_and_go_first() {
             .contains("~ version = \"1\" -> (known after apply)"),
         "{out}"
     );
+    assert!(
+        out.stdout.contains("Note: runtime_endpoint.agent/pinned stays on version 1 (pinned): runtime.agent gets a new version"),
+        "{out}"
+    );
     t.run(&["apply", "--auto-approve"]).expect_ok();
     assert_eq!(runtime_version(&sdk, rid).await, "2");
     let eps = endpoints(&sdk, rid).await;
