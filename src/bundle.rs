@@ -78,10 +78,41 @@ impl Bundle {
         format!("runtimes/{key}/{}.zip", self.hash)
     }
 
-    /// Installs the requirements for Linux ARM64 next to a copy of the
-    /// source and zips both, within AgentCore's limits. Blocking (runs the
-    /// installer): call it off the async runtime.
+    /// The bundle's zip: from the cache of built bundles when it holds
+    /// this hash, else built ([`Bundle::build_fresh`]) and cached. Blocking
+    /// (runs the installer): call it off the async runtime.
     pub fn build(&self) -> Result<Vec<u8>> {
+        self.build_cached(cache_dir().as_deref())
+    }
+
+    /// [`Bundle::build`] with the cache in `cache` (none: no cache).
+    pub fn build_cached(&self, cache: Option<&Path>) -> Result<Vec<u8>> {
+        let Some(dir) = cache else {
+            return self.build_fresh();
+        };
+        let file = dir.join(format!("{}.zip", self.hash));
+        if let Ok(zip) = std::fs::read(&file)
+            && (zip.len() as u64) <= LIMITS.zipped
+        {
+            tracing::debug!(path = %file.display(), "code bundle from the cache");
+            return Ok(zip);
+        }
+        let zip = self.build_fresh()?;
+        // A cache that cannot be written only costs a rebuild next time.
+        let written = std::fs::create_dir_all(dir).and_then(|()| {
+            let tmp = tempfile::NamedTempFile::new_in(dir)?;
+            std::fs::write(tmp.path(), &zip)?;
+            tmp.persist(&file).map(|_| ()).map_err(|e| e.error)
+        });
+        if let Err(e) = written {
+            tracing::debug!("not caching the code bundle in {}: {e}", dir.display());
+        }
+        Ok(zip)
+    }
+
+    /// Installs the requirements for Linux ARM64 next to a copy of the
+    /// source and zips both, within AgentCore's limits.
+    pub fn build_fresh(&self) -> Result<Vec<u8>> {
         let staging = tempfile::Builder::new()
             .prefix("agentform-bundle-")
             .tempdir()
@@ -129,6 +160,21 @@ impl Bundle {
         }
         Ok(())
     }
+}
+
+/// Where built bundles are kept, by input hash: `$AGENTFORM_CACHE_DIR`,
+/// else `$XDG_CACHE_HOME/agentform/bundles`, else
+/// `~/.cache/agentform/bundles`. An empty `AGENTFORM_CACHE_DIR` turns the
+/// cache off.
+fn cache_dir() -> Option<PathBuf> {
+    if let Some(d) = std::env::var_os("AGENTFORM_CACHE_DIR") {
+        return (!d.is_empty()).then(|| PathBuf::from(d).join("bundles"));
+    }
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+    Some(base.join("agentform").join("bundles"))
 }
 
 /// `3.12` of `PYTHON_3_12`.
@@ -248,6 +294,23 @@ mod tests {
                 .unwrap()
                 .hash
         );
+    }
+
+    #[test]
+    fn a_built_bundle_is_cached_by_its_inputs() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = dir.path().join("agent");
+        std::fs::create_dir(&src).unwrap();
+        std::fs::write(src.join("app.py"), "print('hi')\n").unwrap();
+        let cache = dir.path().join("cache");
+        let b = Bundle::prepare(&src, None, "PYTHON_3_12").unwrap();
+        let built = b.build_cached(Some(&cache)).unwrap();
+        let cached = cache.join(format!("{}.zip", b.hash));
+        assert_eq!(std::fs::read(&cached).unwrap(), built);
+        // The next build of the same inputs is the cached file.
+        std::fs::write(&cached, b"from the cache").unwrap();
+        assert_eq!(b.build_cached(Some(&cache)).unwrap(), b"from the cache");
+        assert_eq!(b.build_cached(None).unwrap(), built, "no cache: built");
     }
 
     #[test]

@@ -109,7 +109,13 @@ async fn a_code_bundle_runtime_deploys_from_a_directory() {
     t.write("agent/requirements.txt", "six==1.16.0\n");
     let sdk = sdk().await;
     let pip = pip();
-    let env = [("AGENTFORM_PIP", pip.as_str())];
+    // A cache of its own: the bundle is built here, not taken from one
+    // another run left.
+    let cache = t.path("cache").display().to_string();
+    let env = [
+        ("AGENTFORM_PIP", pip.as_str()),
+        ("AGENTFORM_CACHE_DIR", cache.as_str()),
+    ];
 
     t.run_env(&["apply", "--auto-approve"], &env)
         .expect_ok()
@@ -178,6 +184,10 @@ async fn a_code_bundle_runtime_deploys_from_a_directory() {
         "{names:?}"
     );
     assert!(!names.iter().any(|n| n.ends_with(".pyc")), "{names:?}");
+    assert!(
+        t.path(&format!("cache/bundles/{hash}.zip")).is_file(),
+        "the built bundle is cached by its hash"
+    );
     let (version, bucket, prefix, runtime, entry) = deployed(&sdk).await;
     assert_eq!(
         (
