@@ -260,8 +260,12 @@ impl crate::aws::Aws {
             .agentcore
             .update_memory()
             .memory_id(id)
-            .description(&c.description)
             .event_expiry_duration(c.event_expiry_days);
+        // AgentCore's descriptions are 1 to 4096 characters: none is sent
+        // as none.
+        if !c.description.is_empty() {
+            req = req.description(&c.description);
+        }
         if !delete.is_empty() || !add.is_empty() {
             req = req.memory_strategies(
                 ModifyMemoryStrategies::builder()
