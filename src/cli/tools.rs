@@ -408,6 +408,7 @@ async fn verify_one(
     let url = gateway_url(known, gateway)?;
     let who = signer(known, Some(runtime))?;
     let want = spec_tools_of(&l.spec.gateways[gateway]);
+    let trusted = !l.spec.verify_principals.is_empty();
     // The spec grants the access: a denial in the first seconds after an
     // apply can be IAM still propagating the new role, trust or policy.
     let deadline = Instant::now() + PROPAGATION;
@@ -441,7 +442,7 @@ async fn verify_one(
                 }
                 return Ok(listed.len());
             }
-            Err(e) if Instant::now() + wait < deadline && denied(&e) => {
+            Err(e) if Instant::now() + wait < deadline && denied(&e, trusted) => {
                 tracing::debug!("verify: {e:#}; retrying in {wait:?} (IAM propagation)");
                 tokio::time::sleep(wait).await;
                 wait = (wait * 2).min(Duration::from_secs(5));
@@ -452,13 +453,13 @@ async fn verify_one(
 }
 
 /// A denial (assuming the role or calling the gateway), which IAM
-/// propagation can cause for a few seconds.
-fn denied(e: &anyhow::Error) -> bool {
-    // Not retried: the trust policy does not name the caller (no
-    // `verify_principals`), which no amount of waiting fixes.
+/// propagation can cause for a few seconds. `trusted`: the spec has
+/// `verify_principals`, so a refused AssumeRole may be a trust policy that
+/// was just changed; without it, waiting cannot help.
+fn denied(e: &anyhow::Error, trusted: bool) -> bool {
     let text = format!("{e:#}");
-    (text.contains("access denied") || crate::aws::error_code(e) == Some("AccessDenied"))
-        && !text.contains("verify_principals")
+    let assume = text.contains("could not assume");
+    (text.contains("access denied") || assume) && (trusted || !assume)
 }
 
 #[cfg(test)]
@@ -485,6 +486,20 @@ mod tests {
             "a (number, required), b (number, required), z (any)"
         );
         assert_eq!(input_summary(&json!({ "type": "object" })), "");
+    }
+
+    #[test]
+    fn only_denials_that_waiting_can_fix_are_retried() {
+        let gateway = anyhow!("access denied: runtime a's execution role may not invoke gateway g");
+        let assume = anyhow!("could not assume runtime a's execution role r: AccessDenied");
+        let other = anyhow!("gateway g: HTTP 500");
+        assert!(denied(&gateway, false) && denied(&gateway, true));
+        assert!(
+            !denied(&assume, false),
+            "no verify_principals: never trusted"
+        );
+        assert!(denied(&assume, true), "a trust policy just changed");
+        assert!(!denied(&other, true));
     }
 
     #[test]
