@@ -25,31 +25,45 @@ pub struct Planned {
     pub undeletable: Vec<String>,
 }
 
-/// Zips every function's source directory. What packaging refuses comes
-/// back as a [`LoadError`] located at each function's `source` (the CLI
-/// renders it like a validation error).
-pub fn package_all(l: &LoadedSpec) -> Result<BTreeMap<String, Package>> {
-    let mut packages = BTreeMap::new();
+/// A directory of the spec that a command reads: the key of its resource,
+/// what says how to read it (`of`), `source` as written and where (a JSON
+/// pointer), the directory, and whether it may lie outside the project.
+struct SourceDir<'a, S> {
+    key: &'a String,
+    of: &'a S,
+    written: &'a str,
+    pointer: String,
+    dir: std::path::PathBuf,
+    outside_allowed: bool,
+}
+
+/// Runs `prepare` (canonical directory, its `of`) on each directory that
+/// may be read, by key. What is refused comes back as one [`LoadError`]
+/// located at each directory's place in the spec (the CLI renders it like
+/// a validation error).
+fn prepare_all<'a, S: 'a, T>(
+    l: &LoadedSpec,
+    dirs: impl Iterator<Item = SourceDir<'a, S>>,
+    prepare: impl Fn(&std::path::Path, &S) -> Result<T, Vec<package::Problem>>,
+) -> Result<BTreeMap<String, T>> {
+    let mut prepared = BTreeMap::new();
     let mut diagnostics = Vec::new();
-    for (k, f) in &l.spec.functions {
-        let dir = l.function_dir(f);
-        let problems = match package::check_source(&l.dir, &dir, f.source_outside_project) {
+    for d in dirs {
+        let problems = match package::check_source(&l.dir, &d.dir, d.outside_allowed) {
             Err(p) => vec![p],
-            Ok(canonical) => match package::package_with(&canonical, &package::Limits::LAMBDA) {
-                Ok(p) => {
-                    packages.insert(k.clone(), p);
+            Ok(canonical) => match prepare(&canonical, d.of) {
+                Ok(t) => {
+                    prepared.insert(d.key.clone(), t);
                     continue;
                 }
                 Err(problems) => problems,
             },
         };
-        let span = l
-            .map
-            .value_span(&format!("/functions/{}/source", escape(k)));
-        diagnostics.extend(source_diagnostics(&f.source, span, &problems));
+        let span = l.map.value_span(&d.pointer);
+        diagnostics.extend(source_diagnostics(d.written, span, &problems));
     }
     if diagnostics.is_empty() {
-        Ok(packages)
+        Ok(prepared)
     } else {
         Err(LoadError {
             path: l.path.clone(),
@@ -58,93 +72,74 @@ pub fn package_all(l: &LoadedSpec) -> Result<BTreeMap<String, Package>> {
         }
         .into())
     }
+}
+
+/// Zips every function's source directory, refusals located at `source`.
+pub fn package_all(l: &LoadedSpec) -> Result<BTreeMap<String, Package>> {
+    let dirs = l.spec.functions.iter().map(|(k, f)| SourceDir {
+        key: k,
+        of: f,
+        written: &f.source,
+        pointer: format!("/functions/{}/source", escape(k)),
+        dir: l.function_dir(f),
+        outside_allowed: f.source_outside_project,
+    });
+    prepare_all(l, dirs, |dir, _| {
+        package::package_with(dir, &package::Limits::LAMBDA)
+    })
 }
 
 /// Hashes every code runtime's bundle inputs (its source zipped in
 /// memory, its requirements, its runtime): the bundle's key in the bucket.
-/// What packaging refuses comes back located at the runtime's `source`.
+/// Refusals come back located at the runtime's `source`.
 pub fn bundle_all(l: &LoadedSpec) -> Result<BTreeMap<String, std::sync::Arc<Bundle>>> {
-    let mut bundles = BTreeMap::new();
-    let mut diagnostics = Vec::new();
-    for (k, r) in &l.spec.runtimes {
-        let ArtifactSpec::Code(c) = &r.artifact else {
-            continue;
-        };
-        let dir = l.code_dir(c);
+    let dirs = l
+        .spec
+        .runtimes
+        .iter()
+        .filter_map(|(k, r)| match &r.artifact {
+            ArtifactSpec::Code(c) => Some(SourceDir {
+                key: k,
+                of: c,
+                written: &c.source,
+                pointer: format!("/runtimes/{}/artifact/code/source", escape(k)),
+                dir: l.code_dir(c),
+                outside_allowed: c.source_outside_project,
+            }),
+            _ => None,
+        });
+    prepare_all(l, dirs, |dir, c| {
+        let requirements = c.requirements.as_ref().map(|r| dir.join(r));
         let runtime = c.api_runtime().unwrap_or_default();
-        let problems = match package::check_source(&l.dir, &dir, c.source_outside_project) {
-            Err(p) => vec![p],
-            Ok(canonical) => {
-                let requirements = c.requirements.as_ref().map(|r| canonical.join(r));
-                match Bundle::prepare(&canonical, requirements.as_deref(), runtime) {
-                    Ok(b) => {
-                        bundles.insert(k.clone(), std::sync::Arc::new(b));
-                        continue;
-                    }
-                    Err(problems) => problems,
-                }
-            }
-        };
-        let span = l
-            .map
-            .value_span(&format!("/runtimes/{}/artifact/code/source", escape(k)));
-        diagnostics.extend(source_diagnostics(&c.source, span, &problems));
-    }
-    if diagnostics.is_empty() {
-        Ok(bundles)
-    } else {
-        Err(LoadError {
-            path: l.path.clone(),
-            source: l.source.clone(),
-            diagnostics,
-        }
-        .into())
-    }
+        Bundle::prepare(dir, requirements.as_deref(), runtime).map(std::sync::Arc::new)
+    })
 }
 
 /// Hashes every container build's context and Dockerfile: the image's
-/// tag. What cannot be read comes back located at the build's `context`.
+/// tag. Refusals come back located at the build's `context`.
 pub fn image_builds(
     l: &LoadedSpec,
 ) -> Result<BTreeMap<String, std::sync::Arc<crate::image::ImageBuild>>> {
-    let mut builds = BTreeMap::new();
-    let mut diagnostics = Vec::new();
-    for (k, r) in &l.spec.runtimes {
-        let ArtifactSpec::Container(crate::spec::ContainerSpec { build: Some(b), .. }) =
-            &r.artifact
-        else {
-            continue;
-        };
-        let dir = l.context_dir(b);
-        let problems = match package::check_source(&l.dir, &dir, b.source_outside_project) {
-            Err(p) => vec![p],
-            Ok(canonical) => {
-                match crate::image::ImageBuild::prepare(&canonical, &canonical.join(b.dockerfile()))
-                {
-                    Ok(i) => {
-                        builds.insert(k.clone(), std::sync::Arc::new(i));
-                        continue;
-                    }
-                    Err(problems) => problems,
-                }
+    let dirs = l
+        .spec
+        .runtimes
+        .iter()
+        .filter_map(|(k, r)| match &r.artifact {
+            ArtifactSpec::Container(crate::spec::ContainerSpec { build: Some(b), .. }) => {
+                Some(SourceDir {
+                    key: k,
+                    of: b,
+                    written: &b.context,
+                    pointer: format!("/runtimes/{}/artifact/container/build/context", escape(k)),
+                    dir: l.context_dir(b),
+                    outside_allowed: b.source_outside_project,
+                })
             }
-        };
-        let span = l.map.value_span(&format!(
-            "/runtimes/{}/artifact/container/build/context",
-            escape(k)
-        ));
-        diagnostics.extend(source_diagnostics(&b.context, span, &problems));
-    }
-    if diagnostics.is_empty() {
-        Ok(builds)
-    } else {
-        Err(LoadError {
-            path: l.path.clone(),
-            source: l.source.clone(),
-            diagnostics,
-        }
-        .into())
-    }
+            _ => None,
+        });
+    prepare_all(l, dirs, |dir, b| {
+        crate::image::ImageBuild::prepare(dir, &dir.join(b.dockerfile())).map(std::sync::Arc::new)
+    })
 }
 
 /// The digest each container runtime's image tag points at now, read from
