@@ -327,6 +327,8 @@ impl super::Aws {
         &self,
         uri: &str,
         build: &crate::image::ImageBuild,
+        addr: &crate::model::Address,
+        progress: &dyn crate::model::Progress,
     ) -> Result<String> {
         let (registry, rest) = uri
             .split_once('/')
@@ -356,6 +358,10 @@ impl super::Aws {
             .split_once(':')
             .map(|(_, p)| p.to_string())
             .ok_or_else(|| anyhow::anyhow!("ECR authorization token is not USER:PASSWORD"))?;
+        progress.note(
+            addr,
+            &format!("building and pushing {repository}:{tag} for linux/arm64"),
+        );
         let (b, image, registry) = (build.clone(), uri.to_string(), registry.to_string());
         tokio::task::spawn_blocking(move || b.build_and_push(&image, &registry, &password))
             .await

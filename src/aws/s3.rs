@@ -295,6 +295,8 @@ impl super::Aws {
         bucket: &str,
         key: &str,
         bundle: &crate::bundle::Bundle,
+        addr: &crate::model::Address,
+        progress: &dyn crate::model::Progress,
     ) -> Result<()> {
         let head = self
             .s3
@@ -309,11 +311,24 @@ impl super::Aws {
             Err(e) if gone(&e) || error_code(&e) == Some("NoSuchKey") => {}
             Err(e) => return Err(e),
         }
+        progress.note(
+            addr,
+            &format!(
+                "building the code bundle {} (installing requirements for Linux ARM64 unless cached)",
+                &bundle.hash[..12.min(bundle.hash.len())]
+            ),
+        );
         let b = bundle.clone();
         let zip = tokio::task::spawn_blocking(move || b.build())
             .await
             .map_err(|e| anyhow!("building the code bundle: {e}"))??;
-        tracing::debug!(bytes = zip.len(), key, "uploading the code bundle");
+        progress.note(
+            addr,
+            &format!(
+                "uploading the code bundle ({:.1} MB)",
+                zip.len() as f64 / 1_000_000.0
+            ),
+        );
         self.s3
             .put_object()
             .bucket(bucket)

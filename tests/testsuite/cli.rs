@@ -378,7 +378,7 @@ fn var_files_are_checked_like_flags() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn debug_logs_show_steps_and_sdk_requests_but_no_values() {
     use crate::harness::Test;
-    let t = Test::new().example("iam-gateway").project("logs");
+    let t = Test::reference().project("logs");
     let secret = "not-for-the-logs-4711";
     t.edit_spec(
         "BEDROCK_MODEL_ID: ${var.model_id}",

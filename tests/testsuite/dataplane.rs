@@ -23,7 +23,7 @@ const TOOLS: [&str; 4] = [
 
 /// The reference example, whose runtime roles the test's caller may assume.
 fn verifiable(project: &str) -> Test {
-    let t = Test::new().example("iam-gateway").project(project);
+    let t = Test::reference().project(project);
     t.append(
         "agentform.yaml",
         "\nverify_principals: [\"123456789012\"]\n",

@@ -7,7 +7,7 @@ use crate::harness::{Test, sdk};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn permissions_added_out_of_band_are_planned_away() {
-    let t = Test::new().example("iam-gateway").project("drift");
+    let t = Test::reference().project("drift");
     let sdk = sdk().await;
     t.run(&["apply", "--auto-approve"]).expect_ok();
     let role = "drift-use1-fn-tools";

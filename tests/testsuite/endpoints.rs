@@ -172,7 +172,7 @@ async fn endpoints_follow_latest_stay_pinned_and_go_first() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_description_reading_known_after_apply_is_just_text() {
-    let t = Test::new().example("iam-gateway").project("kaa");
+    let t = Test::reference().project("kaa");
     t.edit_spec(
         "description: MCP gateway with IAM inbound auth",
         "description: \"(known after apply)\"",

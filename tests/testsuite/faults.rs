@@ -306,7 +306,7 @@ const LAMBDA_TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Al
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn apply_rides_out_transient_faults() {
     let p = "flaky";
-    let t = Test::new().example("iam-gateway").project(p);
+    let t = Test::reference().project(p);
     let sdk = sdk().await;
     let account = sdk.account_id().await;
     let rt_role_arn = format!("arn:aws:iam::{account}:role/agentform/{p}/{p}-use1-rt-agent");
@@ -447,7 +447,7 @@ impl Summary {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hard_error_fails_fast_and_a_rerun_converges() {
     let p = "denied";
-    let t = Test::new().example("iam-gateway").project(p);
+    let t = Test::reference().project(p);
     let sdk = sdk().await;
     let account = sdk.account_id().await;
 
@@ -557,7 +557,7 @@ async fn a_hard_error_fails_fast_and_a_rerun_converges() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn destroy_rides_out_transient_faults() {
     let p = "teardown";
-    let t = Test::new().example("iam-gateway").project(p);
+    let t = Test::reference().project(p);
     let sdk = sdk().await;
     t.run(&["apply", "--auto-approve"]).expect_ok();
     let stack = check_stack(&sdk, p).await;
@@ -624,7 +624,7 @@ async fn destroy_rides_out_transient_faults() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lost_create_responses_make_no_twins() {
     let p = "lost";
-    let t = Test::new().example("iam-gateway").project(p);
+    let t = Test::reference().project(p);
     let sdk = sdk().await;
     let proxy = FaultProxy::start(
         &moto().endpoint,
@@ -688,7 +688,7 @@ async fn lost_create_responses_make_no_twins() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_denied_create_gateway_fails_fast() {
     let p = "gwdenied";
-    let t = Test::new().example("iam-gateway").project(p);
+    let t = Test::reference().project(p);
     let sdk = sdk().await;
     let account = sdk.account_id().await;
     let denied = format!(
@@ -726,7 +726,7 @@ async fn a_denied_create_gateway_fails_fast() {
 /// because it carries this very resource's ownership tags; no twin.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_conflict_on_create_adopts_only_our_own_resource() {
-    let t = Test::new().example("iam-gateway").project("adopt");
+    let t = Test::reference().project("adopt");
     let sdk = sdk().await;
     let conflict = |what: &str| {
         Fault::error(
@@ -773,7 +773,7 @@ async fn a_conflict_on_create_adopts_only_our_own_resource() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_conflict_on_create_with_nothing_of_ours_fails_clearly() {
-    let t = Test::new().example("iam-gateway").project("noadopt");
+    let t = Test::reference().project("noadopt");
     let sdk = sdk().await;
     let proxy = FaultProxy::start(
         &moto().endpoint,
@@ -809,7 +809,7 @@ async fn a_conflict_on_create_with_nothing_of_ours_fails_clearly() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_error_class_says_what_to_do() {
     let p = "errclass";
-    let t = Test::new().example("iam-gateway").project(p);
+    let t = Test::reference().project(p);
     let account = sdk().await.account_id().await;
     let mask = |text: &str| {
         let text = text.replace(&account, "<account>");
@@ -902,7 +902,7 @@ async fn every_error_class_says_what_to_do() {
 /// machine.
 /// The reference stack with `extra` more targets on its gateway.
 fn with_targets(project: &str, extra: usize) -> Test {
-    let t = Test::new().example("iam-gateway").project(project);
+    let t = Test::reference().project(project);
     let mut more = String::new();
     for i in 1..=extra {
         more.push_str(&format!(

@@ -7,7 +7,7 @@ use crate::harness::{Test, sdk};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn resources_without_tags_are_adopted_only_by_import() {
-    let t = Test::new().example("iam-gateway").project("adopt");
+    let t = Test::reference().project("adopt");
     let sdk = sdk().await;
     // The stack as another tool would leave it: the resources exist, with
     // the names the spec derives, but none of agentform's tags.

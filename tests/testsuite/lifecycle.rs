@@ -27,7 +27,7 @@ fn planned_after(stdout: &str, field: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lifecycle_of_the_reference_stack() {
-    let t = Test::new().example("iam-gateway").project("life");
+    let t = Test::reference().project("life");
     let sdk = sdk().await;
 
     t.run(&["validate"]).expect_ok();
@@ -168,7 +168,7 @@ async fn lifecycle_of_the_reference_stack() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plan_and_destroy_against_an_empty_account() {
-    let t = Test::new().example("iam-gateway").project("fresh");
+    let t = Test::reference().project("fresh");
     let sdk = sdk().await;
 
     let out = t
@@ -226,7 +226,7 @@ async fn push_image(sdk: &Sdk, repository: &str, tag: &str, layer: &str) {
 /// update pinned to the new digest, and rolls out on apply.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_newly_pushed_image_is_a_runtime_update() {
-    let t = Test::new().example("iam-gateway").project("img");
+    let t = Test::reference().project("img");
     let sdk = sdk().await;
     // First apply: no image yet, the runtime uses the tag.
     t.run(&["apply", "--auto-approve"]).expect_ok();
@@ -292,4 +292,128 @@ async fn a_newly_pushed_image_is_a_runtime_update() {
     t.run(&["destroy", "--auto-approve"]).expect_ok();
     let left = sdk.leftovers("img").await;
     assert!(left.is_empty(), "left behind after destroy: {left:#?}");
+}
+
+/// A pip stand-in that records its command line and "installs" one module
+/// naming the requirements it was given: the example's real requirements
+/// (Strands, the AgentCore SDK) are installed by `scripts/demo.sh`; here
+/// the test proves the one-apply path without a package index.
+const RECORDING_PIP: &str = r#"import os, sys
+args = sys.argv[1:]
+with open(os.environ["FAKE_PIP_LOG"], "a") as log:
+    log.write(" ".join(args) + "\n")
+target = args[args.index("--target") + 1]
+requirements = open(args[args.index("-r") + 1]).read()
+os.makedirs(os.path.join(target, "installed_by_fake_pip"), exist_ok=True)
+with open(os.path.join(target, "installed_by_fake_pip", "__init__.py"), "w") as f:
+    f.write("REQUIREMENTS = %r\n" % requirements)
+"#;
+
+/// `examples/iam-gateway` as written: the agent goes out as a code bundle
+/// in the same apply as everything else, with no manual step; re-plan is
+/// empty and destroy leaves nothing (bucket included).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_example_deploys_its_agent_as_a_code_bundle() {
+    use aws_sdk_bedrockagentcorecontrol::types::AgentRuntimeArtifact;
+    use std::io::Read;
+
+    let t = Test::new().example("iam-gateway").project("asis");
+    let sdk = sdk().await;
+    t.write("fake_pip.py", RECORDING_PIP);
+    let pip = format!(
+        "{} {}",
+        crate::harness::python().display(),
+        t.path("fake_pip.py").display()
+    );
+    let (log, cache) = (
+        t.path("pip.log").display().to_string(),
+        t.path("cache").display().to_string(),
+    );
+    let env = [
+        ("AGENTFORM_PIP", pip.as_str()),
+        ("FAKE_PIP_LOG", log.as_str()),
+        ("AGENTFORM_CACHE_DIR", cache.as_str()),
+    ];
+
+    t.run_env(&["apply", "--auto-approve"], &env)
+        .expect_ok()
+        .expect_stdout("Plan: 11 to add, 0 to change, 0 to replace, 0 to destroy.");
+    let calls = t.read("pip.log");
+    assert_eq!(calls.lines().count(), 1, "one install: {calls}");
+    for want in [
+        "--platform manylinux2014_aarch64",
+        "--python-version 3.12",
+        "--only-binary=:all:",
+    ] {
+        assert!(calls.contains(want), "{want} not in {calls}");
+    }
+
+    let ids = sdk.runtimes_named("asis_agent").await;
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    let r = sdk
+        .agentcore
+        .get_agent_runtime()
+        .agent_runtime_id(&ids[0])
+        .send()
+        .await
+        .unwrap();
+    let Some(AgentRuntimeArtifact::CodeConfiguration(c)) = r.agent_runtime_artifact() else {
+        panic!("not a code artifact: {:?}", r.agent_runtime_artifact());
+    };
+    assert_eq!(c.runtime().as_str(), "PYTHON_3_12");
+    assert_eq!(c.entry_point(), ["app.py"]);
+    let s3 = c.code().unwrap().as_s3().unwrap();
+    assert_eq!(s3.bucket(), "agentform-asis-123456789012-us-east-1");
+    let body = sdk
+        .s3
+        .get_object()
+        .bucket(s3.bucket())
+        .key(s3.prefix())
+        .send()
+        .await
+        .expect("the bundle the runtime names is in the bucket")
+        .body
+        .collect()
+        .await
+        .unwrap()
+        .into_bytes();
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(body.to_vec())).unwrap();
+    let mut installed = String::new();
+    zip.by_name("installed_by_fake_pip/__init__.py")
+        .expect("the installed requirements are in the bundle")
+        .read_to_string(&mut installed)
+        .unwrap();
+    assert!(installed.contains("strands-agents"), "{installed}");
+    let mut app = String::new();
+    zip.by_name("app.py")
+        .expect("the agent's entry point is in the bundle")
+        .read_to_string(&mut app)
+        .unwrap();
+    let template = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/templates/agent/app.py"
+    ))
+    .unwrap();
+    assert_eq!(app, template);
+    // The gateway URL reaches the agent through its environment.
+    let gateways = sdk.gateways_named("asis-main").await;
+    assert_eq!(gateways.len(), 1);
+    let env_vars = r.environment_variables().cloned().unwrap_or_default();
+    assert!(
+        env_vars
+            .get("GATEWAY_URL")
+            .is_some_and(|u| u.contains(&gateways[0])),
+        "{env_vars:?}"
+    );
+
+    t.run_env(&["plan", "--detailed-exitcode"], &env)
+        .expect_code(0);
+    assert_eq!(
+        t.read("pip.log").lines().count(),
+        1,
+        "plan installs nothing"
+    );
+    t.run(&["destroy", "--auto-approve"]).expect_ok();
+    let left = sdk.leftovers("asis").await;
+    assert!(left.is_empty(), "destroy left {left:#?}");
 }

@@ -70,7 +70,7 @@ fn plant_next_to(project: &Path) -> Planted {
 #[cfg(unix)]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nothing_outside_the_source_directory_is_uploaded() {
-    let t = Test::new().example("iam-gateway").project("pkgout");
+    let t = Test::reference().project("pkgout");
     let sdk = sdk().await;
     // Outside the project, and inside it but outside the source directory.
     let planted = plant_next_to(&t.path(""));
@@ -147,7 +147,7 @@ fn noise(len: usize) -> Vec<u8> {
 /// plans the same way first).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plan_refuses_a_package_over_the_upload_limit() {
-    let t = Test::new().example("iam-gateway").project("zipcap");
+    let t = Test::reference().project("zipcap");
     let sdk = sdk().await;
     std::fs::write(t.path("lambda/blob.bin"), noise(52 << 20)).expect("blob");
     t.run(&["validate"]).expect_ok();

@@ -35,7 +35,7 @@ fn headers(out: &Output) -> BTreeSet<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn foreign_resources_are_never_touched() {
-    let t = Test::new().example("iam-gateway").project("foreign");
+    let t = Test::reference().project("foreign");
     let sdk = sdk().await;
     let path = "/agentform/foreign/";
 
@@ -172,7 +172,7 @@ async fn foreign_resources_are_never_touched() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rerun_after_partial_apply_converges() {
-    let t = Test::new().example("iam-gateway").project("partial");
+    let t = Test::reference().project("partial");
     let sdk = sdk().await;
     t.run(&["apply", "--auto-approve"]).expect_ok();
     let before = check_stack(&sdk, "partial").await;
@@ -230,7 +230,7 @@ async fn rerun_after_partial_apply_converges() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn apply_killed_half_way_converges_without_twins() {
-    let t = Test::new().example("iam-gateway").project("killed");
+    let t = Test::reference().project("killed");
     let sdk = sdk().await;
 
     // Kill apply as soon as the gateway exists (it is still CREATING then,
@@ -250,7 +250,7 @@ async fn apply_killed_half_way_converges_without_twins() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn apply_without_a_terminal_needs_auto_approve() {
-    let t = Test::new().example("iam-gateway").project("noterm");
+    let t = Test::reference().project("noterm");
     let sdk = sdk().await;
     // `run` gives the tool no stdin, as in CI.
     let out = t
@@ -267,7 +267,7 @@ async fn apply_without_a_terminal_needs_auto_approve() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn removing_the_runtime_plans_its_destruction() {
-    let t = Test::new().example("iam-gateway").project("shrink");
+    let t = Test::reference().project("shrink");
     let sdk = sdk().await;
     t.run(&["apply", "--auto-approve"]).expect_ok();
     let before = check_stack(&sdk, "shrink").await;
@@ -344,7 +344,7 @@ async fn removing_the_runtime_plans_its_destruction() {
 /// (destroy and output never read them); validate still reports them.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn destroy_does_not_need_the_function_sources() {
-    let t = Test::new().example("iam-gateway").project("nosrc");
+    let t = Test::reference().project("nosrc");
     let sdk = sdk().await;
     t.run(&["apply", "--auto-approve"]).expect_ok();
     std::fs::remove_dir_all(t.path("lambda")).unwrap();
@@ -416,7 +416,7 @@ where
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigint_and_sigterm_stop_cleanly_and_a_rerun_converges() {
-    let t = Test::new().example("iam-gateway").project("sigs");
+    let t = Test::reference().project("sigs");
     let sdk = sdk().await;
 
     // SIGINT while the gateway is CREATING: it finishes, nothing that
@@ -455,7 +455,7 @@ async fn sigint_and_sigterm_stop_cleanly_and_a_rerun_converges() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn premade_twins_are_resolved_by_one_apply() {
-    let t = Test::new().example("iam-gateway").project("twins");
+    let t = Test::reference().project("twins");
     let sdk = sdk().await;
     t.run(&["apply", "--auto-approve"]).expect_ok();
     let stack = check_stack(&sdk, "twins").await;
@@ -527,7 +527,7 @@ async fn premade_twins_are_resolved_by_one_apply() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn destroy_refuses_what_it_cannot_prove_it_owns() {
-    let t = Test::new().example("iam-gateway").project("untag");
+    let t = Test::reference().project("untag");
     let sdk = sdk().await;
     t.run(&["apply", "--auto-approve"]).expect_ok();
     let stack = check_stack(&sdk, "untag").await;
@@ -572,7 +572,7 @@ async fn destroy_refuses_what_it_cannot_prove_it_owns() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_same_spec_in_two_regions_keeps_two_sets_of_roles() {
-    let t = Test::new().example("iam-gateway").project("tworeg");
+    let t = Test::reference().project("tworeg");
     let sdk = sdk().await;
     let west = ["--region", "us-west-2"];
     let with = |args: &[&'static str], extra: &[&'static str]| -> Vec<&'static str> {
@@ -644,7 +644,7 @@ async fn the_same_spec_in_two_regions_keeps_two_sets_of_roles() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_applies_never_make_twins() {
-    let t = Test::new().example("iam-gateway").project("racing");
+    let t = Test::reference().project("racing");
     let sdk = sdk().await;
     for round in 0..5 {
         // Two applies of a clean account at once: one holds the lock, the
@@ -699,7 +699,7 @@ async fn concurrent_applies_never_make_twins() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lock_left_by_a_run_elsewhere_blocks_until_force_unlocked() {
-    let t = Test::new().example("iam-gateway").project("locked");
+    let t = Test::reference().project("locked");
     let sdk = sdk().await;
     let ssm = &sdk.ssm;
     // A lock another machine's run left, far from expiring.
@@ -745,7 +745,7 @@ async fn a_lock_left_by_a_run_elsewhere_blocks_until_force_unlocked() {
 /// check that the next apply exits 0 with everything ready and no twins,
 /// and that destroy leaves nothing.
 async fn kill_at_lines(project: &'static str, ks: Vec<usize>) {
-    let t = Test::new().example("iam-gateway").project(project);
+    let t = Test::reference().project(project);
     let sdk = sdk().await;
     for k in ks {
         let name = format!("kill{k}");
@@ -792,7 +792,7 @@ async fn sigkill_at_twenty_moments_of_apply_always_converges() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_timeout_mid_wait_fails_and_the_next_apply_finishes() {
-    let t = Test::new().example("iam-gateway").project("tmo");
+    let t = Test::reference().project("tmo");
     let sdk = sdk().await;
     // Every wait gives up at once: the first asynchronous resource fails.
     let out = t
@@ -807,7 +807,7 @@ async fn a_timeout_mid_wait_fails_and_the_next_apply_finishes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_region_flag_wins_over_the_spec_region() {
-    let t = Test::new().example("iam-gateway").project("regprec");
+    let t = Test::reference().project("regprec");
     t.edit_spec(
         "project: regprec\n",
         "project: regprec\nregion: eu-west-1\n",
@@ -826,7 +826,7 @@ async fn the_region_flag_wins_over_the_spec_region() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_environments_of_one_project_live_side_by_side() {
-    let t = Test::new().example("iam-gateway").project("envs");
+    let t = Test::reference().project("envs");
     t.edit_spec("project: envs\n", "project: envs-${var.env}\n");
     t.edit_spec("variables:\n", "variables:\n  env:\n    default: dev\n");
     t.write("prod.yaml", "env: prod\n");

@@ -37,7 +37,7 @@ fn actions(plan: &Value, address: &str) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_saved_plan_is_applied_exactly_or_refused_when_stale() {
-    let t = Test::new().example("iam-gateway").project("saved");
+    let t = Test::reference().project("saved");
     let sdk = sdk().await;
 
     let out = t

@@ -34,7 +34,7 @@ impl Captured {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn secrets_reach_aws_but_no_output() {
-    let t = Test::new().example("iam-gateway").project("sec");
+    let t = Test::reference().project("sec");
     let sdk = sdk().await;
     t.edit_spec(
         "variables:\n",

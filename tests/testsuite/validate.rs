@@ -311,7 +311,7 @@ fn example_iam_gateway_validates() {
     assert_eq!(run.code, Some(0), "stderr:\n{}", run.stderr);
     assert_eq!(
         run.stdout,
-        "examples/iam-gateway/agentform.yaml is valid: 1 function(s), 1 gateway(s), 1 target(s), 1 repository, 1 runtime(s).\n"
+        "examples/iam-gateway/agentform.yaml is valid: 1 function(s), 1 gateway(s), 1 target(s), 0 repositories, 1 runtime(s).\n"
     );
 }
 

@@ -115,12 +115,17 @@ fn artifact_of(a: Option<&AgentRuntimeArtifact>) -> RuntimeArtifact {
 
 /// The artifact to send; a code bundle is uploaded first unless its key
 /// is in the bucket already.
-async fn artifact(aws: &crate::aws::Aws, c: &RuntimeConfig) -> Result<AgentRuntimeArtifact> {
+async fn artifact(
+    aws: &crate::aws::Aws,
+    c: &RuntimeConfig,
+    addr: &Address,
+    progress: &dyn Progress,
+) -> Result<AgentRuntimeArtifact> {
     match &c.artifact {
         RuntimeArtifact::Container { uri, build } => {
             let uri = match &build.0 {
                 // Built here: pinned by the digest of the pushed image.
-                Some(b) if !uri.contains('@') => aws.ensure_image(uri, b).await?,
+                Some(b) if !uri.contains('@') => aws.ensure_image(uri, b, addr, progress).await?,
                 _ => uri.clone(),
             };
             Ok(AgentRuntimeArtifact::ContainerConfiguration(
@@ -142,7 +147,7 @@ async fn artifact(aws: &crate::aws::Aws, c: &RuntimeConfig) -> Result<AgentRunti
                     c.name
                 );
             };
-            aws.ensure_bundle(bucket, key, b).await?;
+            aws.ensure_bundle(bucket, key, b, addr, progress).await?;
             Ok(AgentRuntimeArtifact::CodeConfiguration(
                 CodeConfiguration::builder()
                     .code(Code::S3(
@@ -292,7 +297,7 @@ impl crate::aws::Aws {
             .agentcore
             .create_agent_runtime()
             .agent_runtime_name(&c.name)
-            .agent_runtime_artifact(artifact(self, c).await?)
+            .agent_runtime_artifact(artifact(self, c, addr, progress).await?)
             .role_arn(&c.role_arn)
             .network_configuration(network(c, None)?)
             .protocol_configuration(
@@ -394,7 +399,7 @@ impl crate::aws::Aws {
             .agentcore
             .update_agent_runtime()
             .agent_runtime_id(id)
-            .agent_runtime_artifact(artifact(self, c).await?)
+            .agent_runtime_artifact(artifact(self, c, addr, progress).await?)
             .role_arn(&c.role_arn)
             .network_configuration(network(c, keep_vpc)?)
             .protocol_configuration(proto.build()?)

@@ -270,6 +270,41 @@ impl Test {
         }
     }
 
+    /// The reference stack as most tests drive it: `examples/iam-gateway`
+    /// with the runtime on an ECR image the test pushes (or leaves absent)
+    /// instead of the example's code bundle, so that tests about gateways,
+    /// roles, drift and faults neither install the agent's Python
+    /// dependencies nor depend on a package index. The example itself is
+    /// applied as written by `lifecycle::the_example_deploys_its_agent_as_a_code_bundle`.
+    pub fn reference() -> Self {
+        let t = Test::new().example("iam-gateway");
+        let text = t.read("agentform.yaml");
+        let code = regex::Regex::new(r"(?m)^    artifact:\n      code:\n(        .*\n)+").unwrap();
+        assert!(
+            code.is_match(&text),
+            "the example's runtime has no code artifact"
+        );
+        let text = code.replace(
+            &text,
+            regex::NoExpand("    artifact:\n      container:\n        repository: agent\n        tag: ${var.image_tag}\n"),
+        );
+        let text = text
+            .replacen(
+                "\nruntimes:\n",
+                "\nrepositories:\n  agent: {}\n\nruntimes:\n",
+                1,
+            )
+            .replacen(
+                "\nvariables:\n",
+                "\nvariables:\n  image_tag:\n    default: latest\n",
+                1,
+            );
+        assert!(text.contains("repositories:\n  agent: {}"), "{text}");
+        assert!(text.contains("  image_tag:\n    default: latest"), "{text}");
+        t.write("agentform.yaml", &text);
+        t
+    }
+
     /// Sets the spec's `project:` (physical names derive from it).
     pub fn project(mut self, project: &str) -> Self {
         self.project = Some(project.to_string());
