@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the reference stack end to end against a local AWS emulator (moto):
+# Runs the reference stack end to end against a local AWS emulator (moto),
+# its agent deployed as a code bundle (requirements installed for Linux ARM64):
 # validate, plan, apply, plan again (no changes), outputs, the gateway's
 # tools listed and one called over SigV4-signed MCP (the launcher's gateway
 # emulator), destroy.
