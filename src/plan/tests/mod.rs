@@ -19,13 +19,38 @@ fn account() -> Account {
     }
 }
 
+/// The reference example with its runtime on a pushed ECR image (the
+/// example itself deploys a code bundle; these tests are about images,
+/// roles and plans of the image-based stack), written to a temporary
+/// directory with its sources made absolute.
 fn example() -> LoadedSpec {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/iam-gateway");
-    crate::spec::load(
-        &dir.join("agentform.yaml"),
-        &crate::spec::VarOverrides::new(),
-    )
-    .unwrap_or_else(|e| panic!("{}", e.render(false)))
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(root.join("examples/iam-gateway/agentform.yaml"))
+        .expect("the example spec");
+    let code = regex::Regex::new(r"(?m)^    artifact:\n      code:\n(        .*\n)+").unwrap();
+    assert!(
+        code.is_match(&text),
+        "the example's runtime has no code artifact"
+    );
+    let text = code
+        .replace(
+            &text,
+            regex::NoExpand(
+                "    artifact:\n      container:\n        repository: agent\n        tag: ${var.image_tag}\n",
+            ),
+        )
+        .replacen("\nruntimes:\n", "\nrepositories:\n  agent: {}\n\nruntimes:\n", 1)
+        .replacen(
+            "\nvariables:\n",
+            "\nvariables:\n  image_tag:\n    default: latest\n",
+            1,
+        )
+        .replace("source: ../../", &format!("source: {}/", root.display()));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("agentform.yaml");
+    std::fs::write(&path, text).expect("writing the spec");
+    crate::spec::load(&path, &crate::spec::VarOverrides::new())
+        .unwrap_or_else(|e| panic!("{}", e.render(false)))
 }
 
 fn packages() -> desired::Artifacts {
