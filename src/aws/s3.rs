@@ -322,6 +322,7 @@ impl super::Aws {
         let zip = tokio::task::spawn_blocking(move || b.build())
             .await
             .map_err(|e| anyhow!("building the code bundle: {e}"))??;
+        tracing::debug!(bytes = zip.len(), key, "uploading the code bundle");
         progress.note(
             addr,
             &format!(

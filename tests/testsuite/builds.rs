@@ -69,15 +69,7 @@ fn calls(tool: &Tool) -> Vec<Vec<String>> {
 }
 
 async fn deployed(sdk: &Sdk) -> (String, String) {
-    let ids = sdk.runtimes_named("build_agent").await;
-    assert_eq!(ids.len(), 1, "{ids:?}");
-    let r = sdk
-        .agentcore
-        .get_agent_runtime()
-        .agent_runtime_id(&ids[0])
-        .send()
-        .await
-        .unwrap();
+    let r = sdk.the_runtime_named("build_agent").await;
     let Some(AgentRuntimeArtifact::ContainerConfiguration(c)) = r.agent_runtime_artifact() else {
         panic!("not a container: {:?}", r.agent_runtime_artifact());
     };

@@ -53,20 +53,8 @@ async fn keys(sdk: &Sdk) -> Vec<String> {
 }
 
 async fn zip_names(sdk: &Sdk, key: &str) -> Vec<String> {
-    let body = sdk
-        .s3
-        .get_object()
-        .bucket(BUCKET)
-        .key(key)
-        .send()
-        .await
-        .expect("GetObject")
-        .body
-        .collect()
-        .await
-        .unwrap()
-        .into_bytes();
-    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(body.to_vec())).unwrap();
+    let body = sdk.object(BUCKET, key).await;
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(body)).unwrap();
     let mut names = Vec::new();
     for i in 0..zip.len() {
         let mut f = zip.by_index(i).unwrap();
@@ -79,15 +67,7 @@ async fn zip_names(sdk: &Sdk, key: &str) -> Vec<String> {
 
 /// (version, bucket, key, runtime, entry point) of the runtime.
 async fn deployed(sdk: &Sdk) -> (String, String, String, String, Vec<String>) {
-    let ids = sdk.runtimes_named("bundle_agent").await;
-    assert_eq!(ids.len(), 1, "{ids:?}");
-    let r = sdk
-        .agentcore
-        .get_agent_runtime()
-        .agent_runtime_id(&ids[0])
-        .send()
-        .await
-        .unwrap();
+    let r = sdk.the_runtime_named("bundle_agent").await;
     let Some(AgentRuntimeArtifact::CodeConfiguration(c)) = r.agent_runtime_artifact() else {
         panic!("not a code artifact: {:?}", r.agent_runtime_artifact());
     };

@@ -258,17 +258,7 @@ async fn a_newly_pushed_image_is_a_runtime_update() {
     t.run(&["apply", "--auto-approve"]).expect_ok();
     // By name through every page: the account holds the runtimes of every
     // test running at the time.
-    let ids = sdk.runtimes_named("img_agent").await;
-    let [id] = ids.as_slice() else {
-        panic!("expected one runtime img_agent, found {ids:?}");
-    };
-    let rt = sdk
-        .agentcore
-        .get_agent_runtime()
-        .agent_runtime_id(id)
-        .send()
-        .await
-        .unwrap();
+    let rt = sdk.the_runtime_named("img_agent").await;
     let uri = match rt.agent_runtime_artifact() {
         Some(
             aws_sdk_bedrockagentcorecontrol::types::AgentRuntimeArtifact::ContainerConfiguration(c),
@@ -348,15 +338,7 @@ async fn the_example_deploys_its_agent_as_a_code_bundle() {
         assert!(calls.contains(want), "{want} not in {calls}");
     }
 
-    let ids = sdk.runtimes_named("asis_agent").await;
-    assert_eq!(ids.len(), 1, "{ids:?}");
-    let r = sdk
-        .agentcore
-        .get_agent_runtime()
-        .agent_runtime_id(&ids[0])
-        .send()
-        .await
-        .unwrap();
+    let r = sdk.the_runtime_named("asis_agent").await;
     let Some(AgentRuntimeArtifact::CodeConfiguration(c)) = r.agent_runtime_artifact() else {
         panic!("not a code artifact: {:?}", r.agent_runtime_artifact());
     };
@@ -364,20 +346,8 @@ async fn the_example_deploys_its_agent_as_a_code_bundle() {
     assert_eq!(c.entry_point(), ["app.py"]);
     let s3 = c.code().unwrap().as_s3().unwrap();
     assert_eq!(s3.bucket(), "agentform-asis-123456789012-us-east-1");
-    let body = sdk
-        .s3
-        .get_object()
-        .bucket(s3.bucket())
-        .key(s3.prefix())
-        .send()
-        .await
-        .expect("the bundle the runtime names is in the bucket")
-        .body
-        .collect()
-        .await
-        .unwrap()
-        .into_bytes();
-    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(body.to_vec())).unwrap();
+    let body = sdk.object(s3.bucket(), s3.prefix()).await;
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(body)).unwrap();
     let mut installed = String::new();
     zip.by_name("installed_by_fake_pip/__init__.py")
         .expect("the installed requirements are in the bundle")

@@ -92,14 +92,7 @@ async fn a_memory_is_owned_and_its_runtime_may_use_exactly_it() {
     );
 
     // The runtime gets the id, and its role exactly the memory's data plane.
-    let ids = sdk.runtimes_named("memo_agent").await;
-    let r = sdk
-        .agentcore
-        .get_agent_runtime()
-        .agent_runtime_id(&ids[0])
-        .send()
-        .await
-        .unwrap();
+    let r = sdk.the_runtime_named("memo_agent").await;
     assert_eq!(
         r.environment_variables()
             .and_then(|e| e.get("MEMORY_ID"))

@@ -28,14 +28,7 @@ runtimes:
 "#;
 
 async fn runtime(sdk: &Sdk) -> GetAgentRuntimeOutput {
-    let ids = sdk.runtimes_named("rtset_agent").await;
-    assert_eq!(ids.len(), 1, "{ids:?}");
-    sdk.agentcore
-        .get_agent_runtime()
-        .agent_runtime_id(&ids[0])
-        .send()
-        .await
-        .expect("GetAgentRuntime")
+    sdk.the_runtime_named("rtset_agent").await
 }
 
 /// Protocol, environment (sorted), lifecycle (idle, max) and request

@@ -27,24 +27,7 @@ fn example() -> LoadedSpec {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let text = std::fs::read_to_string(root.join("examples/iam-gateway/agentform.yaml"))
         .expect("the example spec");
-    let code = regex::Regex::new(r"(?m)^    artifact:\n      code:\n(        .*\n)+").unwrap();
-    assert!(
-        code.is_match(&text),
-        "the example's runtime has no code artifact"
-    );
-    let text = code
-        .replace(
-            &text,
-            regex::NoExpand(
-                "    artifact:\n      container:\n        repository: agent\n        tag: ${var.image_tag}\n",
-            ),
-        )
-        .replacen("\nruntimes:\n", "\nrepositories:\n  agent: {}\n\nruntimes:\n", 1)
-        .replacen(
-            "\nvariables:\n",
-            "\nvariables:\n  image_tag:\n    default: latest\n",
-            1,
-        )
+    let text = reference_image::image_variant(&text)
         .replace("source: ../../", &format!("source: {}/", root.display()));
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("agentform.yaml");
@@ -384,4 +367,6 @@ mod bad_days;
 mod endpoints;
 mod iam;
 mod json;
+#[path = "../../../tests/shared/reference_image.rs"]
+mod reference_image;
 mod sensitive;

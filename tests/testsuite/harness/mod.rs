@@ -14,6 +14,8 @@
 
 pub mod fault_proxy;
 pub mod reference;
+#[path = "../../shared/reference_image.rs"]
+mod reference_image;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -278,29 +280,7 @@ impl Test {
     /// applied as written by `lifecycle::the_example_deploys_its_agent_as_a_code_bundle`.
     pub fn reference() -> Self {
         let t = Test::new().example("iam-gateway");
-        let text = t.read("agentform.yaml");
-        let code = regex::Regex::new(r"(?m)^    artifact:\n      code:\n(        .*\n)+").unwrap();
-        assert!(
-            code.is_match(&text),
-            "the example's runtime has no code artifact"
-        );
-        let text = code.replace(
-            &text,
-            regex::NoExpand("    artifact:\n      container:\n        repository: agent\n        tag: ${var.image_tag}\n"),
-        );
-        let text = text
-            .replacen(
-                "\nruntimes:\n",
-                "\nrepositories:\n  agent: {}\n\nruntimes:\n",
-                1,
-            )
-            .replacen(
-                "\nvariables:\n",
-                "\nvariables:\n  image_tag:\n    default: latest\n",
-                1,
-            );
-        assert!(text.contains("repositories:\n  agent: {}"), "{text}");
-        assert!(text.contains("  image_tag:\n    default: latest"), "{text}");
+        let text = reference_image::image_variant(&t.read("agentform.yaml"));
         t.write("agentform.yaml", &text);
         t
     }
@@ -883,6 +863,40 @@ impl Sdk {
             .filter(|r| r.agent_runtime_name() == name)
             .map(|r| r.agent_runtime_id().to_string())
             .collect()
+    }
+
+    /// The one runtime named `name`, as GetAgentRuntime returns it.
+    pub async fn the_runtime_named(
+        &self,
+        name: &str,
+    ) -> aws_sdk_bedrockagentcorecontrol::operation::get_agent_runtime::GetAgentRuntimeOutput {
+        let ids = self.runtimes_named(name).await;
+        let [id] = ids.as_slice() else {
+            panic!("expected one runtime {name}, found {ids:?}");
+        };
+        self.agentcore
+            .get_agent_runtime()
+            .agent_runtime_id(id)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GetAgentRuntime {name}: {e:?}"))
+    }
+
+    /// The bytes of object `key` in `bucket`.
+    pub async fn object(&self, bucket: &str, key: &str) -> Vec<u8> {
+        self.s3
+            .get_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GetObject s3://{bucket}/{key}: {e:?}"))
+            .body
+            .collect()
+            .await
+            .expect("reading the object's body")
+            .into_bytes()
+            .to_vec()
     }
 
     /// (name, id) of every target of a gateway.

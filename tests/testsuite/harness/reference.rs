@@ -373,15 +373,7 @@ pub async fn check_stack(sdk: &Sdk, project: &str) -> Stack {
 
     // --- Runtime: exactly one; its env points at the gateway; its role may
     // invoke exactly that gateway.
-    let ids = sdk.runtimes_named(&rt_name).await;
-    assert_eq!(ids.len(), 1, "runtimes named {rt_name}: {ids:?}");
-    let rt = sdk
-        .agentcore
-        .get_agent_runtime()
-        .agent_runtime_id(&ids[0])
-        .send()
-        .await
-        .expect("GetAgentRuntime");
+    let rt = sdk.the_runtime_named(&rt_name).await;
     assert_eq!(rt.status(), &AgentRuntimeStatus::Ready);
     assert_eq!(rt.role_arn(), rt_role_arn);
     let uri = rt
