@@ -31,6 +31,10 @@ pub fn gateway(project: &str, key: &str) -> String {
 pub fn target(key: &str) -> String {
     key.to_string()
 }
+/// Credential providers: `<project>-<key>` (letters, digits, `-`, `_`).
+pub fn credential(project: &str, key: &str) -> String {
+    format!("{project}-{key}")
+}
 pub fn repository(project: &str, key: &str) -> String {
     format!("{project}/{key}")
 }
@@ -64,7 +68,9 @@ pub const DEFAULT_ENDPOINT: &str = "DEFAULT";
 /// Roles are found by their IAM path instead, children through their parent.
 pub fn prefix(kind: Kind, project: &str) -> Option<String> {
     match kind {
-        Kind::Function | Kind::Gateway => Some(format!("{project}-")),
+        Kind::Function | Kind::Gateway | Kind::ApiKeyProvider | Kind::OAuthProvider => {
+            Some(format!("{project}-"))
+        }
         Kind::Repository => Some(format!("{project}/")),
         Kind::Runtime => Some(runtime(project, "")),
         Kind::Memory => Some(memory(project, "")),
@@ -159,6 +165,11 @@ macro_rules! re {
 // schema states these rules for editors and must accept the same strings.
 re!(PROJECT_RE, r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$");
 re!(GATEWAY_RE, r"^([0-9a-zA-Z][-]?){1,48}$");
+re!(CREDENTIAL_RE, r"^[a-zA-Z0-9_-]{1,128}$");
+re!(
+    LAMBDA_ARN_RE,
+    r"^arn:(aws[a-zA-Z-]*)?:lambda:[a-z]{2}(-gov)?-[a-z]+-\d:\d{12}:function:[a-zA-Z0-9_.-]+(:(\$LATEST|[a-zA-Z0-9_-]+))?$"
+);
 re!(TARGET_RE, r"^([0-9a-zA-Z][-]?){1,100}$");
 re!(RUNTIME_RE, r"^[a-zA-Z][a-zA-Z0-9_]{0,47}$");
 re!(ENDPOINT_RE, r"^[a-zA-Z][a-zA-Z0-9_]{0,47}$");
@@ -201,6 +212,14 @@ pub static GATEWAY: Rule = Rule {
     explain: "AgentCore gateway names use letters, digits and single hyphens (no underscores), at most 48 characters",
     allowed: |c| alnum(c) || c == '-',
     first: (alnum, "a letter or digit"),
+};
+pub static CREDENTIAL: Rule = Rule {
+    what: "credential provider name",
+    regex: &CREDENTIAL_RE,
+    max_len: 128,
+    explain: "AgentCore Identity credential provider names use letters, digits, `-` and `_`, at most 128 characters",
+    allowed: |c| alnum(c) || c == '-' || c == '_',
+    first: (|c| alnum(c) || c == '-' || c == '_', "a letter, digit, `-` or `_`"),
 };
 pub static TARGET: Rule = Rule {
     what: "gateway target name",
@@ -339,6 +358,10 @@ pub fn valid_region(s: &str) -> bool {
 }
 pub fn valid_image(s: &str) -> bool {
     s.len() <= 1024 && IMAGE_RE.is_match(s)
+}
+/// A Lambda function ARN as CreateGatewayTarget takes it (170 at most).
+pub fn valid_lambda_arn(s: &str) -> bool {
+    s.len() <= 170 && LAMBDA_ARN_RE.is_match(s)
 }
 pub fn valid_discovery_url(s: &str) -> bool {
     DISCOVERY_RE.is_match(s)

@@ -161,6 +161,8 @@ pub(crate) const PROPAGATION_WHY: &str =
 /// Another operation on the resource is still in flight.
 pub(crate) fn is_conflict(e: &anyhow::Error) -> bool {
     is_error(e, "ConflictException", &[])
+        // AgentCore Identity says a provider name is taken this way.
+        || is_error(e, "ValidationException", &["already exists"])
 }
 
 /// What to do about the common classes of failure, in a sentence; `None`

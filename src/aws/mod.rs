@@ -71,6 +71,8 @@ pub struct Aws {
     agentcore: aws_sdk_bedrockagentcorecontrol::Client,
     sts: aws_sdk_sts::Client,
     ssm: aws_sdk_ssm::Client,
+    /// Reads the secrets AgentCore Identity keeps for credential providers.
+    secrets: aws_sdk_secretsmanager::Client,
     /// AgentCore's data plane (InvokeAgentRuntime).
     agentcore_data: aws_sdk_bedrockagentcore::Client,
     /// The credential chain's identity, for requests signed outside the
@@ -184,6 +186,7 @@ impl Aws {
             agentcore: client!(aws_sdk_bedrockagentcorecontrol, conf, quotas),
             sts: client!(aws_sdk_sts, conf, quotas),
             ssm: client!(aws_sdk_ssm, conf, quotas),
+            secrets: client!(aws_sdk_secretsmanager, conf, quotas),
             agentcore_data: client!(aws_sdk_bedrockagentcore, conf, quotas),
             credentials: conf.credentials_provider(),
             caller: std::sync::OnceLock::new(),
@@ -336,7 +339,9 @@ impl Aws {
                     | Kind::Function
                     | Kind::Gateway
                     | Kind::Runtime
-                    | Kind::Memory => Ok(vec![]),
+                    | Kind::Memory
+                    | Kind::ApiKeyProvider
+                    | Kind::OAuthProvider => Ok(vec![]),
                 }
             })
             .buffer_unordered(CONCURRENCY)
@@ -349,6 +354,8 @@ impl Aws {
             Kind::Gateway => self.observe_gateways(s).await,
             Kind::Runtime => self.observe_runtimes(s).await,
             Kind::Memory => self.observe_memories(s).await,
+            Kind::ApiKeyProvider => self.observe_api_key_providers(s).await,
+            Kind::OAuthProvider => self.observe_oauth_providers(s).await,
             Kind::RolePolicy | Kind::GatewayTarget | Kind::RuntimeEndpoint => {
                 Ok(children.await?.concat())
             }
@@ -376,6 +383,8 @@ impl Cloud for Aws {
             Config::Runtime(c) => self.create_runtime(addr, c, progress).await,
             Config::Endpoint(c) => self.create_endpoint(addr, c, parent, progress).await,
             Config::Memory(c) => self.create_memory(addr, c, progress).await,
+            Config::ApiKeyProvider(c) => self.create_api_key_provider(addr, c).await,
+            Config::OAuthProvider(c) => self.create_oauth_provider(addr, c).await,
         }
     }
 
@@ -427,6 +436,10 @@ impl Cloud for Aws {
             Config::Runtime(want) => self.update_runtime(addr, want, current, progress).await,
             Config::Endpoint(want) => self.update_endpoint(addr, want, current, progress).await,
             Config::Memory(want) => self.update_memory(addr, want, current, progress).await,
+            Config::ApiKeyProvider(want) => {
+                self.update_api_key_provider_in_place(want, current).await
+            }
+            Config::OAuthProvider(want) => self.update_oauth_provider_in_place(want, current).await,
         }
     }
 
@@ -450,7 +463,9 @@ impl Cloud for Aws {
             | Config::RolePolicy(_)
             | Config::Repository(_)
             | Config::Bucket(_)
-            | Config::Function(_) => Ok(o.ids.clone()),
+            | Config::Function(_)
+            | Config::ApiKeyProvider(_)
+            | Config::OAuthProvider(_) => Ok(o.ids.clone()),
         }
     }
 
@@ -485,8 +500,16 @@ impl Cloud for Aws {
             Config::Runtime(_) => self.delete_runtime(addr, o, progress).await,
             Config::Endpoint(_) => self.delete_endpoint(addr, o, progress).await,
             Config::Memory(_) => self.delete_memory(addr, o, progress).await,
+            Config::ApiKeyProvider(_) | Config::OAuthProvider(_) => {
+                self.delete_credential_provider(o).await
+            }
         }
     }
+}
+
+/// The OAuth2 vendors agentform configures: (spec word, API vendor type).
+pub fn credential_vendors() -> &'static [(&'static str, &'static str)] {
+    agentcore::VENDORS
 }
 
 /// What to do about an AWS failure, when it is of a well-known class.

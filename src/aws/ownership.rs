@@ -139,7 +139,11 @@ impl super::Aws {
                     .await
                     .ctx(|| format!("tagging S3 bucket {name}"))?;
             }
-            Kind::Gateway | Kind::Runtime | Kind::Memory => {
+            Kind::Gateway
+            | Kind::Runtime
+            | Kind::Memory
+            | Kind::ApiKeyProvider
+            | Kind::OAuthProvider => {
                 self.agentcore
                     .tag_resource()
                     .resource_arn(arn()?)

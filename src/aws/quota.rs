@@ -67,6 +67,16 @@ fn is_read(op: &str) -> bool {
 /// Every API agentform calls whose rate can be set (`--rate`,
 /// `AGENTFORM_RATES`, the spec's `rates:`), named as in IAM actions.
 pub const APIS: &[&str] = &[
+    "bedrock-agentcore:CreateApiKeyCredentialProvider",
+    "bedrock-agentcore:GetApiKeyCredentialProvider",
+    "bedrock-agentcore:UpdateApiKeyCredentialProvider",
+    "bedrock-agentcore:DeleteApiKeyCredentialProvider",
+    "bedrock-agentcore:ListApiKeyCredentialProviders",
+    "bedrock-agentcore:CreateOauth2CredentialProvider",
+    "bedrock-agentcore:GetOauth2CredentialProvider",
+    "bedrock-agentcore:UpdateOauth2CredentialProvider",
+    "bedrock-agentcore:DeleteOauth2CredentialProvider",
+    "bedrock-agentcore:ListOauth2CredentialProviders",
     "bedrock-agentcore:CreateGateway",
     "bedrock-agentcore:GetGateway",
     "bedrock-agentcore:ListGateways",
@@ -141,6 +151,7 @@ pub fn iam_name(service: &str, op: &str) -> String {
         "ECR" => "ecr",
         "STS" => "sts",
         "SSM" => "ssm",
+        "Secrets Manager" => "secretsmanager",
         other => other,
     };
     format!("{prefix}:{op}")
@@ -190,6 +201,8 @@ pub fn limit(service: &str, op: &str) -> Option<(Cow<'static, str>, u32)> {
             "GetAgentRuntime" | "GetAgentRuntimeEndpoint" => 50,
             "ListAgentRuntimes" | "ListAgentRuntimeEndpoints" | "ListAgentRuntimeVersions" => 5,
             "TagResource" | "UntagResource" | "ListTagsForResource" => 10,
+            // AgentCore Identity: 20 per second for all its CRUD.
+            o if o.contains("CredentialProvider") => 20,
             o if is_read(o) => 10,
             _ => 5,
         }),

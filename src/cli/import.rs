@@ -23,6 +23,8 @@ fn tags_mut(c: &mut Config) -> Option<&mut Tags> {
         Config::Gateway(c) => Some(&mut c.tags),
         Config::Runtime(c) => Some(&mut c.tags),
         Config::Memory(c) => Some(&mut c.tags),
+        Config::ApiKeyProvider(c) => Some(&mut c.tags),
+        Config::OAuthProvider(c) => Some(&mut c.tags),
         Config::RolePolicy(_) | Config::Target(_) | Config::Endpoint(_) => None,
     }
 }

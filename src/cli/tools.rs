@@ -39,7 +39,7 @@ pub(super) async fn exec(ctx: &Ctx, action: Action, opts: Options) -> Result<i32
         Err(code) => return Ok(code),
     };
     let gateway = match &action {
-        Action::Call { name, .. } => gateway_of_tool(&l.spec, opts.gateway.as_deref(), name)?,
+        Action::Call { name, .. } => gateway_of_tool(&l, opts.gateway.as_deref(), name)?,
         Action::List => only_gateway(&l.spec, opts.gateway.as_deref())?,
     };
     let runtime = opts.as_runtime.as_deref().map(runtime_key).transpose()?;
@@ -216,14 +216,15 @@ fn only_gateway(spec: &Spec, asked: Option<&str>) -> Result<String> {
 
 /// The gateway to call `tool` on: the one asked for, the only one, or the
 /// one whose target offers it.
-fn gateway_of_tool(spec: &Spec, asked: Option<&str>, tool: &str) -> Result<String> {
+fn gateway_of_tool(l: &LoadedSpec, asked: Option<&str>, tool: &str) -> Result<String> {
+    let spec = &l.spec;
     if asked.is_some() || spec.gateways.len() <= 1 {
         return only_gateway(spec, asked);
     }
     let offering: Vec<&String> = spec
         .gateways
         .iter()
-        .filter(|(_, g)| spec_tools_of(g).contains(tool))
+        .filter(|(_, g)| spec_tools_of(l, g).contains(tool))
         .map(|(k, _)| k)
         .collect();
     match offering.as_slice() {
@@ -240,14 +241,14 @@ fn gateway_of_tool(spec: &Spec, asked: Option<&str>, tool: &str) -> Result<Strin
 }
 
 /// The tools the spec gives a gateway, as MCP names.
-fn spec_tools_of(g: &spec::GatewaySpec) -> BTreeSet<String> {
+fn spec_tools_of(l: &LoadedSpec, g: &spec::GatewaySpec) -> BTreeSet<String> {
     g.targets
         .iter()
         .flat_map(|(t, target)| {
-            target
-                .tools
-                .iter()
-                .map(move |tool| format!("{t}___{}", tool.name))
+            l.tool_names(target)
+                .unwrap_or_default()
+                .into_iter()
+                .map(move |tool| format!("{t}___{tool}"))
         })
         .collect()
 }
@@ -407,7 +408,7 @@ async fn verify_one(
     }
     let url = gateway_url(known, gateway)?;
     let who = signer(known, Some(runtime))?;
-    let want = spec_tools_of(&l.spec.gateways[gateway]);
+    let want = spec_tools_of(l, &l.spec.gateways[gateway]);
     let trusted = !l.spec.verify_principals.is_empty();
     // The spec grants the access: a denial in the first seconds after an
     // apply can be IAM still propagating the new role, trust or policy.

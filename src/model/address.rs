@@ -74,6 +74,10 @@ pub enum Address {
         endpoint: String,
     },
     Memory(String),
+    /// A top-level `credentials` entry with an API key.
+    ApiKeyProvider(String),
+    /// A top-level `credentials` entry with an OAuth2 client.
+    OAuthProvider(String),
 }
 
 impl Address {
@@ -89,6 +93,8 @@ impl Address {
             Address::Runtime(_) => Kind::Runtime,
             Address::RuntimeEndpoint { .. } => Kind::RuntimeEndpoint,
             Address::Memory(_) => Kind::Memory,
+            Address::ApiKeyProvider(_) => Kind::ApiKeyProvider,
+            Address::OAuthProvider(_) => Kind::OAuthProvider,
         }
     }
 
@@ -104,7 +110,9 @@ impl Address {
             | Address::Function(_)
             | Address::Gateway(_)
             | Address::Runtime(_)
-            | Address::Memory(_) => None,
+            | Address::Memory(_)
+            | Address::ApiKeyProvider(_)
+            | Address::OAuthProvider(_) => None,
         }
     }
 
@@ -128,7 +136,9 @@ impl Address {
             | Address::Function(_)
             | Address::GatewayTarget { .. }
             | Address::RuntimeEndpoint { .. }
-            | Address::Memory(_) => return None,
+            | Address::Memory(_)
+            | Address::ApiKeyProvider(_)
+            | Address::OAuthProvider(_) => return None,
         };
         (child.kind() == kind).then_some(child)
     }
@@ -142,7 +152,9 @@ impl Address {
             | Address::Function(k)
             | Address::Gateway(k)
             | Address::Runtime(k)
-            | Address::Memory(k) => k.clone(),
+            | Address::Memory(k)
+            | Address::ApiKeyProvider(k)
+            | Address::OAuthProvider(k) => k.clone(),
             Address::GatewayTarget { gateway, target } => format!("{gateway}/{target}"),
             Address::RuntimeEndpoint { runtime, endpoint } => format!("{runtime}/{endpoint}"),
         }
@@ -181,6 +193,8 @@ impl Address {
                 Address::RuntimeEndpoint { runtime, endpoint }
             }
             Kind::Memory => Address::Memory(single(n)?),
+            Kind::ApiKeyProvider => Address::ApiKeyProvider(single(n)?),
+            Kind::OAuthProvider => Address::OAuthProvider(single(n)?),
         })
     }
 }
@@ -228,6 +242,8 @@ mod tests {
                 endpoint: "prod".into(),
             },
             Address::Memory("chat".into()),
+            Address::ApiKeyProvider("weather".into()),
+            Address::OAuthProvider("github".into()),
         ];
         let texts: Vec<String> = all.iter().map(ToString::to_string).collect();
         assert_eq!(
@@ -243,6 +259,8 @@ mod tests {
                 "runtime.agent",
                 "runtime_endpoint.agent/prod",
                 "memory.chat",
+                "api_key_credential_provider.weather",
+                "oauth2_credential_provider.github",
             ]
         );
         for (a, t) in all.iter().zip(&texts) {
@@ -296,6 +314,8 @@ mod tests {
                 Kind::Runtime => Address::Runtime("a".into()),
                 Kind::RuntimeEndpoint => e.clone(),
                 Kind::Memory => Address::Memory("a".into()),
+                Kind::ApiKeyProvider => Address::ApiKeyProvider("a".into()),
+                Kind::OAuthProvider => Address::OAuthProvider("a".into()),
             };
             assert_eq!(sample.parent().map(|p| p.kind()), k.parent(), "{k}");
         }

@@ -75,6 +75,83 @@ pub struct MemoryStrategy {
     pub name: String,
 }
 
+/// A write-only secret (an API key, a client secret): compared by a
+/// digest, sent by value, and never serialised or shown. Equality is the
+/// digest's, so a saved plan (which holds no value) equals a fresh one.
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
+pub struct Secret {
+    /// SHA-256 over a fixed label, the provider's name and the value.
+    pub digest: String,
+    /// Desired configs only.
+    #[serde(skip)]
+    pub value: Option<Arc<str>>,
+}
+
+impl Secret {
+    pub fn new(provider: &str, value: &str) -> Secret {
+        Secret {
+            digest: Secret::digest_of(provider, value),
+            value: Some(Arc::from(value)),
+        }
+    }
+    /// What is read back: a digest only.
+    pub fn read_back(provider: &str, value: &str) -> Secret {
+        Secret {
+            digest: Secret::digest_of(provider, value),
+            value: None,
+        }
+    }
+    /// A secret that could not be read back (never equal to a wanted one).
+    pub fn unreadable() -> Secret {
+        Secret {
+            digest: String::new(),
+            value: None,
+        }
+    }
+    fn digest_of(provider: &str, value: &str) -> String {
+        use sha2::Digest;
+        let mut h = sha2::Sha256::new();
+        h.update(b"agentform secret v1\0");
+        h.update(provider.as_bytes());
+        h.update(b"\0");
+        h.update(value.as_bytes());
+        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+impl PartialEq for Secret {
+    fn eq(&self, other: &Secret) -> bool {
+        self.digest == other.digest
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(..)")
+    }
+}
+
+/// An AgentCore Identity API-key credential provider.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ApiKeyProviderConfig {
+    pub name: String,
+    pub api_key: Secret,
+    pub tags: Tags,
+}
+
+/// An AgentCore Identity OAuth2 credential provider.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct OAuthProviderConfig {
+    pub name: String,
+    /// `CustomOauth2`, `GithubOauth2`, ...
+    pub vendor: String,
+    /// The OpenID discovery URL (custom vendors; empty for the others).
+    pub discovery_url: String,
+    pub client_id: String,
+    pub client_secret: Secret,
+    pub tags: Tags,
+}
+
 /// The project's bucket of code bundles.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct BucketConfig {
@@ -159,10 +236,107 @@ pub struct TargetConfig {
     pub gateway: String,
     pub name: String,
     pub description: String,
-    pub lambda_arn: String,
-    pub tools: Vec<ToolDef>,
-    /// `GATEWAY_IAM_ROLE`.
-    pub credential_provider: String,
+    pub source: TargetSource,
+    pub credentials: TargetCredentials,
+}
+
+/// What a gateway target exposes as tools.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum TargetSource {
+    /// A Lambda function (of the spec, or given by ARN) with its tools.
+    Lambda { arn: String, tools: Vec<ToolDef> },
+    /// A REST API described by an OpenAPI document.
+    OpenApi(ApiSchema),
+    /// An AWS or REST API described by a Smithy model (JSON AST).
+    Smithy(ApiSchema),
+    /// A remote MCP server.
+    McpServer {
+        endpoint: String,
+        /// `DEFAULT` or `DYNAMIC` (empty: not set, AgentCore's default).
+        listing_mode: String,
+    },
+    /// A stage of an API Gateway REST API.
+    ApiGateway {
+        rest_api_id: String,
+        stage: String,
+        /// Which paths and methods become tools, sorted by path.
+        filters: Vec<ApiFilter>,
+        /// Tool names and descriptions given to operations, sorted by path
+        /// and method.
+        overrides: Vec<ApiOverride>,
+    },
+    /// A kind of target agentform does not manage (read back from AWS
+    /// only): named by its member of the service's union, so a plan shows
+    /// it replaced by what the spec says rather than dropping it silently.
+    Other(String),
+}
+
+/// An API description: inline (sent as JSON text) or an S3 object.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum ApiSchema {
+    Inline(Arc<Value>),
+    S3 {
+        uri: String,
+        /// The account that owns the bucket (empty: not set).
+        bucket_owner: String,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub struct ApiFilter {
+    pub path: String,
+    /// Sorted.
+    pub methods: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub struct ApiOverride {
+    pub path: String,
+    pub method: String,
+    pub name: String,
+    pub description: String,
+}
+
+/// How the gateway authenticates to a target.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum TargetCredentials {
+    /// No outbound auth (an MCP server or API that needs none).
+    None,
+    /// SigV4 with the gateway's service role.
+    GatewayIamRole,
+    /// An API key from an AgentCore Identity credential provider.
+    ApiKey {
+        provider_arn: String,
+        /// `HEADER` or `QUERY_PARAMETER` (empty: not set).
+        location: String,
+        /// The header or query parameter name (empty: not set).
+        parameter_name: String,
+        /// Put before the key, e.g. `Bearer` (empty: none).
+        prefix: String,
+    },
+    /// An OAuth2 token from an AgentCore Identity credential provider.
+    OAuth {
+        provider_arn: String,
+        scopes: Vec<String>,
+        custom_parameters: BTreeMap<String, String>,
+        /// `CLIENT_CREDENTIALS`, `AUTHORIZATION_CODE` (empty: not set).
+        grant_type: String,
+    },
+    /// A credential type agentform does not manage (read back only).
+    Other(String),
+}
+
+impl TargetCredentials {
+    /// The API's `credentialProviderType` (`None`: no configuration).
+    pub fn api_type(&self) -> Option<&str> {
+        match self {
+            TargetCredentials::None => None,
+            TargetCredentials::GatewayIamRole => Some("GATEWAY_IAM_ROLE"),
+            TargetCredentials::ApiKey { .. } => Some("API_KEY"),
+            TargetCredentials::OAuth { .. } => Some("OAUTH"),
+            TargetCredentials::Other(t) => Some(t),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -263,6 +437,8 @@ pub enum Config {
     Runtime(RuntimeConfig),
     Endpoint(EndpointConfig),
     Memory(MemoryConfig),
+    ApiKeyProvider(ApiKeyProviderConfig),
+    OAuthProvider(OAuthProviderConfig),
 }
 
 /// How a resource is deleted, decided by the spec and carried by the plan.
@@ -289,6 +465,8 @@ impl Config {
             Config::Runtime(_) => Kind::Runtime,
             Config::Endpoint(_) => Kind::RuntimeEndpoint,
             Config::Memory(_) => Kind::Memory,
+            Config::ApiKeyProvider(_) => Kind::ApiKeyProvider,
+            Config::OAuthProvider(_) => Kind::OAuthProvider,
         }
     }
 
@@ -305,6 +483,8 @@ impl Config {
             Config::Runtime(c) => &c.name,
             Config::Endpoint(c) => &c.name,
             Config::Memory(c) => &c.name,
+            Config::ApiKeyProvider(c) => &c.name,
+            Config::OAuthProvider(c) => &c.name,
         }
     }
 
@@ -321,7 +501,9 @@ impl Config {
             | Config::Function(_)
             | Config::Gateway(_)
             | Config::Runtime(_)
-            | Config::Memory(_) => None,
+            | Config::Memory(_)
+            | Config::ApiKeyProvider(_)
+            | Config::OAuthProvider(_) => None,
         }
     }
 
@@ -346,7 +528,9 @@ impl Config {
             | Config::Target(_)
             | Config::Runtime(_)
             | Config::Endpoint(_)
-            | Config::Memory(_) => DeleteOptions::default(),
+            | Config::Memory(_)
+            | Config::ApiKeyProvider(_)
+            | Config::OAuthProvider(_) => DeleteOptions::default(),
         }
     }
 
@@ -374,7 +558,9 @@ impl Config {
             | Config::Bucket(_)
             | Config::Gateway(_)
             | Config::Target(_)
-            | Config::Memory(_) => self.clone(),
+            | Config::Memory(_)
+            | Config::ApiKeyProvider(_)
+            | Config::OAuthProvider(_) => self.clone(),
         }
     }
 
@@ -458,20 +644,12 @@ impl Config {
                 a.insert("gateway", (&c.gateway).into());
                 a.insert("name", (&c.name).into());
                 a.insert("description", (&c.description).into());
-                a.insert("lambda_arn", (&c.lambda_arn).into());
-                a.insert("credential_provider", (&c.credential_provider).into());
-                let tools: Vec<Value> = c
-                    .tools
-                    .iter()
-                    .map(|t| {
-                        let mut o = serde_json::json!({"name": t.name, "description": t.description, "input": t.input});
-                        if let Some(out) = &t.output {
-                            o["output"] = Value::clone(out);
-                        }
-                        o
-                    })
-                    .collect();
-                a.insert("tools", Value::Array(tools).into());
+                target_source_attrs(&c.source, &mut a);
+                a.insert(
+                    "credential_provider",
+                    c.credentials.api_type().map_or(Val::Null, Val::from),
+                );
+                a.insert("credential_configuration", credential_attrs(&c.credentials));
             }
             Config::Runtime(c) => {
                 a.insert("name", (&c.name).into());
@@ -531,6 +709,19 @@ impl Config {
                 a.insert("encryption_key_arn", (&c.encryption_key_arn).into());
                 a.insert("tags", c.tags.clone().into());
             }
+            Config::ApiKeyProvider(c) => {
+                a.insert("name", (&c.name).into());
+                a.insert("api_key", (&c.api_key.digest).into());
+                a.insert("tags", c.tags.clone().into());
+            }
+            Config::OAuthProvider(c) => {
+                a.insert("name", (&c.name).into());
+                a.insert("vendor", (&c.vendor).into());
+                a.insert("discovery_url", (&c.discovery_url).into());
+                a.insert("client_id", (&c.client_id).into());
+                a.insert("client_secret", (&c.client_secret.digest).into());
+                a.insert("tags", c.tags.clone().into());
+            }
             Config::Endpoint(c) => {
                 a.insert("runtime", (&c.runtime).into());
                 a.insert("name", (&c.name).into());
@@ -539,6 +730,96 @@ impl Config {
             }
         }
         a
+    }
+}
+
+/// A target's source as plans show it: `target_type`, then its fields.
+fn target_source_attrs(s: &TargetSource, a: &mut BTreeMap<&'static str, Val>) {
+    let schema = |a: &mut BTreeMap<&'static str, Val>, s: &ApiSchema| match s {
+        ApiSchema::Inline(doc) => {
+            a.insert("schema", Value::clone(doc).into());
+        }
+        ApiSchema::S3 { uri, bucket_owner } => {
+            a.insert("schema_s3_uri", uri.into());
+            a.insert("schema_bucket_owner", bucket_owner.into());
+        }
+    };
+    match s {
+        TargetSource::Lambda { arn, tools } => {
+            a.insert("target_type", "lambda".into());
+            a.insert("lambda_arn", arn.into());
+            let tools: Vec<Value> = tools
+                .iter()
+                .map(|t| {
+                    let mut o = serde_json::json!({"name": t.name, "description": t.description, "input": t.input});
+                    if let Some(out) = &t.output {
+                        o["output"] = Value::clone(out);
+                    }
+                    o
+                })
+                .collect();
+            a.insert("tools", Value::Array(tools).into());
+        }
+        TargetSource::OpenApi(s) => {
+            a.insert("target_type", "openapi".into());
+            schema(a, s);
+        }
+        TargetSource::Smithy(s) => {
+            a.insert("target_type", "smithy".into());
+            schema(a, s);
+        }
+        TargetSource::McpServer {
+            endpoint,
+            listing_mode,
+        } => {
+            a.insert("target_type", "mcp_server".into());
+            a.insert("endpoint", endpoint.into());
+            a.insert("listing_mode", listing_mode.into());
+        }
+        TargetSource::ApiGateway {
+            rest_api_id,
+            stage,
+            filters,
+            overrides,
+        } => {
+            a.insert("target_type", "api_gateway".into());
+            a.insert("rest_api_id", rest_api_id.into());
+            a.insert("stage", stage.into());
+            let filters: Vec<Value> = filters
+                .iter()
+                .map(|f| serde_json::json!({"path": f.path, "methods": f.methods}))
+                .collect();
+            a.insert("tool_filters", Value::Array(filters).into());
+            let overrides: Vec<Value> = overrides
+                .iter()
+                .map(|o| serde_json::json!({"path": o.path, "method": o.method, "name": o.name, "description": o.description}))
+                .collect();
+            a.insert("tool_overrides", Value::Array(overrides).into());
+        }
+        TargetSource::Other(kind) => {
+            a.insert("target_type", kind.into());
+        }
+    }
+}
+
+/// A target's credential provider settings as plans show them.
+fn credential_attrs(c: &TargetCredentials) -> Val {
+    match c {
+        TargetCredentials::None | TargetCredentials::GatewayIamRole | TargetCredentials::Other(_) => {
+            Val::Null
+        }
+        TargetCredentials::ApiKey {
+            provider_arn,
+            location,
+            parameter_name,
+            prefix,
+        } => serde_json::json!({"provider_arn": provider_arn, "location": location, "parameter_name": parameter_name, "prefix": prefix}).into(),
+        TargetCredentials::OAuth {
+            provider_arn,
+            scopes,
+            custom_parameters,
+            grant_type,
+        } => serde_json::json!({"provider_arn": provider_arn, "scopes": scopes, "custom_parameters": custom_parameters, "grant_type": grant_type}).into(),
     }
 }
 

@@ -19,10 +19,12 @@ pub enum Kind {
     Runtime,
     RuntimeEndpoint,
     Memory,
+    ApiKeyProvider,
+    OAuthProvider,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 10] = [
+    pub const ALL: [Kind; 12] = [
         Kind::Role,
         Kind::RolePolicy,
         Kind::Repository,
@@ -33,6 +35,8 @@ impl Kind {
         Kind::Runtime,
         Kind::RuntimeEndpoint,
         Kind::Memory,
+        Kind::ApiKeyProvider,
+        Kind::OAuthProvider,
     ];
 
     /// The resource type shown in plans and stored in the
@@ -49,6 +53,8 @@ impl Kind {
             Kind::Runtime => "runtime",
             Kind::RuntimeEndpoint => "runtime_endpoint",
             Kind::Memory => "memory",
+            Kind::ApiKeyProvider => "api_key_credential_provider",
+            Kind::OAuthProvider => "oauth2_credential_provider",
         }
     }
 
@@ -67,7 +73,9 @@ impl Kind {
             Kind::GatewayTarget => Some(Kind::Runtime),
             Kind::Runtime => Some(Kind::RuntimeEndpoint),
             Kind::RuntimeEndpoint => Some(Kind::Memory),
-            Kind::Memory => None,
+            Kind::Memory => Some(Kind::ApiKeyProvider),
+            Kind::ApiKeyProvider => Some(Kind::OAuthProvider),
+            Kind::OAuthProvider => None,
         }
     }
 
@@ -88,7 +96,9 @@ impl Kind {
             | Kind::Function
             | Kind::Gateway
             | Kind::Runtime
-            | Kind::Memory => None,
+            | Kind::Memory
+            | Kind::ApiKeyProvider
+            | Kind::OAuthProvider => None,
         }
     }
 
@@ -97,7 +107,8 @@ impl Kind {
         match self {
             Kind::GatewayTarget | Kind::RuntimeEndpoint => 0,
             Kind::Runtime => 1,
-            Kind::Gateway | Kind::Memory => 2,
+            // Providers after the targets that use them.
+            Kind::Gateway | Kind::Memory | Kind::ApiKeyProvider | Kind::OAuthProvider => 2,
             Kind::Function | Kind::Repository | Kind::Bucket => 3,
             Kind::RolePolicy => 4,
             Kind::Role => 5,
@@ -118,6 +129,9 @@ impl Kind {
             Kind::GatewayTarget => matches!(field, "gateway" | "name"),
             Kind::RuntimeEndpoint => matches!(field, "runtime" | "name"),
             Kind::Memory => matches!(field, "name" | "encryption_key_arn"),
+            Kind::ApiKeyProvider => field == "name",
+            // A provider's vendor is fixed when it is created.
+            Kind::OAuthProvider => matches!(field, "name" | "vendor"),
         }
     }
 
@@ -136,7 +150,29 @@ impl Kind {
             | Kind::Gateway
             | Kind::GatewayTarget
             | Kind::RuntimeEndpoint
-            | Kind::Memory => false,
+            | Kind::Memory
+            | Kind::ApiKeyProvider
+            | Kind::OAuthProvider => false,
+        }
+    }
+
+    /// Fields whose values are secrets: always masked, whatever they hold
+    /// (a provider's key is compared by digest, and the digest is not shown
+    /// either).
+    pub fn secret_fields(self) -> &'static [&'static str] {
+        match self {
+            Kind::ApiKeyProvider => &["api_key"],
+            Kind::OAuthProvider => &["client_secret"],
+            Kind::Role
+            | Kind::RolePolicy
+            | Kind::Repository
+            | Kind::Bucket
+            | Kind::Function
+            | Kind::Gateway
+            | Kind::GatewayTarget
+            | Kind::Runtime
+            | Kind::RuntimeEndpoint
+            | Kind::Memory => &[],
         }
     }
 
@@ -151,7 +187,9 @@ impl Kind {
             | Kind::GatewayTarget
             | Kind::Runtime
             | Kind::RuntimeEndpoint
-            | Kind::Memory => Scope::Region,
+            | Kind::Memory
+            | Kind::ApiKeyProvider
+            | Kind::OAuthProvider => Scope::Region,
         }
     }
 
@@ -165,7 +203,9 @@ impl Kind {
             | Kind::Function
             | Kind::Gateway
             | Kind::Runtime
-            | Kind::Memory => Ownership::Tags,
+            | Kind::Memory
+            | Kind::ApiKeyProvider
+            | Kind::OAuthProvider => Ownership::Tags,
             // Inline policies and targets cannot be tagged; endpoints take
             // tags on create, but the API does not promise to read them back.
             Kind::RolePolicy | Kind::GatewayTarget | Kind::RuntimeEndpoint => Ownership::Parent,

@@ -145,6 +145,21 @@ impl Account {
             self.partition, self.id, path, name
         )
     }
+    /// AgentCore Identity's ARN of an API-key credential provider (a
+    /// name is unique per account and region, so the ARN is known before
+    /// the provider exists).
+    pub fn api_key_provider_arn(&self, name: &str) -> String {
+        format!(
+            "arn:{}:bedrock-agentcore:{}:{}:token-vault/default/apikeycredentialprovider/{name}",
+            self.partition, self.region, self.id
+        )
+    }
+    pub fn oauth_provider_arn(&self, name: &str) -> String {
+        format!(
+            "arn:{}:bedrock-agentcore:{}:{}:token-vault/default/oauth2credentialprovider/{name}",
+            self.partition, self.region, self.id
+        )
+    }
     pub fn function_arn(&self, name: &str) -> String {
         format!(
             "arn:{}:lambda:{}:{}:function:{}",

@@ -14,15 +14,168 @@ use crate::model::{
     Account, Address, Attr, Authorizer, BucketConfig, Code, Config, Desired, EndpointConfig,
     Environment, FunctionConfig, GatewayConfig, Known, Lookup, MemoryConfig, MemoryStrategy, Part,
     Ref, RepositoryConfig, Resolved, RoleConfig, RoleOwner, RolePolicyConfig, RuntimeArtifact,
-    RuntimeConfig, Tags, TargetConfig, ToolDef, Val, Vpc,
+    RuntimeConfig, Tags, TargetConfig, TargetCredentials, TargetSource, ToolDef, Val, Vpc,
 };
+use crate::model::{
+    ApiFilter, ApiKeyProviderConfig, ApiOverride, ApiSchema, OAuthProviderConfig, Secret,
+};
+use serde_json::Value;
+use std::sync::Arc;
 use crate::names;
 use crate::package::Package;
 use crate::spec::refs::{self, Segment};
 use crate::spec::{
-    ArtifactSpec, AuthorizerSpec, EndpointVersion, FunctionSpec, LoadedSpec, RepositorySpec,
-    RuntimeSpec, Spec,
+    ApiSchemaSpec, ArtifactSpec, AuthorizerSpec, CredentialSpec, EndpointVersion, FunctionSpec,
+    LoadedSpec, RepositorySpec, RuntimeSpec, Spec, TargetCredentialSpec, TargetSpec, ToolsSpec,
 };
+
+/// The Lambda function a target invokes: of the spec, or by ARN.
+fn lambda_arn(spec: &Spec, a: &Account, t: &TargetSpec) -> Option<String> {
+    match (&t.function, &t.lambda_arn) {
+        (Some(f), _) => Some(a.function_arn(&names::function(&spec.project, f))),
+        (None, Some(arn)) => Some(arn.clone()),
+        (None, None) => None,
+    }
+}
+
+fn api_schema(l: &LoadedSpec, s: &ApiSchemaSpec) -> ApiSchema {
+    match s {
+        ApiSchemaSpec::File(f) => ApiSchema::Inline(
+            l.documents
+                .get(f)
+                .map_or_else(|| Arc::new(Value::Null), |d| d.value.clone()),
+        ),
+        ApiSchemaSpec::Inline(i) => ApiSchema::Inline(i.inline.clone()),
+        ApiSchemaSpec::S3(s3) => ApiSchema::S3 {
+            uri: s3.s3.clone(),
+            bucket_owner: s3.bucket_owner.clone().unwrap_or_default(),
+        },
+    }
+}
+
+/// What a target exposes. A spec loaded without its documents (destroy)
+/// gets empty stand-ins: only the target's address and name matter then.
+fn target_source(l: &LoadedSpec, a: &Account, t: &TargetSpec) -> TargetSource {
+    if let Some(arn) = lambda_arn(&l.spec, a, t) {
+        let tools = match &t.tools {
+            Some(ToolsSpec::Inline(tools)) => tools.iter().map(tool_def).collect(),
+            Some(ToolsSpec::File(f)) => l
+                .documents
+                .get(f)
+                .map(|d| crate::spec::documents::tool_file(&d.value).0)
+                .unwrap_or_default(),
+            None => vec![],
+        };
+        return TargetSource::Lambda { arn, tools };
+    }
+    if let Some(s) = &t.openapi {
+        return TargetSource::OpenApi(api_schema(l, s));
+    }
+    if let Some(s) = &t.smithy {
+        return TargetSource::Smithy(api_schema(l, s));
+    }
+    if let Some(m) = &t.mcp_server {
+        return TargetSource::McpServer {
+            endpoint: m.endpoint().to_string(),
+            listing_mode: m.listing_mode(),
+        };
+    }
+    if let Some(g) = &t.api_gateway {
+        let mut filters: Vec<ApiFilter> = g
+            .tools
+            .iter()
+            .map(|f| {
+                let mut methods: Vec<String> =
+                    f.methods.iter().map(|m| m.to_ascii_uppercase()).collect();
+                methods.sort();
+                methods.dedup();
+                ApiFilter {
+                    path: f.path.clone(),
+                    methods,
+                }
+            })
+            .collect();
+        filters.sort();
+        let mut overrides: Vec<ApiOverride> = g
+            .overrides
+            .iter()
+            .map(|o| ApiOverride {
+                path: o.path.clone(),
+                method: o.method.to_ascii_uppercase(),
+                name: o.name.clone(),
+                description: o.description.clone().unwrap_or_default(),
+            })
+            .collect();
+        overrides.sort();
+        return TargetSource::ApiGateway {
+            rest_api_id: g.rest_api.clone(),
+            stage: g.stage.clone(),
+            filters,
+            overrides,
+        };
+    }
+    // validate requires one of the above.
+    TargetSource::Other("none".into())
+}
+
+fn tool_def(tool: &crate::spec::ToolSpec) -> ToolDef {
+    ToolDef {
+        name: tool.name.clone(),
+        description: tool.description.clone(),
+        input: tool.input.clone(),
+        output: tool.output.clone(),
+    }
+}
+
+/// The credential a target refers to by key, if any.
+fn credential_use(t: &TargetSpec) -> Option<&str> {
+    match &t.credentials {
+        Some(TargetCredentialSpec::ApiKey(k)) => Some(&k.api_key),
+        Some(TargetCredentialSpec::OAuth(o)) => Some(&o.oauth),
+        Some(TargetCredentialSpec::Named(_)) | None => None,
+    }
+}
+
+/// The address of credential `key` (an API key or an OAuth2 provider).
+fn credential_addr(spec: &Spec, key: &str) -> Address {
+    match spec.credentials.get(key) {
+        Some(CredentialSpec::OAuth(_)) => Address::OAuthProvider(key.to_string()),
+        Some(CredentialSpec::ApiKey(_)) | None => Address::ApiKeyProvider(key.to_string()),
+    }
+}
+
+fn target_credentials(spec: &Spec, a: &Account, t: &TargetSpec) -> TargetCredentials {
+    let p = &spec.project;
+    match &t.credentials {
+        Some(TargetCredentialSpec::Named(n)) if n == "none" => TargetCredentials::None,
+        Some(TargetCredentialSpec::Named(_)) => TargetCredentials::GatewayIamRole,
+        Some(TargetCredentialSpec::ApiKey(k)) => TargetCredentials::ApiKey {
+            provider_arn: a.api_key_provider_arn(&names::credential(p, &k.api_key)),
+            location: k
+                .location
+                .as_deref()
+                .unwrap_or("header")
+                .to_ascii_uppercase(),
+            parameter_name: k.name.clone().unwrap_or_default(),
+            prefix: k.prefix.clone().unwrap_or_default(),
+        },
+        Some(TargetCredentialSpec::OAuth(o)) => TargetCredentials::OAuth {
+            provider_arn: a.oauth_provider_arn(&names::credential(p, &o.oauth)),
+            scopes: o.scopes.clone(),
+            custom_parameters: o.custom_parameters.clone(),
+            // What AgentCore reads back when none is sent.
+            grant_type: o
+                .grant_type
+                .as_deref()
+                .unwrap_or("client_credentials")
+                .to_ascii_uppercase(),
+        },
+        // Lambda (IAM only), Smithy (AWS APIs) and API Gateway stages are
+        // called with the gateway's role; an MCP server with nothing.
+        None if t.mcp_server.is_some() || t.openapi.is_some() => TargetCredentials::None,
+        None => TargetCredentials::GatewayIamRole,
+    }
+}
 
 /// Image tag of a container artifact that names none.
 pub const DEFAULT_TAG: &str = "latest";
@@ -90,6 +243,16 @@ impl Values<'_> {
             },
             Address::Gateway(k) => (r.attr == Attr::Name).then(|| names::gateway(p, k)),
             Address::Memory(k) => (r.attr == Attr::Name).then(|| names::memory(p, k)),
+            Address::ApiKeyProvider(k) => match r.attr {
+                Attr::Name => Some(names::credential(p, k)),
+                Attr::Arn => Some(a.api_key_provider_arn(&names::credential(p, k))),
+                Attr::Id | Attr::Url | Attr::Uri | Attr::Version => None,
+            },
+            Address::OAuthProvider(k) => match r.attr {
+                Attr::Name => Some(names::credential(p, k)),
+                Attr::Arn => Some(a.oauth_provider_arn(&names::credential(p, k))),
+                Attr::Id | Attr::Url | Attr::Uri | Attr::Version => None,
+            },
             Address::Runtime(k) => (r.attr == Attr::Name).then(|| names::runtime(p, k)),
             Address::GatewayTarget { target, .. } => {
                 (r.attr == Attr::Name).then(|| names::target(target))
@@ -358,17 +521,36 @@ pub fn build(l: &LoadedSpec, a: &Account, artifacts: &Artifacts, known: &Known) 
         let mut fn_arns: Vec<String> = g
             .targets
             .values()
-            .map(|t| a.function_arn(&names::function(p, &t.function)))
+            .filter_map(|t| lambda_arn(spec, a, t))
             .collect();
         fn_arns.sort();
         fn_arns.dedup();
+        let (mut api_keys, mut oauth) = (Vec::new(), Vec::new());
+        for t in g.targets.values() {
+            match target_credentials(spec, a, t) {
+                TargetCredentials::ApiKey { provider_arn, .. } => api_keys.push(provider_arn),
+                TargetCredentials::OAuth { provider_arn, .. } => oauth.push(provider_arn),
+                _ => {}
+            }
+        }
+        for v in [&mut api_keys, &mut oauth] {
+            v.sort();
+            v.dedup();
+        }
+        let mut statements = Vec::new();
         if !fn_arns.is_empty() {
+            statements.extend(policy::statements(policy::gateway_invoke(a, &fn_arns)));
+        }
+        if !api_keys.is_empty() || !oauth.is_empty() {
+            statements.extend(policy::gateway_credentials(a, &gname, &api_keys, &oauth));
+        }
+        if !statements.is_empty() {
             out.push(role_policy(
                 spec,
                 a,
                 RoleOwner::Gateway,
                 key,
-                policy::gateway_invoke(a, &fn_arns).into(),
+                policy::document(statements).into(),
                 vec![],
             ));
         }
@@ -387,34 +569,61 @@ pub fn build(l: &LoadedSpec, a: &Account, artifacts: &Artifacts, known: &Known) 
             deps: vec![role_addr(RoleOwner::Gateway, key)],
         });
         for (tkey, t) in &g.targets {
+            let mut deps = vec![addr.clone(), policy_addr(RoleOwner::Gateway, key)];
+            deps.extend(t.function.iter().map(|f| Address::Function(f.clone())));
+            deps.extend(credential_use(t).map(|c| credential_addr(spec, c)));
             out.push(Desired {
                 addr: Address::GatewayTarget {
                     gateway: key.clone(),
                     target: tkey.clone(),
                 },
-                deps: vec![
-                    addr.clone(),
-                    Address::Function(t.function.clone()),
-                    policy_addr(RoleOwner::Gateway, key),
-                ],
+                deps,
                 config: Config::Target(TargetConfig {
                     gateway: gname.clone(),
                     name: names::target(tkey),
                     description: t.description.clone().unwrap_or_default(),
-                    lambda_arn: a.function_arn(&names::function(p, &t.function)),
-                    tools: t
-                        .tools
-                        .iter()
-                        .map(|tool| ToolDef {
-                            name: tool.name.clone(),
-                            description: tool.description.clone(),
-                            input: tool.input.clone(),
-                            output: tool.output.clone(),
-                        })
-                        .collect(),
-                    credential_provider: "GATEWAY_IAM_ROLE".into(),
+                    source: target_source(l, a, t),
+                    credentials: target_credentials(spec, a, t),
                 }),
             });
+        }
+    }
+
+    for (key, c) in &spec.credentials {
+        let name = names::credential(p, key);
+        match c {
+            CredentialSpec::ApiKey(k) => {
+                let addr = Address::ApiKeyProvider(key.clone());
+                out.push(Desired {
+                    config: Config::ApiKeyProvider(ApiKeyProviderConfig {
+                        api_key: Secret::new(&name, &k.api_key),
+                        name,
+                        tags: tags(spec, &addr),
+                    }),
+                    addr,
+                    deps: vec![],
+                });
+            }
+            CredentialSpec::OAuth(o) => {
+                let addr = Address::OAuthProvider(key.clone());
+                let vendor = o.oauth.vendor.as_deref().unwrap_or("custom");
+                out.push(Desired {
+                    config: Config::OAuthProvider(OAuthProviderConfig {
+                        vendor: crate::aws::credential_vendors()
+                            .iter()
+                            .find(|(w, _)| *w == vendor)
+                            .map_or(vendor, |(_, api)| api)
+                            .to_string(),
+                        discovery_url: o.oauth.discovery_url.clone().unwrap_or_default(),
+                        client_id: o.oauth.client_id.clone(),
+                        client_secret: Secret::new(&name, &o.oauth.client_secret),
+                        name,
+                        tags: tags(spec, &addr),
+                    }),
+                    addr,
+                    deps: vec![],
+                });
+            }
         }
     }
 

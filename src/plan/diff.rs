@@ -419,7 +419,9 @@ fn legacy_here(o: &Observed, observed: &[Observed]) -> Option<bool> {
         | Config::Target(_)
         | Config::Runtime(_)
         | Config::Endpoint(_)
-        | Config::Memory(_) => None,
+        | Config::Memory(_)
+        | Config::ApiKeyProvider(_)
+        | Config::OAuthProvider(_) => None,
     }
 }
 

@@ -11,6 +11,22 @@ fn doc(statements: Vec<Value>) -> Value {
     json!({ "Version": "2012-10-17", "Statement": statements })
 }
 
+/// A policy document of `statements`.
+pub fn document(statements: Vec<Value>) -> Value {
+    doc(statements)
+}
+
+/// The statements of a document made here.
+pub fn statements(d: Value) -> Vec<Value> {
+    match d {
+        Value::Object(mut o) => match o.remove("Statement") {
+            Some(Value::Array(s)) => s,
+            _ => vec![],
+        },
+        _ => vec![],
+    }
+}
+
 /// Lambda may assume the function's execution role.
 pub fn lambda_trust() -> Value {
     doc(vec![json!({
@@ -97,6 +113,49 @@ pub fn gateway_invoke(a: &Account, function_arns: &[String]) -> Value {
         "Resource": resources,
         "Condition": { "StringEquals": { "aws:ResourceAccount": a.id } }
     })])
+}
+
+/// What a gateway needs to call its targets with credentials from
+/// AgentCore Identity: its workload access token, then the API keys and
+/// OAuth2 tokens of exactly the providers its targets name, and the
+/// secrets AgentCore keeps for them (`bedrock-agentcore-identity!default/
+/// apikey|oauth2/<name>`, with Secrets Manager's random suffix).
+pub fn gateway_credentials(
+    a: &Account,
+    gateway_name: &str,
+    api_keys: &[String],
+    oauth: &[String],
+) -> Vec<Value> {
+    let (p, r, id) = (&a.partition, &a.region, &a.id);
+    let directory = format!("arn:{p}:bedrock-agentcore:{r}:{id}:workload-identity-directory/default");
+    let vault = format!("arn:{p}:bedrock-agentcore:{r}:{id}:token-vault/default");
+    let secret = |kind: &str, arn: &String| {
+        let name = arn.rsplit('/').next().unwrap_or_default();
+        format!("arn:{p}:secretsmanager:{r}:{id}:secret:bedrock-agentcore-identity!default/{kind}/{name}-*")
+    };
+    let mut s = vec![json!({
+        "Sid": "WorkloadAccessToken",
+        "Effect": "Allow",
+        "Action": "bedrock-agentcore:GetWorkloadAccessToken",
+        "Resource": [directory.clone(), format!("{directory}/workload-identity/{gateway_name}-*")]
+    })];
+    let mut secrets = Vec::new();
+    for (sid, action, arns, kind) in [
+        ("ApiKeys", "bedrock-agentcore:GetResourceApiKey", api_keys, "apikey"),
+        ("OAuth2Tokens", "bedrock-agentcore:GetResourceOauth2Token", oauth, "oauth2"),
+    ] {
+        if arns.is_empty() {
+            continue;
+        }
+        let mut res = vec![vault.clone(), directory.clone(), format!("{directory}/workload-identity/{gateway_name}-*")];
+        res.extend(arns.iter().cloned());
+        s.push(json!({ "Sid": sid, "Effect": "Allow", "Action": action, "Resource": res }));
+        secrets.extend(arns.iter().map(|a| secret(kind, a)));
+    }
+    secrets.sort();
+    secrets.dedup();
+    s.push(json!({ "Sid": "CredentialSecrets", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": secrets }));
+    s
 }
 
 /// The model a system-defined (cross-Region) inference profile id routes

@@ -197,8 +197,23 @@ impl SavedPlan {
                     },
                     _ => None,
                 });
+            let fresh_config = fresh
+                .get(&c.addr)
+                .and_then(|f| f.desired.as_ref())
+                .map(|d| &d.config);
             match c.desired.as_mut().map(|d| &mut d.config) {
                 Some(Config::Function(f)) => f.code = code,
+                // Secret values are never saved; equal digests were proved.
+                Some(Config::ApiKeyProvider(k)) => {
+                    if let Some(Config::ApiKeyProvider(f)) = fresh_config {
+                        k.api_key = f.api_key.clone();
+                    }
+                }
+                Some(Config::OAuthProvider(o)) => {
+                    if let Some(Config::OAuthProvider(f)) = fresh_config {
+                        o.client_secret = f.client_secret.clone();
+                    }
+                }
                 // The saved key names the bundle's inputs: the staleness
                 // check has already refused a plan whose source changed.
                 Some(Config::Runtime(r)) => {

@@ -46,14 +46,22 @@ fn walk(v: &Val, path: &mut Vec<String>, secrets: &[String], out: &mut BTreeSet<
     }
 }
 
-/// Marks the places of `p` that hold any of `secrets`.
+/// Marks the places of `p` that hold any of `secrets`, and every kind's
+/// secret fields.
 pub fn mark(p: &mut Plan, secrets: &[String]) {
-    if secrets.is_empty() {
-        return;
-    }
     for c in &mut p.changes {
-        let Some(d) = &c.desired else { continue };
-        let mut found = BTreeSet::new();
+        // A kind's secret fields, whatever they hold (deletes included).
+        let mut found: BTreeSet<Vec<String>> = c
+            .addr
+            .kind()
+            .secret_fields()
+            .iter()
+            .map(|f| vec![f.to_string()])
+            .collect();
+        let Some(d) = &c.desired else {
+            c.sensitive = found;
+            continue;
+        };
         for (field, v) in d.config.attrs() {
             walk(&v, &mut vec![field.to_string()], secrets, &mut found);
         }

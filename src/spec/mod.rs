@@ -13,6 +13,7 @@
 //! `validate` therefore reports every problem of a spec in one run; a later
 //! stage's finding inside something an earlier stage reported is dropped.
 
+pub mod documents;
 pub mod interpolate;
 pub mod refs;
 pub mod schema;
@@ -59,6 +60,9 @@ pub struct Spec {
     /// AgentCore Memory resources.
     #[serde(default)]
     pub memories: BTreeMap<String, MemorySpec>,
+    /// Outbound credentials targets refer to by key.
+    #[serde(default)]
+    pub credentials: BTreeMap<String, CredentialSpec>,
     #[serde(default)]
     pub outputs: BTreeMap<String, String>,
 }
@@ -144,13 +148,237 @@ pub struct CustomJwtSpec {
     pub allowed_scopes: Vec<String>,
 }
 
+/// A gateway target: exactly one of `function`, `lambda_arn`, `openapi`,
+/// `smithy`, `mcp_server`, `api_gateway` says what it exposes (validate
+/// checks that one is given).
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct TargetSpec {
-    pub function: String,
+    /// A function of this spec (its key under `functions`).
+    #[serde(default)]
+    pub function: Option<String>,
+    /// A Lambda function outside the spec, by ARN.
+    #[serde(default)]
+    pub lambda_arn: Option<String>,
+    /// The tools of a Lambda target: a list, or a JSON/YAML file in the
+    /// project holding one (AgentCore's tool definition format).
+    #[serde(default)]
+    pub tools: Option<ToolsSpec>,
+    #[serde(default)]
+    pub openapi: Option<ApiSchemaSpec>,
+    #[serde(default)]
+    pub smithy: Option<ApiSchemaSpec>,
+    #[serde(default)]
+    pub mcp_server: Option<McpServerSpec>,
+    #[serde(default)]
+    pub api_gateway: Option<ApiGatewaySpec>,
+    /// Outbound auth (default: the gateway's role for Lambda, Smithy and
+    /// API Gateway targets; none for MCP servers).
+    #[serde(default)]
+    pub credentials: Option<TargetCredentialSpec>,
     #[serde(default)]
     pub description: Option<String>,
-    pub tools: Vec<ToolSpec>,
+}
+
+impl TargetSpec {
+    /// The fields that say what a target exposes, with whether each is set.
+    pub fn kinds(&self) -> [(&'static str, bool); 6] {
+        [
+            ("function", self.function.is_some()),
+            ("lambda_arn", self.lambda_arn.is_some()),
+            ("openapi", self.openapi.is_some()),
+            ("smithy", self.smithy.is_some()),
+            ("mcp_server", self.mcp_server.is_some()),
+            ("api_gateway", self.api_gateway.is_some()),
+        ]
+    }
+
+    /// Inline tools (empty for a tools file or a target without tools).
+    pub fn inline_tools(&self) -> &[ToolSpec] {
+        match &self.tools {
+            Some(ToolsSpec::Inline(t)) => t,
+            _ => &[],
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum ToolsSpec {
+    Inline(Vec<ToolSpec>),
+    /// A file, relative to the spec.
+    File(String),
+}
+
+/// An OpenAPI document or Smithy model.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum ApiSchemaSpec {
+    /// A JSON or YAML file, relative to the spec.
+    File(String),
+    S3(S3SchemaSpec),
+    Inline(InlineSchemaSpec),
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct S3SchemaSpec {
+    /// `s3://bucket/key`.
+    pub s3: String,
+    /// The bucket owner's account id, when it is not this account.
+    #[serde(default)]
+    pub bucket_owner: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct InlineSchemaSpec {
+    pub inline: std::sync::Arc<Value>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum McpServerSpec {
+    /// The server's `https://` endpoint.
+    Endpoint(String),
+    Full(McpServerFullSpec),
+}
+
+impl McpServerSpec {
+    pub fn endpoint(&self) -> &str {
+        match self {
+            McpServerSpec::Endpoint(e) => e,
+            McpServerSpec::Full(f) => &f.endpoint,
+        }
+    }
+    /// `DEFAULT`/`DYNAMIC`, empty when not set.
+    pub fn listing_mode(&self) -> String {
+        match self {
+            McpServerSpec::Full(McpServerFullSpec {
+                listing: Some(l), ..
+            }) => l.to_ascii_uppercase(),
+            _ => String::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct McpServerFullSpec {
+    pub endpoint: String,
+    /// `default` (tools listed once, when the target is created or
+    /// synchronized) or `dynamic` (listed from the server on each request).
+    #[serde(default)]
+    pub listing: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ApiGatewaySpec {
+    /// The REST API's id.
+    pub rest_api: String,
+    pub stage: String,
+    /// Which paths and methods become tools.
+    pub tools: Vec<ApiToolFilterSpec>,
+    /// Names and descriptions for operations' tools.
+    #[serde(default)]
+    pub overrides: Vec<ApiToolOverrideSpec>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ApiToolFilterSpec {
+    /// A resource path, e.g. `/pets` or `/pets/*`.
+    pub path: String,
+    pub methods: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ApiToolOverrideSpec {
+    pub path: String,
+    pub method: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+/// A target's outbound auth.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum TargetCredentialSpec {
+    /// `gateway_iam_role` or `none`.
+    Named(String),
+    ApiKey(ApiKeyUseSpec),
+    OAuth(OAuthUseSpec),
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ApiKeyUseSpec {
+    /// A key under the top-level `credentials`.
+    pub api_key: String,
+    /// `header` (default) or `query_parameter`.
+    #[serde(default)]
+    pub location: Option<String>,
+    /// The header or query parameter name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Put before the key, e.g. `Bearer`.
+    #[serde(default)]
+    pub prefix: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct OAuthUseSpec {
+    /// A key under the top-level `credentials`.
+    pub oauth: String,
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    #[serde(default)]
+    pub custom_parameters: BTreeMap<String, String>,
+    /// `client_credentials` (machine to machine) or `authorization_code`
+    /// (a user's consent).
+    #[serde(default)]
+    pub grant_type: Option<String>,
+}
+
+/// An outbound credential: an AgentCore Identity credential provider.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum CredentialSpec {
+    ApiKey(ApiKeySpec),
+    OAuth(OAuthSpec),
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ApiKeySpec {
+    /// The key, from `${env:...}` or a sensitive variable (never written
+    /// in the spec).
+    pub api_key: String,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct OAuthSpec {
+    pub oauth: OAuthClientSpec,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct OAuthClientSpec {
+    /// A vendor AgentCore knows (`github`, `google`, `slack`, ...); `custom`
+    /// (the default) needs `discovery_url`.
+    #[serde(default)]
+    pub vendor: Option<String>,
+    /// The authorization server's OpenID discovery URL (custom vendor).
+    #[serde(default)]
+    pub discovery_url: Option<String>,
+    pub client_id: String,
+    /// From `${env:...}` or a sensitive variable.
+    pub client_secret: String,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -447,6 +675,9 @@ pub struct LoadedSpec {
     /// SHA-256 of the spec as JSON after variable substitution (a saved
     /// plan is stale when it changes); the JSON itself is not kept.
     pub resolved_sha256: String,
+    /// The files targets name (tool lists, OpenAPI, Smithy); none are read
+    /// when the spec is loaded with [`Paths::Ignore`].
+    pub documents: documents::Documents,
 }
 
 impl LoadedSpec {
@@ -479,6 +710,9 @@ impl LoadedSpec {
             }
             Address::Runtime(k) => format!("/runtimes/{}", e(k)),
             Address::Memory(k) => format!("/memories/{}", e(k)),
+            Address::ApiKeyProvider(k) | Address::OAuthProvider(k) => {
+                format!("/credentials/{}", e(k))
+            }
             Address::RuntimeEndpoint { runtime, endpoint } => {
                 format!("/runtimes/{}/endpoints/{}", e(runtime), e(endpoint))
             }
@@ -488,6 +722,28 @@ impl LoadedSpec {
         let d = Diagnostic::new("", start..start);
         let (line, col) = d.line_col(&self.source)?;
         Some(format!("{}:{line}:{col}", self.path.display()))
+    }
+
+    /// The tools a target offers, when the spec says (inline tools, a
+    /// tools file, an OpenAPI document's operations); `None` when only the
+    /// service knows (an MCP server, an API Gateway stage, S3, Smithy).
+    pub fn tool_names(&self, t: &TargetSpec) -> Option<Vec<String>> {
+        let doc = |f: &str| self.documents.get(f).map(|d| d.value.clone());
+        if let Some(tools) = &t.tools {
+            return Some(match tools {
+                ToolsSpec::Inline(list) => list.iter().map(|x| x.name.clone()).collect(),
+                ToolsSpec::File(f) => documents::tool_file(&*doc(f)?)
+                    .0
+                    .into_iter()
+                    .map(|x| x.name)
+                    .collect(),
+            });
+        }
+        match t.openapi.as_ref()? {
+            ApiSchemaSpec::File(f) => Some(documents::openapi_tools(&*doc(f)?)),
+            ApiSchemaSpec::Inline(i) => Some(documents::openapi_tools(&i.inline)),
+            ApiSchemaSpec::S3(_) => None,
+        }
     }
 
     /// Absolute-or-relative path of a function's source directory.
@@ -864,6 +1120,11 @@ pub fn load_str_with(
             return Err(diags);
         }
     };
+    let (documents, unread) = match paths {
+        Paths::Check => documents::read_all(&spec, dir, |p| map.value_span(p)),
+        Paths::Ignore => Default::default(),
+    };
+    keep_new(&mut diags, unread, &shadow);
     let loaded = LoadedSpec {
         spec,
         path: path.to_path_buf(),
@@ -871,6 +1132,7 @@ pub fn load_str_with(
         source: source.to_string(),
         map,
         resolved_sha256: crate::plan::saved::sha256_hex(value.to_string().as_bytes()),
+        documents,
     };
     keep_new(&mut diags, validate::check(&loaded, &value, paths), &shadow);
     drop(value);

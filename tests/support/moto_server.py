@@ -54,6 +54,11 @@ What is configured on top of a plain ``moto_server``:
   answers for moto's runtimes. ``--known-credentials KEY:SECRET`` (default
   ``testing:testing``, the tests' own) names the keys it accepts besides
   the temporary ones moto's STS hands out.
+* AgentCore Identity's API-key and OAuth2 credential providers
+  (``agentcore_identity.py``), which moto lacks: Create/Get/Update/Delete/
+  List, and tags on their ARNs, every request checked against botocore's
+  model (failures listed at ``GET /agentform-test/identity/violations``);
+  their secrets are service-managed secrets in moto's Secrets Manager.
 * AssumeRole honours the role's trust policy (moto lets anyone assume any
   role): the caller must be an ``AWS`` principal of an Allow statement for
   ``sts:AssumeRole`` — its own ARN (an assumed role counts as its role),
@@ -600,6 +605,7 @@ def main() -> None:
 
     configure_agentcore(args.delay)
     import agentcore_dataplane
+    import agentcore_identity
 
     probe_host = "127.0.0.1" if args.host in ("0.0.0.0", "", "::") else args.host
     agentcore_dataplane.patch_gateway_url(probe_host)
@@ -619,9 +625,11 @@ def main() -> None:
     # socket is bound here in the main thread, so a busy port fails loudly:
     # werkzeug prints "Address already in use" and exits with status 1
     # (ThreadedMotoServer.start() would wait forever in that case).
-    app = agentcore_dataplane.wrap(
-        with_s3_versioning_root(
-            with_lambda_code_route(DomainDispatcherApplication(create_backend_app))
+    app = agentcore_identity.wrap(
+        agentcore_dataplane.wrap(
+            with_s3_versioning_root(
+                with_lambda_code_route(DomainDispatcherApplication(create_backend_app))
+            )
         )
     )
     server = make_server(

@@ -19,6 +19,8 @@
 //! metadata configuration) are read first and sent back unchanged, so an
 //! update never silently resets something set outside agentform.
 
+mod credential;
+pub(super) use credential::VENDORS;
 mod endpoint;
 mod gateway;
 mod memory;

@@ -3,61 +3,319 @@
 
 use anyhow::{Result, anyhow, bail};
 use aws_sdk_bedrockagentcorecontrol::operation::get_gateway_target::GetGatewayTargetOutput;
+use std::sync::Arc;
+
 use aws_sdk_bedrockagentcorecontrol::types::{
-    CredentialProviderConfiguration, CredentialProviderType, McpLambdaTargetConfiguration,
-    McpTargetConfiguration, TargetConfiguration, TargetSummary, ToolSchema,
+    ApiGatewayTargetConfiguration, ApiGatewayToolConfiguration, ApiGatewayToolFilter,
+    ApiGatewayToolOverride, ApiKeyCredentialLocation, ApiSchemaConfiguration, CredentialProvider,
+    CredentialProviderConfiguration, CredentialProviderType, GatewayApiKeyCredentialProvider,
+    ListingMode, McpLambdaTargetConfiguration, McpServerTargetConfiguration,
+    McpTargetConfiguration, OAuthCredentialProvider, OAuthGrantType, RestApiMethod,
+    S3Configuration, TargetConfiguration, TargetSummary, ToolSchema,
 };
+use serde_json::Value;
 use futures::{StreamExt, TryStreamExt};
 
 use super::joined;
 use super::tool_schema::{tool_def, tool_definition};
 use crate::aws::wait::{Retry, Step};
 use crate::aws::{CONCURRENCY, SdkResultExt, found};
-use crate::model::{Address, Config, Ids, Kind, Observed, Progress, TargetConfig};
+use crate::model::{
+    Address, ApiFilter, ApiOverride, ApiSchema, Config, Ids, Kind, Observed, Progress,
+    TargetConfig, TargetCredentials, TargetSource,
+};
 
 fn target_config(gateway: &str, t: &GetGatewayTargetOutput) -> TargetConfig {
-    let lambda = t
-        .target_configuration()
-        .and_then(|c| c.as_mcp().ok())
-        .and_then(|m| m.as_lambda().ok());
     TargetConfig {
         gateway: gateway.to_string(),
         name: t.name().to_string(),
         description: t.description().unwrap_or_default().to_string(),
-        lambda_arn: lambda
-            .map(|l| l.lambda_arn().to_string())
-            .unwrap_or_default(),
-        tools: lambda
-            .and_then(|l| l.tool_schema())
-            .and_then(|s| s.as_inline_payload().ok())
-            .map(|tools| tools.iter().map(tool_def).collect())
-            .unwrap_or_default(),
-        credential_provider: t
+        source: t
+            .target_configuration()
+            .map_or(TargetSource::Other("none".into()), target_source),
+        credentials: t
             .credential_provider_configurations()
             .first()
-            .map(|c| c.credential_provider_type().as_str().to_string())
-            .unwrap_or_default(),
+            .map_or(TargetCredentials::None, target_credentials),
     }
 }
 
-fn target_configuration(
+/// An inline document read back: JSON as sent (agentform sends JSON), else
+/// YAML (another tool may have sent that), else the text itself.
+fn inline_document(text: &str) -> Value {
+    serde_json::from_str(text)
+        .or_else(|_| serde_saphyr::from_str::<Value>(text))
+        .unwrap_or_else(|_| Value::String(text.to_string()))
+}
+
+fn api_schema(s: &ApiSchemaConfiguration) -> Option<ApiSchema> {
+    match s {
+        ApiSchemaConfiguration::InlinePayload(text) => {
+            Some(ApiSchema::Inline(Arc::new(inline_document(text))))
+        }
+        ApiSchemaConfiguration::S3(s3) => Some(ApiSchema::S3 {
+            uri: s3.uri().unwrap_or_default().to_string(),
+            bucket_owner: s3.bucket_owner_account_id().unwrap_or_default().to_string(),
+        }),
+        _ => None,
+    }
+}
+
+fn target_source(c: &TargetConfiguration) -> TargetSource {
+    let other = |kind: &str| TargetSource::Other(kind.to_string());
+    let mcp = match c {
+        TargetConfiguration::Mcp(m) => m,
+        TargetConfiguration::Http(_) => return other("http"),
+        TargetConfiguration::Inference(_) => return other("inference"),
+        _ => return other("unknown"),
+    };
+    match mcp {
+        McpTargetConfiguration::Lambda(l) => match l.tool_schema() {
+            Some(ToolSchema::InlinePayload(tools)) => TargetSource::Lambda {
+                arn: l.lambda_arn().to_string(),
+                tools: tools.iter().map(tool_def).collect(),
+            },
+            _ => other("lambda (tools in S3)"),
+        },
+        McpTargetConfiguration::OpenApiSchema(s) => {
+            api_schema(s).map_or_else(|| other("openapi"), TargetSource::OpenApi)
+        }
+        McpTargetConfiguration::SmithyModel(s) => {
+            api_schema(s).map_or_else(|| other("smithy"), TargetSource::Smithy)
+        }
+        McpTargetConfiguration::McpServer(m) if m.mcp_tool_schema().is_none() => {
+            TargetSource::McpServer {
+                endpoint: m.endpoint().to_string(),
+                listing_mode: m
+                    .listing_mode()
+                    .map(|l| l.as_str().to_string())
+                    .unwrap_or_default(),
+            }
+        }
+        McpTargetConfiguration::McpServer(_) => other("mcp_server (with a tool schema)"),
+        McpTargetConfiguration::ApiGateway(g) => {
+            let tc = g.api_gateway_tool_configuration();
+            let mut filters: Vec<ApiFilter> = tc
+                .map(|c| c.tool_filters())
+                .unwrap_or_default()
+                .iter()
+                .map(|f| {
+                    let mut methods: Vec<String> =
+                        f.methods().iter().map(|m| m.as_str().to_string()).collect();
+                    methods.sort();
+                    ApiFilter {
+                        path: f.filter_path().to_string(),
+                        methods,
+                    }
+                })
+                .collect();
+            filters.sort();
+            let mut overrides: Vec<ApiOverride> = tc
+                .map(|c| c.tool_overrides())
+                .unwrap_or_default()
+                .iter()
+                .map(|o| ApiOverride {
+                    path: o.path().to_string(),
+                    method: o.method().as_str().to_string(),
+                    name: o.name().to_string(),
+                    description: o.description().unwrap_or_default().to_string(),
+                })
+                .collect();
+            overrides.sort();
+            TargetSource::ApiGateway {
+                rest_api_id: g.rest_api_id().to_string(),
+                stage: g.stage().to_string(),
+                filters,
+                overrides,
+            }
+        }
+        McpTargetConfiguration::Connector(_) => other("connector"),
+        _ => other("unknown"),
+    }
+}
+
+fn target_credentials(c: &CredentialProviderConfiguration) -> TargetCredentials {
+    let ty = c.credential_provider_type().as_str();
+    match (ty, c.credential_provider()) {
+        ("GATEWAY_IAM_ROLE", None) => TargetCredentials::GatewayIamRole,
+        ("API_KEY", Some(CredentialProvider::ApiKeyCredentialProvider(k))) => {
+            TargetCredentials::ApiKey {
+                provider_arn: k.provider_arn().to_string(),
+                location: k
+                    .credential_location()
+                    .map(|l| l.as_str().to_string())
+                    .unwrap_or_default(),
+                parameter_name: k.credential_parameter_name().unwrap_or_default().to_string(),
+                prefix: k.credential_prefix().unwrap_or_default().to_string(),
+            }
+        }
+        ("OAUTH", Some(CredentialProvider::OauthCredentialProvider(o))) if o.default_return_url().is_none() => {
+            TargetCredentials::OAuth {
+                provider_arn: o.provider_arn().to_string(),
+                scopes: o.scopes().to_vec(),
+                custom_parameters: o
+                    .custom_parameters()
+                    .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                    .unwrap_or_default(),
+                grant_type: o.grant_type().as_str().to_string(),
+            }
+        }
+        (ty, _) => TargetCredentials::Other(ty.to_string()),
+    }
+}
+
+fn api_schema_configuration(s: &ApiSchema) -> Result<ApiSchemaConfiguration> {
+    Ok(match s {
+        ApiSchema::Inline(doc) => ApiSchemaConfiguration::InlinePayload(serde_json::to_string(&**doc)?),
+        ApiSchema::S3 { uri, bucket_owner } => ApiSchemaConfiguration::S3(
+            S3Configuration::builder()
+                .uri(uri)
+                .set_bucket_owner_account_id(non_empty(bucket_owner))
+                .build(),
+        ),
+    })
+}
+
+fn non_empty(s: &str) -> Option<String> {
+    (!s.is_empty()).then(|| s.to_string())
+}
+
+fn target_configuration(c: &TargetConfig) -> Result<TargetConfiguration> {
+    let mcp = match &c.source {
+        TargetSource::Lambda { arn, tools } => {
+            let tools = tools
+                .iter()
+                .map(tool_definition)
+                .collect::<Result<Vec<_>>>()?;
+            McpTargetConfiguration::Lambda(
+                McpLambdaTargetConfiguration::builder()
+                    .lambda_arn(arn)
+                    .tool_schema(ToolSchema::InlinePayload(tools))
+                    .build()?,
+            )
+        }
+        TargetSource::OpenApi(s) => McpTargetConfiguration::OpenApiSchema(api_schema_configuration(s)?),
+        TargetSource::Smithy(s) => McpTargetConfiguration::SmithyModel(api_schema_configuration(s)?),
+        TargetSource::McpServer {
+            endpoint,
+            listing_mode,
+        } => McpTargetConfiguration::McpServer(
+            McpServerTargetConfiguration::builder()
+                .endpoint(endpoint)
+                .set_listing_mode(non_empty(listing_mode).map(|m| ListingMode::from(m.as_str())))
+                .build()?,
+        ),
+        TargetSource::ApiGateway {
+            rest_api_id,
+            stage,
+            filters,
+            overrides,
+        } => {
+            let filters = filters
+                .iter()
+                .map(|f| {
+                    ApiGatewayToolFilter::builder()
+                        .filter_path(&f.path)
+                        .set_methods(Some(
+                            f.methods.iter().map(|m| RestApiMethod::from(m.as_str())).collect(),
+                        ))
+                        .build()
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let overrides = overrides
+                .iter()
+                .map(|o| {
+                    ApiGatewayToolOverride::builder()
+                        .name(&o.name)
+                        .path(&o.path)
+                        .method(RestApiMethod::from(o.method.as_str()))
+                        .set_description(non_empty(&o.description))
+                        .build()
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            McpTargetConfiguration::ApiGateway(
+                ApiGatewayTargetConfiguration::builder()
+                    .rest_api_id(rest_api_id)
+                    .stage(stage)
+                    .api_gateway_tool_configuration(
+                        ApiGatewayToolConfiguration::builder()
+                            .set_tool_filters(Some(filters))
+                            .set_tool_overrides((!overrides.is_empty()).then_some(overrides))
+                            .build()?,
+                    )
+                    .build()?,
+            )
+        }
+        TargetSource::Other(kind) => {
+            bail!("internal error: a target of kind {kind} is only ever read, never sent")
+        }
+    };
+    Ok(TargetConfiguration::Mcp(mcp))
+}
+
+/// The target's one credential provider configuration (`None`: no outbound auth).
+fn credential_configuration(
+    c: &TargetCredentials,
+) -> Result<Option<CredentialProviderConfiguration>> {
+    let provider = match c {
+        TargetCredentials::None => return Ok(None),
+        TargetCredentials::GatewayIamRole => None,
+        TargetCredentials::ApiKey {
+            provider_arn,
+            location,
+            parameter_name,
+            prefix,
+        } => Some(CredentialProvider::ApiKeyCredentialProvider(
+            GatewayApiKeyCredentialProvider::builder()
+                .provider_arn(provider_arn)
+                .set_credential_location(
+                    non_empty(location).map(|l| ApiKeyCredentialLocation::from(l.as_str())),
+                )
+                .set_credential_parameter_name(non_empty(parameter_name))
+                .set_credential_prefix(non_empty(prefix))
+                .build()?,
+        )),
+        TargetCredentials::OAuth {
+            provider_arn,
+            scopes,
+            custom_parameters,
+            grant_type,
+        } => Some(CredentialProvider::OauthCredentialProvider(
+            OAuthCredentialProvider::builder()
+                .provider_arn(provider_arn)
+                .set_scopes(Some(scopes.clone()))
+                .set_custom_parameters((!custom_parameters.is_empty()).then(|| {
+                    custom_parameters
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect()
+                }))
+                .set_grant_type(non_empty(grant_type).map(|g| OAuthGrantType::from(g.as_str())))
+                .build()?,
+        )),
+        TargetCredentials::Other(ty) => {
+            bail!("internal error: credentials of type {ty} are only ever read, never sent")
+        }
+    };
+    let ty = c.api_type().unwrap_or_default();
+    Ok(Some(
+        CredentialProviderConfiguration::builder()
+            .credential_provider_type(CredentialProviderType::from(ty))
+            .set_credential_provider(provider)
+            .build()?,
+    ))
+}
+
+/// What create and update send: the configuration and its credentials.
+fn target_request(
     c: &TargetConfig,
-) -> Result<(TargetConfiguration, CredentialProviderConfiguration)> {
-    let tools = c
-        .tools
-        .iter()
-        .map(tool_definition)
-        .collect::<Result<Vec<_>>>()?;
-    let lambda = McpLambdaTargetConfiguration::builder()
-        .lambda_arn(&c.lambda_arn)
-        .tool_schema(ToolSchema::InlinePayload(tools))
-        .build()?;
-    let cred = CredentialProviderConfiguration::builder()
-        .credential_provider_type(CredentialProviderType::from(c.credential_provider.as_str()))
-        .build()?;
+) -> Result<(
+    TargetConfiguration,
+    Option<Vec<CredentialProviderConfiguration>>,
+)> {
     Ok((
-        TargetConfiguration::Mcp(McpTargetConfiguration::Lambda(lambda)),
-        cred,
+        target_configuration(c)?,
+        credential_configuration(&c.credentials)?.map(|c| vec![c]),
     ))
 }
 
@@ -175,7 +433,7 @@ impl crate::aws::Aws {
         // it first (the plan waits for one an interrupted run left CREATING).
         // One of the gateway's 5 concurrent target operations, until ready.
         let _slot = self.quotas.target_slot(gid).await;
-        let (tc, cred) = target_configuration(c)
+        let (tc, cred) = target_request(c)
             .map_err(|e| e.context(format!("{addr}: building gateway target {}", c.name)))?;
         let mut req = self
             .agentcore
@@ -183,7 +441,7 @@ impl crate::aws::Aws {
             .gateway_identifier(gid)
             .name(&c.name)
             .target_configuration(tc)
-            .credential_provider_configurations(cred);
+            .set_credential_provider_configurations(cred);
         if !c.description.is_empty() {
             req = req.description(&c.description);
         }
@@ -233,7 +491,7 @@ impl crate::aws::Aws {
                 || format!("{addr}: gateway target {} ({tid}) no longer exists", c.name),
             )
             .await?;
-        let (tc, cred) = target_configuration(c)
+        let (tc, cred) = target_request(c)
             .map_err(|e| e.context(format!("{addr}: building gateway target {}", c.name)))?;
         let mut req = self
             .agentcore
@@ -242,7 +500,7 @@ impl crate::aws::Aws {
             .target_id(tid)
             .name(&c.name)
             .target_configuration(tc)
-            .credential_provider_configurations(cred)
+            .set_credential_provider_configurations(cred)
             .set_metadata_configuration(now.metadata_configuration().cloned())
             .set_private_endpoint(now.private_endpoint().cloned());
         if !now.certificate_configurations().is_empty() {

@@ -11,6 +11,7 @@
 mod naming;
 mod references;
 mod resources;
+mod targets;
 mod tool_schema;
 
 pub use resources::source_diagnostics;
@@ -54,6 +55,7 @@ pub fn check(l: &LoadedSpec, json: &serde_json::Value, paths: super::Paths) -> V
     c.repositories();
     c.runtimes();
     c.memories();
+    c.credentials();
     c.references(json);
     c.diags
 }

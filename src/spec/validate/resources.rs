@@ -3,10 +3,9 @@
 //! runtime's artifact (repository, tag or image URI) and the gateways it may
 //! invoke.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::ops::Range;
 
-use serde_json::Value;
 
 use super::{Checker, ptr};
 use crate::diag::{Diagnostic, did_you_mean};
@@ -253,66 +252,7 @@ impl Checker<'_> {
             );
             self.authorizer(&["gateways", key, "authorizer"], &g.authorizer, "gateway");
             for (tkey, t) in &g.targets {
-                let tp = ptr(&["gateways", key, "targets", tkey]);
-                self.name_rule(&names::TARGET, &tp, None, |_| names::target(tkey));
-                let fp = format!("{tp}/function");
-                if !functions.contains(&t.function) {
-                    let mut d = Diagnostic::new(
-                        format!("unknown function `{}`", t.function),
-                        self.value_span(&fp),
-                    )
-                    .label("not declared under `functions`");
-                    d = match did_you_mean(&t.function, functions.iter().map(String::as_str)) {
-                        Some(s) => d.help(format!("did you mean `{s}`?")),
-                        None => {
-                            d.help("a Lambda target names a function declared under `functions:`")
-                        }
-                    };
-                    self.diags.push(d);
-                }
-                let mut seen = BTreeSet::new();
-                for (i, tool) in t.tools.iter().enumerate() {
-                    let ip = format!("{tp}/tools/{i}");
-                    let np = format!("{ip}/name");
-                    if let Some(problem) = names::TOOL.violation(&tool.name) {
-                        self.diags.push(
-                            Diagnostic::new(problem, self.value_span(&np))
-                                .label("invalid tool name")
-                                .help(names::TOOL.explain),
-                        );
-                    } else if let Some(problem) = names::MCP_TOOL
-                        .violation(&names::mcp_tool(&names::target(tkey), &tool.name))
-                    {
-                        // What agents call: `<target>___<tool>`.
-                        self.diags.push(
-                            Diagnostic::new(problem, self.value_span(&np))
-                                .label("agents could not call this tool")
-                                .help(names::MCP_TOOL.explain),
-                        );
-                    }
-                    if !seen.insert(tool.name.clone()) {
-                        self.diags.push(
-                            Diagnostic::new(
-                                format!("duplicate tool `{}` in target `{tkey}`", tool.name),
-                                self.value_span(&np),
-                            )
-                            .label("declared twice")
-                            .help("tool names must be unique within a target"),
-                        );
-                    }
-                    let inp = format!("{ip}/input");
-                    if tool.input.get("type").and_then(Value::as_str) != Some("object") {
-                        self.diags.push(
-                            Diagnostic::new("a tool's input schema must have `type: object`", self.value_span(&format!("{inp}/type")))
-                                .label("expected `object`")
-                                .help("MCP tool arguments are a JSON object; declare each argument under `properties`"),
-                        );
-                    }
-                    self.tool_schema(&tool.input, &inp);
-                    if let Some(out) = &tool.output {
-                        self.tool_schema(out, &format!("{ip}/output"));
-                    }
-                }
+                self.target(key, tkey, t, &functions);
             }
         }
     }
