@@ -219,7 +219,10 @@ pub static CREDENTIAL: Rule = Rule {
     max_len: 128,
     explain: "AgentCore Identity credential provider names use letters, digits, `-` and `_`, at most 128 characters",
     allowed: |c| alnum(c) || c == '-' || c == '_',
-    first: (|c| alnum(c) || c == '-' || c == '_', "a letter, digit, `-` or `_`"),
+    first: (
+        |c| alnum(c) || c == '-' || c == '_',
+        "a letter, digit, `-` or `_`",
+    ),
 };
 pub static TARGET: Rule = Rule {
     what: "gateway target name",

@@ -266,9 +266,11 @@ fn target_config(gateway: &str, name: &str) -> Config {
         gateway: gateway.into(),
         name: name.into(),
         description: String::new(),
-        lambda_arn: "arn:aws:lambda:us-east-1:1:function:f".into(),
-        tools: vec![],
-        credential_provider: "GATEWAY_IAM_ROLE".into(),
+        source: crate::model::TargetSource::Lambda {
+            arn: "arn:aws:lambda:us-east-1:1:function:f".into(),
+            tools: vec![],
+        },
+        credentials: crate::model::TargetCredentials::GatewayIamRole,
     })
 }
 

@@ -19,8 +19,6 @@ use crate::model::{
 use crate::model::{
     ApiFilter, ApiKeyProviderConfig, ApiOverride, ApiSchema, OAuthProviderConfig, Secret,
 };
-use serde_json::Value;
-use std::sync::Arc;
 use crate::names;
 use crate::package::Package;
 use crate::spec::refs::{self, Segment};
@@ -28,6 +26,8 @@ use crate::spec::{
     ApiSchemaSpec, ArtifactSpec, AuthorizerSpec, CredentialSpec, EndpointVersion, FunctionSpec,
     LoadedSpec, RepositorySpec, RuntimeSpec, Spec, TargetCredentialSpec, TargetSpec, ToolsSpec,
 };
+use serde_json::Value;
+use std::sync::Arc;
 
 /// The Lambda function a target invokes: of the spec, or by ARN.
 fn lambda_arn(spec: &Spec, a: &Account, t: &TargetSpec) -> Option<String> {

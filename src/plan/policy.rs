@@ -127,11 +127,14 @@ pub fn gateway_credentials(
     oauth: &[String],
 ) -> Vec<Value> {
     let (p, r, id) = (&a.partition, &a.region, &a.id);
-    let directory = format!("arn:{p}:bedrock-agentcore:{r}:{id}:workload-identity-directory/default");
+    let directory =
+        format!("arn:{p}:bedrock-agentcore:{r}:{id}:workload-identity-directory/default");
     let vault = format!("arn:{p}:bedrock-agentcore:{r}:{id}:token-vault/default");
     let secret = |kind: &str, arn: &String| {
         let name = arn.rsplit('/').next().unwrap_or_default();
-        format!("arn:{p}:secretsmanager:{r}:{id}:secret:bedrock-agentcore-identity!default/{kind}/{name}-*")
+        format!(
+            "arn:{p}:secretsmanager:{r}:{id}:secret:bedrock-agentcore-identity!default/{kind}/{name}-*"
+        )
     };
     let mut s = vec![json!({
         "Sid": "WorkloadAccessToken",
@@ -141,13 +144,27 @@ pub fn gateway_credentials(
     })];
     let mut secrets = Vec::new();
     for (sid, action, arns, kind) in [
-        ("ApiKeys", "bedrock-agentcore:GetResourceApiKey", api_keys, "apikey"),
-        ("OAuth2Tokens", "bedrock-agentcore:GetResourceOauth2Token", oauth, "oauth2"),
+        (
+            "ApiKeys",
+            "bedrock-agentcore:GetResourceApiKey",
+            api_keys,
+            "apikey",
+        ),
+        (
+            "OAuth2Tokens",
+            "bedrock-agentcore:GetResourceOauth2Token",
+            oauth,
+            "oauth2",
+        ),
     ] {
         if arns.is_empty() {
             continue;
         }
-        let mut res = vec![vault.clone(), directory.clone(), format!("{directory}/workload-identity/{gateway_name}-*")];
+        let mut res = vec![
+            vault.clone(),
+            directory.clone(),
+            format!("{directory}/workload-identity/{gateway_name}-*"),
+        ];
         res.extend(arns.iter().cloned());
         s.push(json!({ "Sid": sid, "Effect": "Allow", "Action": action, "Resource": res }));
         secrets.extend(arns.iter().map(|a| secret(kind, a)));

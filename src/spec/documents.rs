@@ -122,22 +122,19 @@ fn read(dir: &Path, path: &str) -> Result<Document, (String, String)> {
             ),
         ));
     }
-    let meta = std::fs::metadata(&real).map_err(|e| {
-        (
-            format!("cannot read `{path}`: {e}"),
-            WHERE.to_string(),
-        )
-    })?;
+    let meta = std::fs::metadata(&real)
+        .map_err(|e| (format!("cannot read `{path}`: {e}"), WHERE.to_string()))?;
     if !meta.is_file() {
         return Err((
             format!("`{path}` is not a regular file"),
             "name a JSON or YAML file".to_string(),
         ));
     }
-    let ext_ok = real
-        .extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| ["json", "yaml", "yml"].iter().any(|x| e.eq_ignore_ascii_case(x)));
+    let ext_ok = real.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+        ["json", "yaml", "yml"]
+            .iter()
+            .any(|x| e.eq_ignore_ascii_case(x))
+    });
     if !ext_ok {
         return Err((
             format!("`{path}` is not a JSON or YAML file"),
@@ -247,7 +244,9 @@ pub fn tool_file(v: &Value) -> (Vec<crate::model::ToolDef>, Vec<(String, String)
 }
 
 /// The HTTP methods of an OpenAPI path item.
-const METHODS: &[&str] = &["get", "put", "post", "delete", "options", "head", "patch", "trace"];
+const METHODS: &[&str] = &[
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
 
 /// The operations of an OpenAPI document: (pointer, operationId if any).
 fn openapi_operations(v: &Value) -> Vec<(String, Option<String>)> {
@@ -256,7 +255,9 @@ fn openapi_operations(v: &Value) -> Vec<(String, Option<String>)> {
         return out;
     };
     for (path, item) in paths {
-        let Some(item) = item.as_object() else { continue };
+        let Some(item) = item.as_object() else {
+            continue;
+        };
         for (method, op) in item {
             if !METHODS.contains(&method.as_str()) {
                 continue;
@@ -287,13 +288,17 @@ pub fn openapi_tools(v: &Value) -> Vec<String> {
 pub fn openapi_problems(v: &Value) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let Some(o) = v.as_object() else {
-        out.push((String::new(), "an OpenAPI document is a mapping".to_string()));
+        out.push((
+            String::new(),
+            "an OpenAPI document is a mapping".to_string(),
+        ));
         return out;
     };
     if o.contains_key("swagger") {
         out.push((
             "/swagger".to_string(),
-            "Swagger 2.0 is not supported by AgentCore; convert it to OpenAPI 3.0 or 3.1".to_string(),
+            "Swagger 2.0 is not supported by AgentCore; convert it to OpenAPI 3.0 or 3.1"
+                .to_string(),
         ));
         return out;
     }
@@ -310,7 +315,10 @@ pub fn openapi_problems(v: &Value) -> Vec<(String, String)> {
     }
     let info = o.get("info").and_then(Value::as_object);
     match info {
-        None => out.push((String::new(), "`info` (with `title` and `version`) is missing".to_string())),
+        None => out.push((
+            String::new(),
+            "`info` (with `title` and `version`) is missing".to_string(),
+        )),
         Some(i) => {
             for k in ["title", "version"] {
                 if !i.get(k).is_some_and(Value::is_string) {
@@ -325,7 +333,10 @@ pub fn openapi_problems(v: &Value) -> Vec<(String, String)> {
             "/paths".to_string(),
             "`paths` is empty: the target would have no tools".to_string(),
         )),
-        Some(_) => out.push(("/paths".to_string(), "`paths` must be a mapping".to_string())),
+        Some(_) => out.push((
+            "/paths".to_string(),
+            "`paths` must be a mapping".to_string(),
+        )),
         None => out.push((String::new(), "`paths` is missing".to_string())),
     }
     let servers = o.get("servers").and_then(Value::as_array);
@@ -339,7 +350,8 @@ pub fn openapi_problems(v: &Value) -> Vec<(String, String)> {
     if !https {
         out.push((
             if servers.is_some() { "/servers" } else { "" }.to_string(),
-            "the gateway calls the API at its `servers` URL, which must be `https://...`".to_string(),
+            "the gateway calls the API at its `servers` URL, which must be `https://...`"
+                .to_string(),
         ));
     }
     let mut seen = std::collections::BTreeSet::new();

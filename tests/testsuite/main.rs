@@ -24,4 +24,5 @@ mod saved;
 mod schema;
 mod secrets;
 mod sigv4;
+mod targets;
 mod validate;

@@ -6,18 +6,17 @@
 
 use anyhow::{Result, anyhow, bail};
 use aws_sdk_bedrockagentcorecontrol::types::{
-    CredentialProviderVendorType, CustomOauth2ProviderConfigInput,
-    GithubOauth2ProviderConfigInput, GoogleOauth2ProviderConfigInput, Oauth2Discovery,
-    Oauth2ProviderConfigInput, Oauth2ProviderConfigOutput, SalesforceOauth2ProviderConfigInput,
+    CredentialProviderVendorType, CustomOauth2ProviderConfigInput, GithubOauth2ProviderConfigInput,
+    GoogleOauth2ProviderConfigInput, Oauth2Discovery, Oauth2ProviderConfigInput,
+    Oauth2ProviderConfigOutput, SalesforceOauth2ProviderConfigInput,
     SlackOauth2ProviderConfigInput,
 };
 
 use super::tags_map;
-use crate::aws::{SdkResultExt, found};
 use crate::aws::Scope;
+use crate::aws::{SdkResultExt, found};
 use crate::model::{
-    Address, ApiKeyProviderConfig, Config, Ids, Kind, OAuthProviderConfig, Observed, Secret,
-    Tags,
+    Address, ApiKeyProviderConfig, Config, Ids, Kind, OAuthProviderConfig, Observed, Secret, Tags,
 };
 
 /// The JSON key of the value in the secret AgentCore manages, when its
@@ -35,10 +34,9 @@ pub const VENDORS: &[(&str, &str)] = &[
 ];
 
 fn value<'a>(secret: &'a Secret, what: &str) -> Result<&'a str> {
-    secret
-        .value
-        .as_deref()
-        .ok_or_else(|| anyhow!("internal error: the {what} is not known (a plan read back holds no secrets)"))
+    secret.value.as_deref().ok_or_else(|| {
+        anyhow!("internal error: the {what} is not known (a plan read back holds no secrets)")
+    })
 }
 
 fn oauth_input(c: &OAuthProviderConfig) -> Result<Oauth2ProviderConfigInput> {
@@ -144,7 +142,7 @@ impl crate::aws::Aws {
         Option<
             aws_sdk_bedrockagentcorecontrol::operation::get_api_key_credential_provider::GetApiKeyCredentialProviderOutput,
         >,
-    > {
+    >{
         found(
             self.agentcore
                 .get_api_key_credential_provider()
@@ -162,7 +160,7 @@ impl crate::aws::Aws {
         Option<
             aws_sdk_bedrockagentcorecontrol::operation::get_oauth2_credential_provider::GetOauth2CredentialProviderOutput,
         >,
-    > {
+    >{
         found(
             self.agentcore
                 .get_oauth2_credential_provider()
@@ -280,7 +278,10 @@ impl crate::aws::Aws {
                 },
                 parent_ids: Ids::default(),
                 status: p.status().map(|s| s.as_str().to_string()),
-                status_reasons: p.failure_reason().map(|f| vec![f.to_string()]).unwrap_or_default(),
+                status_reasons: p
+                    .failure_reason()
+                    .map(|f| vec![f.to_string()])
+                    .unwrap_or_default(),
                 owner: s.owner(Kind::OAuthProvider, &tags),
                 config: Config::OAuthProvider(OAuthProviderConfig {
                     name: name.to_string(),
@@ -454,7 +455,10 @@ impl crate::aws::Aws {
                 .await
                 .map(|_| ())
                 .ctx(|| format!("deleting OAuth2 credential provider {name}")),
-            other => bail!("internal error: {} is not a credential provider", other.kind()),
+            other => bail!(
+                "internal error: {} is not a credential provider",
+                other.kind()
+            ),
         };
         // Gone already is what was wanted.
         found(r)?;

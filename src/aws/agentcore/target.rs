@@ -13,8 +13,8 @@ use aws_sdk_bedrockagentcorecontrol::types::{
     McpTargetConfiguration, OAuthCredentialProvider, OAuthGrantType, RestApiMethod,
     S3Configuration, TargetConfiguration, TargetSummary, ToolSchema,
 };
-use serde_json::Value;
 use futures::{StreamExt, TryStreamExt};
+use serde_json::Value;
 
 use super::joined;
 use super::tool_schema::{tool_def, tool_definition};
@@ -145,11 +145,16 @@ fn target_credentials(c: &CredentialProviderConfiguration) -> TargetCredentials 
                     .credential_location()
                     .map(|l| l.as_str().to_string())
                     .unwrap_or_default(),
-                parameter_name: k.credential_parameter_name().unwrap_or_default().to_string(),
+                parameter_name: k
+                    .credential_parameter_name()
+                    .unwrap_or_default()
+                    .to_string(),
                 prefix: k.credential_prefix().unwrap_or_default().to_string(),
             }
         }
-        ("OAUTH", Some(CredentialProvider::OauthCredentialProvider(o))) if o.default_return_url().is_none() => {
+        ("OAUTH", Some(CredentialProvider::OauthCredentialProvider(o)))
+            if o.default_return_url().is_none() =>
+        {
             TargetCredentials::OAuth {
                 provider_arn: o.provider_arn().to_string(),
                 scopes: o.scopes().to_vec(),
@@ -166,7 +171,9 @@ fn target_credentials(c: &CredentialProviderConfiguration) -> TargetCredentials 
 
 fn api_schema_configuration(s: &ApiSchema) -> Result<ApiSchemaConfiguration> {
     Ok(match s {
-        ApiSchema::Inline(doc) => ApiSchemaConfiguration::InlinePayload(serde_json::to_string(&**doc)?),
+        ApiSchema::Inline(doc) => {
+            ApiSchemaConfiguration::InlinePayload(serde_json::to_string(&**doc)?)
+        }
         ApiSchema::S3 { uri, bucket_owner } => ApiSchemaConfiguration::S3(
             S3Configuration::builder()
                 .uri(uri)
@@ -194,8 +201,12 @@ fn target_configuration(c: &TargetConfig) -> Result<TargetConfiguration> {
                     .build()?,
             )
         }
-        TargetSource::OpenApi(s) => McpTargetConfiguration::OpenApiSchema(api_schema_configuration(s)?),
-        TargetSource::Smithy(s) => McpTargetConfiguration::SmithyModel(api_schema_configuration(s)?),
+        TargetSource::OpenApi(s) => {
+            McpTargetConfiguration::OpenApiSchema(api_schema_configuration(s)?)
+        }
+        TargetSource::Smithy(s) => {
+            McpTargetConfiguration::SmithyModel(api_schema_configuration(s)?)
+        }
         TargetSource::McpServer {
             endpoint,
             listing_mode,
@@ -217,7 +228,10 @@ fn target_configuration(c: &TargetConfig) -> Result<TargetConfiguration> {
                     ApiGatewayToolFilter::builder()
                         .filter_path(&f.path)
                         .set_methods(Some(
-                            f.methods.iter().map(|m| RestApiMethod::from(m.as_str())).collect(),
+                            f.methods
+                                .iter()
+                                .map(|m| RestApiMethod::from(m.as_str()))
+                                .collect(),
                         ))
                         .build()
                 })

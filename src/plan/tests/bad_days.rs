@@ -24,6 +24,8 @@ fn not_ready_is_work_to_wait_for_and_failed_is_work_to_fix() {
             | Kind::Bucket
             | Kind::Memory
             | Kind::Function
+            | Kind::ApiKeyProvider
+            | Kind::OAuthProvider
             | Kind::RuntimeEndpoint => {}
         }
     }
@@ -158,6 +160,8 @@ fn legacy(observed: Vec<Observed>) -> Vec<Observed> {
                 | Config::Bucket(_)
                 | Config::Memory(_)
                 | Config::Target(_)
+                | Config::ApiKeyProvider(_)
+                | Config::OAuthProvider(_)
                 | Config::Endpoint(_) => {}
             }
             o

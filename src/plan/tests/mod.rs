@@ -85,6 +85,8 @@ fn ids_for(addr: &Address) -> Ids {
         | Address::Bucket(_)
         | Address::Memory(_)
         | Address::Function(_)
+        | Address::ApiKeyProvider(_)
+        | Address::OAuthProvider(_)
         | Address::GatewayTarget { .. } => Ids::default(),
     }
 }

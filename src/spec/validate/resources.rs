@@ -6,7 +6,6 @@
 use std::collections::BTreeMap;
 use std::ops::Range;
 
-
 use super::{Checker, ptr};
 use crate::diag::{Diagnostic, did_you_mean};
 use crate::names::{self, RoleOwner};

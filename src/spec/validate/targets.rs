@@ -72,9 +72,12 @@ impl Checker<'_> {
         if let Some(arn) = &t.lambda_arn {
             if !names::valid_lambda_arn(arn) {
                 self.diags.push(
-                    Diagnostic::new("invalid Lambda function ARN", self.value_span(&format!("{tp}/lambda_arn")))
-                        .label("expected arn:aws:lambda:REGION:ACCOUNT:function:NAME")
-                        .help("a function of this spec is named with `function: KEY` instead"),
+                    Diagnostic::new(
+                        "invalid Lambda function ARN",
+                        self.value_span(&format!("{tp}/lambda_arn")),
+                    )
+                    .label("expected arn:aws:lambda:REGION:ACCOUNT:function:NAME")
+                    .help("a function of this spec is named with `function: KEY` instead"),
                 );
             }
         }
@@ -127,8 +130,11 @@ impl Checker<'_> {
                     for (p, why) in check(&i.inline) {
                         let inner = format!("{at}/inline{p}");
                         self.diags.push(
-                            Diagnostic::new(format!("invalid {}: {why}", what(field)), self.value_span(&inner))
-                                .label("here"),
+                            Diagnostic::new(
+                                format!("invalid {}: {why}", what(field)),
+                                self.value_span(&inner),
+                            )
+                            .label("here"),
                         );
                     }
                 }
@@ -142,8 +148,11 @@ impl Checker<'_> {
                     if let Some(owner) = &s3.bucket_owner {
                         if owner.len() != 12 || !owner.bytes().all(|b| b.is_ascii_digit()) {
                             self.diags.push(
-                                Diagnostic::new("invalid account id", self.value_span(&format!("{at}/bucket_owner")))
-                                    .label("expected 12 digits"),
+                                Diagnostic::new(
+                                    "invalid account id",
+                                    self.value_span(&format!("{at}/bucket_owner")),
+                                )
+                                .label("expected 12 digits"),
                             );
                         }
                     }
@@ -158,9 +167,12 @@ impl Checker<'_> {
                     crate::spec::McpServerSpec::Full(_) => format!("{tp}/mcp_server/endpoint"),
                 };
                 self.diags.push(
-                    Diagnostic::new("an MCP server target's endpoint must be an https:// URL", self.value_span(&at))
-                        .label("not https://")
-                        .help("AgentCore calls remote MCP servers over TLS only"),
+                    Diagnostic::new(
+                        "an MCP server target's endpoint must be an https:// URL",
+                        self.value_span(&at),
+                    )
+                    .label("not https://")
+                    .help("AgentCore calls remote MCP servers over TLS only"),
                 );
             }
         }
@@ -170,9 +182,12 @@ impl Checker<'_> {
                 for (j, m) in f.methods.iter().enumerate() {
                     if !HTTP_METHODS.contains(&m.to_ascii_uppercase().as_str()) {
                         self.diags.push(
-                            Diagnostic::new(format!("`{m}` is not an HTTP method API Gateway tools take"), self.value_span(&format!("{at}/tools/{i}/methods/{j}")))
-                                .label("unknown method")
-                                .help(format!("one of {}", HTTP_METHODS.join(", "))),
+                            Diagnostic::new(
+                                format!("`{m}` is not an HTTP method API Gateway tools take"),
+                                self.value_span(&format!("{at}/tools/{i}/methods/{j}")),
+                            )
+                            .label("unknown method")
+                            .help(format!("one of {}", HTTP_METHODS.join(", "))),
                         );
                     }
                 }
@@ -180,9 +195,12 @@ impl Checker<'_> {
             for (i, o) in g.overrides.iter().enumerate() {
                 if !HTTP_METHODS.contains(&o.method.to_ascii_uppercase().as_str()) {
                     self.diags.push(
-                        Diagnostic::new(format!("`{}` is not an HTTP method", o.method), self.value_span(&format!("{at}/overrides/{i}/method")))
-                            .label("unknown method")
-                            .help(format!("one of {}", HTTP_METHODS.join(", "))),
+                        Diagnostic::new(
+                            format!("`{}` is not an HTTP method", o.method),
+                            self.value_span(&format!("{at}/overrides/{i}/method")),
+                        )
+                        .label("unknown method")
+                        .help(format!("one of {}", HTTP_METHODS.join(", "))),
                     );
                 }
             }
@@ -211,9 +229,12 @@ impl Checker<'_> {
             TargetCredentialSpec::Named(n) => {
                 if lambda && n != "gateway_iam_role" {
                     self.diags.push(
-                        Diagnostic::new(format!("a Lambda target is called with the gateway's role, not `{n}`"), self.value_span(&at))
-                            .label("not for Lambda")
-                            .help("leave `credentials` out (or say `gateway_iam_role`)"),
+                        Diagnostic::new(
+                            format!("a Lambda target is called with the gateway's role, not `{n}`"),
+                            self.value_span(&at),
+                        )
+                        .label("not for Lambda")
+                        .help("leave `credentials` out (or say `gateway_iam_role`)"),
                     );
                 }
                 return;
@@ -232,22 +253,29 @@ impl Checker<'_> {
         match declared.iter().find(|(k, _)| k == key) {
             Some((_, kind)) if *kind == want => {}
             Some((_, kind)) => self.diags.push(
-                Diagnostic::new(format!("credential `{key}` is an {kind} credential, not {want}"), self.value_span(&vp))
-                    .label(format!("declared with `{kind}`"))
-                    .help(match want {
-                        "api_key" => "refer to it as `{oauth: KEY, scopes: [...]}`",
-                        _ => "refer to it as `{api_key: KEY}`",
-                    }),
+                Diagnostic::new(
+                    format!("credential `{key}` is an {kind} credential, not {want}"),
+                    self.value_span(&vp),
+                )
+                .label(format!("declared with `{kind}`"))
+                .help(match want {
+                    "api_key" => "refer to it as `{oauth: KEY, scopes: [...]}`",
+                    _ => "refer to it as `{api_key: KEY}`",
+                }),
             ),
             None => {
-                let mut d = Diagnostic::new(format!("unknown credential `{key}`"), self.value_span(&vp))
-                    .label("not declared under `credentials`");
+                let mut d =
+                    Diagnostic::new(format!("unknown credential `{key}`"), self.value_span(&vp))
+                        .label("not declared under `credentials`");
                 d = match did_you_mean(key, declared.iter().map(|(k, _)| k.as_str())) {
                     Some(s) => d.help(format!("did you mean `{s}`?")),
-                    None => d.help(format!("declare it: `credentials: {{{key}: {{{}}}}}`", match want {
-                        "api_key" => "api_key: ${env:NAME}",
-                        _ => "oauth: {vendor: ..., client_id: ..., client_secret: ${env:NAME}}",
-                    })),
+                    None => d.help(format!(
+                        "declare it: `credentials: {{{key}: {{{}}}}}`",
+                        match want {
+                            "api_key" => "api_key: ${env:NAME}",
+                            _ => "oauth: {vendor: ..., client_id: ..., client_secret: ${env:NAME}}",
+                        }
+                    )),
                 };
                 self.diags.push(d);
             }
@@ -263,7 +291,9 @@ impl Checker<'_> {
                 names::credential(p, key)
             });
             match c {
-                CredentialSpec::ApiKey(_) => self.secret_source(&format!("{kp}/api_key"), "API key"),
+                CredentialSpec::ApiKey(_) => {
+                    self.secret_source(&format!("{kp}/api_key"), "API key")
+                }
                 CredentialSpec::OAuth(o) => {
                     let op = format!("{kp}/oauth");
                     self.secret_source(&format!("{op}/client_secret"), "client secret");
@@ -271,8 +301,11 @@ impl Checker<'_> {
                     let known = crate::aws::credential_vendors();
                     if !known.iter().any(|(v, _)| *v == vendor) {
                         let words: Vec<&str> = known.iter().map(|(v, _)| *v).collect();
-                        let mut d = Diagnostic::new(format!("unknown OAuth2 vendor `{vendor}`"), self.value_span(&format!("{op}/vendor")))
-                            .label("not a vendor agentform configures");
+                        let mut d = Diagnostic::new(
+                            format!("unknown OAuth2 vendor `{vendor}`"),
+                            self.value_span(&format!("{op}/vendor")),
+                        )
+                        .label("not a vendor agentform configures");
                         d = match did_you_mean(vendor, words.iter().copied()) {
                             Some(s) => d.help(format!("did you mean `{s}`?")),
                             None => d.help(format!("one of {}; any other authorization server is `custom` with its `discovery_url`", words.join(", "))),
@@ -397,8 +430,9 @@ impl Checker<'_> {
         let span = self.value_span(at);
         for d in sub.diags {
             let (line, col) = d.line_col(&doc.source).unwrap_or((1, 1));
-            let mut nd = Diagnostic::new(format!("{file}:{line}:{col}: {}", d.message), span.clone())
-                .label(d.label.unwrap_or_else(|| "in this file".into()));
+            let mut nd =
+                Diagnostic::new(format!("{file}:{line}:{col}: {}", d.message), span.clone())
+                    .label(d.label.unwrap_or_else(|| "in this file".into()));
             if let Some(h) = d.help {
                 nd = nd.help(h);
             }
@@ -408,7 +442,14 @@ impl Checker<'_> {
 
     /// Problems found inside a document, reported at the spec value that
     /// names it, each with its own line and column in the file.
-    fn in_document(&mut self, at: &str, file: &str, doc: &Document, what_: &str, problems: Vec<(String, String)>) {
+    fn in_document(
+        &mut self,
+        at: &str,
+        file: &str,
+        doc: &Document,
+        what_: &str,
+        problems: Vec<(String, String)>,
+    ) {
         let span = self.value_span(at);
         for (p, why) in problems.into_iter().take(10) {
             let (line, col) = doc.line_col(&p);
@@ -433,7 +474,10 @@ fn what(field: &str) -> &str {
 fn smithy_problems(v: &Value) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let Some(o) = v.as_object() else {
-        out.push((String::new(), "a Smithy JSON AST model is a mapping".to_string()));
+        out.push((
+            String::new(),
+            "a Smithy JSON AST model is a mapping".to_string(),
+        ));
         return out;
     };
     if !o.get("smithy").is_some_and(Value::is_string) {

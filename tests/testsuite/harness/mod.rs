@@ -476,6 +476,7 @@ pub struct Sdk {
     pub sts: aws_sdk_sts::Client,
     pub ssm: aws_sdk_ssm::Client,
     pub s3: aws_sdk_s3::Client,
+    pub secrets: aws_sdk_secretsmanager::Client,
 }
 
 /// Builds the clients. Create them inside the test's own runtime (a client
@@ -500,6 +501,7 @@ pub async fn sdk() -> Sdk {
         agentcore: aws_sdk_bedrockagentcorecontrol::Client::new(&conf),
         sts: aws_sdk_sts::Client::new(&conf),
         ssm: aws_sdk_ssm::Client::new(&conf),
+        secrets: aws_sdk_secretsmanager::Client::new(&conf),
         s3: aws_sdk_s3::Client::from_conf(
             aws_sdk_s3::config::Builder::from(&conf)
                 .force_path_style(true)
@@ -676,6 +678,48 @@ impl Sdk {
         let dash = format!("{project}-");
         let runtime_prefix = format!("{}_", project.replace('-', "_"));
         let repo_prefix = format!("{project}/");
+
+        // Credential providers, and the secrets AgentCore Identity keeps
+        // for them.
+        let keys = self
+            .agentcore
+            .list_api_key_credential_providers()
+            .send()
+            .await
+            .expect("ListApiKeyCredentialProviders");
+        for p in keys.credential_providers() {
+            if p.name().starts_with(&dash) {
+                left.push(format!("api key credential provider {}", p.name()));
+            }
+        }
+        let oauth = self
+            .agentcore
+            .list_oauth2_credential_providers()
+            .send()
+            .await
+            .expect("ListOauth2CredentialProviders");
+        for p in oauth.credential_providers() {
+            if p.name().starts_with(&dash) {
+                left.push(format!("oauth2 credential provider {}", p.name()));
+            }
+        }
+        let secrets = self
+            .secrets
+            .list_secrets()
+            .send()
+            .await
+            .expect("ListSecrets");
+        for s in secrets.secret_list() {
+            let name = s.name().unwrap_or_default();
+            if name.starts_with("bedrock-agentcore-identity!")
+                && name
+                    .rsplit('/')
+                    .next()
+                    .is_some_and(|n| n.starts_with(&dash))
+            {
+                left.push(format!("secret {name}"));
+            }
+        }
 
         // The project's bucket of code bundles, by its derived name prefix.
         let buckets = self.s3.list_buckets().send().await.expect("ListBuckets");
