@@ -132,7 +132,7 @@ fn rules() -> Vec<Rule> {
         Rule {
             what: "tool name",
             at: &[
-                "/properties/gateways/additionalProperties/properties/targets/additionalProperties/properties/tools/items/properties/name",
+                "/properties/gateways/additionalProperties/properties/targets/additionalProperties/properties/tools/oneOf/1/items/properties/name",
             ],
             spec: |n| with_target("t", n),
             max: Some((60, 'n')),

@@ -55,31 +55,31 @@ impl Checker<'_> {
             ),
         }
         let lambda = t.function.is_some() || t.lambda_arn.is_some();
-        if let Some(f) = &t.function {
-            if !functions.contains(f) {
-                let mut d = Diagnostic::new(
-                    format!("unknown function `{f}`"),
-                    self.value_span(&format!("{tp}/function")),
-                )
-                .label("not declared under `functions`");
-                d = match did_you_mean(f, functions.iter().map(String::as_str)) {
-                    Some(s) => d.help(format!("did you mean `{s}`?")),
-                    None => d.help("a Lambda target names a function declared under `functions:`"),
-                };
-                self.diags.push(d);
-            }
+        if let Some(f) = &t.function
+            && !functions.contains(f)
+        {
+            let mut d = Diagnostic::new(
+                format!("unknown function `{f}`"),
+                self.value_span(&format!("{tp}/function")),
+            )
+            .label("not declared under `functions`");
+            d = match did_you_mean(f, functions.iter().map(String::as_str)) {
+                Some(s) => d.help(format!("did you mean `{s}`?")),
+                None => d.help("a Lambda target names a function declared under `functions:`"),
+            };
+            self.diags.push(d);
         }
-        if let Some(arn) = &t.lambda_arn {
-            if !names::valid_lambda_arn(arn) {
-                self.diags.push(
-                    Diagnostic::new(
-                        "invalid Lambda function ARN",
-                        self.value_span(&format!("{tp}/lambda_arn")),
-                    )
-                    .label("expected arn:aws:lambda:REGION:ACCOUNT:function:NAME")
-                    .help("a function of this spec is named with `function: KEY` instead"),
-                );
-            }
+        if let Some(arn) = &t.lambda_arn
+            && !names::valid_lambda_arn(arn)
+        {
+            self.diags.push(
+                Diagnostic::new(
+                    "invalid Lambda function ARN",
+                    self.value_span(&format!("{tp}/lambda_arn")),
+                )
+                .label("expected arn:aws:lambda:REGION:ACCOUNT:function:NAME")
+                .help("a function of this spec is named with `function: KEY` instead"),
+            );
         }
         match (&t.tools, lambda) {
             (None, true) => self.diags.push(
@@ -145,16 +145,16 @@ impl Checker<'_> {
                                 .label("expected s3://bucket/key"),
                         );
                     }
-                    if let Some(owner) = &s3.bucket_owner {
-                        if owner.len() != 12 || !owner.bytes().all(|b| b.is_ascii_digit()) {
-                            self.diags.push(
-                                Diagnostic::new(
-                                    "invalid account id",
-                                    self.value_span(&format!("{at}/bucket_owner")),
-                                )
-                                .label("expected 12 digits"),
-                            );
-                        }
+                    if let Some(owner) = &s3.bucket_owner
+                        && (owner.len() != 12 || !owner.bytes().all(|b| b.is_ascii_digit()))
+                    {
+                        self.diags.push(
+                            Diagnostic::new(
+                                "invalid account id",
+                                self.value_span(&format!("{at}/bucket_owner")),
+                            )
+                            .label("expected 12 digits"),
+                        );
                     }
                 }
             }
