@@ -218,7 +218,20 @@ pub struct GatewayConfig {
     /// `MCP`.
     pub protocol_type: String,
     pub semantic_search: bool,
+    /// Lambda interceptors, sorted by function ARN.
+    #[serde(default)]
+    pub interceptors: Vec<Interceptor>,
     pub tags: Tags,
+}
+
+/// A Lambda function the gateway calls on each request or response.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub struct Interceptor {
+    pub lambda_arn: String,
+    /// `REQUEST`, `RESPONSE`, sorted.
+    pub points: Vec<String>,
+    /// Whether the request's headers are passed to the function.
+    pub pass_request_headers: bool,
 }
 
 /// One tool of a Lambda target; `input`/`output` are JSON Schema subsets.
@@ -638,6 +651,12 @@ impl Config {
                         Val::Null
                     },
                 );
+                let interceptors: Vec<Value> = c
+                    .interceptors
+                    .iter()
+                    .map(|i| serde_json::json!({"lambda_arn": i.lambda_arn, "interception_points": i.points, "pass_request_headers": i.pass_request_headers}))
+                    .collect();
+                a.insert("interceptors", Value::Array(interceptors).into());
                 a.insert("tags", c.tags.clone().into());
             }
             Config::Target(c) => {

@@ -16,7 +16,7 @@ mod value;
 pub use address::{Address, RoleOwner};
 pub use config::{
     ApiFilter, ApiKeyProviderConfig, ApiOverride, ApiSchema, Authorizer, BucketConfig, Code,
-    Config, DeleteOptions, EndpointConfig, Environment, FunctionConfig, GatewayConfig,
+    Config, DeleteOptions, EndpointConfig, Environment, FunctionConfig, GatewayConfig, Interceptor,
     MemoryConfig, MemoryStrategy, OAuthProviderConfig, RepositoryConfig, RoleConfig,
     RolePolicyConfig, RuntimeArtifact, RuntimeConfig, Secret, Tags, TargetConfig,
     TargetCredentials, TargetSource, ToolDef, Vpc, environment_of, known_environment,

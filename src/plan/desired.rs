@@ -17,7 +17,8 @@ use crate::model::{
     RuntimeConfig, Tags, TargetConfig, TargetCredentials, TargetSource, ToolDef, Val, Vpc,
 };
 use crate::model::{
-    ApiFilter, ApiKeyProviderConfig, ApiOverride, ApiSchema, OAuthProviderConfig, Secret,
+    ApiFilter, ApiKeyProviderConfig, ApiOverride, ApiSchema, Interceptor, OAuthProviderConfig,
+    Secret,
 };
 use crate::names;
 use crate::package::Package;
@@ -523,6 +524,26 @@ pub fn build(l: &LoadedSpec, a: &Account, artifacts: &Artifacts, known: &Known) 
             .values()
             .filter_map(|t| lambda_arn(spec, a, t))
             .collect();
+        let interceptors: Vec<Interceptor> = {
+            let mut v: Vec<Interceptor> = g
+                .interceptors
+                .iter()
+                .map(|i| {
+                    let mut points: Vec<String> =
+                        i.on.iter().map(|p| p.to_ascii_uppercase()).collect();
+                    points.sort();
+                    points.dedup();
+                    Interceptor {
+                        lambda_arn: a.function_arn(&names::function(p, &i.function)),
+                        points,
+                        pass_request_headers: i.pass_headers,
+                    }
+                })
+                .collect();
+            v.sort();
+            v
+        };
+        fn_arns.extend(interceptors.iter().map(|i| i.lambda_arn.clone()));
         fn_arns.sort();
         fn_arns.dedup();
         let (mut api_keys, mut oauth) = (Vec::new(), Vec::new());
@@ -563,10 +584,18 @@ pub fn build(l: &LoadedSpec, a: &Account, artifacts: &Artifacts, known: &Known) 
                 authorizer,
                 protocol_type: "MCP".into(),
                 semantic_search: g.semantic_search(),
+                interceptors,
                 tags: tags(spec, &addr),
             }),
             addr: addr.clone(),
-            deps: vec![role_addr(RoleOwner::Gateway, key)],
+            deps: std::iter::once(role_addr(RoleOwner::Gateway, key))
+                .chain(
+                    g.interceptors
+                        .iter()
+                        .map(|x| Address::Function(x.function.clone())),
+                )
+                .chain((!g.interceptors.is_empty()).then(|| policy_addr(RoleOwner::Gateway, key)))
+                .collect(),
         });
         for (tkey, t) in &g.targets {
             let mut deps = vec![addr.clone(), policy_addr(RoleOwner::Gateway, key)];

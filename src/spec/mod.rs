@@ -118,9 +118,28 @@ pub struct GatewaySpec {
     pub search: Option<String>,
     #[serde(default)]
     pub targets: BTreeMap<String, TargetSpec>,
+    /// Lambda functions of the spec the gateway calls on each request or
+    /// response (AgentCore allows [`GatewaySpec::MAX_INTERCEPTORS`]).
+    #[serde(default)]
+    pub interceptors: Vec<InterceptorSpec>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct InterceptorSpec {
+    /// A function of this spec.
+    pub function: String,
+    /// `request`, `response` or both.
+    pub on: Vec<String>,
+    /// Pass the request's headers to the function (default false).
+    #[serde(default)]
+    pub pass_headers: bool,
 }
 
 impl GatewaySpec {
+    /// Interceptors a gateway may have (CreateGateway's limit).
+    pub const MAX_INTERCEPTORS: usize = 2;
+
     pub fn semantic_search(&self) -> bool {
         self.search.as_deref() == Some("semantic")
     }

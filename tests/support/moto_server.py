@@ -24,6 +24,8 @@ What is configured on top of a plain ``moto_server``:
   leaves ``/mcp`` out).
 * DeleteGateway fails with ConflictException while the gateway has targets,
   as on real AWS (moto would delete the targets with it).
+* UpdateGateway replaces the whole gateway: interceptors, a policy engine
+  or a description it leaves out are removed, as on AWS (moto keeps them).
 * UpdateAgentRuntime replaces the whole configuration: what it leaves out
   (description, authorizer, request headers, protocol, lifecycle,
   environment) is reset, as on AWS (moto keeps the old values).
@@ -155,6 +157,7 @@ def configure_agentcore(delay: float) -> None:
     patch_real_aws_identifiers(models)
     patch_runtime_endpoints(models)
     patch_runtime_full_replace(models)
+    patch_gateway_full_replace(models)
     patch_assume_role_trust()
 
 
@@ -261,6 +264,30 @@ def patch_runtime_full_replace(models) -> None:
         "protocol_configuration": ("protocol_configuration", None),
         "lifecycle_configuration": ("lifecycle_configuration", {}),
         "environment_variables": ("environment_variables", None),
+    }
+
+    def update(self, *args, __orig=original, **kwargs):
+        __orig(self, *args, **kwargs)
+        for arg, (attr, empty) in resets.items():
+            if kwargs.get(arg) is None:
+                setattr(self, attr, empty)
+
+    cls.update = update
+    cls._agentform_full_replace_patched = True
+
+
+def patch_gateway_full_replace(models) -> None:
+    """UpdateGateway replaces the whole gateway, as on AWS: interceptors, a
+    policy engine or a description it leaves out are removed (moto keeps
+    the old ones)."""
+    cls = models.Gateway
+    if getattr(cls, "_agentform_full_replace_patched", False):
+        return
+    original = cls.update
+    resets = {
+        "description": ("description", ""),
+        "interceptor_configurations": ("interceptor_configurations", None),
+        "policy_engine_configuration": ("policy_engine_configuration", None),
     }
 
     def update(self, *args, __orig=original, **kwargs):

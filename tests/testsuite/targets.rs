@@ -5,7 +5,7 @@
 //! rotated key, an edited OpenAPI file, a new MCP endpoint), deleted. The
 //! identity backend in tests/support checks every request against the
 //! service model; its list of violations must stay empty. Secret values
-//! appear in no output.
+//! appear in no output, debug log, JSON plan or saved plan.
 
 use serde_json::Value;
 
@@ -307,13 +307,24 @@ async fn every_target_kind_and_credential_provider_converges() {
         "{plan}"
     );
     assert!(plan.stdout.contains("gateway_target.main/docs"), "{plan}");
+    // A saved plan holds no secret value either, nor does a debug log.
+    run(&t, &["plan", "-vv", "--out", "rotate.plan"], ROTATED).expect_code(0);
+    let saved = t.read("rotate.plan");
+    for secret in [KEY, ROTATED, GH] {
+        assert!(
+            !saved.contains(secret),
+            "the saved plan holds a secret value"
+        );
+    }
     let json = run(&t, &["plan", "--json"], ROTATED);
     assert!(
         json.stdout
             .contains("\"api_key_credential_provider.weather\""),
         "{json}"
     );
-    run(&t, &["apply", "--auto-approve"], ROTATED).expect_ok();
+    // The saved plan is applied as reviewed: the secret values come from
+    // the environment again, their digests proving them the planned ones.
+    run(&t, &["apply", "rotate.plan"], ROTATED).expect_ok();
     let key = sdk
         .agentcore
         .get_api_key_credential_provider()
@@ -414,6 +425,138 @@ gateways:
         "unknown credential `wether`",
         "did you mean `weather`?",
         "tools.json:3:4: an array schema needs `items`",
+    ] {
+        assert!(out.stderr.contains(needle), "missing {needle:?}:\n{out}");
+    }
+}
+
+const INTERCEPTED: &str = r#"version: 1
+project: tguard
+functions:
+  guard:
+    source: fn
+    runtime: python3.12
+    handler: handler.handler
+gateways:
+  main:
+    authorizer: aws_iam
+    interceptors:
+      - { function: guard, on: [request] }
+    targets:
+      echo:
+        lambda_arn: arn:aws:lambda:us-east-1:123456789012:function:echo
+        tools: [{ name: echo, description: Echo, input: { type: object } }]
+"#;
+
+async fn interceptors_of(sdk: &Sdk) -> Vec<(String, Vec<String>, bool)> {
+    let ids = sdk.gateways_named("tguard-main").await;
+    let g = sdk
+        .agentcore
+        .get_gateway()
+        .gateway_identifier(&ids[0])
+        .send()
+        .await
+        .expect("GetGateway");
+    g.interceptor_configurations()
+        .iter()
+        .map(|i| {
+            (
+                i.interceptor()
+                    .unwrap()
+                    .as_lambda()
+                    .unwrap()
+                    .arn()
+                    .to_string(),
+                i.interception_points()
+                    .iter()
+                    .map(|p| p.as_str().to_string())
+                    .collect(),
+                i.input_configuration()
+                    .is_some_and(|c| c.pass_request_headers()),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn interceptors_are_the_specs_and_the_gateway_may_invoke_them() {
+    let t = Test::new();
+    t.write("agentform.yaml", INTERCEPTED);
+    t.write(
+        "fn/handler.py",
+        "def handler(event, context):\n    return event\n",
+    );
+    let sdk = sdk().await;
+    let guard = format!(
+        "arn:aws:lambda:us-east-1:{}:function:tguard-guard",
+        sdk.account_id().await
+    );
+
+    t.run(&["apply", "--auto-approve"]).expect_ok();
+    assert_eq!(
+        interceptors_of(&sdk).await,
+        [(guard.clone(), vec!["REQUEST".to_string()], false)]
+    );
+    let role = sdk
+        .role(
+            &sdk.role_names_under("/agentform/tguard/")
+                .await
+                .into_iter()
+                .find(|r| r.contains("-gw-"))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let invoke: Vec<String> = allowing(&role.policies["agentform"], "lambda:InvokeFunction")
+        .iter()
+        .flat_map(|s| as_list(&s["Resource"]))
+        .collect();
+    assert!(invoke.contains(&guard), "{invoke:?}");
+    t.run(&["plan", "--detailed-exitcode"]).expect_code(0);
+
+    t.edit_spec(
+        "{ function: guard, on: [request] }",
+        "{ function: guard, on: [response, request], pass_headers: true }",
+    );
+    t.run(&["apply", "--auto-approve"]).expect_ok();
+    assert_eq!(
+        interceptors_of(&sdk).await,
+        [(
+            guard.clone(),
+            vec!["REQUEST".to_string(), "RESPONSE".to_string()],
+            true
+        )]
+    );
+    t.run(&["plan", "--detailed-exitcode"]).expect_code(0);
+
+    t.edit_spec("    interceptors:\n      - { function: guard, on: [response, request], pass_headers: true }\n", "");
+    t.run(&["apply", "--auto-approve"]).expect_ok();
+    assert_eq!(interceptors_of(&sdk).await, []);
+
+    t.run(&["destroy", "--auto-approve"]).expect_ok();
+    assert_eq!(sdk.leftovers("tguard").await, Vec::<String>::new());
+}
+
+#[test]
+fn too_many_interceptors_are_refused_where_they_are_listed() {
+    let t = Test::new();
+    t.write(
+        "agentform.yaml",
+        &INTERCEPTED.replace(
+            "      - { function: guard, on: [request] }\n",
+            "      - { function: guard, on: [request] }\n      - { function: guard, on: [response] }\n      - { function: gaurd, on: [response] }\n",
+        ),
+    );
+    t.write(
+        "fn/handler.py",
+        "def handler(event, context):\n    return event\n",
+    );
+    let out = t.run(&["validate"]).expect_code(1);
+    for needle in [
+        "gateway `main` has 3 interceptors; AgentCore allows 2",
+        "agentform.yaml:11:5",
+        "unknown function `gaurd`",
+        "did you mean `guard`?",
     ] {
         assert!(out.stderr.contains(needle), "missing {needle:?}:\n{out}");
     }

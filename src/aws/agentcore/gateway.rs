@@ -4,8 +4,10 @@
 use anyhow::{Result, anyhow, bail};
 use aws_sdk_bedrockagentcorecontrol::operation::get_gateway::GetGatewayOutput;
 use aws_sdk_bedrockagentcorecontrol::types::{
-    AuthorizerConfiguration, AuthorizerType, GatewayProtocolConfiguration, GatewayProtocolType,
-    GatewaySummary, McpGatewayConfiguration, SearchType,
+    AuthorizerConfiguration, AuthorizerType, GatewayInterceptionPoint,
+    GatewayInterceptorConfiguration, GatewayProtocolConfiguration, GatewayProtocolType,
+    GatewaySummary, InterceptorConfiguration, InterceptorInputConfiguration,
+    LambdaInterceptorConfiguration, McpGatewayConfiguration, SearchType,
 };
 use futures::{StreamExt, TryStreamExt};
 
@@ -13,7 +15,7 @@ use super::{joined, jwt_authorizer, jwt_configuration, tags_map};
 use crate::aws::wait::{Retry, Step};
 use crate::aws::{CONCURRENCY, Scope, SdkResultExt, found, is_error, is_role_propagation};
 use crate::model::{
-    Address, Authorizer, Config, GatewayConfig, Ids, Kind, Observed, Progress, Tags,
+    Address, Authorizer, Config, GatewayConfig, Ids, Interceptor, Kind, Observed, Progress, Tags,
 };
 
 fn authorizer(a: &Authorizer) -> Result<(AuthorizerType, Option<AuthorizerConfiguration>)> {
@@ -48,8 +50,64 @@ fn gateway_config(g: &GetGatewayOutput, tags: Tags) -> GatewayConfig {
         protocol_type: g.protocol_type().as_str().to_string(),
         semantic_search: mcp_of(g.protocol_configuration()).and_then(|m| m.search_type())
             == Some(&SearchType::Semantic),
+        interceptors: {
+            let mut v: Vec<Interceptor> = g
+                .interceptor_configurations()
+                .iter()
+                .map(|i| {
+                    let mut points: Vec<String> = i
+                        .interception_points()
+                        .iter()
+                        .map(|p| p.as_str().to_string())
+                        .collect();
+                    points.sort();
+                    Interceptor {
+                        // Another kind than Lambda reads as no function,
+                        // which no spec wants: a plan replaces it.
+                        lambda_arn: i
+                            .interceptor()
+                            .and_then(|x| x.as_lambda().ok())
+                            .map(|l| l.arn().to_string())
+                            .unwrap_or_default(),
+                        points,
+                        pass_request_headers: i
+                            .input_configuration()
+                            .is_some_and(|c| c.pass_request_headers()),
+                    }
+                })
+                .collect();
+            v.sort();
+            v
+        },
         tags,
     }
+}
+
+/// What the API takes for the gateway's interceptors.
+fn interceptor_configurations(c: &GatewayConfig) -> Result<Vec<GatewayInterceptorConfiguration>> {
+    c.interceptors
+        .iter()
+        .map(|i| {
+            Ok(GatewayInterceptorConfiguration::builder()
+                .interceptor(InterceptorConfiguration::Lambda(
+                    LambdaInterceptorConfiguration::builder()
+                        .arn(&i.lambda_arn)
+                        .build()?,
+                ))
+                .set_interception_points(Some(
+                    i.points
+                        .iter()
+                        .map(|p| GatewayInterceptionPoint::from(p.as_str()))
+                        .collect(),
+                ))
+                .input_configuration(
+                    InterceptorInputConfiguration::builder()
+                        .pass_request_headers(i.pass_request_headers)
+                        .build()?,
+                )
+                .build()?)
+        })
+        .collect()
 }
 
 fn mcp_of(p: Option<&GatewayProtocolConfiguration>) -> Option<&McpGatewayConfiguration> {
@@ -180,6 +238,9 @@ impl crate::aws::Aws {
             .authorizer_type(auth_type)
             .set_authorizer_configuration(auth_conf)
             .set_tags(Some(tags_map(&c.tags)));
+        if !c.interceptors.is_empty() {
+            req = req.set_interceptor_configurations(Some(interceptor_configurations(c)?));
+        }
         if !c.protocol_type.is_empty() {
             req = req.protocol_type(GatewayProtocolType::from(c.protocol_type.as_str()));
         }
@@ -281,9 +342,9 @@ impl crate::aws::Aws {
             .set_exception_level(now.exception_level().cloned())
             .set_custom_transform_configuration(now.custom_transform_configuration().cloned())
             .set_waf_configuration(now.waf_configuration().cloned());
-        if !now.interceptor_configurations().is_empty() {
-            req =
-                req.set_interceptor_configurations(Some(now.interceptor_configurations().to_vec()));
+        // The interceptors are the spec's (none: none).
+        if !c.interceptors.is_empty() {
+            req = req.set_interceptor_configurations(Some(interceptor_configurations(c)?));
         }
         if !c.protocol_type.is_empty() {
             req = req.protocol_type(GatewayProtocolType::from(c.protocol_type.as_str()));

@@ -253,6 +253,7 @@ impl Checker<'_> {
             for (tkey, t) in &g.targets {
                 self.target(key, tkey, t, &functions);
             }
+            self.interceptors(key, g, &functions);
         }
     }
 

@@ -208,6 +208,45 @@ impl Checker<'_> {
         self.target_credentials(&tp, t, lambda);
     }
 
+    /// A gateway's interceptors: at most AgentCore's limit, each a function
+    /// of the spec, called at least somewhere.
+    pub(super) fn interceptors(
+        &mut self,
+        gkey: &str,
+        g: &crate::spec::GatewaySpec,
+        functions: &[String],
+    ) {
+        let ip = ptr(&["gateways", gkey, "interceptors"]);
+        let max = crate::spec::GatewaySpec::MAX_INTERCEPTORS;
+        if g.interceptors.len() > max {
+            self.diags.push(
+                Diagnostic::new(
+                    format!(
+                        "gateway `{gkey}` has {} interceptors; AgentCore allows {max}",
+                        g.interceptors.len()
+                    ),
+                    self.key_span(&ip),
+                )
+                .label(format!("more than {max}"))
+                .help("one function may intercept both requests and responses: `on: [request, response]`"),
+            );
+        }
+        for (i, x) in g.interceptors.iter().enumerate() {
+            if !functions.contains(&x.function) {
+                let mut d = Diagnostic::new(
+                    format!("unknown function `{}`", x.function),
+                    self.value_span(&format!("{ip}/{i}/function")),
+                )
+                .label("not declared under `functions`");
+                d = match did_you_mean(&x.function, functions.iter().map(String::as_str)) {
+                    Some(s) => d.help(format!("did you mean `{s}`?")),
+                    None => d.help("an interceptor is a function declared under `functions:`"),
+                };
+                self.diags.push(d);
+            }
+        }
+    }
+
     fn target_credentials(&mut self, tp: &str, t: &TargetSpec, lambda: bool) {
         let Some(c) = &t.credentials else { return };
         let at = format!("{tp}/credentials");
