@@ -296,6 +296,18 @@ async fn every_target_kind_and_credential_provider_converges() {
         "https://mcp.example.com/mcp",
         "https://mcp2.example.com/mcp",
     );
+    // ... and every other kind changed too: a tool added to the tools
+    // file, another model object, another method, another OAuth client.
+    t.write("tools.json", &TOOLS.replace(
+        "\n]",
+        ",\n  {\"name\": \"pong\", \"description\": \"Answers ping\", \"inputSchema\": {\"type\": \"object\"}}\n]",
+    ));
+    t.edit_spec(
+        "s3://tkinds-models/shop.json",
+        "s3://tkinds-models/shop-v2.json",
+    );
+    t.edit_spec("methods: [GET, post]", "methods: [GET, post, DELETE]");
+    t.edit_spec("client_id: Iv1.tkinds", "client_id: Iv1.tkinds2");
     let plan = run(&t, &["plan", "--detailed-exitcode"], ROTATED).expect_code(2);
     assert!(
         plan.stdout.contains("api_key_credential_provider.weather"),
@@ -350,14 +362,55 @@ async fn every_target_kind_and_credential_provider_converges() {
         panic!("docs")
     };
     assert_eq!(s.endpoint(), "https://mcp2.example.com/mcp");
+    let McpTargetConfiguration::Lambda(l) = mcp(&all[1]) else {
+        panic!("legacy")
+    };
+    assert_eq!(
+        l.tool_schema().unwrap().as_inline_payload().unwrap().len(),
+        2
+    );
+    let McpTargetConfiguration::ApiGateway(g) = mcp(&all[2]) else {
+        panic!("pets")
+    };
+    let methods: Vec<&str> = g.api_gateway_tool_configuration().unwrap().tool_filters()[0]
+        .methods()
+        .iter()
+        .map(|m| m.as_str())
+        .collect();
+    assert_eq!(methods, ["DELETE", "GET", "POST"]);
+    let McpTargetConfiguration::SmithyModel(m) = mcp(&all[3]) else {
+        panic!("shop")
+    };
+    assert_eq!(
+        m.as_s3().unwrap().uri(),
+        Some("s3://tkinds-models/shop-v2.json")
+    );
+    let gh = sdk
+        .agentcore
+        .get_oauth2_credential_provider()
+        .name("tkinds-github")
+        .send()
+        .await
+        .unwrap();
+    let Some(aws_sdk_bedrockagentcorecontrol::types::Oauth2ProviderConfigOutput::GithubOauth2ProviderConfig(c)) =
+        gh.oauth2_provider_config_output()
+    else {
+        panic!("{gh:?}")
+    };
+    assert_eq!(c.client_id(), Some("Iv1.tkinds2"));
     run(&t, &["plan", "--detailed-exitcode"], ROTATED).expect_code(0);
 
     // A target and a credential leave the spec: both are deleted.
     t.write(
         "agentform.yaml",
-        &SPEC
-            .replace("      docs:\n        mcp_server: https://mcp.example.com/mcp\n        credentials: { oauth: github, scopes: [repo] }\n", "")
-            .replace("  github:\n    oauth:\n      vendor: github\n      client_id: Iv1.tkinds\n      client_secret: ${env:TK_GITHUB_SECRET}\n", ""),
+        &t.read("agentform.yaml")
+            .replace("      docs:\n        mcp_server: https://mcp2.example.com/mcp\n        credentials: { oauth: github, scopes: [repo] }\n", "")
+            .replace("  github:\n    oauth:\n      vendor: github\n      client_id: Iv1.tkinds2\n      client_secret: ${env:TK_GITHUB_SECRET}\n", ""),
+    );
+    let spec = t.read("agentform.yaml");
+    assert!(
+        !spec.contains("github") && !spec.contains("docs:"),
+        "{spec}"
     );
     run(&t, &["apply", "--auto-approve"], ROTATED).expect_ok();
     assert_eq!(targets(&sdk).await.len(), 4);
