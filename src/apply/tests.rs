@@ -181,6 +181,7 @@ fn gateway_config(name: &str, description: Resolved) -> Config {
         authorizer: Authorizer::AwsIam,
         protocol_type: "MCP".into(),
         semantic_search: false,
+        interceptors: vec![],
         tags: Default::default(),
     })
 }
