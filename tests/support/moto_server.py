@@ -245,6 +245,25 @@ def patch_real_aws_identifiers(models) -> None:
         backend_cls._agentform_delete_patched = True
 
 
+def reset_what_updates_leave_out(cls, resets: dict) -> None:
+    """Make ``cls.update`` replace the whole object, as AWS's Update* calls
+    do: each keyword argument of ``resets`` that an update leaves out (or
+    passes as None) sets its attribute to the given empty value, where moto
+    would keep the old one. ``resets`` maps argument -> (attribute, empty)."""
+    if getattr(cls, "_agentform_full_replace_patched", False):
+        return
+    original = cls.update
+
+    def update(self, *args, __orig=original, **kwargs):
+        __orig(self, *args, **kwargs)
+        for arg, (attr, empty) in resets.items():
+            if kwargs.get(arg) is None:
+                setattr(self, attr, empty)
+
+    cls.update = update
+    cls._agentform_full_replace_patched = True
+
+
 def patch_runtime_full_replace(models) -> None:
     """UpdateAgentRuntime replaces the whole configuration, as on AWS.
 
@@ -253,51 +272,31 @@ def patch_runtime_full_replace(models) -> None:
     default protocol and lifecycle, no environment variables). That is the
     trap of an image-only update, so the tests need AWS's behaviour.
     """
-    cls = models.AgentRuntime
-    if getattr(cls, "_agentform_full_replace_patched", False):
-        return
-    original = cls.update
-    resets = {
-        "description": ("description", ""),
-        "authorizer_configuration": ("authorizer_configuration", None),
-        "request_header_configuration": ("request_header_configuration", None),
-        "protocol_configuration": ("protocol_configuration", None),
-        "lifecycle_configuration": ("lifecycle_configuration", {}),
-        "environment_variables": ("environment_variables", None),
-    }
-
-    def update(self, *args, __orig=original, **kwargs):
-        __orig(self, *args, **kwargs)
-        for arg, (attr, empty) in resets.items():
-            if kwargs.get(arg) is None:
-                setattr(self, attr, empty)
-
-    cls.update = update
-    cls._agentform_full_replace_patched = True
+    reset_what_updates_leave_out(
+        models.AgentRuntime,
+        {
+            "description": ("description", ""),
+            "authorizer_configuration": ("authorizer_configuration", None),
+            "request_header_configuration": ("request_header_configuration", None),
+            "protocol_configuration": ("protocol_configuration", None),
+            "lifecycle_configuration": ("lifecycle_configuration", {}),
+            "environment_variables": ("environment_variables", None),
+        },
+    )
 
 
 def patch_gateway_full_replace(models) -> None:
     """UpdateGateway replaces the whole gateway, as on AWS: interceptors, a
     policy engine or a description it leaves out are removed (moto keeps
     the old ones)."""
-    cls = models.Gateway
-    if getattr(cls, "_agentform_full_replace_patched", False):
-        return
-    original = cls.update
-    resets = {
-        "description": ("description", ""),
-        "interceptor_configurations": ("interceptor_configurations", None),
-        "policy_engine_configuration": ("policy_engine_configuration", None),
-    }
-
-    def update(self, *args, __orig=original, **kwargs):
-        __orig(self, *args, **kwargs)
-        for arg, (attr, empty) in resets.items():
-            if kwargs.get(arg) is None:
-                setattr(self, attr, empty)
-
-    cls.update = update
-    cls._agentform_full_replace_patched = True
+    reset_what_updates_leave_out(
+        models.Gateway,
+        {
+            "description": ("description", ""),
+            "interceptor_configurations": ("interceptor_configurations", None),
+            "policy_engine_configuration": ("policy_engine_configuration", None),
+        },
+    )
 
 
 def patch_runtime_endpoints(models) -> None:

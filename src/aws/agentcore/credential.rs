@@ -171,12 +171,35 @@ impl crate::aws::Aws {
         )
     }
 
+    /// The listed providers (name, ARN) that are the project's: named in the
+    /// spec, or with its prefix and its tags; with their tags.
+    async fn ours(
+        &self,
+        s: &Scope<'_>,
+        kind: Kind,
+        listed: impl Iterator<Item = (String, String)>,
+    ) -> Result<Vec<(String, Tags)>> {
+        let looked_up = &s.names(kind);
+        let prefix = crate::names::prefix(kind, s.project).unwrap_or_default();
+        let mut out = Vec::new();
+        for (name, arn) in listed {
+            if !looked_up.contains(name.as_str()) && !name.starts_with(&prefix) {
+                continue;
+            }
+            let Some(tags) = self.provider_tags(&name, &arn).await? else {
+                continue;
+            };
+            if looked_up.contains(name.as_str()) || s.tagged_ours(&tags) {
+                out.push((name, tags));
+            }
+        }
+        Ok(out)
+    }
+
     pub(in crate::aws) async fn observe_api_key_providers(
         &self,
         s: &Scope<'_>,
     ) -> Result<Vec<Observed>> {
-        let looked_up = &s.names(Kind::ApiKeyProvider);
-        let prefix = crate::names::prefix(Kind::ApiKeyProvider, s.project).unwrap_or_default();
         let listed: Vec<aws_sdk_bedrockagentcorecontrol::types::ApiKeyCredentialProviderItem> =
             self.agentcore
                 .list_api_key_credential_providers()
@@ -186,21 +209,15 @@ impl crate::aws::Aws {
                 .try_collect()
                 .await
                 .ctx(|| "listing API key credential providers".into())?;
+        let listed = listed.iter().map(|i| {
+            (
+                i.name().to_string(),
+                i.credential_provider_arn().to_string(),
+            )
+        });
         let mut out = Vec::new();
-        for item in listed {
-            let name = item.name();
-            if !looked_up.contains(name) && !name.starts_with(&prefix) {
-                continue;
-            }
-            let Some(tags) = self
-                .provider_tags(name, item.credential_provider_arn())
-                .await?
-            else {
-                continue;
-            };
-            if !looked_up.contains(name) && !s.tagged_ours(&tags) {
-                continue;
-            }
+        for (name, tags) in self.ours(s, Kind::ApiKeyProvider, listed).await? {
+            let name = name.as_str();
             let Some(p) = self.get_api_key_provider(name).await? else {
                 continue;
             };
@@ -234,8 +251,6 @@ impl crate::aws::Aws {
         &self,
         s: &Scope<'_>,
     ) -> Result<Vec<Observed>> {
-        let looked_up = &s.names(Kind::OAuthProvider);
-        let prefix = crate::names::prefix(Kind::OAuthProvider, s.project).unwrap_or_default();
         let listed: Vec<aws_sdk_bedrockagentcorecontrol::types::Oauth2CredentialProviderItem> =
             self.agentcore
                 .list_oauth2_credential_providers()
@@ -245,21 +260,15 @@ impl crate::aws::Aws {
                 .try_collect()
                 .await
                 .ctx(|| "listing OAuth2 credential providers".into())?;
+        let listed = listed.iter().map(|i| {
+            (
+                i.name().to_string(),
+                i.credential_provider_arn().to_string(),
+            )
+        });
         let mut out = Vec::new();
-        for item in listed {
-            let name = item.name();
-            if !looked_up.contains(name) && !name.starts_with(&prefix) {
-                continue;
-            }
-            let Some(tags) = self
-                .provider_tags(name, item.credential_provider_arn())
-                .await?
-            else {
-                continue;
-            };
-            if !looked_up.contains(name) && !s.tagged_ours(&tags) {
-                continue;
-            }
+        for (name, tags) in self.ours(s, Kind::OAuthProvider, listed).await? {
+            let name = name.as_str();
             let Some(p) = self.get_oauth_provider(name).await? else {
                 continue;
             };
