@@ -48,6 +48,15 @@ pub fn bucket(project: &str, account: &str, region: &str) -> String {
 pub fn memory(project: &str, key: &str) -> String {
     runtime(project, key)
 }
+/// Policy engine names, like runtime names, allow no hyphens.
+pub fn policy_engine(project: &str, key: &str) -> String {
+    runtime(project, key)
+}
+/// Cedar policies: `<engine name>_<key>` (the names are documented as
+/// unique in the account, not only in their engine).
+pub fn policy(engine_name: &str, key: &str) -> String {
+    format!("{engine_name}_{key}").replace('-', "_")
+}
 /// Runtime names allow no hyphens: they become underscores.
 pub fn runtime(project: &str, key: &str) -> String {
     format!("{project}_{key}").replace('-', "_")
@@ -74,12 +83,14 @@ pub fn prefix(kind: Kind, project: &str) -> Option<String> {
         Kind::Repository => Some(format!("{project}/")),
         Kind::Runtime => Some(runtime(project, "")),
         Kind::Memory => Some(memory(project, "")),
+        Kind::PolicyEngine => Some(policy_engine(project, "")),
         // The bucket's one name is derived from project, account and region.
         Kind::Role
         | Kind::RolePolicy
         | Kind::Bucket
         | Kind::GatewayTarget
-        | Kind::RuntimeEndpoint => None,
+        | Kind::RuntimeEndpoint
+        | Kind::Policy => None,
     }
 }
 
@@ -245,6 +256,22 @@ pub static MEMORY: Rule = Rule {
     regex: &RUNTIME_RE,
     max_len: 48,
     explain: "AgentCore memory names match [a-zA-Z][a-zA-Z0-9_]{0,47}: letters, digits and underscores, at most 48 characters",
+    allowed: |c| alnum(c) || c == '_',
+    first: (letter, "a letter"),
+};
+pub static POLICY_ENGINE: Rule = Rule {
+    what: "policy engine name",
+    regex: &RUNTIME_RE,
+    max_len: 48,
+    explain: "AgentCore policy engine names match [A-Za-z][A-Za-z0-9_]*: letters, digits and underscores, at most 48 characters",
+    allowed: |c| alnum(c) || c == '_',
+    first: (letter, "a letter"),
+};
+pub static POLICY: Rule = Rule {
+    what: "policy name",
+    regex: &RUNTIME_RE,
+    max_len: 48,
+    explain: "AgentCore policy names (`<project>_<engine>_<policy>`) match [A-Za-z][A-Za-z0-9_]*: letters, digits and underscores, at most 48 characters",
     allowed: |c| alnum(c) || c == '_',
     first: (letter, "a letter"),
 };

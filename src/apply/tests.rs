@@ -182,6 +182,7 @@ fn gateway_config(name: &str, description: Resolved) -> Config {
         protocol_type: "MCP".into(),
         semantic_search: false,
         interceptors: vec![],
+        policy_engine: None,
         tags: Default::default(),
     })
 }

@@ -333,6 +333,7 @@ impl Aws {
                     Kind::RolePolicy => self.observe_role_policies(s, p).await,
                     Kind::GatewayTarget => self.observe_targets(p).await,
                     Kind::RuntimeEndpoint => self.observe_endpoints(p).await,
+                    Kind::Policy => self.observe_policies(p).await,
                     Kind::Role
                     | Kind::Repository
                     | Kind::Bucket
@@ -341,7 +342,8 @@ impl Aws {
                     | Kind::Runtime
                     | Kind::Memory
                     | Kind::ApiKeyProvider
-                    | Kind::OAuthProvider => Ok(vec![]),
+                    | Kind::OAuthProvider
+                    | Kind::PolicyEngine => Ok(vec![]),
                 }
             })
             .buffer_unordered(CONCURRENCY)
@@ -356,7 +358,8 @@ impl Aws {
             Kind::Memory => self.observe_memories(s).await,
             Kind::ApiKeyProvider => self.observe_api_key_providers(s).await,
             Kind::OAuthProvider => self.observe_oauth_providers(s).await,
-            Kind::RolePolicy | Kind::GatewayTarget | Kind::RuntimeEndpoint => {
+            Kind::PolicyEngine => self.observe_policy_engines(s).await,
+            Kind::RolePolicy | Kind::GatewayTarget | Kind::RuntimeEndpoint | Kind::Policy => {
                 Ok(children.await?.concat())
             }
         }
@@ -385,6 +388,8 @@ impl Cloud for Aws {
             Config::Memory(c) => self.create_memory(addr, c, progress).await,
             Config::ApiKeyProvider(c) => self.create_api_key_provider(addr, c).await,
             Config::OAuthProvider(c) => self.create_oauth_provider(addr, c).await,
+            Config::PolicyEngine(c) => self.create_policy_engine(addr, c, progress).await,
+            Config::Policy(c) => self.create_policy(addr, c, parent, progress).await,
         }
     }
 
@@ -440,6 +445,11 @@ impl Cloud for Aws {
                 self.update_api_key_provider_in_place(want, current).await
             }
             Config::OAuthProvider(want) => self.update_oauth_provider_in_place(want, current).await,
+            Config::PolicyEngine(want) => {
+                self.update_policy_engine(addr, want, current, progress)
+                    .await
+            }
+            Config::Policy(want) => self.update_policy(addr, want, current, progress).await,
         }
     }
 
@@ -459,6 +469,8 @@ impl Cloud for Aws {
             Config::Runtime(_) => self.wait_runtime_ready(addr, o, progress).await,
             Config::Endpoint(_) => self.wait_endpoint_ready(addr, o, progress).await,
             Config::Memory(_) => self.wait_memory_ready(addr, o, progress).await,
+            Config::PolicyEngine(_) => self.wait_policy_engine_ready(addr, o, progress).await,
+            Config::Policy(_) => self.wait_policy_ready(addr, o, progress).await,
             Config::Role(_)
             | Config::RolePolicy(_)
             | Config::Repository(_)
@@ -503,6 +515,8 @@ impl Cloud for Aws {
             Config::ApiKeyProvider(_) | Config::OAuthProvider(_) => {
                 self.delete_credential_provider(o).await
             }
+            Config::PolicyEngine(_) => self.delete_policy_engine(addr, o, progress).await,
+            Config::Policy(_) => self.delete_policy(addr, o, progress).await,
         }
     }
 }

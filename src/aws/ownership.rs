@@ -143,7 +143,8 @@ impl super::Aws {
             | Kind::Runtime
             | Kind::Memory
             | Kind::ApiKeyProvider
-            | Kind::OAuthProvider => {
+            | Kind::OAuthProvider
+            | Kind::PolicyEngine => {
                 self.agentcore
                     .tag_resource()
                     .resource_arn(arn()?)
@@ -152,7 +153,7 @@ impl super::Aws {
                     .await
                     .ctx(|| format!("tagging {} {name}", o.kind()))?;
             }
-            Kind::RolePolicy | Kind::GatewayTarget | Kind::RuntimeEndpoint => {
+            Kind::RolePolicy | Kind::GatewayTarget | Kind::RuntimeEndpoint | Kind::Policy => {
                 anyhow::bail!(
                     "{} {name} has no tags of its own: it belongs to its parent's project",
                     o.kind()

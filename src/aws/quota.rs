@@ -12,7 +12,9 @@
 //! Rates, per account and Region (requests per second), see [`limit`]:
 //! - AgentCore (the "Quotas for Amazon Bedrock AgentCore" page): gateways
 //!   and targets Create/Update/Delete 5 each, Get/List 10; runtimes and
-//!   endpoints Create/Update/Delete 5 each, Get 50, List 5. Tagging calls
+//!   endpoints Create/Update/Delete 5 each, Get 50, List 5; credential
+//!   providers 20 for all; policy engines Create/Update/Delete 1 (not
+//!   adjustable), Get/List 5, and 5 for every policy call. Tagging calls
 //!   are not documented: 10 is assumed.
 //! - Lambda (the "Lambda quotas" page): GetFunction 100, GetPolicy 15, and
 //!   every other control-plane API 15 *together*.
@@ -97,6 +99,16 @@ pub const APIS: &[&str] = &[
     "bedrock-agentcore:ListAgentRuntimeEndpoints",
     "bedrock-agentcore:UpdateAgentRuntimeEndpoint",
     "bedrock-agentcore:DeleteAgentRuntimeEndpoint",
+    "bedrock-agentcore:CreatePolicyEngine",
+    "bedrock-agentcore:GetPolicyEngine",
+    "bedrock-agentcore:ListPolicyEngines",
+    "bedrock-agentcore:UpdatePolicyEngine",
+    "bedrock-agentcore:DeletePolicyEngine",
+    "bedrock-agentcore:CreatePolicy",
+    "bedrock-agentcore:GetPolicy",
+    "bedrock-agentcore:ListPolicies",
+    "bedrock-agentcore:UpdatePolicy",
+    "bedrock-agentcore:DeletePolicy",
     "bedrock-agentcore:TagResource",
     "bedrock-agentcore:UntagResource",
     "bedrock-agentcore:ListTagsForResource",
@@ -203,6 +215,11 @@ pub fn limit(service: &str, op: &str) -> Option<(Cow<'static, str>, u32)> {
             "TagResource" | "UntagResource" | "ListTagsForResource" => 10,
             // AgentCore Identity: 20 per second for all its CRUD.
             o if o.contains("CredentialProvider") => 20,
+            // AgentCore Policy: engine writes 1 (not adjustable), engine
+            // reads and every policy call 5.
+            "CreatePolicyEngine" | "UpdatePolicyEngine" | "DeletePolicyEngine" => 1,
+            "GetPolicyEngine" | "ListPolicyEngines" => 5,
+            o if o.ends_with("Policy") || o == "ListPolicies" => 5,
             o if is_read(o) => 10,
             _ => 5,
         }),
@@ -523,6 +540,11 @@ mod tests {
         assert_eq!(rate(AGENTCORE, "GetAgentRuntime"), Some(50));
         assert_eq!(rate(AGENTCORE, "ListAgentRuntimes"), Some(5));
         assert_eq!(rate(AGENTCORE, "ListGatewayTargets"), Some(10));
+        assert_eq!(rate(AGENTCORE, "CreatePolicyEngine"), Some(1));
+        assert_eq!(rate(AGENTCORE, "DeletePolicyEngine"), Some(1));
+        assert_eq!(rate(AGENTCORE, "GetPolicyEngine"), Some(5));
+        assert_eq!(rate(AGENTCORE, "CreatePolicy"), Some(5));
+        assert_eq!(rate(AGENTCORE, "ListPolicies"), Some(5));
         assert_eq!(rate("Lambda", "GetFunction"), Some(100));
         assert_eq!(rate("IAM", "CreateRole"), Some(10));
         assert_eq!(rate("IAM", "GetRole"), Some(20));

@@ -25,7 +25,8 @@ fn tags_mut(c: &mut Config) -> Option<&mut Tags> {
         Config::Memory(c) => Some(&mut c.tags),
         Config::ApiKeyProvider(c) => Some(&mut c.tags),
         Config::OAuthProvider(c) => Some(&mut c.tags),
-        Config::RolePolicy(_) | Config::Target(_) | Config::Endpoint(_) => None,
+        Config::PolicyEngine(c) => Some(&mut c.tags),
+        Config::RolePolicy(_) | Config::Target(_) | Config::Endpoint(_) | Config::Policy(_) => None,
     }
 }
 

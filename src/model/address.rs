@@ -78,6 +78,13 @@ pub enum Address {
     ApiKeyProvider(String),
     /// A top-level `credentials` entry with an OAuth2 client.
     OAuthProvider(String),
+    /// A `policy_engines` entry.
+    PolicyEngine(String),
+    /// A Cedar policy of an engine.
+    Policy {
+        engine: String,
+        policy: String,
+    },
 }
 
 impl Address {
@@ -95,6 +102,8 @@ impl Address {
             Address::Memory(_) => Kind::Memory,
             Address::ApiKeyProvider(_) => Kind::ApiKeyProvider,
             Address::OAuthProvider(_) => Kind::OAuthProvider,
+            Address::PolicyEngine(_) => Kind::PolicyEngine,
+            Address::Policy { .. } => Kind::Policy,
         }
     }
 
@@ -104,6 +113,7 @@ impl Address {
             Address::RolePolicy(o, k) => Some(Address::Role(*o, k.clone())),
             Address::GatewayTarget { gateway, .. } => Some(Address::Gateway(gateway.clone())),
             Address::RuntimeEndpoint { runtime, .. } => Some(Address::Runtime(runtime.clone())),
+            Address::Policy { engine, .. } => Some(Address::PolicyEngine(engine.clone())),
             Address::Role(..)
             | Address::Repository(_)
             | Address::Bucket(_)
@@ -112,7 +122,8 @@ impl Address {
             | Address::Runtime(_)
             | Address::Memory(_)
             | Address::ApiKeyProvider(_)
-            | Address::OAuthProvider(_) => None,
+            | Address::OAuthProvider(_)
+            | Address::PolicyEngine(_) => None,
         }
     }
 
@@ -128,6 +139,10 @@ impl Address {
                 runtime: r.clone(),
                 endpoint: key.to_string(),
             },
+            Address::PolicyEngine(e) => Address::Policy {
+                engine: e.clone(),
+                policy: key.to_string(),
+            },
             // A role has one inline policy of agentform's: the key is the role's.
             Address::Role(o, k) => Address::RolePolicy(*o, k.clone()),
             Address::RolePolicy(..)
@@ -138,7 +153,8 @@ impl Address {
             | Address::RuntimeEndpoint { .. }
             | Address::Memory(_)
             | Address::ApiKeyProvider(_)
-            | Address::OAuthProvider(_) => return None,
+            | Address::OAuthProvider(_)
+            | Address::Policy { .. } => return None,
         };
         (child.kind() == kind).then_some(child)
     }
@@ -154,7 +170,9 @@ impl Address {
             | Address::Runtime(k)
             | Address::Memory(k)
             | Address::ApiKeyProvider(k)
-            | Address::OAuthProvider(k) => k.clone(),
+            | Address::OAuthProvider(k)
+            | Address::PolicyEngine(k) => k.clone(),
+            Address::Policy { engine, policy } => format!("{engine}/{policy}"),
             Address::GatewayTarget { gateway, target } => format!("{gateway}/{target}"),
             Address::RuntimeEndpoint { runtime, endpoint } => format!("{runtime}/{endpoint}"),
         }
@@ -195,6 +213,11 @@ impl Address {
             Kind::Memory => Address::Memory(single(n)?),
             Kind::ApiKeyProvider => Address::ApiKeyProvider(single(n)?),
             Kind::OAuthProvider => Address::OAuthProvider(single(n)?),
+            Kind::PolicyEngine => Address::PolicyEngine(single(n)?),
+            Kind::Policy => {
+                let (engine, policy) = pair(n)?;
+                Address::Policy { engine, policy }
+            }
         })
     }
 }
@@ -244,6 +267,11 @@ mod tests {
             Address::Memory("chat".into()),
             Address::ApiKeyProvider("weather".into()),
             Address::OAuthProvider("github".into()),
+            Address::PolicyEngine("access".into()),
+            Address::Policy {
+                engine: "access".into(),
+                policy: "support".into(),
+            },
         ];
         let texts: Vec<String> = all.iter().map(ToString::to_string).collect();
         assert_eq!(
@@ -261,6 +289,8 @@ mod tests {
                 "memory.chat",
                 "api_key_credential_provider.weather",
                 "oauth2_credential_provider.github",
+                "policy_engine.access",
+                "policy.access/support",
             ]
         );
         for (a, t) in all.iter().zip(&texts) {
@@ -316,6 +346,8 @@ mod tests {
                 Kind::Memory => Address::Memory("a".into()),
                 Kind::ApiKeyProvider => Address::ApiKeyProvider("a".into()),
                 Kind::OAuthProvider => Address::OAuthProvider("a".into()),
+                Kind::PolicyEngine => Address::PolicyEngine("a".into()),
+                Kind::Policy => Address::PolicyEngine("e".into()).child(k, "a").unwrap(),
             };
             assert_eq!(sample.parent().map(|p| p.kind()), k.parent(), "{k}");
         }

@@ -131,6 +131,30 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// An AgentCore Policy engine: a named set of Cedar policies.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PolicyEngineConfig {
+    pub name: String,
+    pub description: String,
+    pub tags: Tags,
+}
+
+/// A Cedar policy of a policy engine.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PolicyConfig {
+    /// The engine's name.
+    pub engine: String,
+    pub name: String,
+    pub description: String,
+    /// The Cedar text; may name resources not created yet (a gateway's ARN).
+    pub statement: Resolved,
+    /// `ACTIVE` or `LOG_ONLY`.
+    pub enforcement: String,
+    /// `FAIL_ON_ANY_FINDINGS` or `IGNORE_ALL_FINDINGS`: sent with every
+    /// write, not read back (AgentCore does not return it).
+    pub validation: String,
+}
+
 /// An AgentCore Identity API-key credential provider.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ApiKeyProviderConfig {
@@ -221,7 +245,18 @@ pub struct GatewayConfig {
     /// Lambda interceptors, sorted by function ARN.
     #[serde(default)]
     pub interceptors: Vec<Interceptor>,
+    /// The Cedar policy engine that authorizes tool calls, if any.
+    #[serde(default)]
+    pub policy_engine: Option<GatewayPolicyEngine>,
     pub tags: Tags,
+}
+
+/// A gateway's policy engine: its ARN (unknown until the engine exists)
+/// and `ENFORCE` or `LOG_ONLY`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct GatewayPolicyEngine {
+    pub arn: Resolved,
+    pub mode: String,
 }
 
 /// A Lambda function the gateway calls on each request or response.
@@ -452,6 +487,8 @@ pub enum Config {
     Memory(MemoryConfig),
     ApiKeyProvider(ApiKeyProviderConfig),
     OAuthProvider(OAuthProviderConfig),
+    PolicyEngine(PolicyEngineConfig),
+    Policy(PolicyConfig),
 }
 
 /// How a resource is deleted, decided by the spec and carried by the plan.
@@ -480,6 +517,8 @@ impl Config {
             Config::Memory(_) => Kind::Memory,
             Config::ApiKeyProvider(_) => Kind::ApiKeyProvider,
             Config::OAuthProvider(_) => Kind::OAuthProvider,
+            Config::PolicyEngine(_) => Kind::PolicyEngine,
+            Config::Policy(_) => Kind::Policy,
         }
     }
 
@@ -498,6 +537,8 @@ impl Config {
             Config::Memory(c) => &c.name,
             Config::ApiKeyProvider(c) => &c.name,
             Config::OAuthProvider(c) => &c.name,
+            Config::PolicyEngine(c) => &c.name,
+            Config::Policy(c) => &c.name,
         }
     }
 
@@ -508,6 +549,7 @@ impl Config {
             Config::RolePolicy(c) => Some(&c.role),
             Config::Target(c) => Some(&c.gateway),
             Config::Endpoint(c) => Some(&c.runtime),
+            Config::Policy(c) => Some(&c.engine),
             Config::Role(_)
             | Config::Repository(_)
             | Config::Bucket(_)
@@ -516,7 +558,8 @@ impl Config {
             | Config::Runtime(_)
             | Config::Memory(_)
             | Config::ApiKeyProvider(_)
-            | Config::OAuthProvider(_) => None,
+            | Config::OAuthProvider(_)
+            | Config::PolicyEngine(_) => None,
         }
     }
 
@@ -543,7 +586,9 @@ impl Config {
             | Config::Endpoint(_)
             | Config::Memory(_)
             | Config::ApiKeyProvider(_)
-            | Config::OAuthProvider(_) => DeleteOptions::default(),
+            | Config::OAuthProvider(_)
+            | Config::PolicyEngine(_)
+            | Config::Policy(_) => DeleteOptions::default(),
         }
     }
 
@@ -566,14 +611,25 @@ impl Config {
                 version: c.version.fill(l),
                 ..c.clone()
             }),
+            Config::Gateway(c) => Config::Gateway(GatewayConfig {
+                policy_engine: c.policy_engine.as_ref().map(|p| GatewayPolicyEngine {
+                    arn: p.arn.fill(l),
+                    mode: p.mode.clone(),
+                }),
+                ..c.clone()
+            }),
+            Config::Policy(c) => Config::Policy(PolicyConfig {
+                statement: c.statement.fill(l),
+                ..c.clone()
+            }),
             Config::Role(_)
             | Config::Repository(_)
             | Config::Bucket(_)
-            | Config::Gateway(_)
             | Config::Target(_)
             | Config::Memory(_)
             | Config::ApiKeyProvider(_)
-            | Config::OAuthProvider(_) => self.clone(),
+            | Config::OAuthProvider(_)
+            | Config::PolicyEngine(_) => self.clone(),
         }
     }
 
@@ -657,6 +713,16 @@ impl Config {
                     .map(|i| serde_json::json!({"lambda_arn": i.lambda_arn, "interception_points": i.points, "pass_request_headers": i.pass_request_headers}))
                     .collect();
                 a.insert("interceptors", Value::Array(interceptors).into());
+                match &c.policy_engine {
+                    Some(p) => {
+                        a.insert("policy_engine", (&p.arn).into());
+                        a.insert("policy_engine_mode", (&p.mode).into());
+                    }
+                    None => {
+                        a.insert("policy_engine", Val::Null);
+                        a.insert("policy_engine_mode", Val::Null);
+                    }
+                }
                 a.insert("tags", c.tags.clone().into());
             }
             Config::Target(c) => {
@@ -740,6 +806,18 @@ impl Config {
                 a.insert("client_id", (&c.client_id).into());
                 a.insert("client_secret", (&c.client_secret.digest).into());
                 a.insert("tags", c.tags.clone().into());
+            }
+            Config::PolicyEngine(c) => {
+                a.insert("name", (&c.name).into());
+                a.insert("description", (&c.description).into());
+                a.insert("tags", c.tags.clone().into());
+            }
+            Config::Policy(c) => {
+                a.insert("policy_engine", (&c.engine).into());
+                a.insert("name", (&c.name).into());
+                a.insert("description", (&c.description).into());
+                a.insert("statement", (&c.statement).into());
+                a.insert("enforcement_mode", (&c.enforcement).into());
             }
             Config::Endpoint(c) => {
                 a.insert("runtime", (&c.runtime).into());

@@ -21,10 +21,12 @@ pub enum Kind {
     Memory,
     ApiKeyProvider,
     OAuthProvider,
+    PolicyEngine,
+    Policy,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 12] = [
+    pub const ALL: [Kind; 14] = [
         Kind::Role,
         Kind::RolePolicy,
         Kind::Repository,
@@ -37,6 +39,8 @@ impl Kind {
         Kind::Memory,
         Kind::ApiKeyProvider,
         Kind::OAuthProvider,
+        Kind::PolicyEngine,
+        Kind::Policy,
     ];
 
     /// The resource type shown in plans and stored in the
@@ -55,6 +59,8 @@ impl Kind {
             Kind::Memory => "memory",
             Kind::ApiKeyProvider => "api_key_credential_provider",
             Kind::OAuthProvider => "oauth2_credential_provider",
+            Kind::PolicyEngine => "policy_engine",
+            Kind::Policy => "policy",
         }
     }
 
@@ -75,7 +81,9 @@ impl Kind {
             Kind::RuntimeEndpoint => Some(Kind::Memory),
             Kind::Memory => Some(Kind::ApiKeyProvider),
             Kind::ApiKeyProvider => Some(Kind::OAuthProvider),
-            Kind::OAuthProvider => None,
+            Kind::OAuthProvider => Some(Kind::PolicyEngine),
+            Kind::PolicyEngine => Some(Kind::Policy),
+            Kind::Policy => None,
         }
     }
 
@@ -90,6 +98,7 @@ impl Kind {
             Kind::RolePolicy => Some(Kind::Role),
             Kind::GatewayTarget => Some(Kind::Gateway),
             Kind::RuntimeEndpoint => Some(Kind::Runtime),
+            Kind::Policy => Some(Kind::PolicyEngine),
             Kind::Role
             | Kind::Repository
             | Kind::Bucket
@@ -98,18 +107,21 @@ impl Kind {
             | Kind::Runtime
             | Kind::Memory
             | Kind::ApiKeyProvider
-            | Kind::OAuthProvider => None,
+            | Kind::OAuthProvider
+            | Kind::PolicyEngine => None,
         }
     }
 
     /// Deletes run in ascending order of this rank (dependents first).
     pub fn delete_rank(self) -> u8 {
         match self {
-            Kind::GatewayTarget | Kind::RuntimeEndpoint => 0,
+            Kind::GatewayTarget | Kind::RuntimeEndpoint | Kind::Policy => 0,
             Kind::Runtime => 1,
             // Providers after the targets that use them.
             Kind::Gateway | Kind::Memory | Kind::ApiKeyProvider | Kind::OAuthProvider => 2,
-            Kind::Function | Kind::Repository | Kind::Bucket => 3,
+            // An engine cannot go while a gateway uses it (the gateway's
+            // update detaches it first: updates run before deletes).
+            Kind::Function | Kind::Repository | Kind::Bucket | Kind::PolicyEngine => 3,
             Kind::RolePolicy => 4,
             Kind::Role => 5,
         }
@@ -132,6 +144,8 @@ impl Kind {
             Kind::ApiKeyProvider => field == "name",
             // A provider's vendor is fixed when it is created.
             Kind::OAuthProvider => matches!(field, "name" | "vendor"),
+            Kind::PolicyEngine => field == "name",
+            Kind::Policy => matches!(field, "policy_engine" | "name"),
         }
     }
 
@@ -152,7 +166,9 @@ impl Kind {
             | Kind::RuntimeEndpoint
             | Kind::Memory
             | Kind::ApiKeyProvider
-            | Kind::OAuthProvider => false,
+            | Kind::OAuthProvider
+            | Kind::PolicyEngine
+            | Kind::Policy => false,
         }
     }
 
@@ -172,7 +188,9 @@ impl Kind {
             | Kind::GatewayTarget
             | Kind::Runtime
             | Kind::RuntimeEndpoint
-            | Kind::Memory => &[],
+            | Kind::Memory
+            | Kind::PolicyEngine
+            | Kind::Policy => &[],
         }
     }
 
@@ -189,7 +207,9 @@ impl Kind {
             | Kind::RuntimeEndpoint
             | Kind::Memory
             | Kind::ApiKeyProvider
-            | Kind::OAuthProvider => Scope::Region,
+            | Kind::OAuthProvider
+            | Kind::PolicyEngine
+            | Kind::Policy => Scope::Region,
         }
     }
 
@@ -205,10 +225,14 @@ impl Kind {
             | Kind::Runtime
             | Kind::Memory
             | Kind::ApiKeyProvider
-            | Kind::OAuthProvider => Ownership::Tags,
-            // Inline policies and targets cannot be tagged; endpoints take
-            // tags on create, but the API does not promise to read them back.
-            Kind::RolePolicy | Kind::GatewayTarget | Kind::RuntimeEndpoint => Ownership::Parent,
+            | Kind::OAuthProvider
+            | Kind::PolicyEngine => Ownership::Tags,
+            // Inline policies, targets and Cedar policies cannot be tagged;
+            // endpoints take tags on create, but the API does not promise to
+            // read them back.
+            Kind::RolePolicy | Kind::GatewayTarget | Kind::RuntimeEndpoint | Kind::Policy => {
+                Ownership::Parent
+            }
         }
     }
 }

@@ -17,15 +17,16 @@ use crate::model::{
     RuntimeConfig, Tags, TargetConfig, TargetCredentials, TargetSource, ToolDef, Val, Vpc,
 };
 use crate::model::{
-    ApiFilter, ApiKeyProviderConfig, ApiOverride, ApiSchema, Interceptor, OAuthProviderConfig,
-    Secret,
+    ApiFilter, ApiKeyProviderConfig, ApiOverride, ApiSchema, GatewayPolicyEngine, Interceptor,
+    OAuthProviderConfig, PolicyConfig, PolicyEngineConfig, Secret,
 };
 use crate::names;
 use crate::package::Package;
 use crate::spec::refs::{self, Segment};
 use crate::spec::{
-    ApiSchemaSpec, ArtifactSpec, AuthorizerSpec, CredentialSpec, EndpointVersion, FunctionSpec,
-    LoadedSpec, RepositorySpec, RuntimeSpec, Spec, TargetCredentialSpec, TargetSpec, ToolsSpec,
+    ApiSchemaSpec, ArtifactSpec, AuthorizerSpec, CedarSpec, CredentialSpec, EndpointVersion,
+    FunctionSpec, LoadedSpec, RepositorySpec, RuntimeSpec, Spec, TargetCredentialSpec, TargetSpec,
+    ToolsSpec,
 };
 use serde_json::Value;
 use std::sync::Arc;
@@ -244,6 +245,9 @@ impl Values<'_> {
             },
             Address::Gateway(k) => (r.attr == Attr::Name).then(|| names::gateway(p, k)),
             Address::Memory(k) => (r.attr == Attr::Name).then(|| names::memory(p, k)),
+            Address::PolicyEngine(k) => (r.attr == Attr::Name).then(|| names::policy_engine(p, k)),
+            Address::Policy { engine, policy } => (r.attr == Attr::Name)
+                .then(|| names::policy(&names::policy_engine(p, engine), policy)),
             Address::ApiKeyProvider(k) => match r.attr {
                 Attr::Name => Some(names::credential(p, k)),
                 Attr::Arn => Some(a.api_key_provider_arn(&names::credential(p, k))),
@@ -565,14 +569,36 @@ pub fn build(l: &LoadedSpec, a: &Account, artifacts: &Artifacts, known: &Known) 
         if !api_keys.is_empty() || !oauth.is_empty() {
             statements.extend(policy::gateway_credentials(a, &gname, &api_keys, &oauth));
         }
-        if !statements.is_empty() {
+        let engine = g.policy_engine.as_ref().map(|e| {
+            let addr = Address::PolicyEngine(e.engine().to_string());
+            let arn = Resolved::of_ref(
+                Ref {
+                    addr: addr.clone(),
+                    attr: Attr::Arn,
+                },
+                &v,
+            );
+            (
+                addr,
+                GatewayPolicyEngine {
+                    arn,
+                    mode: e.api_mode(),
+                },
+            )
+        });
+        let has_policy = !statements.is_empty() || engine.is_some();
+        if has_policy {
+            let mut document: Val = policy::document(statements).into();
+            if let Some((_, e)) = &engine {
+                policy::gateway_policy_engine(&mut document, a, &gname, &e.arn);
+            }
             out.push(role_policy(
                 spec,
                 a,
                 RoleOwner::Gateway,
                 key,
-                policy::document(statements).into(),
-                vec![],
+                document,
+                engine.iter().map(|(addr, _)| addr.clone()).collect(),
             ));
         }
         let authorizer = authorizer(&g.authorizer);
@@ -585,16 +611,23 @@ pub fn build(l: &LoadedSpec, a: &Account, artifacts: &Artifacts, known: &Known) 
                 protocol_type: "MCP".into(),
                 semantic_search: g.semantic_search(),
                 interceptors,
+                policy_engine: engine.as_ref().map(|(_, e)| e.clone()),
                 tags: tags(spec, &addr),
             }),
             addr: addr.clone(),
+            // AgentCore checks that the role may invoke the interceptors
+            // and use the policy engine when the gateway is created.
             deps: std::iter::once(role_addr(RoleOwner::Gateway, key))
                 .chain(
                     g.interceptors
                         .iter()
                         .map(|x| Address::Function(x.function.clone())),
                 )
-                .chain((!g.interceptors.is_empty()).then(|| policy_addr(RoleOwner::Gateway, key)))
+                .chain(engine.iter().map(|(addr, _)| addr.clone()))
+                .chain(
+                    (!g.interceptors.is_empty() || engine.is_some())
+                        .then(|| policy_addr(RoleOwner::Gateway, key)),
+                )
                 .collect(),
         });
         for (tkey, t) in &g.targets {
@@ -653,6 +686,59 @@ pub fn build(l: &LoadedSpec, a: &Account, artifacts: &Artifacts, known: &Known) 
                     deps: vec![],
                 });
             }
+        }
+    }
+
+    for (key, e) in &spec.policy_engines {
+        let addr = Address::PolicyEngine(key.clone());
+        let ename = names::policy_engine(p, key);
+        out.push(Desired {
+            config: Config::PolicyEngine(PolicyEngineConfig {
+                name: ename.clone(),
+                description: e.description.clone().unwrap_or_default(),
+                tags: tags(spec, &addr),
+            }),
+            addr: addr.clone(),
+            deps: vec![],
+        });
+        for (pkey, pol) in &e.policies {
+            let text = match &pol.cedar {
+                CedarSpec::Inline(i) => i.inline.clone(),
+                CedarSpec::File(f) => l
+                    .documents
+                    .get(f)
+                    .and_then(|d| d.value.as_str().map(str::to_string))
+                    .unwrap_or_default(),
+            };
+            let (statement, refs) = resolve(&text, &v);
+            // A policy names its gateways' tools: they must exist first.
+            let mut deps = vec![addr.clone()];
+            for r in refs {
+                if let Address::Gateway(g) = &r
+                    && let Some(gs) = spec.gateways.get(g)
+                {
+                    deps.extend(gs.targets.keys().map(|t| Address::GatewayTarget {
+                        gateway: g.clone(),
+                        target: t.clone(),
+                    }));
+                }
+                deps.push(r);
+            }
+            out.push(Desired {
+                config: Config::Policy(PolicyConfig {
+                    engine: ename.clone(),
+                    name: names::policy(&ename, pkey),
+                    description: pol.description.clone().unwrap_or_default(),
+                    statement,
+                    enforcement: pol.api_enforcement(),
+                    validation: pol.api_validation().to_string(),
+                }),
+                addr: Address::Policy {
+                    engine: key.clone(),
+                    policy: pkey.clone(),
+                },
+                deps: dedup(deps),
+            });
         }
     }
 

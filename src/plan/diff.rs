@@ -421,7 +421,9 @@ fn legacy_here(o: &Observed, observed: &[Observed]) -> Option<bool> {
         | Config::Endpoint(_)
         | Config::Memory(_)
         | Config::ApiKeyProvider(_)
-        | Config::OAuthProvider(_) => None,
+        | Config::OAuthProvider(_)
+        | Config::PolicyEngine(_)
+        | Config::Policy(_) => None,
     }
 }
 

@@ -288,6 +288,30 @@ pub fn runtime_execution(
     document
 }
 
+/// What a gateway needs for its policy engine to authorize tool calls:
+/// read the engine, and have it evaluate requests (`AuthorizeAction` for
+/// `tools/call`, `PartiallyAuthorizeActions` to filter `tools/list`),
+/// which IAM checks against both the engine and the gateway.
+pub fn gateway_policy_engine(
+    document: &mut Val,
+    a: &Account,
+    gateway_name: &str,
+    engine_arn: &Resolved,
+) {
+    let (p, r, id) = (&a.partition, &a.region, &a.id);
+    let gateway = format!("arn:{p}:bedrock-agentcore:{r}:{id}:gateway/{gateway_name}-*");
+    on_resources(
+        document,
+        json!({ "Sid": "PolicyEngineRead", "Effect": "Allow", "Action": "bedrock-agentcore:GetPolicyEngine" }),
+        std::slice::from_ref(engine_arn),
+    );
+    on_resources(
+        document,
+        json!({ "Sid": "PolicyEngineAuthorize", "Effect": "Allow", "Action": ["bedrock-agentcore:AuthorizeAction", "bedrock-agentcore:PartiallyAuthorizeActions"] }),
+        &[engine_arn.clone(), Resolved::Known(gateway)],
+    );
+}
+
 /// What an agent does with a memory it refers to: write and read its
 /// events, list its actors and sessions, retrieve and read its records.
 pub const MEMORY_ACTIONS: [&str; 9] = [

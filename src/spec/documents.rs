@@ -4,9 +4,10 @@
 //! reported at its own line and column.
 //!
 //! Like the spec, a document must be a regular file under the spec's
-//! directory, named `*.json`, `*.yaml` or `*.yml` once symlinks are
-//! followed, and at most [`MAX_BYTES`]: anything else is never read, so no
-//! message can echo a line of it.
+//! directory, named `*.json`, `*.yaml` or `*.yml` (a Cedar policy:
+//! `*.cedar`, kept as text) once symlinks are followed, and at most
+//! [`MAX_BYTES`]: anything else is never read, so no message can echo a
+//! line of it.
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -16,7 +17,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::yaml::{self, SourceMap, escape};
-use super::{ApiSchemaSpec, Spec, ToolsSpec};
+use super::{ApiSchemaSpec, CedarSpec, Spec, ToolsSpec};
 use crate::diag::Diagnostic;
 
 /// The largest document read. AgentCore's inline payloads are sent in one
@@ -53,19 +54,43 @@ impl Documents {
     }
 }
 
+/// What a document holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// JSON or YAML, parsed.
+    Data,
+    /// A Cedar policy: the text, as a JSON string.
+    Cedar,
+}
+
 /// Every place in `spec` that names a document file: (pointer of the
-/// value, path as written).
-pub fn places(spec: &Spec) -> Vec<(String, String)> {
+/// value, path as written, what it holds).
+pub fn places(spec: &Spec) -> Vec<(String, String, Format)> {
     let mut out = Vec::new();
+    for (ek, e) in &spec.policy_engines {
+        for (pk, p) in &e.policies {
+            if let CedarSpec::File(f) = &p.cedar {
+                out.push((
+                    format!(
+                        "/policy_engines/{}/policies/{}/cedar",
+                        escape(ek),
+                        escape(pk)
+                    ),
+                    f.clone(),
+                    Format::Cedar,
+                ));
+            }
+        }
+    }
     for (gk, g) in &spec.gateways {
         for (tk, t) in &g.targets {
             let base = format!("/gateways/{}/targets/{}", escape(gk), escape(tk));
             if let Some(ToolsSpec::File(f)) = &t.tools {
-                out.push((format!("{base}/tools"), f.clone()));
+                out.push((format!("{base}/tools"), f.clone(), Format::Data));
             }
             for (field, s) in [("openapi", &t.openapi), ("smithy", &t.smithy)] {
                 if let Some(ApiSchemaSpec::File(f)) = s {
-                    out.push((format!("{base}/{field}"), f.clone()));
+                    out.push((format!("{base}/{field}"), f.clone(), Format::Data));
                 }
             }
         }
@@ -82,11 +107,11 @@ pub fn read_all(
 ) -> (Documents, Vec<Diagnostic>) {
     let mut docs = Documents::default();
     let mut diags = Vec::new();
-    for (pointer, path) in places(spec) {
+    for (pointer, path, format) in places(spec) {
         if docs.by_path.contains_key(&path) {
             continue;
         }
-        match read(dir, &path) {
+        match read(dir, &path, format) {
             Ok(d) => {
                 docs.by_path.insert(path, d);
             }
@@ -102,7 +127,7 @@ pub fn read_all(
     (docs, diags)
 }
 
-fn read(dir: &Path, path: &str) -> Result<Document, (String, String)> {
+fn read(dir: &Path, path: &str, format: Format) -> Result<Document, (String, String)> {
     const WHERE: &str = "the path is relative to the spec file's directory";
     let full = dir.join(path);
     let real = std::fs::canonicalize(&full).map_err(|e| {
@@ -124,21 +149,27 @@ fn read(dir: &Path, path: &str) -> Result<Document, (String, String)> {
     }
     let meta = std::fs::metadata(&real)
         .map_err(|e| (format!("cannot read `{path}`: {e}"), WHERE.to_string()))?;
+    let (what, extensions): (&str, &[&str]) = match format {
+        Format::Data => ("a JSON or YAML file", &["json", "yaml", "yml"]),
+        Format::Cedar => ("a Cedar file", &["cedar"]),
+    };
     if !meta.is_file() {
         return Err((
             format!("`{path}` is not a regular file"),
-            "name a JSON or YAML file".to_string(),
+            format!("name {what}"),
         ));
     }
-    let ext_ok = real.extension().and_then(|e| e.to_str()).is_some_and(|e| {
-        ["json", "yaml", "yml"]
-            .iter()
-            .any(|x| e.eq_ignore_ascii_case(x))
-    });
+    let ext_ok = real
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| extensions.iter().any(|x| e.eq_ignore_ascii_case(x)));
     if !ext_ok {
         return Err((
-            format!("`{path}` is not a JSON or YAML file"),
-            "agentform reads only `*.json`, `*.yaml` and `*.yml` documents (so that nothing else can show up in its messages)".to_string(),
+            format!("`{path}` is not {what}"),
+            match format {
+                Format::Data => "agentform reads only `*.json`, `*.yaml` and `*.yml` documents (so that nothing else can show up in its messages)".to_string(),
+                Format::Cedar => "a policy's file must be named `*.cedar` (so that nothing else can show up in agentform's messages)".to_string(),
+            },
         ));
     }
     if meta.len() > MAX_BYTES {
@@ -157,6 +188,13 @@ fn read(dir: &Path, path: &str) -> Result<Document, (String, String)> {
             "the file must be UTF-8 text".to_string(),
         )
     })?;
+    if format == Format::Cedar {
+        return Ok(Document {
+            value: Arc::new(Value::String(source.clone())),
+            source,
+            map: SourceMap::default(),
+        });
+    }
     let parsed = yaml::parse(&source).map_err(|d| {
         let at = d
             .first()

@@ -63,6 +63,9 @@ pub struct Spec {
     /// Outbound credentials targets refer to by key.
     #[serde(default)]
     pub credentials: BTreeMap<String, CredentialSpec>,
+    /// AgentCore Policy engines and their Cedar policies.
+    #[serde(default)]
+    pub policy_engines: BTreeMap<String, PolicyEngineSpec>,
     #[serde(default)]
     pub outputs: BTreeMap<String, String>,
 }
@@ -122,6 +125,100 @@ pub struct GatewaySpec {
     /// response (AgentCore allows [`GatewaySpec::MAX_INTERCEPTORS`]).
     #[serde(default)]
     pub interceptors: Vec<InterceptorSpec>,
+    /// The policy engine (a key of `policy_engines`) that authorizes every
+    /// tool call, enforcing its decisions or only logging them.
+    #[serde(default)]
+    pub policy_engine: Option<GatewayEngineSpec>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum GatewayEngineSpec {
+    /// An engine's key: its decisions are enforced.
+    Key(String),
+    Full(GatewayEngineFullSpec),
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct GatewayEngineFullSpec {
+    pub engine: String,
+    /// `enforce` (default) or `log_only`.
+    #[serde(default)]
+    pub mode: Option<String>,
+}
+
+impl GatewayEngineSpec {
+    pub fn engine(&self) -> &str {
+        match self {
+            GatewayEngineSpec::Key(k) => k,
+            GatewayEngineSpec::Full(f) => &f.engine,
+        }
+    }
+    /// `ENFORCE` or `LOG_ONLY`, as the API spells it.
+    pub fn api_mode(&self) -> String {
+        match self {
+            GatewayEngineSpec::Key(_) => "ENFORCE".into(),
+            GatewayEngineSpec::Full(f) => {
+                f.mode.as_deref().unwrap_or("enforce").to_ascii_uppercase()
+            }
+        }
+    }
+}
+
+/// A policy engine: Cedar policies that permit or forbid tool calls.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyEngineSpec {
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub policies: BTreeMap<String, PolicySpec>,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PolicySpec {
+    /// A `.cedar` file in the project, or `{inline: ...}`.
+    pub cedar: CedarSpec,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// `active` (default) or `log_only`.
+    #[serde(default)]
+    pub enforcement: Option<String>,
+    /// `strict` (default: refused when the analyzer finds anything) or
+    /// `ignore_findings`.
+    #[serde(default)]
+    pub validation: Option<String>,
+}
+
+impl PolicySpec {
+    pub fn api_enforcement(&self) -> String {
+        self.enforcement
+            .as_deref()
+            .unwrap_or("active")
+            .to_ascii_uppercase()
+    }
+    pub fn api_validation(&self) -> &'static str {
+        match self.validation.as_deref() {
+            Some("ignore_findings") => "IGNORE_ALL_FINDINGS",
+            _ => "FAIL_ON_ANY_FINDINGS",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum CedarSpec {
+    /// A `.cedar` file, relative to the spec.
+    File(String),
+    Inline(InlineCedarSpec),
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct InlineCedarSpec {
+    pub inline: String,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -450,6 +547,10 @@ pub struct RuntimeSpec {
     pub authorizer: Option<AuthorizerSpec>,
     #[serde(default)]
     pub invoke_gateways: Vec<String>,
+    /// The gateway tools this runtime may call (`GATEWAY.TARGET___TOOL`, or
+    /// `GATEWAY.TARGET` for all of a target's); empty: no per-tool limit.
+    #[serde(default)]
+    pub tools: Vec<String>,
     /// Bedrock models and inference profiles the runtime may invoke (ids or
     /// ARNs); `None`: every foundation model and the account's Bedrock
     /// resources in the region (see `plan::policy::model_resources`).
@@ -734,6 +835,10 @@ impl LoadedSpec {
             }
             Address::RuntimeEndpoint { runtime, endpoint } => {
                 format!("/runtimes/{}/endpoints/{}", e(runtime), e(endpoint))
+            }
+            Address::PolicyEngine(k) => format!("/policy_engines/{}", e(k)),
+            Address::Policy { engine, policy } => {
+                format!("/policy_engines/{}/policies/{}", e(engine), e(policy))
             }
         };
         let place = self.map.get(&pointer)?;

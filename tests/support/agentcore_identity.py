@@ -10,18 +10,28 @@ ARNs only. Every other request, other tag requests included (moto routes
 ``/tags/{resourceArn}`` signed for ``bedrock-agentcore`` to its control
 plane's tagger), reaches moto unchanged.
 
+The wire layer below is shared: other modules register a ``Backend`` (its
+operations, its own per-(account, region) state, its reset, and the ARNs
+whose tag operations are its), and ``wrap(app)`` serves every backend
+registered by then, through the same validation, rendering, errors, lock
+and violations list. ``agentcore_policy.py`` (policy engines and Cedar
+policies) is the other one.
+
 Wire format: from botocore's service model, not hard-coded. Each
 operation's method and URI template, each input member's location (uri,
 querystring, header, JSON body), the success status, the output shapes
-(members by their wire names, timestamps in the protocol's default
-``unixTimestamp`` since the model names no format) and each error's HTTP
+(members by their wire names; timestamps in the shape's
+``timestampFormat``, else the protocol's default ``unixTimestamp``: the
+credential-provider shapes name no format, the policy shapes say
+``iso8601``, sent as ``YYYY-MM-DDTHH:MM:SS.mmmZ``) and each error's HTTP
 status all come from ``get_service_model("bedrock-agentcore-control")``.
 
 * Requests are read back into the operation's parameters by those
   locations (unknown body keys kept, so the validator reports them) and
   checked with botocore's ``ParamValidator``, extended (``ModelValidator``)
   with what the service checks and botocore does not: maximum lengths and
-  values, patterns and enums. A failure answers 400
+  values, patterns and enums (a backend may name shapes whose pattern is
+  matched whole, ``Backend.anchored``). A failure answers 400
   ValidationException (reason ``FieldValidationFailed``, or ``CannotParse``
   for a body that is not a JSON object) with the validator's report as
   ``message``, and is appended to a process-wide list served read-only at
@@ -43,7 +53,7 @@ status all come from ``get_service_model("bedrock-agentcore-control")``.
   caller's GetSecretValue looks. (``agentcore_dataplane._secret_for`` is
   an authentication step, refusing unknown keys, so it is not reused.)
 * State is per account and region, under one lock; ``POST /moto-api/reset``
-  clears it together with moto's.
+  clears it (every backend's) together with moto's.
 
 What AWS does beyond the model, and where that was found:
 
@@ -115,9 +125,10 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from functools import partial
 from http import HTTPStatus
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import parse_qs, quote, unquote
 
 from botocore.validate import ParamValidator, ValidationErrors
@@ -477,21 +488,29 @@ def delete_provider(kind: str, store: Store, params: dict) -> None:
     del store.providers[kind][provider.name]
 
 
-def list_providers(kind: str, store: Store, params: dict) -> dict:
-    """One page, in creation order; the token is the next page's offset."""
-    providers = list(store.providers[kind].values())
-    request = _model().operation_model(f"List{kind}CredentialProviders").input_shape
-    size = params.get("maxResults", request.members["maxResults"].metadata["max"])
+def paginate(items: list, params: dict, member: str, default: int) -> dict:
+    """One page of `items` (already in their order) under `member`: at most
+    ``maxResults`` (else `default`) of them; the token is the next page's
+    offset."""
+    size = params.get("maxResults", default)
     token = params.get("nextToken", "0")
-    if not token.isdigit() or int(token) > len(providers):
+    if not token.isdigit() or int(token) > len(items):
         raise ServiceError(
             "ValidationException", f"Invalid nextToken: {token}", reason="FieldValidationFailed"
         )
     start = int(token)
-    page = {"credentialProviders": [p.view() for p in providers[start : start + size]]}
-    if start + size < len(providers):
+    page = {member: items[start : start + size]}
+    if start + size < len(items):
         page["nextToken"] = str(start + size)
     return page
+
+
+def list_providers(kind: str, store: Store, params: dict) -> dict:
+    """One page, in creation order (by default as many as the model allows)."""
+    request = _model().operation_model(f"List{kind}CredentialProviders").input_shape
+    views = [p.view() for p in store.providers[kind].values()]
+    return paginate(views, params, "credentialProviders",
+                    request.members["maxResults"].metadata["max"])
 
 
 def tag_resource(store: Store, params: dict) -> None:
@@ -525,6 +544,38 @@ HANDLERS = {
 }
 
 
+# --------------------------------------------------------------- backends
+
+
+@dataclass
+class Backend:
+    """A set of operations this wire layer serves, with its own state."""
+
+    name: str
+    handlers: dict[str, Callable[[Any, dict], Any]]  # operation -> f(store, params)
+    store: Callable[[str, str], Any]  # (account, region) -> that state
+    reset: Callable[[], None]  # called, under the lock, on /moto-api/reset
+    tagged: re.Pattern  # ARNs whose TagResource/UntagResource/ListTags... are its
+    anchored: frozenset[str] = frozenset()  # shapes whose pattern must match whole
+
+
+BACKENDS: list[Backend] = []
+ANCHORED: set[str] = set()
+
+
+def register(backend: Backend) -> None:
+    """Adds `backend` (once per name); ``wrap`` routes what is registered."""
+    if any(b.name == backend.name for b in BACKENDS):
+        return
+    BACKENDS.append(backend)
+    ANCHORED.update(backend.anchored)
+    if _ROUTES:  # already wrapped: route the new operations too
+        _build_routes()
+
+
+register(Backend("identity", HANDLERS, _store, _STORES.clear, PROVIDER_ARN))
+
+
 # ------------------------------------------------------------------- wire
 
 
@@ -533,8 +584,16 @@ def _uri_pattern(template: str) -> re.Pattern:
     return re.compile(re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(template)))
 
 
-def _match(environ) -> tuple[Any, dict[str, str]] | None:
-    """(operation model, URI labels) when the request is one of ours."""
+def _build_routes() -> None:
+    model = _model()
+    names = dict.fromkeys(name for b in BACKENDS for name in b.handlers)
+    _ROUTES[:] = [
+        (op, _uri_pattern(op.http["requestUri"])) for op in map(model.operation_model, names)
+    ]
+
+
+def _match(environ) -> tuple[Any, dict[str, str], Backend] | None:
+    """(operation model, URI labels, backend) when the request is one of ours."""
     raw = environ.get("RAW_URI") or environ.get("REQUEST_URI") or quote(environ["PATH_INFO"])
     path = raw.split("?")[0]
     for op, pattern in _ROUTES:
@@ -542,10 +601,12 @@ def _match(environ) -> tuple[Any, dict[str, str]] | None:
         if found is None or op.http["method"] != environ.get("REQUEST_METHOD"):
             continue
         labels = {k: unquote(v) for k, v in found.groupdict().items()}
-        # Tags of anything but a credential provider are moto's.
-        if "resourceArn" in labels and not PROVIDER_ARN.fullmatch(labels["resourceArn"]):
-            return None
-        return op, labels
+        if "resourceArn" in labels:
+            # Tags of a resource no backend has (gateways, runtimes...) are moto's.
+            owners = [b for b in BACKENDS if b.tagged.fullmatch(labels["resourceArn"])]
+        else:
+            owners = [b for b in BACKENDS if op.name in b.handlers]
+        return (op, labels, owners[0]) if owners else None
     return None
 
 
@@ -606,7 +667,9 @@ class ModelValidator(ParamValidator):
     ``docs/source-2.0/spec/constraint-traits.rst``), and this model's
     patterns have none. (Matched whole, ``TaggableResourcesArn`` would
     refuse every ``oauth2credentialprovider`` ARN, which AWS tags: the
-    Terraform AWS provider's acceptance tests do.)
+    Terraform AWS provider's acceptance tests do.) The shapes a backend
+    lists in ``Backend.anchored`` (``ANCHORED``) are matched whole, where
+    the service is known to.
     """
 
     # botocore checks list items one by one only if they have one of these.
@@ -630,7 +693,8 @@ class ModelValidator(ParamValidator):
             return  # reported as a wrong type
         self._above_max(name, len(param), shape, errors, "length")
         pattern = shape.metadata.get("pattern")
-        if pattern is not None and re.search(pattern, param) is None:
+        check = re.fullmatch if shape.name in ANCHORED else re.search
+        if pattern is not None and check(pattern, param) is None:
             shown = "" if shape.metadata.get("sensitive") else f", value: {param}"
             errors.report(name, "pattern mismatch", shown=shown, pattern=pattern)
         enum = shape.metadata.get("enum")
@@ -680,6 +744,8 @@ def parse_request(op, labels: dict[str, str], environ, body: bytes) -> dict:
             params[name] = labels[wire]
         elif where == "querystring" and wire in query:
             params[name] = query[wire] if member.type_name == "list" else query[wire][0]
+            if member.type_name in ("integer", "long") and params[name].lstrip("-").isdigit():
+                params[name] = int(params[name])  # else the validator reports its type
         elif where == "header" and wire.lower() in headers:
             params[name] = headers[wire.lower()]
         elif where is None and wire in document:
@@ -708,6 +774,9 @@ def render(value: Any, shape) -> Any:
         return {k: render(v, shape.value) for k, v in value.items()}
     if shape.type_name == "timestamp":
         form = shape.serialization.get("timestampFormat", "unixTimestamp")
+        if form == "iso8601":
+            at = datetime.fromtimestamp(value, timezone.utc)
+            return at.strftime("%Y-%m-%dT%H:%M:%S.") + f"{at.microsecond // 1000:03d}Z"
         if form != "unixTimestamp":
             raise ValueError(f"timestampFormat {form} is not supported")
     return value
@@ -729,13 +798,13 @@ def _send_error(start_response, r: Refused):
     return _send(start_response, r.status, body, [("x-amzn-ErrorType", r.error_type)])
 
 
-def serve(environ, start_response, op, labels: dict[str, str]):
+def serve(environ, start_response, op, labels: dict[str, str], backend: Backend):
     body = _read_body(environ)
     try:
         account, region = _caller(environ)
         params = parse_request(op, labels, environ, body)
         with _LOCK:
-            result = HANDLERS[op.name](_store(account, region), params)
+            result = backend.handlers[op.name](backend.store(account, region), params)
     except Refused as r:
         return _send_error(start_response, r)
     shape = op.output_shape
@@ -752,11 +821,7 @@ def serve_violations(environ, start_response):
 
 
 def wrap(app):
-    model = _model()
-    _ROUTES[:] = [
-        (op, _uri_pattern(op.http["requestUri"]))
-        for op in map(model.operation_model, HANDLERS)
-    ]
+    _build_routes()
 
     def wrapped(environ, start_response):
         path = environ.get("PATH_INFO", "")
@@ -764,7 +829,8 @@ def wrap(app):
             return serve_violations(environ, start_response)
         if path == RESET_PATH and environ.get("REQUEST_METHOD") == "POST":
             with _LOCK:
-                _STORES.clear()
+                for backend in BACKENDS:
+                    backend.reset()
             return app(environ, start_response)
         route = _match(environ)
         if route is None:

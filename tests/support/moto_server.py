@@ -632,6 +632,9 @@ def main() -> None:
     configure_agentcore(args.delay)
     import agentcore_dataplane
     import agentcore_identity
+    import agentcore_policy  # registers its backend with agentcore_identity's wire layer
+
+    agentcore_policy.configure(args.delay)
 
     probe_host = "127.0.0.1" if args.host in ("0.0.0.0", "", "::") else args.host
     agentcore_dataplane.patch_gateway_url(probe_host)

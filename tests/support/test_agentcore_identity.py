@@ -5,59 +5,17 @@ secrets in moto's Secrets Manager, AWS's errors, requests that break the
 botocore model refused and listed, and moto's own tagging left alone."""
 
 import json
-import subprocess
-import sys
 import urllib.error
 import urllib.request
-from pathlib import Path
 
-import boto3
 import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
-from botocore.config import Config
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
+from conftest import ACCOUNT, REGION, error, violations
 
-HERE = Path(__file__).parent
-REGION = "us-east-1"
-ACCOUNT = "123456789012"
 DISCOVERY = "https://idp.example.com/.well-known/openid-configuration"
-
-
-@pytest.fixture(scope="module")
-def endpoint():
-    launcher = subprocess.Popen(
-        [sys.executable, str(HERE / "moto_server.py"), "--port", "0", "--delay", "0"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    ready = launcher.stdout.readline().split()
-    assert ready[:1] == ["READY"], "the launcher exited before it was ready"
-    yield f"http://127.0.0.1:{ready[1]}"
-    launcher.terminate()
-    launcher.wait(timeout=10)
-
-
-@pytest.fixture
-def client(endpoint):
-    def make(service, key="testing", secret="testing", token=None, **config):
-        return boto3.client(
-            service,
-            endpoint_url=endpoint,
-            region_name=REGION,
-            aws_access_key_id=key,
-            aws_secret_access_key=secret,
-            aws_session_token=token,
-            config=Config(retries={"max_attempts": 1}, **config),
-        )
-
-    return make
-
-
-@pytest.fixture
-def control(client):
-    return client("bedrock-agentcore-control")
 
 
 @pytest.fixture
@@ -65,18 +23,8 @@ def secrets(client):
     return client("secretsmanager")
 
 
-def error(e: pytest.ExceptionInfo) -> tuple[int, str, str]:
-    r = e.value.response
-    return r["ResponseMetadata"]["HTTPStatusCode"], r["Error"]["Code"], r["Error"]["Message"]
-
-
 def secret_json(secrets, arn: str) -> dict:
     return json.loads(secrets.get_secret_value(SecretId=arn)["SecretString"])
-
-
-def violations(endpoint) -> list:
-    with urllib.request.urlopen(f"{endpoint}/agentform-test/identity/violations") as r:
-        return json.load(r)
 
 
 def signed(endpoint, method, path, body):

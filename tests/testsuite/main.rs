@@ -18,6 +18,7 @@ mod import;
 mod lifecycle;
 mod memories;
 mod package;
+mod policies;
 mod runtimes;
 mod safety;
 mod saved;

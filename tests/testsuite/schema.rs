@@ -184,6 +184,34 @@ fn rules() -> Vec<Rule> {
             rejects: true,
         },
         Rule {
+            what: "policy engine key",
+            at: &["/properties/policy_engines/propertyNames"],
+            spec: |n| {
+                let mut s = base();
+                s["policy_engines"] = json!({ n: {} });
+                s
+            },
+            max: Some((46, 'e')),
+            extra: &["guard_v2", "A-1"],
+            rejects: true,
+        },
+        Rule {
+            what: "policy key",
+            at: &[
+                "/properties/policy_engines/additionalProperties/properties/policies/propertyNames",
+            ],
+            spec: |n| {
+                let mut s = base();
+                s["policy_engines"] = json!({ "e": { "policies": { n: {
+                    "cedar": { "inline": "permit(principal, action, resource);" }
+                } } } });
+                s
+            },
+            max: Some((44, 'p')),
+            extra: &["calc_only", "A-1"],
+            rejects: true,
+        },
+        Rule {
             what: "runtime endpoint name",
             at: &["/properties/runtimes/additionalProperties/properties/endpoints/propertyNames"],
             spec: |n| {

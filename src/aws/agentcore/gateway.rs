@@ -79,8 +79,38 @@ fn gateway_config(g: &GetGatewayOutput, tags: Tags) -> GatewayConfig {
             v.sort();
             v
         },
+        policy_engine: g
+            .policy_engine_configuration()
+            .map(|p| crate::model::GatewayPolicyEngine {
+                arn: crate::model::Resolved::Known(p.arn().to_string()),
+                mode: p.mode().as_str().to_string(),
+            }),
         tags,
     }
+}
+
+/// The policy engine configuration the API takes (`None`: no engine).
+fn policy_engine_configuration(
+    c: &GatewayConfig,
+) -> Result<Option<aws_sdk_bedrockagentcorecontrol::types::GatewayPolicyEngineConfiguration>> {
+    use aws_sdk_bedrockagentcorecontrol::types::{
+        GatewayPolicyEngineConfiguration, GatewayPolicyEngineMode,
+    };
+    let Some(p) = &c.policy_engine else {
+        return Ok(None);
+    };
+    let arn = p.arn.known().ok_or_else(|| {
+        anyhow!(
+            "internal error: the policy engine of gateway {} is not created yet",
+            c.name
+        )
+    })?;
+    Ok(Some(
+        GatewayPolicyEngineConfiguration::builder()
+            .arn(arn)
+            .mode(GatewayPolicyEngineMode::from(p.mode.as_str()))
+            .build()?,
+    ))
 }
 
 /// What the API takes for the gateway's interceptors.
@@ -237,7 +267,8 @@ impl crate::aws::Aws {
             .role_arn(&c.role_arn)
             .authorizer_type(auth_type)
             .set_authorizer_configuration(auth_conf)
-            .set_tags(Some(tags_map(&c.tags)));
+            .set_tags(Some(tags_map(&c.tags)))
+            .set_policy_engine_configuration(policy_engine_configuration(c)?);
         if !c.interceptors.is_empty() {
             req = req.set_interceptor_configurations(Some(interceptor_configurations(c)?));
         }
@@ -338,7 +369,8 @@ impl crate::aws::Aws {
             .set_authorizer_configuration(auth_conf)
             // Not managed by agentform: keep what is there.
             .set_kms_key_arn(now.kms_key_arn().map(str::to_string))
-            .set_policy_engine_configuration(now.policy_engine_configuration().cloned())
+            // The policy engine is the spec's (none: detached).
+            .set_policy_engine_configuration(policy_engine_configuration(c)?)
             .set_exception_level(now.exception_level().cloned())
             .set_custom_transform_configuration(now.custom_transform_configuration().cloned())
             .set_waf_configuration(now.waf_configuration().cloned());

@@ -14,7 +14,7 @@
 //! belong to it.
 //!
 //! Update* replaces the whole object. Fields agentform does not manage
-//! (KMS key, interceptors, policy engine, other MCP settings; a runtime's
+//! (KMS key, other MCP settings, WAF and custom transforms; a runtime's
 //! authorizer, header allow-list, lifecycle, VPC settings; a target's
 //! metadata configuration) are read first and sent back unchanged, so an
 //! update never silently resets something set outside agentform.
@@ -24,6 +24,7 @@ pub(super) use credential::VENDORS;
 mod endpoint;
 mod gateway;
 mod memory;
+mod policy;
 mod runtime;
 mod target;
 mod tool_schema;

@@ -1,7 +1,8 @@
-//! Compact forms of the two kinds of value that make a plan long: IAM
-//! policy documents (one entry per statement: effect, actions, principal,
-//! resources, conditions) and a target's tool list (one line per tool, as a
-//! signature). `--full` and the JSON plan show them whole.
+//! Compact forms of the kinds of value that make a plan long: IAM policy
+//! documents (one entry per statement: effect, actions, principal,
+//! resources, conditions), a target's tool list (one line per tool, as a
+//! signature) and Cedar statements (their own lines, references not known
+//! yet shown by name). `--full` and the JSON plan show them whole.
 
 use serde_json::Value;
 
@@ -15,6 +16,9 @@ const WIDTH: usize = 100;
 pub(super) fn of(kind: Kind, field: &str, v: &Val) -> Option<Summary> {
     if kind == Kind::GatewayTarget && field == "tools" {
         return tools(v);
+    }
+    if kind == Kind::Policy && field == "statement" {
+        return cedar(v);
     }
     policy(v)
 }
@@ -37,6 +41,37 @@ fn text(v: &Val) -> String {
             .unwrap_or_else(|| scalar(v)),
         other => scalar(other),
     }
+}
+
+/// A Cedar statement as its lines; a reference not known yet as
+/// `${ADDRESS.ATTR}` (known after apply).
+fn cedar(v: &Val) -> Option<Summary> {
+    use crate::model::Part;
+    let (text, pending) = match v {
+        Val::Str(s) => (s.clone(), false),
+        Val::Unknown(t) => (
+            t.0.iter()
+                .map(|p| match p {
+                    Part::Lit(s) => s.clone(),
+                    Part::Ref(r) => format!("${{{}.{}}}", r.addr, r.attr.as_str()),
+                })
+                .collect(),
+            true,
+        ),
+        _ => return None,
+    };
+    let lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let n = lines.len();
+    let title = format!(
+        "Cedar, {n} line{}{}:",
+        if n == 1 { "" } else { "s" },
+        if pending {
+            ", ${...} known after apply"
+        } else {
+            ""
+        }
+    );
+    Some(Summary { title, lines })
 }
 
 fn get<'a>(m: &'a std::collections::BTreeMap<String, Val>, k: &str) -> Option<&'a Val> {

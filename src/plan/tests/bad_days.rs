@@ -26,6 +26,8 @@ fn not_ready_is_work_to_wait_for_and_failed_is_work_to_fix() {
             | Kind::Function
             | Kind::ApiKeyProvider
             | Kind::OAuthProvider
+            | Kind::PolicyEngine
+            | Kind::Policy
             | Kind::RuntimeEndpoint => {}
         }
     }
@@ -162,6 +164,8 @@ fn legacy(observed: Vec<Observed>) -> Vec<Observed> {
                 | Config::Target(_)
                 | Config::ApiKeyProvider(_)
                 | Config::OAuthProvider(_)
+                | Config::PolicyEngine(_)
+                | Config::Policy(_)
                 | Config::Endpoint(_) => {}
             }
             o

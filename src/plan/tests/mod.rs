@@ -87,6 +87,8 @@ fn ids_for(addr: &Address) -> Ids {
         | Address::Function(_)
         | Address::ApiKeyProvider(_)
         | Address::OAuthProvider(_)
+        | Address::PolicyEngine(_)
+        | Address::Policy { .. }
         | Address::GatewayTarget { .. } => Ids::default(),
     }
 }

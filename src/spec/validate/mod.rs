@@ -9,6 +9,7 @@
 //! (`${kind.name.attr}` references and their cycles).
 
 mod naming;
+mod policies;
 mod references;
 mod resources;
 mod targets;
@@ -56,6 +57,8 @@ pub fn check(l: &LoadedSpec, json: &serde_json::Value, paths: super::Paths) -> V
     c.runtimes();
     c.memories();
     c.credentials();
+    c.policy_engines();
+    c.runtime_tools();
     c.references(json);
     c.diags
 }

@@ -197,7 +197,7 @@ impl Checker<'_> {
             None => self.diags.push(
                 Diagnostic::new(format!("`{expr}` cannot be used here"), span)
                     .label("resource references are not allowed in this field")
-                    .help("resource references may appear in `environment` values and `outputs`"),
+                    .help("resource references may appear in `environment` values, `outputs` and Cedar policies"),
             ),
             Some(Some(node)) => {
                 edges
@@ -218,6 +218,14 @@ fn allowed_owner(p: &str) -> Option<Option<String>> {
         [kind @ ("functions" | "runtimes"), name, "environment", _] => {
             Some(Some(format!("{kind}.{name}")))
         }
+        [
+            "policy_engines",
+            engine,
+            "policies",
+            policy,
+            "cedar",
+            "inline",
+        ] => Some(Some(format!("policy_engines.{engine}.policies.{policy}"))),
         _ => None,
     }
 }

@@ -254,6 +254,7 @@ impl Checker<'_> {
                 self.target(key, tkey, t, &functions);
             }
             self.interceptors(key, g, &functions);
+            self.gateway_engine(key);
         }
     }
 

@@ -721,6 +721,28 @@ impl Sdk {
             }
         }
 
+        // Policy engines (their policies cannot outlive them: an engine is
+        // only deleted once it has none).
+        let engines: Vec<_> = self
+            .agentcore
+            .list_policy_engines()
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await
+            .expect("ListPolicyEngines");
+        for e in &engines {
+            let tags = self.agentcore_tags(e.policy_engine_arn()).await;
+            if e.name().starts_with(&runtime_prefix) || tagged(&tags) {
+                left.push(format!(
+                    "policy engine {} ({})",
+                    e.name(),
+                    e.policy_engine_id()
+                ));
+            }
+        }
+
         // The project's bucket of code bundles, by its derived name prefix.
         let buckets = self.s3.list_buckets().send().await.expect("ListBuckets");
         for b in buckets.buckets() {
