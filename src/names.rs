@@ -57,6 +57,37 @@ pub fn policy_engine(project: &str, key: &str) -> String {
 pub fn policy(engine_name: &str, key: &str) -> String {
     format!("{engine_name}_{key}").replace('-', "_")
 }
+/// A `cognito_m2m` gateway's user pool: named like its gateway.
+pub fn user_pool(project: &str, gateway_key: &str) -> String {
+    gateway(project, gateway_key)
+}
+/// The prefix of a user pool's Cognito domain. Domain prefixes are unique
+/// across all accounts in a region, so it carries a digest of the account
+/// and region; lowercase letters, digits and hyphens, at most 63.
+pub fn user_pool_domain(project: &str, gateway_key: &str, account: &str, region: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(format!("{account}\0{region}").as_bytes());
+    let tail: String = digest[..4].iter().map(|b| format!("{b:02x}")).collect();
+    let head: String = format!("{project}-{gateway_key}")
+        .to_ascii_lowercase()
+        .replace('_', "-");
+    let head = head.get(..54).unwrap_or(&head).trim_end_matches('-');
+    format!("{head}-{tail}")
+}
+/// The identifier of a user pool's resource server (scopes are
+/// `<identifier>/<scope>`): the gateway's name.
+pub fn resource_server(project: &str, gateway_key: &str) -> String {
+    gateway(project, gateway_key)
+}
+/// A runtime's app client in a gateway's pool is named by the runtime's key.
+pub fn m2m_client(runtime_key: &str) -> String {
+    runtime_key.to_string()
+}
+/// The credential provider of a runtime's app client:
+/// `<pool name>-<client name>`.
+pub fn m2m_provider(pool: &str, client: &str) -> String {
+    format!("{pool}-{client}")
+}
 /// Runtime names allow no hyphens: they become underscores.
 pub fn runtime(project: &str, key: &str) -> String {
     format!("{project}_{key}").replace('-', "_")
@@ -84,13 +115,15 @@ pub fn prefix(kind: Kind, project: &str) -> Option<String> {
         Kind::Runtime => Some(runtime(project, "")),
         Kind::Memory => Some(memory(project, "")),
         Kind::PolicyEngine => Some(policy_engine(project, "")),
+        Kind::UserPool => Some(format!("{project}-")),
         // The bucket's one name is derived from project, account and region.
         Kind::Role
         | Kind::RolePolicy
         | Kind::Bucket
         | Kind::GatewayTarget
         | Kind::RuntimeEndpoint
-        | Kind::Policy => None,
+        | Kind::Policy
+        | Kind::M2mClient => None,
     }
 }
 

@@ -28,6 +28,7 @@
 //!   bounded ([`wait::Retry`]).
 
 mod agentcore;
+mod cognito;
 mod dataplane;
 mod ecr;
 mod error;
@@ -73,6 +74,8 @@ pub struct Aws {
     ssm: aws_sdk_ssm::Client,
     /// Reads the secrets AgentCore Identity keeps for credential providers.
     secrets: aws_sdk_secretsmanager::Client,
+    /// User pools and app clients of `cognito_m2m` gateways.
+    cognito: aws_sdk_cognitoidentityprovider::Client,
     /// AgentCore's data plane (InvokeAgentRuntime).
     agentcore_data: aws_sdk_bedrockagentcore::Client,
     /// The credential chain's identity, for requests signed outside the
@@ -187,6 +190,7 @@ impl Aws {
             sts: client!(aws_sdk_sts, conf, quotas),
             ssm: client!(aws_sdk_ssm, conf, quotas),
             secrets: client!(aws_sdk_secretsmanager, conf, quotas),
+            cognito: client!(aws_sdk_cognitoidentityprovider, conf, quotas),
             agentcore_data: client!(aws_sdk_bedrockagentcore, conf, quotas),
             credentials: conf.credentials_provider(),
             caller: std::sync::OnceLock::new(),
@@ -334,6 +338,7 @@ impl Aws {
                     Kind::GatewayTarget => self.observe_targets(p).await,
                     Kind::RuntimeEndpoint => self.observe_endpoints(p).await,
                     Kind::Policy => self.observe_policies(p).await,
+                    Kind::M2mClient => self.observe_m2m_clients(p).await,
                     Kind::Role
                     | Kind::Repository
                     | Kind::Bucket
@@ -343,7 +348,8 @@ impl Aws {
                     | Kind::Memory
                     | Kind::ApiKeyProvider
                     | Kind::OAuthProvider
-                    | Kind::PolicyEngine => Ok(vec![]),
+                    | Kind::PolicyEngine
+                    | Kind::UserPool => Ok(vec![]),
                 }
             })
             .buffer_unordered(CONCURRENCY)
@@ -359,9 +365,12 @@ impl Aws {
             Kind::ApiKeyProvider => self.observe_api_key_providers(s).await,
             Kind::OAuthProvider => self.observe_oauth_providers(s).await,
             Kind::PolicyEngine => self.observe_policy_engines(s).await,
-            Kind::RolePolicy | Kind::GatewayTarget | Kind::RuntimeEndpoint | Kind::Policy => {
-                Ok(children.await?.concat())
-            }
+            Kind::UserPool => self.observe_user_pools(s).await,
+            Kind::RolePolicy
+            | Kind::GatewayTarget
+            | Kind::RuntimeEndpoint
+            | Kind::Policy
+            | Kind::M2mClient => Ok(children.await?.concat()),
         }
     }
 }
@@ -390,6 +399,8 @@ impl Cloud for Aws {
             Config::OAuthProvider(c) => self.create_oauth_provider(addr, c).await,
             Config::PolicyEngine(c) => self.create_policy_engine(addr, c, progress).await,
             Config::Policy(c) => self.create_policy(addr, c, parent, progress).await,
+            Config::UserPool(c) => self.create_user_pool(addr, c).await,
+            Config::M2mClient(c) => self.create_m2m_client(addr, c, parent).await,
         }
     }
 
@@ -450,6 +461,8 @@ impl Cloud for Aws {
                     .await
             }
             Config::Policy(want) => self.update_policy(addr, want, current, progress).await,
+            Config::UserPool(want) => self.update_user_pool(want, current).await,
+            Config::M2mClient(want) => self.update_m2m_client(addr, want, current).await,
         }
     }
 
@@ -477,7 +490,9 @@ impl Cloud for Aws {
             | Config::Bucket(_)
             | Config::Function(_)
             | Config::ApiKeyProvider(_)
-            | Config::OAuthProvider(_) => Ok(o.ids.clone()),
+            | Config::OAuthProvider(_)
+            | Config::UserPool(_)
+            | Config::M2mClient(_) => Ok(o.ids.clone()),
         }
     }
 
@@ -517,6 +532,8 @@ impl Cloud for Aws {
             }
             Config::PolicyEngine(_) => self.delete_policy_engine(addr, o, progress).await,
             Config::Policy(_) => self.delete_policy(addr, o, progress).await,
+            Config::UserPool(_) => self.delete_user_pool(o).await,
+            Config::M2mClient(_) => self.delete_m2m_client(o).await,
         }
     }
 }

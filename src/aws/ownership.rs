@@ -153,7 +153,20 @@ impl super::Aws {
                     .await
                     .ctx(|| format!("tagging {} {name}", o.kind()))?;
             }
-            Kind::RolePolicy | Kind::GatewayTarget | Kind::RuntimeEndpoint | Kind::Policy => {
+            Kind::UserPool => {
+                self.cognito
+                    .tag_resource()
+                    .resource_arn(arn()?)
+                    .set_tags(Some(super::agentcore::tags_map(tags)))
+                    .send()
+                    .await
+                    .ctx(|| format!("tagging Cognito user pool {name}"))?;
+            }
+            Kind::RolePolicy
+            | Kind::GatewayTarget
+            | Kind::RuntimeEndpoint
+            | Kind::Policy
+            | Kind::M2mClient => {
                 anyhow::bail!(
                     "{} {name} has no tags of its own: it belongs to its parent's project",
                     o.kind()

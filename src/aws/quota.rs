@@ -153,6 +153,9 @@ pub const APIS: &[&str] = &[
     "ecr:UntagResource",
 ];
 
+/// The SDK's service name of Cognito user pools.
+const COGNITO: &str = "Cognito Identity Provider";
+
 /// An API's name as in IAM actions (`bedrock-agentcore:CreateGateway`),
 /// from the SDK's service and operation names.
 pub fn iam_name(service: &str, op: &str) -> String {
@@ -164,6 +167,7 @@ pub fn iam_name(service: &str, op: &str) -> String {
         "STS" => "sts",
         "SSM" => "ssm",
         "Secrets Manager" => "secretsmanager",
+        COGNITO => "cognito-idp",
         other => other,
     };
     format!("{prefix}:{op}")
@@ -230,6 +234,12 @@ pub fn limit(service: &str, op: &str) -> Option<(Cow<'static, str>, u32)> {
             _ => Some((Cow::Borrowed("Lambda:control-plane"), 15)),
         },
         "IAM" | "ECR" => own(if is_read(op) { 20 } else { 10 }),
+        // Cognito's user pool management categories are 15 to 25 requests
+        // a second by default; pool creation and deletion fewer (assumed 5).
+        COGNITO => own(match op {
+            "CreateUserPool" | "DeleteUserPool" => 5,
+            _ => 15,
+        }),
         _ => None,
     }
 }

@@ -26,7 +26,12 @@ fn tags_mut(c: &mut Config) -> Option<&mut Tags> {
         Config::ApiKeyProvider(c) => Some(&mut c.tags),
         Config::OAuthProvider(c) => Some(&mut c.tags),
         Config::PolicyEngine(c) => Some(&mut c.tags),
-        Config::RolePolicy(_) | Config::Target(_) | Config::Endpoint(_) | Config::Policy(_) => None,
+        Config::UserPool(c) => Some(&mut c.tags),
+        Config::RolePolicy(_)
+        | Config::Target(_)
+        | Config::Endpoint(_)
+        | Config::Policy(_)
+        | Config::M2mClient(_) => None,
     }
 }
 

@@ -85,6 +85,15 @@ pub enum Address {
         engine: String,
         policy: String,
     },
+    /// The Cognito user pool of a `cognito_m2m` gateway (keyed by the
+    /// gateway), with its domain and resource server.
+    UserPool(String),
+    /// A runtime's app client in a gateway's user pool, with the AgentCore
+    /// Identity credential provider that holds its secret for the runtime.
+    M2mClient {
+        gateway: String,
+        runtime: String,
+    },
 }
 
 impl Address {
@@ -104,6 +113,8 @@ impl Address {
             Address::OAuthProvider(_) => Kind::OAuthProvider,
             Address::PolicyEngine(_) => Kind::PolicyEngine,
             Address::Policy { .. } => Kind::Policy,
+            Address::UserPool(_) => Kind::UserPool,
+            Address::M2mClient { .. } => Kind::M2mClient,
         }
     }
 
@@ -114,6 +125,7 @@ impl Address {
             Address::GatewayTarget { gateway, .. } => Some(Address::Gateway(gateway.clone())),
             Address::RuntimeEndpoint { runtime, .. } => Some(Address::Runtime(runtime.clone())),
             Address::Policy { engine, .. } => Some(Address::PolicyEngine(engine.clone())),
+            Address::M2mClient { gateway, .. } => Some(Address::UserPool(gateway.clone())),
             Address::Role(..)
             | Address::Repository(_)
             | Address::Bucket(_)
@@ -123,7 +135,8 @@ impl Address {
             | Address::Memory(_)
             | Address::ApiKeyProvider(_)
             | Address::OAuthProvider(_)
-            | Address::PolicyEngine(_) => None,
+            | Address::PolicyEngine(_)
+            | Address::UserPool(_) => None,
         }
     }
 
@@ -143,6 +156,10 @@ impl Address {
                 engine: e.clone(),
                 policy: key.to_string(),
             },
+            Address::UserPool(g) => Address::M2mClient {
+                gateway: g.clone(),
+                runtime: key.to_string(),
+            },
             // A role has one inline policy of agentform's: the key is the role's.
             Address::Role(o, k) => Address::RolePolicy(*o, k.clone()),
             Address::RolePolicy(..)
@@ -154,7 +171,8 @@ impl Address {
             | Address::Memory(_)
             | Address::ApiKeyProvider(_)
             | Address::OAuthProvider(_)
-            | Address::Policy { .. } => return None,
+            | Address::Policy { .. }
+            | Address::M2mClient { .. } => return None,
         };
         (child.kind() == kind).then_some(child)
     }
@@ -171,8 +189,10 @@ impl Address {
             | Address::Memory(k)
             | Address::ApiKeyProvider(k)
             | Address::OAuthProvider(k)
-            | Address::PolicyEngine(k) => k.clone(),
+            | Address::PolicyEngine(k)
+            | Address::UserPool(k) => k.clone(),
             Address::Policy { engine, policy } => format!("{engine}/{policy}"),
+            Address::M2mClient { gateway, runtime } => format!("{gateway}/{runtime}"),
             Address::GatewayTarget { gateway, target } => format!("{gateway}/{target}"),
             Address::RuntimeEndpoint { runtime, endpoint } => format!("{runtime}/{endpoint}"),
         }
@@ -217,6 +237,11 @@ impl Address {
             Kind::Policy => {
                 let (engine, policy) = pair(n)?;
                 Address::Policy { engine, policy }
+            }
+            Kind::UserPool => Address::UserPool(single(n)?),
+            Kind::M2mClient => {
+                let (gateway, runtime) = pair(n)?;
+                Address::M2mClient { gateway, runtime }
             }
         })
     }
@@ -272,6 +297,11 @@ mod tests {
                 engine: "access".into(),
                 policy: "support".into(),
             },
+            Address::UserPool("main".into()),
+            Address::M2mClient {
+                gateway: "main".into(),
+                runtime: "agent".into(),
+            },
         ];
         let texts: Vec<String> = all.iter().map(ToString::to_string).collect();
         assert_eq!(
@@ -291,6 +321,8 @@ mod tests {
                 "oauth2_credential_provider.github",
                 "policy_engine.access",
                 "policy.access/support",
+                "cognito_user_pool.main",
+                "cognito_m2m_client.main/agent",
             ]
         );
         for (a, t) in all.iter().zip(&texts) {
@@ -348,6 +380,8 @@ mod tests {
                 Kind::OAuthProvider => Address::OAuthProvider("a".into()),
                 Kind::PolicyEngine => Address::PolicyEngine("a".into()),
                 Kind::Policy => Address::PolicyEngine("e".into()).child(k, "a").unwrap(),
+                Kind::UserPool => Address::UserPool("a".into()),
+                Kind::M2mClient => Address::UserPool("g".into()).child(k, "a").unwrap(),
             };
             assert_eq!(sample.parent().map(|p| p.kind()), k.parent(), "{k}");
         }

@@ -155,6 +155,42 @@ pub struct PolicyConfig {
     pub validation: String,
 }
 
+/// The Cognito user pool that issues a `cognito_m2m` gateway's tokens:
+/// the pool, its domain (which serves the token endpoint) and its resource
+/// servers, managed as one.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct UserPoolConfig {
+    pub name: String,
+    /// The prefix of the pool's domain, `<prefix>.auth.<region>.amazoncognito.com`
+    /// (empty: none).
+    pub domain: String,
+    /// Resource servers by identifier, each with its scope names, sorted.
+    pub resource_servers: BTreeMap<String, Vec<String>>,
+    pub tags: Tags,
+}
+
+/// A runtime's app client (client-credentials grant) in a gateway's user
+/// pool, and the AgentCore Identity OAuth2 credential provider that holds
+/// the client's id and secret so the runtime fetches tokens with no secret
+/// of its own. The secret goes from Cognito to AgentCore inside the AWS
+/// layer and is never part of a config.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct M2mClientConfig {
+    /// The user pool's name.
+    pub pool: String,
+    /// The client's name: the runtime's key.
+    pub name: String,
+    /// `<resource server>/<scope>`, sorted.
+    pub scopes: Vec<String>,
+    /// The credential provider's name.
+    pub provider: String,
+    /// Whether the provider holds this client's id and current secret and
+    /// the pool's discovery URL (what agentform wants: always true).
+    pub provider_current: bool,
+    /// The credential provider's tags.
+    pub tags: Tags,
+}
+
 /// An AgentCore Identity API-key credential provider.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ApiKeyProviderConfig {
@@ -225,12 +261,34 @@ pub struct FunctionConfig {
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Authorizer {
     AwsIam,
+    /// The discovery URL and client ids are unknown until the user pool
+    /// and clients of a `cognito_m2m` gateway exist.
     CustomJwt {
-        discovery_url: String,
+        discovery_url: Resolved,
         allowed_audiences: Vec<String>,
-        allowed_clients: Vec<String>,
+        allowed_clients: Vec<Resolved>,
         allowed_scopes: Vec<String>,
     },
+}
+
+impl Authorizer {
+    /// The same authorizer with every reference `l` knows filled in.
+    pub fn fill(&self, l: &dyn Lookup) -> Authorizer {
+        match self {
+            Authorizer::AwsIam => Authorizer::AwsIam,
+            Authorizer::CustomJwt {
+                discovery_url,
+                allowed_audiences,
+                allowed_clients,
+                allowed_scopes,
+            } => Authorizer::CustomJwt {
+                discovery_url: discovery_url.fill(l),
+                allowed_audiences: allowed_audiences.clone(),
+                allowed_clients: allowed_clients.iter().map(|c| c.fill(l)).collect(),
+                allowed_scopes: allowed_scopes.clone(),
+            },
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -489,6 +547,8 @@ pub enum Config {
     OAuthProvider(OAuthProviderConfig),
     PolicyEngine(PolicyEngineConfig),
     Policy(PolicyConfig),
+    UserPool(UserPoolConfig),
+    M2mClient(M2mClientConfig),
 }
 
 /// How a resource is deleted, decided by the spec and carried by the plan.
@@ -519,6 +579,8 @@ impl Config {
             Config::OAuthProvider(_) => Kind::OAuthProvider,
             Config::PolicyEngine(_) => Kind::PolicyEngine,
             Config::Policy(_) => Kind::Policy,
+            Config::UserPool(_) => Kind::UserPool,
+            Config::M2mClient(_) => Kind::M2mClient,
         }
     }
 
@@ -539,6 +601,8 @@ impl Config {
             Config::OAuthProvider(c) => &c.name,
             Config::PolicyEngine(c) => &c.name,
             Config::Policy(c) => &c.name,
+            Config::UserPool(c) => &c.name,
+            Config::M2mClient(c) => &c.name,
         }
     }
 
@@ -550,6 +614,7 @@ impl Config {
             Config::Target(c) => Some(&c.gateway),
             Config::Endpoint(c) => Some(&c.runtime),
             Config::Policy(c) => Some(&c.engine),
+            Config::M2mClient(c) => Some(&c.pool),
             Config::Role(_)
             | Config::Repository(_)
             | Config::Bucket(_)
@@ -559,7 +624,8 @@ impl Config {
             | Config::Memory(_)
             | Config::ApiKeyProvider(_)
             | Config::OAuthProvider(_)
-            | Config::PolicyEngine(_) => None,
+            | Config::PolicyEngine(_)
+            | Config::UserPool(_) => None,
         }
     }
 
@@ -588,7 +654,9 @@ impl Config {
             | Config::ApiKeyProvider(_)
             | Config::OAuthProvider(_)
             | Config::PolicyEngine(_)
-            | Config::Policy(_) => DeleteOptions::default(),
+            | Config::Policy(_)
+            | Config::UserPool(_)
+            | Config::M2mClient(_) => DeleteOptions::default(),
         }
     }
 
@@ -612,6 +680,7 @@ impl Config {
                 ..c.clone()
             }),
             Config::Gateway(c) => Config::Gateway(GatewayConfig {
+                authorizer: c.authorizer.fill(l),
                 policy_engine: c.policy_engine.as_ref().map(|p| GatewayPolicyEngine {
                     arn: p.arn.fill(l),
                     mode: p.mode.clone(),
@@ -629,7 +698,9 @@ impl Config {
             | Config::Memory(_)
             | Config::ApiKeyProvider(_)
             | Config::OAuthProvider(_)
-            | Config::PolicyEngine(_) => self.clone(),
+            | Config::PolicyEngine(_)
+            | Config::UserPool(_)
+            | Config::M2mClient(_) => self.clone(),
         }
     }
 
@@ -819,6 +890,28 @@ impl Config {
                 a.insert("statement", (&c.statement).into());
                 a.insert("enforcement_mode", (&c.enforcement).into());
             }
+            Config::UserPool(c) => {
+                a.insert("name", (&c.name).into());
+                a.insert("domain", (&c.domain).into());
+                a.insert(
+                    "resource_servers",
+                    serde_json::to_value(&c.resource_servers)
+                        .unwrap_or_default()
+                        .into(),
+                );
+                a.insert("tags", c.tags.clone().into());
+            }
+            Config::M2mClient(c) => {
+                a.insert("user_pool", (&c.pool).into());
+                a.insert("name", (&c.name).into());
+                a.insert(
+                    "allowed_oauth_scopes",
+                    Val::List(c.scopes.iter().map(Val::from).collect()),
+                );
+                a.insert("credential_provider", (&c.provider).into());
+                a.insert("credential_provider_current", c.provider_current.into());
+                a.insert("tags", c.tags.clone().into());
+            }
             Config::Endpoint(c) => {
                 a.insert("runtime", (&c.runtime).into());
                 a.insert("name", (&c.name).into());
@@ -929,10 +1022,18 @@ fn authorizer_attrs(a: &Authorizer) -> (&'static str, Val) {
             allowed_audiences,
             allowed_clients,
             allowed_scopes,
-        } => (
-            "CUSTOM_JWT",
-            serde_json::json!({"discovery_url": discovery_url, "allowed_audiences": allowed_audiences, "allowed_clients": allowed_clients, "allowed_scopes": allowed_scopes}).into(),
-        ),
+        } => {
+            let list = |v: &Vec<String>| Val::List(v.iter().map(Val::from).collect());
+            let mut m = BTreeMap::new();
+            m.insert("discovery_url".to_string(), discovery_url.into());
+            m.insert("allowed_audiences".to_string(), list(allowed_audiences));
+            m.insert(
+                "allowed_clients".to_string(),
+                Val::List(allowed_clients.iter().map(Val::from).collect()),
+            );
+            m.insert("allowed_scopes".to_string(), list(allowed_scopes));
+            ("CUSTOM_JWT", Val::Map(m))
+        }
     }
 }
 

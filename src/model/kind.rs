@@ -23,10 +23,12 @@ pub enum Kind {
     OAuthProvider,
     PolicyEngine,
     Policy,
+    UserPool,
+    M2mClient,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 14] = [
+    pub const ALL: [Kind; 16] = [
         Kind::Role,
         Kind::RolePolicy,
         Kind::Repository,
@@ -41,6 +43,8 @@ impl Kind {
         Kind::OAuthProvider,
         Kind::PolicyEngine,
         Kind::Policy,
+        Kind::UserPool,
+        Kind::M2mClient,
     ];
 
     /// The resource type shown in plans and stored in the
@@ -61,6 +65,8 @@ impl Kind {
             Kind::OAuthProvider => "oauth2_credential_provider",
             Kind::PolicyEngine => "policy_engine",
             Kind::Policy => "policy",
+            Kind::UserPool => "cognito_user_pool",
+            Kind::M2mClient => "cognito_m2m_client",
         }
     }
 
@@ -83,7 +89,9 @@ impl Kind {
             Kind::ApiKeyProvider => Some(Kind::OAuthProvider),
             Kind::OAuthProvider => Some(Kind::PolicyEngine),
             Kind::PolicyEngine => Some(Kind::Policy),
-            Kind::Policy => None,
+            Kind::Policy => Some(Kind::UserPool),
+            Kind::UserPool => Some(Kind::M2mClient),
+            Kind::M2mClient => None,
         }
     }
 
@@ -99,6 +107,7 @@ impl Kind {
             Kind::GatewayTarget => Some(Kind::Gateway),
             Kind::RuntimeEndpoint => Some(Kind::Runtime),
             Kind::Policy => Some(Kind::PolicyEngine),
+            Kind::M2mClient => Some(Kind::UserPool),
             Kind::Role
             | Kind::Repository
             | Kind::Bucket
@@ -108,20 +117,28 @@ impl Kind {
             | Kind::Memory
             | Kind::ApiKeyProvider
             | Kind::OAuthProvider
-            | Kind::PolicyEngine => None,
+            | Kind::PolicyEngine
+            | Kind::UserPool => None,
         }
     }
 
     /// Deletes run in ascending order of this rank (dependents first).
     pub fn delete_rank(self) -> u8 {
         match self {
-            Kind::GatewayTarget | Kind::RuntimeEndpoint | Kind::Policy => 0,
+            // A runtime's Cognito client (and its credential provider)
+            // goes after the gateway's update stops allowing it.
+            Kind::GatewayTarget | Kind::RuntimeEndpoint | Kind::Policy | Kind::M2mClient => 0,
             Kind::Runtime => 1,
             // Providers after the targets that use them.
             Kind::Gateway | Kind::Memory | Kind::ApiKeyProvider | Kind::OAuthProvider => 2,
             // An engine cannot go while a gateway uses it (the gateway's
             // update detaches it first: updates run before deletes).
-            Kind::Function | Kind::Repository | Kind::Bucket | Kind::PolicyEngine => 3,
+            // A user pool after the gateway whose tokens it issues.
+            Kind::Function
+            | Kind::Repository
+            | Kind::Bucket
+            | Kind::PolicyEngine
+            | Kind::UserPool => 3,
             Kind::RolePolicy => 4,
             Kind::Role => 5,
         }
@@ -146,6 +163,8 @@ impl Kind {
             Kind::OAuthProvider => matches!(field, "name" | "vendor"),
             Kind::PolicyEngine => field == "name",
             Kind::Policy => matches!(field, "policy_engine" | "name"),
+            Kind::UserPool => field == "name",
+            Kind::M2mClient => matches!(field, "user_pool" | "name"),
         }
     }
 
@@ -168,7 +187,9 @@ impl Kind {
             | Kind::ApiKeyProvider
             | Kind::OAuthProvider
             | Kind::PolicyEngine
-            | Kind::Policy => false,
+            | Kind::Policy
+            | Kind::UserPool
+            | Kind::M2mClient => false,
         }
     }
 
@@ -190,7 +211,9 @@ impl Kind {
             | Kind::RuntimeEndpoint
             | Kind::Memory
             | Kind::PolicyEngine
-            | Kind::Policy => &[],
+            | Kind::Policy
+            | Kind::UserPool
+            | Kind::M2mClient => &[],
         }
     }
 
@@ -209,7 +232,9 @@ impl Kind {
             | Kind::ApiKeyProvider
             | Kind::OAuthProvider
             | Kind::PolicyEngine
-            | Kind::Policy => Scope::Region,
+            | Kind::Policy
+            | Kind::UserPool
+            | Kind::M2mClient => Scope::Region,
         }
     }
 
@@ -226,13 +251,18 @@ impl Kind {
             | Kind::Memory
             | Kind::ApiKeyProvider
             | Kind::OAuthProvider
-            | Kind::PolicyEngine => Ownership::Tags,
+            | Kind::PolicyEngine
+            | Kind::UserPool => Ownership::Tags,
             // Inline policies, targets and Cedar policies cannot be tagged;
             // endpoints take tags on create, but the API does not promise to
             // read them back.
-            Kind::RolePolicy | Kind::GatewayTarget | Kind::RuntimeEndpoint | Kind::Policy => {
-                Ownership::Parent
-            }
+            // A pool's app clients take no tags (their credential
+            // providers do, and carry the client's address).
+            Kind::RolePolicy
+            | Kind::GatewayTarget
+            | Kind::RuntimeEndpoint
+            | Kind::Policy
+            | Kind::M2mClient => Ownership::Parent,
         }
     }
 }

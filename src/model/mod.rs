@@ -17,10 +17,11 @@ pub use address::{Address, RoleOwner};
 pub use config::{
     ApiFilter, ApiKeyProviderConfig, ApiOverride, ApiSchema, Authorizer, BucketConfig, Code,
     Config, DeleteOptions, EndpointConfig, Environment, FunctionConfig, GatewayConfig,
-    GatewayPolicyEngine, Interceptor, MemoryConfig, MemoryStrategy, OAuthProviderConfig,
-    PolicyConfig, PolicyEngineConfig, RepositoryConfig, RoleConfig, RolePolicyConfig,
-    RuntimeArtifact, RuntimeConfig, Secret, Tags, TargetConfig, TargetCredentials, TargetSource,
-    ToolDef, Vpc, environment_of, known_environment,
+    GatewayPolicyEngine, Interceptor, M2mClientConfig, MemoryConfig, MemoryStrategy,
+    OAuthProviderConfig, PolicyConfig, PolicyEngineConfig, RepositoryConfig, RoleConfig,
+    RolePolicyConfig, RuntimeArtifact, RuntimeConfig, Secret, Tags, TargetConfig,
+    TargetCredentials, TargetSource, ToolDef, UserPoolConfig, Vpc, environment_of,
+    known_environment,
 };
 pub use kind::{Kind, Ownership, Scope};
 pub use observed::{Account, Ids, Known, NoProgress, Observed, Owner, Progress, Wanted};

@@ -18,7 +18,7 @@ use crate::model::{
 };
 use crate::model::{
     ApiFilter, ApiKeyProviderConfig, ApiOverride, ApiSchema, GatewayPolicyEngine, Interceptor,
-    OAuthProviderConfig, PolicyConfig, PolicyEngineConfig, Secret,
+    M2mClientConfig, OAuthProviderConfig, PolicyConfig, PolicyEngineConfig, Secret, UserPoolConfig,
 };
 use crate::names;
 use crate::package::Package;
@@ -266,6 +266,14 @@ impl Values<'_> {
                 (r.attr == Attr::Name).then(|| endpoint.clone())
             }
             Address::RolePolicy(..) => (r.attr == Attr::Name).then(|| names::POLICY_NAME.into()),
+            // Its id, ARN and discovery URL are Cognito's.
+            Address::UserPool(g) => (r.attr == Attr::Name).then(|| names::user_pool(p, g)),
+            Address::M2mClient { gateway, runtime } => match r.attr {
+                Attr::Name => Some(names::m2m_client(runtime)),
+                // The credential provider's: its name is derived.
+                Attr::Arn => Some(a.oauth_provider_arn(&m2m_provider_name(p, gateway, runtime))),
+                Attr::Id | Attr::Url | Attr::Uri | Attr::Version => None,
+            },
         }
     }
 }
@@ -391,17 +399,46 @@ fn role_policy(
     }
 }
 
-/// The inbound auth a gateway's or runtime's `authorizer` asks for.
+/// The inbound auth a runtime's `authorizer` asks for (a gateway's with
+/// `cognito_m2m` is built with its pool: see [`build`]).
 fn authorizer(a: &AuthorizerSpec) -> Authorizer {
     match a {
-        AuthorizerSpec::Named(_) => Authorizer::AwsIam,
+        // Validate refuses cognito_m2m on a runtime.
+        AuthorizerSpec::Named(_) | AuthorizerSpec::CognitoM2m { .. } => Authorizer::AwsIam,
         AuthorizerSpec::CustomJwt { custom_jwt: j } => Authorizer::CustomJwt {
-            discovery_url: j.discovery_url.clone(),
+            discovery_url: Resolved::Known(j.discovery_url.clone()),
             allowed_audiences: j.allowed_audiences.clone(),
-            allowed_clients: j.allowed_clients.clone(),
+            allowed_clients: j
+                .allowed_clients
+                .iter()
+                .map(|c| Resolved::Known(c.clone()))
+                .collect(),
             allowed_scopes: j.allowed_scopes.clone(),
         },
     }
+}
+
+/// The credential provider of a runtime's app client in a gateway's pool.
+fn m2m_provider_name(project: &str, gateway: &str, runtime: &str) -> String {
+    names::m2m_provider(
+        &names::user_pool(project, gateway),
+        &names::m2m_client(runtime),
+    )
+}
+
+/// The runtimes that call gateway `g` (list it in `invoke_gateways`).
+pub fn callers<'a>(spec: &'a Spec, g: &str) -> Vec<&'a str> {
+    spec.runtimes
+        .iter()
+        .filter(|(_, r)| r.invoke_gateways.iter().any(|x| x == g))
+        .map(|(k, _)| k.as_str())
+        .collect()
+}
+
+/// The scopes a `cognito_m2m` gateway's clients get: `<resource server>/<scope>`.
+fn m2m_scopes(project: &str, g: &str, m: &crate::spec::CognitoM2mSpec) -> Vec<String> {
+    let server = names::resource_server(project, g);
+    m.scopes().iter().map(|s| format!("{server}/{s}")).collect()
 }
 
 /// A lifecycle setting: the spec's (validated to fit), else AgentCore's default.
@@ -601,7 +638,68 @@ pub fn build(l: &LoadedSpec, a: &Account, artifacts: &Artifacts, known: &Known) 
                 engine.iter().map(|(addr, _)| addr.clone()).collect(),
             ));
         }
-        let authorizer = authorizer(&g.authorizer);
+        let mut m2m_deps: Vec<Address> = Vec::new();
+        let authorizer = match &g.authorizer {
+            AuthorizerSpec::CognitoM2m { cognito_m2m: m } => {
+                let pool_addr = Address::UserPool(key.clone());
+                let pool = names::user_pool(p, key);
+                let scopes = m2m_scopes(p, key, m);
+                out.push(Desired {
+                    config: Config::UserPool(UserPoolConfig {
+                        name: pool.clone(),
+                        domain: names::user_pool_domain(p, key, &a.id, &a.region),
+                        resource_servers: BTreeMap::from([(
+                            names::resource_server(p, key),
+                            m.scopes(),
+                        )]),
+                        tags: tags(spec, &pool_addr),
+                    }),
+                    addr: pool_addr.clone(),
+                    deps: vec![],
+                });
+                let mut clients = Vec::new();
+                for r in callers(spec, key) {
+                    let caddr = Address::M2mClient {
+                        gateway: key.clone(),
+                        runtime: r.to_string(),
+                    };
+                    out.push(Desired {
+                        config: Config::M2mClient(M2mClientConfig {
+                            pool: pool.clone(),
+                            name: names::m2m_client(r),
+                            scopes: scopes.clone(),
+                            provider: m2m_provider_name(p, key, r),
+                            provider_current: true,
+                            tags: tags(spec, &caddr),
+                        }),
+                        addr: caddr.clone(),
+                        deps: vec![pool_addr.clone()],
+                    });
+                    clients.push(Resolved::of_ref(
+                        Ref {
+                            addr: caddr.clone(),
+                            attr: Attr::Id,
+                        },
+                        &v,
+                    ));
+                    m2m_deps.push(caddr);
+                }
+                m2m_deps.push(pool_addr.clone());
+                Authorizer::CustomJwt {
+                    discovery_url: Resolved::of_ref(
+                        Ref {
+                            addr: pool_addr,
+                            attr: Attr::Url,
+                        },
+                        &v,
+                    ),
+                    allowed_audiences: vec![],
+                    allowed_clients: clients,
+                    allowed_scopes: scopes,
+                }
+            }
+            other => authorizer(other),
+        };
         out.push(Desired {
             config: Config::Gateway(GatewayConfig {
                 name: gname.clone(),
@@ -628,6 +726,7 @@ pub fn build(l: &LoadedSpec, a: &Account, artifacts: &Artifacts, known: &Known) 
                     (!g.interceptors.is_empty() || engine.is_some())
                         .then(|| policy_addr(RoleOwner::Gateway, key)),
                 )
+                .chain(m2m_deps)
                 .collect(),
         });
         for (tkey, t) in &g.targets {
@@ -803,9 +902,32 @@ pub fn build(l: &LoadedSpec, a: &Account, artifacts: &Artifacts, known: &Known) 
             ),
             format!("Execution role of AgentCore runtime {rname} (agentform)"),
         ));
+        // Gateways with IAM auth: InvokeGateway on them. Gateways with
+        // `cognito_m2m`: the credential provider of this runtime's client.
+        let is_m2m = |g: &String| {
+            spec.gateways
+                .get(g)
+                .is_some_and(|gs| matches!(gs.authorizer, AuthorizerSpec::CognitoM2m { .. }))
+        };
+        let m2m_clients: Vec<Address> = r
+            .invoke_gateways
+            .iter()
+            .filter(|g| is_m2m(g))
+            .map(|g| Address::M2mClient {
+                gateway: g.clone(),
+                runtime: key.clone(),
+            })
+            .collect();
+        let m2m_providers: Vec<String> = r
+            .invoke_gateways
+            .iter()
+            .filter(|g| is_m2m(g))
+            .map(|g| a.oauth_provider_arn(&m2m_provider_name(p, g, key)))
+            .collect();
         let gateways: Vec<Address> = r
             .invoke_gateways
             .iter()
+            .filter(|g| !is_m2m(g))
             .map(|g| Address::Gateway(g.clone()))
             .collect();
         let gateway_arns: Vec<Resolved> = gateways
@@ -899,21 +1021,25 @@ pub fn build(l: &LoadedSpec, a: &Account, artifacts: &Artifacts, known: &Known) 
                 ecr_arn_of_image(a, uri),
             ),
         };
+        let mut document = policy::runtime_execution(
+            a,
+            &rname,
+            repo_arn.as_deref(),
+            r.models.as_deref(),
+            &gateway_arns,
+            &memory_arns,
+        );
+        policy::runtime_oauth_tokens(&mut document, a, &rname, &m2m_providers);
         out.push(role_policy(
             spec,
             a,
             RoleOwner::Runtime,
             key,
-            policy::runtime_execution(
-                a,
-                &rname,
-                repo_arn.as_deref(),
-                r.models.as_deref(),
-                &gateway_arns,
-                &memory_arns,
-            ),
+            document,
             gateways.into_iter().chain(memories).collect(),
         ));
+        // Its clients (and their credential providers) exist before it runs.
+        deps.extend(m2m_clients);
         let environment = resolve_env(&r.environment, &v, &mut deps);
         out.push(Desired {
             config: Config::Runtime(RuntimeConfig {

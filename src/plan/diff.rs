@@ -423,7 +423,9 @@ fn legacy_here(o: &Observed, observed: &[Observed]) -> Option<bool> {
         | Config::ApiKeyProvider(_)
         | Config::OAuthProvider(_)
         | Config::PolicyEngine(_)
-        | Config::Policy(_) => None,
+        | Config::Policy(_)
+        | Config::UserPool(_)
+        | Config::M2mClient(_) => None,
     }
 }
 

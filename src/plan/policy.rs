@@ -288,6 +288,50 @@ pub fn runtime_execution(
     document
 }
 
+/// What a runtime needs to fetch OAuth2 tokens from AgentCore Identity
+/// credential providers (those of its Cognito clients): the token on
+/// exactly those providers through its own workload identity, and the
+/// secrets AgentCore keeps for them. Nothing when there are none.
+pub fn runtime_oauth_tokens(
+    document: &mut Val,
+    a: &Account,
+    runtime_name: &str,
+    provider_arns: &[String],
+) {
+    if provider_arns.is_empty() {
+        return;
+    }
+    let (p, r, id) = (&a.partition, &a.region, &a.id);
+    let directory =
+        format!("arn:{p}:bedrock-agentcore:{r}:{id}:workload-identity-directory/default");
+    let mut resources = vec![
+        format!("arn:{p}:bedrock-agentcore:{r}:{id}:token-vault/default"),
+        directory.clone(),
+        format!("{directory}/workload-identity/{runtime_name}-*"),
+    ];
+    resources.extend(provider_arns.iter().cloned());
+    let secrets: Vec<Resolved> = provider_arns
+        .iter()
+        .map(|arn| {
+            let name = arn.rsplit('/').next().unwrap_or_default();
+            Resolved::Known(format!(
+                "arn:{p}:secretsmanager:{r}:{id}:secret:bedrock-agentcore-identity!default/oauth2/{name}-*"
+            ))
+        })
+        .collect();
+    let resources: Vec<Resolved> = resources.into_iter().map(Resolved::Known).collect();
+    on_resources(
+        document,
+        json!({ "Sid": "OAuth2Tokens", "Effect": "Allow", "Action": "bedrock-agentcore:GetResourceOauth2Token" }),
+        &resources,
+    );
+    on_resources(
+        document,
+        json!({ "Sid": "OAuth2Secrets", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue" }),
+        &secrets,
+    );
+}
+
 /// What a gateway needs for its policy engine to authorize tool calls:
 /// read the engine, and have it evaluate requests (`AuthorizeAction` for
 /// `tools/call`, `PartiallyAuthorizeActions` to filter `tools/list`),

@@ -250,6 +250,34 @@ pub enum AuthorizerSpec {
     CustomJwt {
         custom_jwt: CustomJwtSpec,
     },
+    /// Gateways only: agentform makes and owns the Cognito user pool and
+    /// an app client per calling runtime.
+    CognitoM2m {
+        cognito_m2m: CognitoM2mSpec,
+    },
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CognitoM2mSpec {
+    /// The scopes of the gateway's resource server; every calling runtime's
+    /// client gets all of them (default `[invoke]`).
+    #[serde(default)]
+    pub scopes: Option<Vec<String>>,
+}
+
+impl CognitoM2mSpec {
+    pub const DEFAULT_SCOPE: &str = "invoke";
+
+    pub fn scopes(&self) -> Vec<String> {
+        let mut v = self
+            .scopes
+            .clone()
+            .unwrap_or_else(|| vec![Self::DEFAULT_SCOPE.to_string()]);
+        v.sort();
+        v.dedup();
+        v
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -840,6 +868,9 @@ impl LoadedSpec {
             Address::Policy { engine, policy } => {
                 format!("/policy_engines/{}/policies/{}", e(engine), e(policy))
             }
+            Address::UserPool(g) => format!("/gateways/{}/authorizer", e(g)),
+            // Made for a runtime that lists the gateway.
+            Address::M2mClient { runtime, .. } => format!("/runtimes/{}", e(runtime)),
         };
         let place = self.map.get(&pointer)?;
         let start = place.key.clone().unwrap_or(place.value.clone()).start;

@@ -22,6 +22,9 @@ What is configured on top of a plain ``moto_server``:
   their tags) across UpdateAgentRuntime, and gateway URLs end in ``/mcp``, as
   on real AWS (moto mints ``...:agent/{uuid}:{version}`` per update and
   leaves ``/mcp`` out).
+* Cognito user pools answer as on AWS where agentform relies on it (tags,
+  resource server updates, domains, whole-client updates): see
+  ``cognito_patches``.
 * DeleteGateway fails with ConflictException while the gateway has targets,
   as on real AWS (moto would delete the targets with it).
 * UpdateGateway replaces the whole gateway: interceptors, a policy engine
@@ -630,6 +633,9 @@ def main() -> None:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
     configure_agentcore(args.delay)
+    import cognito_patches
+
+    cognito_patches.patch()
     import agentcore_dataplane
     import agentcore_identity
     import agentcore_policy  # registers its backend with agentcore_identity's wire layer

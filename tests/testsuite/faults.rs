@@ -91,6 +91,7 @@ async fn clients_via(url: &str) -> Sdk {
         sts: aws_sdk_sts::Client::new(&conf),
         ssm: aws_sdk_ssm::Client::new(&conf),
         secrets: aws_sdk_secretsmanager::Client::new(&conf),
+        cognito: aws_sdk_cognitoidentityprovider::Client::new(&conf),
         s3: aws_sdk_s3::Client::from_conf(
             aws_sdk_s3::config::Builder::from(&conf)
                 .force_path_style(true)

@@ -16,6 +16,7 @@ mod faults;
 mod fuzz_seeds;
 mod import;
 mod lifecycle;
+mod m2m;
 mod memories;
 mod package;
 mod policies;

@@ -19,6 +19,15 @@ use crate::model::{
     Address, ApiKeyProviderConfig, Config, Ids, Kind, OAuthProviderConfig, Observed, Secret, Tags,
 };
 
+/// What the credential provider of a runtime's Cognito app client holds.
+pub(in crate::aws) struct M2mProvider<'a> {
+    pub name: &'a str,
+    pub discovery_url: &'a str,
+    pub client_id: &'a str,
+    pub client_secret: &'a str,
+    pub tags: &'a Tags,
+}
+
 /// The JSON key of the value in the secret AgentCore manages, when its
 /// Get answer names none.
 const API_KEY_JSON_KEY: &str = "api_key_value";
@@ -189,6 +198,15 @@ impl crate::aws::Aws {
             let Some(tags) = self.provider_tags(&name, &arn).await? else {
                 continue;
             };
+            // A provider made for a runtime's Cognito client is read with
+            // that client.
+            if tags
+                .get(crate::names::TAG_RESOURCE)
+                .and_then(|r| Address::parse(r))
+                .is_some_and(|a| a.kind() == Kind::M2mClient)
+            {
+                continue;
+            }
             if looked_up.contains(name.as_str()) || s.tagged_ours(&tags) {
                 out.push((name, tags));
             }
@@ -442,6 +460,91 @@ impl crate::aws::Aws {
             arn: Some(arn),
             ..current.ids.clone()
         })
+    }
+
+    /// The provider of a runtime's Cognito app client, when it exists: its
+    /// ARN, tags, and whether it holds exactly this client id, secret and
+    /// discovery URL.
+    pub(in crate::aws) async fn m2m_provider_state(
+        &self,
+        want: &M2mProvider<'_>,
+    ) -> Result<Option<(String, Tags, bool)>> {
+        let Some(p) = self.get_oauth_provider(want.name).await? else {
+            return Ok(None);
+        };
+        let arn = p.credential_provider_arn().to_string();
+        let tags = self
+            .provider_tags(want.name, &arn)
+            .await?
+            .unwrap_or_default();
+        let secret = self
+            .read_secret(
+                want.name,
+                p.client_secret_arn().map(|s| s.secret_arn()),
+                p.client_secret_json_key().unwrap_or(CLIENT_SECRET_JSON_KEY),
+            )
+            .await?;
+        let (client_id, discovery_url) = oauth_output(p.oauth2_provider_config_output());
+        let current = p.credential_provider_vendor().as_str() == "CustomOauth2"
+            && client_id == want.client_id
+            && discovery_url == want.discovery_url
+            && secret == Secret::read_back(want.name, want.client_secret);
+        Ok(Some((arn, tags, current)))
+    }
+
+    /// Creates or updates (whole) the provider of a runtime's Cognito app
+    /// client; returns its ARN.
+    pub(in crate::aws) async fn put_m2m_provider(
+        &self,
+        addr: &Address,
+        want: &M2mProvider<'_>,
+    ) -> Result<String> {
+        let c = OAuthProviderConfig {
+            name: want.name.to_string(),
+            vendor: "CustomOauth2".into(),
+            discovery_url: want.discovery_url.to_string(),
+            client_id: want.client_id.to_string(),
+            client_secret: Secret::new(want.name, want.client_secret),
+            tags: want.tags.clone(),
+        };
+        match self.get_oauth_provider(want.name).await? {
+            Some(p) => {
+                let arn = p.credential_provider_arn().to_string();
+                let tags = self
+                    .provider_tags(want.name, &arn)
+                    .await?
+                    .unwrap_or_default();
+                if !crate::aws::same_owner_tags(&tags, &c.tags) {
+                    bail!(
+                        "{addr}: an OAuth2 credential provider named {} exists and is not this project's (its agentform tags say otherwise); rename or delete it",
+                        c.name
+                    );
+                }
+                let arn = self.update_oauth_provider(&c).await?;
+                self.reconcile_tags(&format!("credential provider {}", c.name), &arn, &c.tags)
+                    .await?;
+                Ok(arn)
+            }
+            None => Ok(self
+                .create_oauth_provider(addr, &c)
+                .await?
+                .arn
+                .unwrap_or_default()),
+        }
+    }
+
+    /// Deletes the provider of a runtime's Cognito app client (gone is done).
+    pub(in crate::aws) async fn delete_oauth_provider_named(&self, name: &str) -> Result<()> {
+        found(
+            self.agentcore
+                .delete_oauth2_credential_provider()
+                .name(name)
+                .send()
+                .await
+                .map(|_| ())
+                .ctx(|| format!("deleting OAuth2 credential provider {name}")),
+        )?;
+        Ok(())
     }
 
     /// Deletes a provider (AgentCore deletes the secret it manages with it).

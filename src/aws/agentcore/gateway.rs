@@ -15,7 +15,8 @@ use super::{joined, jwt_authorizer, jwt_configuration, tags_map};
 use crate::aws::wait::{Retry, Step};
 use crate::aws::{CONCURRENCY, Scope, SdkResultExt, found, is_error, is_role_propagation};
 use crate::model::{
-    Address, Authorizer, Config, GatewayConfig, Ids, Interceptor, Kind, Observed, Progress, Tags,
+    Address, Authorizer, Config, GatewayConfig, Ids, Interceptor, Kind, Observed, Progress,
+    Resolved, Tags,
 };
 
 fn authorizer(a: &Authorizer) -> Result<(AuthorizerType, Option<AuthorizerConfiguration>)> {
@@ -33,7 +34,7 @@ fn gateway_authorizer(ty: &AuthorizerType, conf: Option<&AuthorizerConfiguration
         // any other as a JWT authorizer whose URL names the real type, so the
         // diff says what is there and the authorizer change forces a replace.
         other => Authorizer::CustomJwt {
-            discovery_url: format!("(authorizer type {})", other.as_str()),
+            discovery_url: Resolved::Known(format!("(authorizer type {})", other.as_str())),
             allowed_audiences: vec![],
             allowed_clients: vec![],
             allowed_scopes: vec![],
@@ -469,7 +470,9 @@ mod tests {
     #[test]
     fn authorizers_round_trip() {
         let jwt = Authorizer::CustomJwt {
-            discovery_url: "https://idp.example.com/.well-known/openid-configuration".into(),
+            discovery_url: Resolved::Known(
+                "https://idp.example.com/.well-known/openid-configuration".into(),
+            ),
             allowed_audiences: vec!["aud".into()],
             allowed_clients: vec![],
             allowed_scopes: vec!["s1".into(), "s2".into()],
@@ -480,7 +483,7 @@ mod tests {
         }
         match gateway_authorizer(&AuthorizerType::None, None) {
             Authorizer::CustomJwt { discovery_url, .. } => {
-                assert_eq!(discovery_url, "(authorizer type NONE)")
+                assert_eq!(discovery_url.known(), Some("(authorizer type NONE)"))
             }
             other => panic!("{other:?}"),
         }

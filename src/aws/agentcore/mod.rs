@@ -20,6 +20,7 @@
 //! update never silently resets something set outside agentform.
 
 mod credential;
+pub(in crate::aws) use credential::M2mProvider;
 pub(super) use credential::VENDORS;
 mod endpoint;
 mod gateway;
@@ -79,10 +80,20 @@ pub(super) fn jwt_configuration(
         return Ok(None);
     };
     let nonempty = |v: &Vec<String>| if v.is_empty() { None } else { Some(v.clone()) };
+    let unknown = || {
+        anyhow::anyhow!(
+            "internal error: the JWT authorizer refers to a user pool or client not created yet"
+        )
+    };
+    let discovery_url = discovery_url.known().ok_or_else(unknown)?;
+    let clients = allowed_clients
+        .iter()
+        .map(|c| c.known().map(str::to_string).ok_or_else(unknown))
+        .collect::<Result<Vec<String>>>()?;
     let jwt = CustomJwtAuthorizerConfiguration::builder()
         .discovery_url(discovery_url)
         .set_allowed_audience(nonempty(allowed_audiences))
-        .set_allowed_clients(nonempty(allowed_clients))
+        .set_allowed_clients(nonempty(&clients))
         .set_allowed_scopes(nonempty(allowed_scopes))
         .build()?;
     Ok(Some(AuthorizerConfiguration::CustomJwtAuthorizer(jwt)))
@@ -95,14 +106,20 @@ pub(super) fn jwt_authorizer(
 ) -> crate::model::Authorizer {
     let jwt = conf.and_then(|c| c.as_custom_jwt_authorizer().ok());
     crate::model::Authorizer::CustomJwt {
-        discovery_url: jwt
-            .map(|j| j.discovery_url().to_string())
-            .unwrap_or_default(),
+        discovery_url: crate::model::Resolved::Known(
+            jwt.map(|j| j.discovery_url().to_string())
+                .unwrap_or_default(),
+        ),
         allowed_audiences: jwt
             .map(|j| j.allowed_audience().to_vec())
             .unwrap_or_default(),
         allowed_clients: jwt
-            .map(|j| j.allowed_clients().to_vec())
+            .map(|j| {
+                j.allowed_clients()
+                    .iter()
+                    .map(|c| crate::model::Resolved::Known(c.clone()))
+                    .collect()
+            })
             .unwrap_or_default(),
         allowed_scopes: jwt.map(|j| j.allowed_scopes().to_vec()).unwrap_or_default(),
     }

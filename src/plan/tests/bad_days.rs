@@ -28,6 +28,8 @@ fn not_ready_is_work_to_wait_for_and_failed_is_work_to_fix() {
             | Kind::OAuthProvider
             | Kind::PolicyEngine
             | Kind::Policy
+            | Kind::UserPool
+            | Kind::M2mClient
             | Kind::RuntimeEndpoint => {}
         }
     }
@@ -166,6 +168,8 @@ fn legacy(observed: Vec<Observed>) -> Vec<Observed> {
                 | Config::OAuthProvider(_)
                 | Config::PolicyEngine(_)
                 | Config::Policy(_)
+                | Config::UserPool(_)
+                | Config::M2mClient(_)
                 | Config::Endpoint(_) => {}
             }
             o

@@ -89,6 +89,8 @@ fn ids_for(addr: &Address) -> Ids {
         | Address::OAuthProvider(_)
         | Address::PolicyEngine(_)
         | Address::Policy { .. }
+        | Address::UserPool(_)
+        | Address::M2mClient { .. }
         | Address::GatewayTarget { .. } => Ids::default(),
     }
 }

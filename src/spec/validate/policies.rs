@@ -395,6 +395,13 @@ fn per_tool_refusal(
             "per-tool access cannot be derived here".into(),
             "write Cedar policies that name your clients under `policy_engines:` and attach the engine with `policy_engine:`".into(),
         )),
+        AuthorizerSpec::CognitoM2m { .. } => Some((
+            format!(
+                "runtime `{rkey}` lists tools of gateway `{gkey}`: agentform does not derive per-tool Cedar policies for cognito_m2m gateways yet"
+            ),
+            "per-tool access is not derived yet".into(),
+            "each runtime has its own app client (the `sub` of its tokens); until agentform derives the policies, write Cedar policies that permit `principal is AgentCore::OAuthUser` when `principal.id` is the client's id under `policy_engines:`, or split the tools between gateways".into(),
+        )),
     }
 }
 

@@ -250,6 +250,7 @@ impl Checker<'_> {
                 |p| names::role(p, &region, RoleOwner::Gateway, key),
             );
             self.authorizer(&["gateways", key, "authorizer"], &g.authorizer, "gateway");
+            self.cognito_m2m(key, &g.authorizer);
             for (tkey, t) in &g.targets {
                 self.target(key, tkey, t, &functions);
             }
@@ -258,8 +259,87 @@ impl Checker<'_> {
         }
     }
 
+    /// A `cognito_m2m` authorizer of gateway `key`: its derived domain
+    /// prefix may not hold a word Cognito reserves, and the runtimes that
+    /// call it get its clients.
+    fn cognito_m2m(&mut self, key: &str, a: &AuthorizerSpec) {
+        let AuthorizerSpec::CognitoM2m { cognito_m2m } = a else {
+            return;
+        };
+        let at = ptr(&["gateways", key, "authorizer", "cognito_m2m"]);
+        let head = format!("{}-{key}", self.spec().project).to_ascii_lowercase();
+        if let Some(word) = ["aws", "amazon", "cognito"]
+            .into_iter()
+            .find(|w| head.contains(w))
+        {
+            self.diags.push(
+                Diagnostic::new(
+                    format!("the Cognito domain of gateway `{key}` would contain `{word}`, which Cognito refuses in domain prefixes"),
+                    self.key_span(&at),
+                )
+                .label(format!("its domain prefix starts with `{head}`"))
+                .help("Cognito reserves `aws`, `amazon` and `cognito`: rename the project or the gateway key"),
+            );
+        }
+        let server = names::resource_server(&self.spec().project, key);
+        for (i, s) in cognito_m2m.scopes.iter().flatten().enumerate() {
+            // Cognito's ResourceServerScopeNameType.
+            if let Some(c) = s
+                .chars()
+                .find(|c| !c.is_ascii_graphic() || matches!(c, '"' | '/' | '\\'))
+            {
+                self.diags.push(
+                    Diagnostic::new(
+                        format!("scope `{s}` has {c:?}, which Cognito refuses in scope names"),
+                        self.value_span(&format!("{at}/scopes/{i}")),
+                    )
+                    .label("invalid scope name")
+                    .help("printable ASCII without spaces, `\"`, `/` or `\\`, e.g. `invoke` or `tools.read`"),
+                );
+            } else if server.len() + 1 + s.len() > 256 {
+                self.diags.push(
+                    Diagnostic::new(
+                        format!("scope `{server}/{s}` is longer than Cognito's 256 characters"),
+                        self.value_span(&format!("{at}/scopes/{i}")),
+                    )
+                    .label("too long")
+                    .help("scopes are `<gateway name>/<scope>`: shorten the scope"),
+                );
+            }
+        }
+        if crate::plan::desired::callers(self.spec(), key).is_empty() {
+            self.diags.push(
+                Diagnostic::new(
+                    format!(
+                        "no runtime calls gateway `{key}`, so its user pool would have no client"
+                    ),
+                    self.key_span(&at),
+                )
+                .label("no runtime lists it in `invoke_gateways`")
+                .help(format!(
+                    "add `{key}` to the `invoke_gateways` of the runtimes that call it"
+                )),
+            );
+        }
+    }
+
     /// A `custom_jwt` authorizer (of a gateway or a runtime) at `at`.
     fn authorizer(&mut self, at: &[&str], a: &AuthorizerSpec, what: &str) {
+        if let (AuthorizerSpec::CognitoM2m { .. }, "runtime") = (a, what) {
+            self.diags.push(
+                Diagnostic::new(
+                    "`cognito_m2m` is for gateways",
+                    self.key_span(&ptr(&at
+                        .iter()
+                        .copied()
+                        .chain(["cognito_m2m"])
+                        .collect::<Vec<_>>())),
+                )
+                .label("not a runtime authorizer")
+                .help("a runtime takes `aws_iam` or `custom_jwt`"),
+            );
+            return;
+        }
         let AuthorizerSpec::CustomJwt { custom_jwt } = a else {
             return;
         };
@@ -499,11 +579,11 @@ impl Checker<'_> {
                         }
                         self.diags.push(d);
                     }
-                    Some(gw) if !matches!(gw.authorizer, AuthorizerSpec::Named(_)) => {
+                    Some(gw) if matches!(gw.authorizer, AuthorizerSpec::CustomJwt { .. }) => {
                         self.diags.push(
                             Diagnostic::new(format!("gateway `{g}` uses custom_jwt auth; an IAM grant cannot let this runtime call it"), self.value_span(&gp))
                                 .label("not an aws_iam gateway")
-                                .help("`invoke_gateways` grants bedrock-agentcore:InvokeGateway, which only applies to gateways with `authorizer: aws_iam`"),
+                                .help("`invoke_gateways` grants bedrock-agentcore:InvokeGateway on `authorizer: aws_iam` gateways and gives the runtime a Cognito client of `authorizer: {cognito_m2m: {}}` gateways; a custom_jwt issuer is not agentform's"),
                         );
                     }
                     Some(_) => {}

@@ -477,6 +477,7 @@ pub struct Sdk {
     pub ssm: aws_sdk_ssm::Client,
     pub s3: aws_sdk_s3::Client,
     pub secrets: aws_sdk_secretsmanager::Client,
+    pub cognito: aws_sdk_cognitoidentityprovider::Client,
 }
 
 /// Builds the clients. Create them inside the test's own runtime (a client
@@ -502,6 +503,7 @@ pub async fn sdk() -> Sdk {
         sts: aws_sdk_sts::Client::new(&conf),
         ssm: aws_sdk_ssm::Client::new(&conf),
         secrets: aws_sdk_secretsmanager::Client::new(&conf),
+        cognito: aws_sdk_cognitoidentityprovider::Client::new(&conf),
         s3: aws_sdk_s3::Client::from_conf(
             aws_sdk_s3::config::Builder::from(&conf)
                 .force_path_style(true)
@@ -678,6 +680,32 @@ impl Sdk {
         let dash = format!("{project}-");
         let runtime_prefix = format!("{}_", project.replace('-', "_"));
         let repo_prefix = format!("{project}/");
+
+        // Cognito user pools (moto, as patched, deletes none that still has
+        // a domain, so a pool gone means its domain went first).
+        let pools = self
+            .cognito
+            .list_user_pools()
+            .max_results(60)
+            .send()
+            .await
+            .expect("ListUserPools");
+        for p in pools.user_pools() {
+            let (id, name) = (p.id().unwrap_or_default(), p.name().unwrap_or_default());
+            let tags: BTreeMap<String, String> = self
+                .cognito
+                .describe_user_pool()
+                .user_pool_id(id)
+                .send()
+                .await
+                .ok()
+                .and_then(|d| d.user_pool().and_then(|u| u.user_pool_tags()).cloned())
+                .map(|t| t.into_iter().collect())
+                .unwrap_or_default();
+            if name.starts_with(&dash) || tagged(&tags) {
+                left.push(format!("cognito user pool {name} ({id})"));
+            }
+        }
 
         // Credential providers, and the secrets AgentCore Identity keeps
         // for them.

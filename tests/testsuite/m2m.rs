@@ -1,0 +1,456 @@
+//! `cognito_m2m` gateways: agentform makes and owns the Cognito user pool
+//! (domain, resource server), an app client per calling runtime and an
+//! AgentCore Identity OAuth2 credential provider holding each client's
+//! secret; the gateway's JWT authorizer names the pool and exactly those
+//! clients. Checked through the SDK against moto (Cognito, patched where it
+//! differs from AWS) and the identity backend in tests/support; re-planned
+//! empty; a provider whose secret was changed out of band is put right; a
+//! runtime that stops calling the gateway loses its client; the scopes
+//! change; destroy leaves nothing. The client secrets appear in no output.
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+
+use crate::harness::{Sdk, Test, allowing, as_list, moto, sdk};
+
+const SPEC: &str = r#"version: 1
+project: tm2m
+gateways:
+  main:
+    authorizer:
+      cognito_m2m: {}
+    targets:
+      calc:
+        lambda_arn: arn:aws:lambda:us-east-1:123456789012:function:calc
+        tools:
+          - { name: add_numbers, description: Adds, input: { type: object } }
+runtimes:
+  alpha:
+    artifact: { image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/a:latest }
+    invoke_gateways: [main]
+  beta:
+    artifact: { image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/b:latest }
+    invoke_gateways: [main]
+"#;
+
+struct Pool {
+    id: String,
+    domain: String,
+    tags: std::collections::HashMap<String, String>,
+    /// identifier -> scope names
+    servers: Vec<(String, Vec<String>)>,
+    /// name -> (id, secret, scopes, flows)
+    clients: std::collections::BTreeMap<String, (String, String, Vec<String>, Vec<String>)>,
+}
+
+async fn pool(sdk: &Sdk, name: &str) -> Option<Pool> {
+    let listed = sdk
+        .cognito
+        .list_user_pools()
+        .max_results(60)
+        .send()
+        .await
+        .expect("ListUserPools");
+    let ids: Vec<String> = listed
+        .user_pools()
+        .iter()
+        .filter(|p| p.name() == Some(name))
+        .filter_map(|p| p.id().map(str::to_string))
+        .collect();
+    assert!(ids.len() <= 1, "twins: {ids:?}");
+    let id = ids.into_iter().next()?;
+    let d = sdk
+        .cognito
+        .describe_user_pool()
+        .user_pool_id(&id)
+        .send()
+        .await
+        .expect("DescribeUserPool");
+    let p = d.user_pool().unwrap();
+    let servers = sdk
+        .cognito
+        .list_resource_servers()
+        .user_pool_id(&id)
+        .max_results(50)
+        .send()
+        .await
+        .expect("ListResourceServers")
+        .resource_servers()
+        .iter()
+        .map(|r| {
+            (
+                r.identifier().unwrap_or_default().to_string(),
+                r.scopes()
+                    .iter()
+                    .map(|s| s.scope_name().to_string())
+                    .collect(),
+            )
+        })
+        .collect();
+    let mut clients = std::collections::BTreeMap::new();
+    let listed = sdk
+        .cognito
+        .list_user_pool_clients()
+        .user_pool_id(&id)
+        .max_results(60)
+        .send()
+        .await
+        .expect("ListUserPoolClients");
+    for c in listed.user_pool_clients() {
+        let d = sdk
+            .cognito
+            .describe_user_pool_client()
+            .user_pool_id(&id)
+            .client_id(c.client_id().unwrap())
+            .send()
+            .await
+            .expect("DescribeUserPoolClient");
+        let c = d.user_pool_client().unwrap();
+        let name = c.client_name().unwrap().to_string();
+        assert!(!clients.contains_key(&name), "two clients named {name}");
+        clients.insert(
+            name,
+            (
+                c.client_id().unwrap().to_string(),
+                c.client_secret().expect("a client secret").to_string(),
+                c.allowed_o_auth_scopes().to_vec(),
+                c.allowed_o_auth_flows()
+                    .iter()
+                    .map(|f| f.as_str().to_string())
+                    .collect(),
+            ),
+        );
+    }
+    Some(Pool {
+        domain: p.domain().unwrap_or_default().to_string(),
+        tags: p.user_pool_tags().cloned().unwrap_or_default(),
+        id,
+        servers,
+        clients,
+    })
+}
+
+/// The OAuth2 provider named `name`: (client id, discovery URL, secret
+/// value in Secrets Manager, tags).
+async fn provider(
+    sdk: &Sdk,
+    name: &str,
+) -> Option<(
+    String,
+    String,
+    String,
+    std::collections::BTreeMap<String, String>,
+)> {
+    let p = sdk
+        .agentcore
+        .get_oauth2_credential_provider()
+        .name(name)
+        .send()
+        .await
+        .ok()?;
+    assert_eq!(p.credential_provider_vendor().as_str(), "CustomOauth2");
+    let Some(
+        aws_sdk_bedrockagentcorecontrol::types::Oauth2ProviderConfigOutput::CustomOauth2ProviderConfig(c),
+    ) = p.oauth2_provider_config_output()
+    else {
+        panic!("{name}: not a custom OAuth2 configuration");
+    };
+    let url = c
+        .oauth_discovery()
+        .and_then(|d| d.as_discovery_url().ok())
+        .cloned()
+        .unwrap_or_default();
+    let secret_arn = p.client_secret_arn().unwrap().secret_arn().to_string();
+    let value = sdk
+        .secrets
+        .get_secret_value()
+        .secret_id(&secret_arn)
+        .send()
+        .await
+        .expect("GetSecretValue");
+    let json: Value = serde_json::from_str(value.secret_string().unwrap()).unwrap();
+    let secret = json["client_secret"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let tags = sdk.agentcore_tags(p.credential_provider_arn()).await;
+    Some((
+        c.client_id().unwrap_or_default().to_string(),
+        url,
+        secret,
+        tags,
+    ))
+}
+
+/// The gateway's JWT authorizer: (discovery URL, allowed clients, scopes).
+async fn jwt(sdk: &Sdk) -> (String, BTreeSet<String>, Vec<String>) {
+    let ids = sdk.gateways_named("tm2m-main").await;
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    let g = sdk
+        .agentcore
+        .get_gateway()
+        .gateway_identifier(&ids[0])
+        .send()
+        .await
+        .expect("GetGateway");
+    assert_eq!(g.authorizer_type().as_str(), "CUSTOM_JWT");
+    let j = g
+        .authorizer_configuration()
+        .and_then(|c| c.as_custom_jwt_authorizer().ok())
+        .expect("a JWT authorizer");
+    (
+        j.discovery_url().to_string(),
+        j.allowed_clients().iter().cloned().collect(),
+        j.allowed_scopes().to_vec(),
+    )
+}
+
+async fn violations() -> Value {
+    let url = format!("{}/agentform-test/identity/violations", moto().endpoint);
+    let text = reqwest::get(url).await.unwrap().text().await.unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cognito_m2m_gateways_get_a_pool_and_a_client_per_runtime() {
+    let t = Test::new();
+    t.write("agentform.yaml", SPEC);
+    let sdk = sdk().await;
+    let account = sdk.account_id().await;
+    let mut outputs = Vec::new();
+
+    outputs.push(t.run(&["validate"]).expect_ok().to_string());
+    let plan = t.run(&["plan"]).expect_ok();
+    for needle in [
+        "cognito_user_pool.main will be created",
+        "cognito_m2m_client.main/alpha will be created",
+        "cognito_m2m_client.main/beta will be created",
+        "credential_provider         = \"tm2m-main-alpha\"",
+        "authorizer_type",
+    ] {
+        assert!(plan.stdout.contains(needle), "missing {needle:?}:\n{plan}");
+    }
+    outputs.push(plan.to_string());
+    outputs.push(
+        t.run(&["apply", "--auto-approve", "-vv"])
+            .expect_ok()
+            .to_string(),
+    );
+
+    // The pool, tagged, with its domain and resource server.
+    let p = pool(&sdk, "tm2m-main").await.expect("the user pool");
+    assert_eq!(
+        p.tags.get("agentform:resource").map(String::as_str),
+        Some("cognito_user_pool.main")
+    );
+    assert!(p.domain.starts_with("tm2m-main-"), "{}", p.domain);
+    assert_eq!(
+        p.servers,
+        [("tm2m-main".to_string(), vec!["invoke".to_string()])]
+    );
+    let names: Vec<&str> = p.clients.keys().map(String::as_str).collect();
+    assert_eq!(names, ["alpha", "beta"]);
+    let discovery = format!(
+        "https://cognito-idp.us-east-1.amazonaws.com/{}/.well-known/openid-configuration",
+        p.id
+    );
+    let mut secrets = Vec::new();
+    for (name, (id, secret, scopes, flows)) in &p.clients {
+        assert_eq!(scopes, &["tm2m-main/invoke"], "{name}");
+        assert_eq!(flows, &["client_credentials"], "{name}");
+        // Its provider holds exactly this client.
+        let (pid, url, psecret, tags) = provider(&sdk, &format!("tm2m-main-{name}"))
+            .await
+            .expect("the client's credential provider");
+        assert_eq!((&pid, &url), (id, &discovery), "{name}");
+        assert_eq!(
+            &psecret, secret,
+            "{name}: the provider holds the client's secret"
+        );
+        assert_eq!(
+            tags.get("agentform:resource").map(String::as_str),
+            Some(format!("cognito_m2m_client.main/{name}").as_str())
+        );
+        secrets.push(secret.clone());
+    }
+
+    // The gateway takes tokens of the pool for exactly these clients.
+    let (url, clients, scopes) = jwt(&sdk).await;
+    assert_eq!(url, discovery);
+    let want: BTreeSet<String> = p.clients.values().map(|c| c.0.clone()).collect();
+    assert_eq!(clients, want);
+    assert_eq!(scopes, ["tm2m-main/invoke"]);
+
+    // Each runtime's role may get tokens from its own provider only, and
+    // has no IAM grant on the gateway.
+    let roles = sdk.role_names_under("/agentform/tm2m/").await;
+    let rt_role = roles.iter().find(|r| r.contains("rt-alpha")).expect("role");
+    let role = sdk.role(rt_role).await.unwrap();
+    let doc = role.policies.values().next().expect("its inline policy");
+    let tokens = allowing(doc, "bedrock-agentcore:GetResourceOauth2Token");
+    assert_eq!(tokens.len(), 1, "{doc:#}");
+    let resources = as_list(&tokens[0]["Resource"]);
+    let alpha_arn = format!(
+        "arn:aws:bedrock-agentcore:us-east-1:{account}:token-vault/default/oauth2credentialprovider/tm2m-main-alpha"
+    );
+    assert!(resources.contains(&alpha_arn), "{resources:?}");
+    assert!(
+        !resources.iter().any(|r| r.ends_with("tm2m-main-beta")),
+        "{resources:?}"
+    );
+    assert!(
+        allowing(doc, "bedrock-agentcore:InvokeGateway").is_empty(),
+        "{doc:#}"
+    );
+    let secret_grant = as_list(&allowing(doc, "secretsmanager:GetSecretValue")[0]["Resource"]);
+    assert_eq!(
+        secret_grant,
+        [format!(
+            "arn:aws:secretsmanager:us-east-1:{account}:secret:bedrock-agentcore-identity!default/oauth2/tm2m-main-alpha-*"
+        )]
+    );
+
+    outputs.push(
+        t.run(&["plan", "--detailed-exitcode"])
+            .expect_ok()
+            .to_string(),
+    );
+
+    // A provider whose secret was changed behind agentform's back is put
+    // right, without either secret shown.
+    let (alpha_id, alpha_secret, ..) = p.clients["alpha"].clone();
+    sdk.agentcore
+        .update_oauth2_credential_provider()
+        .name("tm2m-main-alpha")
+        .credential_provider_vendor(
+            aws_sdk_bedrockagentcorecontrol::types::CredentialProviderVendorType::CustomOauth2,
+        )
+        .oauth2_provider_config_input(
+            aws_sdk_bedrockagentcorecontrol::types::Oauth2ProviderConfigInput::CustomOauth2ProviderConfig(
+                aws_sdk_bedrockagentcorecontrol::types::CustomOauth2ProviderConfigInput::builder()
+                    .oauth_discovery(
+                        aws_sdk_bedrockagentcorecontrol::types::Oauth2Discovery::DiscoveryUrl(
+                            discovery.clone(),
+                        ),
+                    )
+                    .client_id(&alpha_id)
+                    .client_secret("stalesecretstalesecretstalesecret")
+                    .build(),
+            ),
+        )
+        .send()
+        .await
+        .expect("UpdateOauth2CredentialProvider");
+    let drift = t.run(&["plan", "--detailed-exitcode"]).expect_code(2);
+    assert_eq!(
+        drift.plan_headers(),
+        ["cognito_m2m_client.main/alpha will be updated in place"],
+        "{drift}"
+    );
+    assert!(
+        drift
+            .stdout
+            .contains("credential_provider_current = false -> true"),
+        "{drift}"
+    );
+    outputs.push(drift.to_string());
+    outputs.push(t.run(&["apply", "--auto-approve"]).expect_ok().to_string());
+    let (_, _, psecret, _) = provider(&sdk, "tm2m-main-alpha").await.unwrap();
+    assert_eq!(psecret, alpha_secret);
+    outputs.push(
+        t.run(&["plan", "--detailed-exitcode"])
+            .expect_ok()
+            .to_string(),
+    );
+
+    // beta stops calling the gateway: its client and provider go, and the
+    // gateway stops accepting it; a second scope is added for everyone.
+    t.edit_spec(
+        "  beta:\n    artifact: { image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/b:latest }\n    invoke_gateways: [main]\n",
+        "  beta:\n    artifact: { image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/b:latest }\n",
+    );
+    t.edit_spec("cognito_m2m: {}", "cognito_m2m: { scopes: [invoke, read] }");
+    let change = t.run(&["plan", "--detailed-exitcode"]).expect_code(2);
+    let headers: BTreeSet<String> = change.plan_headers().into_iter().collect();
+    for h in [
+        "cognito_user_pool.main will be updated in place",
+        "cognito_m2m_client.main/alpha will be updated in place",
+        "cognito_m2m_client.main/beta will be destroyed (not in the spec)",
+        "gateway.main will be updated in place",
+    ] {
+        assert!(headers.contains(h), "missing {h:?}: {headers:?}\n{change}");
+    }
+    outputs.push(change.to_string());
+    outputs.push(t.run(&["apply", "--auto-approve"]).expect_ok().to_string());
+    let p = pool(&sdk, "tm2m-main").await.unwrap();
+    assert_eq!(
+        p.servers,
+        [(
+            "tm2m-main".to_string(),
+            vec!["invoke".to_string(), "read".to_string()]
+        )]
+    );
+    let names: Vec<&str> = p.clients.keys().map(String::as_str).collect();
+    assert_eq!(names, ["alpha"]);
+    assert_eq!(p.clients["alpha"].2, ["tm2m-main/invoke", "tm2m-main/read"]);
+    assert!(provider(&sdk, "tm2m-main-beta").await.is_none());
+    let (_, clients, scopes) = jwt(&sdk).await;
+    assert_eq!(clients, BTreeSet::from([p.clients["alpha"].0.clone()]));
+    assert_eq!(scopes, ["tm2m-main/invoke", "tm2m-main/read"]);
+    outputs.push(
+        t.run(&["plan", "--detailed-exitcode"])
+            .expect_ok()
+            .to_string(),
+    );
+
+    outputs.push(
+        t.run(&["destroy", "--auto-approve"])
+            .expect_ok()
+            .to_string(),
+    );
+    let left = sdk.leftovers("tm2m").await;
+    assert!(left.is_empty(), "left behind: {left:?}");
+    assert!(provider(&sdk, "tm2m-main-alpha").await.is_none());
+    assert_eq!(violations().await, serde_json::json!([]));
+
+    for (i, out) in outputs.iter().enumerate() {
+        for s in &secrets {
+            assert!(
+                !out.contains(s.as_str()),
+                "output {i} shows a client secret:\n{out}"
+            );
+        }
+    }
+}
+
+#[test]
+fn validate_locates_cognito_m2m_mistakes() {
+    let t = Test::new();
+    t.write(
+        "agentform.yaml",
+        r#"version: 1
+project: tm2mv
+gateways:
+  lonely:
+    authorizer:
+      cognito_m2m: { scopes: ["bad/scope"] }
+runtimes:
+  agent:
+    artifact: { image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/a:latest }
+    authorizer:
+      cognito_m2m: {}
+"#,
+    );
+    let out = t.run(&["validate"]).expect_code(1);
+    for needle in [
+        "scope `bad/scope` has '/', which Cognito refuses in scope names",
+        "agentform.yaml:6:31",
+        "no runtime calls gateway `lonely`, so its user pool would have no client",
+        "agentform.yaml:6:7",
+        "`cognito_m2m` is for gateways",
+        "agentform.yaml:11:7",
+    ] {
+        assert!(out.stderr.contains(needle), "missing {needle:?}:\n{out}");
+    }
+}
