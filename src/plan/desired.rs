@@ -435,6 +435,106 @@ pub fn callers<'a>(spec: &'a Spec, g: &str) -> Vec<&'a str> {
         .collect()
 }
 
+/// What each runtime that calls `cognito_m2m` gateway `g` may call there,
+/// when any of them lists tools of it (`runtimes.K.tools`): runtime key ->
+/// its tools as MCP names (`None`: it lists none of this gateway's, so
+/// all). `None` when no caller limits its tools (no policies derived).
+pub fn tool_access<'a>(
+    l: &'a LoadedSpec,
+    g: &str,
+) -> Option<BTreeMap<&'a str, Option<Vec<String>>>> {
+    let spec = &l.spec;
+    let gs = spec.gateways.get(g)?;
+    if !matches!(gs.authorizer, AuthorizerSpec::CognitoM2m { .. }) {
+        return None;
+    }
+    let prefix = format!("{g}.");
+    let mut limited = false;
+    let mut out = BTreeMap::new();
+    for r in callers(spec, g) {
+        let mut tools: Vec<String> = Vec::new();
+        for entry in &spec.runtimes[r].tools {
+            let Some(rest) = entry.strip_prefix(&prefix) else {
+                continue;
+            };
+            match rest.split_once("___") {
+                Some(_) => tools.push(rest.to_string()),
+                // A whole target (validate makes sure its tools are known).
+                None => tools.extend(
+                    gs.targets
+                        .get(rest)
+                        .and_then(|t| l.tool_names(t))
+                        .unwrap_or_default()
+                        .iter()
+                        .map(|tool| names::mcp_tool(rest, tool)),
+                ),
+            }
+        }
+        tools.sort();
+        tools.dedup();
+        limited |= !tools.is_empty();
+        out.insert(r, (!tools.is_empty()).then_some(tools));
+    }
+    limited.then_some(out)
+}
+
+/// The key of the policy engine agentform makes for a gateway whose tool
+/// access it derives (when the spec attaches none of its own).
+pub fn derived_engine_key(gateway: &str) -> String {
+    format!("{gateway}-tools")
+}
+
+/// The key of the Cedar policy derived for a runtime's tool access.
+pub fn derived_policy_key(runtime: &str) -> String {
+    format!("tools-{runtime}")
+}
+
+/// The Cedar policy that lets runtime `r`'s client call `tools` (all tools
+/// when `None`) of gateway `g`, and nothing else: a `permit` for its client
+/// id, so with the engine enforcing, everything else is denied.
+fn derived_policy(g: &str, r: &str, tools: Option<&[String]>, v: &Values<'_>) -> Resolved {
+    let action = match tools {
+        None => "  action,\n".to_string(),
+        Some(t) => format!(
+            "  action in [{}],\n",
+            t.iter()
+                .map(|t| format!("AgentCore::Action::\"{t}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    let parts = vec![
+        Part::Lit(format!(
+            "// agentform: the tools runtime {r} may call through gateway {g} (runtimes.{r}.tools)\npermit(\n  principal is AgentCore::OAuthUser,\n{action}  resource == AgentCore::Gateway::\""
+        )),
+        Part::Ref(Ref {
+            addr: Address::Gateway(g.to_string()),
+            attr: Attr::Arn,
+        }),
+        Part::Lit("\"\n) when {\n  principal.id == \"".into()),
+        Part::Ref(Ref {
+            addr: Address::M2mClient {
+                gateway: g.to_string(),
+                runtime: r.to_string(),
+            },
+            attr: Attr::Id,
+        }),
+        Part::Lit("\"\n};\n".into()),
+    ];
+    Resolved::from_parts(parts, v)
+}
+
+/// The environment variables that tell a runtime the credential provider
+/// and scopes of its client of `cognito_m2m` gateway `g`:
+/// `AGENTFORM_GATEWAY_<G>_OAUTH_PROVIDER` / `..._OAUTH_SCOPES`.
+pub fn m2m_env_names(g: &str) -> (String, String) {
+    let g = g.to_ascii_uppercase().replace('-', "_");
+    (
+        format!("AGENTFORM_GATEWAY_{g}_OAUTH_PROVIDER"),
+        format!("AGENTFORM_GATEWAY_{g}_OAUTH_SCOPES"),
+    )
+}
+
 /// The scopes a `cognito_m2m` gateway's clients get: `<resource server>/<scope>`.
 fn m2m_scopes(project: &str, g: &str, m: &crate::spec::CognitoM2mSpec) -> Vec<String> {
     let server = names::resource_server(project, g);
@@ -606,8 +706,31 @@ pub fn build(l: &LoadedSpec, a: &Account, artifacts: &Artifacts, known: &Known) 
         if !api_keys.is_empty() || !oauth.is_empty() {
             statements.extend(policy::gateway_credentials(a, &gname, &api_keys, &oauth));
         }
-        let engine = g.policy_engine.as_ref().map(|e| {
-            let addr = Address::PolicyEngine(e.engine().to_string());
+        // Tool access derived from the runtimes' `tools`: in the engine the
+        // spec attaches, else in one agentform makes, enforcing.
+        let access = tool_access(l, key);
+        let engine_key = match (&g.policy_engine, &access) {
+            (Some(e), _) => Some((e.engine().to_string(), e.api_mode())),
+            (None, Some(_)) => Some((derived_engine_key(key), "ENFORCE".to_string())),
+            (None, None) => None,
+        };
+        if let (None, Some(_)) = (&g.policy_engine, &access) {
+            let ekey = derived_engine_key(key);
+            let eaddr = Address::PolicyEngine(ekey.clone());
+            out.push(Desired {
+                config: Config::PolicyEngine(PolicyEngineConfig {
+                    name: names::policy_engine(p, &ekey),
+                    description: format!(
+                        "Tool access of the runtimes that call gateway {gname} (agentform)"
+                    ),
+                    tags: tags(spec, &eaddr),
+                }),
+                addr: eaddr,
+                deps: vec![],
+            });
+        }
+        let engine = engine_key.as_ref().map(|(ekey, mode)| {
+            let addr = Address::PolicyEngine(ekey.clone());
             let arn = Resolved::of_ref(
                 Ref {
                     addr: addr.clone(),
@@ -619,7 +742,7 @@ pub fn build(l: &LoadedSpec, a: &Account, artifacts: &Artifacts, known: &Known) 
                 addr,
                 GatewayPolicyEngine {
                     arn,
-                    mode: e.api_mode(),
+                    mode: mode.clone(),
                 },
             )
         });
@@ -747,6 +870,42 @@ pub fn build(l: &LoadedSpec, a: &Account, artifacts: &Artifacts, known: &Known) 
                     credentials: target_credentials(spec, a, t),
                 }),
             });
+        }
+        if let (Some(access), Some((ekey, _))) = (&access, &engine_key) {
+            let ename = names::policy_engine(p, ekey);
+            for (r, tools) in access {
+                let pkey = derived_policy_key(r);
+                let mut deps = vec![
+                    Address::PolicyEngine(ekey.clone()),
+                    addr.clone(),
+                    Address::M2mClient {
+                        gateway: key.clone(),
+                        runtime: r.to_string(),
+                    },
+                ];
+                // Checked against the gateway's tools when it is written.
+                deps.extend(g.targets.keys().map(|t| Address::GatewayTarget {
+                    gateway: key.clone(),
+                    target: t.clone(),
+                }));
+                out.push(Desired {
+                    addr: Address::Policy {
+                        engine: ekey.clone(),
+                        policy: pkey.clone(),
+                    },
+                    deps,
+                    config: Config::Policy(PolicyConfig {
+                        engine: ename.clone(),
+                        name: names::policy(&ename, &pkey),
+                        description: format!(
+                            "What runtime {r} may call through gateway {gname} (agentform)"
+                        ),
+                        statement: derived_policy(key, r, tools.as_deref(), &v),
+                        enforcement: "ACTIVE".into(),
+                        validation: "FAIL_ON_ANY_FINDINGS".into(),
+                    }),
+                });
+            }
         }
     }
 
@@ -1040,7 +1199,24 @@ pub fn build(l: &LoadedSpec, a: &Account, artifacts: &Artifacts, known: &Known) 
         ));
         // Its clients (and their credential providers) exist before it runs.
         deps.extend(m2m_clients);
-        let environment = resolve_env(&r.environment, &v, &mut deps);
+        let mut environment = resolve_env(&r.environment, &v, &mut deps);
+        // How the agent gets tokens for its `cognito_m2m` gateways: the
+        // credential provider of its client and the scopes to ask for (the
+        // spec's own variables of those names win).
+        for g in r.invoke_gateways.iter().filter(|g| is_m2m(g)) {
+            let Some(AuthorizerSpec::CognitoM2m { cognito_m2m: m }) =
+                spec.gateways.get(g).map(|gs| &gs.authorizer)
+            else {
+                continue;
+            };
+            let (provider_var, scopes_var) = m2m_env_names(g);
+            environment
+                .entry(provider_var)
+                .or_insert_with(|| Resolved::Known(m2m_provider_name(p, g, key)));
+            environment
+                .entry(scopes_var)
+                .or_insert_with(|| Resolved::Known(m2m_scopes(p, g, m).join(" ")));
+        }
         out.push(Desired {
             config: Config::Runtime(RuntimeConfig {
                 name: rname.clone(),

@@ -7,6 +7,9 @@
 //! empty; a provider whose secret was changed out of band is put right; a
 //! runtime that stops calling the gateway loses its client; the scopes
 //! change; destroy leaves nothing. The client secrets appear in no output.
+//! One runtime lists the tools it may call, so agentform derives a Cedar
+//! policy per runtime (naming its client and its tools, or all tools for
+//! the runtime that lists none) in an engine it owns, enforcing.
 
 use std::collections::BTreeSet;
 
@@ -25,10 +28,12 @@ gateways:
         lambda_arn: arn:aws:lambda:us-east-1:123456789012:function:calc
         tools:
           - { name: add_numbers, description: Adds, input: { type: object } }
+          - { name: ping, description: Pong, input: { type: object } }
 runtimes:
   alpha:
     artifact: { image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/a:latest }
     invoke_gateways: [main]
+    tools: [main.calc___add_numbers]
   beta:
     artifact: { image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/b:latest }
     invoke_gateways: [main]
@@ -206,6 +211,74 @@ async fn jwt(sdk: &Sdk) -> (String, BTreeSet<String>, Vec<String>) {
     )
 }
 
+async fn engine(sdk: &Sdk, name: &str) -> Option<(String, String)> {
+    let listed = sdk
+        .agentcore
+        .list_policy_engines()
+        .send()
+        .await
+        .expect("ListPolicyEngines");
+    listed
+        .policy_engines()
+        .iter()
+        .find(|e| e.name() == name)
+        .map(|e| {
+            (
+                e.policy_engine_id().to_string(),
+                e.policy_engine_arn().to_string(),
+            )
+        })
+}
+
+/// Policy name -> Cedar statement.
+async fn policies(sdk: &Sdk, engine_id: &str) -> std::collections::BTreeMap<String, String> {
+    let listed = sdk
+        .agentcore
+        .list_policies()
+        .policy_engine_id(engine_id)
+        .send()
+        .await
+        .expect("ListPolicies");
+    listed
+        .policies()
+        .iter()
+        .map(|p| {
+            let statement = match p.definition() {
+                Some(aws_sdk_bedrockagentcorecontrol::types::PolicyDefinition::Cedar(c)) => {
+                    c.statement().to_string()
+                }
+                other => panic!("{}: not Cedar: {other:?}", p.name()),
+            };
+            (p.name().to_string(), statement)
+        })
+        .collect()
+}
+
+async fn attached(sdk: &Sdk, gateway_id: &str) -> Option<(String, String)> {
+    let g = sdk
+        .agentcore
+        .get_gateway()
+        .gateway_identifier(gateway_id)
+        .send()
+        .await
+        .expect("GetGateway");
+    g.policy_engine_configuration()
+        .map(|c| (c.arn().to_string(), c.mode().as_str().to_string()))
+}
+
+async fn runtime_env(sdk: &Sdk, name: &str) -> std::collections::HashMap<String, String> {
+    let ids = sdk.runtimes_named(name).await;
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    let r = sdk
+        .agentcore
+        .get_agent_runtime()
+        .agent_runtime_id(&ids[0])
+        .send()
+        .await
+        .expect("GetAgentRuntime");
+    r.environment_variables().cloned().unwrap_or_default()
+}
+
 async fn violations() -> Value {
     let url = format!("{}/agentform-test/identity/violations", moto().endpoint);
     let text = reqwest::get(url).await.unwrap().text().await.unwrap();
@@ -311,6 +384,50 @@ async fn cognito_m2m_gateways_get_a_pool_and_a_client_per_runtime() {
         )]
     );
 
+    // The derived tool access: an engine agentform owns, enforcing, with a
+    // policy per runtime that names its client.
+    let gid = sdk.gateways_named("tm2m-main").await[0].clone();
+    let garn = format!("arn:aws:bedrock-agentcore:us-east-1:{account}:gateway/{gid}");
+    let (engine_id, engine_arn) = engine(&sdk, "tm2m_main_tools").await.expect("the engine");
+    assert_eq!(
+        attached(&sdk, &gid).await,
+        Some((engine_arn.clone(), "ENFORCE".to_string()))
+    );
+    let cedar = policies(&sdk, &engine_id).await;
+    let names: Vec<&str> = cedar.keys().map(String::as_str).collect();
+    assert_eq!(
+        names,
+        ["tm2m_main_tools_tools_alpha", "tm2m_main_tools_tools_beta"]
+    );
+    let alpha = &cedar["tm2m_main_tools_tools_alpha"];
+    for needle in [
+        "principal is AgentCore::OAuthUser".to_string(),
+        "action in [AgentCore::Action::\"calc___add_numbers\"]".to_string(),
+        format!("resource == AgentCore::Gateway::\"{garn}\""),
+        format!("principal.id == \"{}\"", p.clients["alpha"].0),
+    ] {
+        assert!(alpha.contains(&needle), "missing {needle:?}:\n{alpha}");
+    }
+    assert!(!alpha.contains("ping"), "{alpha}");
+    let beta = &cedar["tm2m_main_tools_tools_beta"];
+    assert!(
+        beta.contains("\n  action,\n"),
+        "beta lists no tools: all of them\n{beta}"
+    );
+    assert!(beta.contains(&p.clients["beta"].0), "{beta}");
+    // The runtime is told its provider and scopes.
+    let env = runtime_env(&sdk, "tm2m_alpha").await;
+    assert_eq!(
+        env.get("AGENTFORM_GATEWAY_MAIN_OAUTH_PROVIDER")
+            .map(String::as_str),
+        Some("tm2m-main-alpha")
+    );
+    assert_eq!(
+        env.get("AGENTFORM_GATEWAY_MAIN_OAUTH_SCOPES")
+            .map(String::as_str),
+        Some("tm2m-main/invoke")
+    );
+
     outputs.push(
         t.run(&["plan", "--detailed-exitcode"])
             .expect_ok()
@@ -378,6 +495,7 @@ async fn cognito_m2m_gateways_get_a_pool_and_a_client_per_runtime() {
         "cognito_m2m_client.main/alpha will be updated in place",
         "cognito_m2m_client.main/beta will be destroyed (not in the spec)",
         "gateway.main will be updated in place",
+        "policy.main-tools/tm2m_main_tools_tools_beta will be destroyed (not in the spec)",
     ] {
         assert!(headers.contains(h), "missing {h:?}: {headers:?}\n{change}");
     }

@@ -256,6 +256,71 @@ impl Checker<'_> {
         }
     }
 
+    /// The names of the engine and policies agentform derives for the tool
+    /// access of a `cognito_m2m` gateway's runtimes, and keys of the spec's
+    /// that would take them.
+    pub(super) fn derived_access(&mut self, gkey: &str) {
+        let Some(access) = crate::plan::desired::tool_access(self.l, gkey) else {
+            return;
+        };
+        let runtimes: Vec<String> = access.keys().map(|r| r.to_string()).collect();
+        let own = self
+            .spec()
+            .gateways
+            .get(gkey)
+            .and_then(|g| g.policy_engine.as_ref().map(|e| e.engine().to_string()));
+        let ekey = own
+            .clone()
+            .unwrap_or_else(|| crate::plan::desired::derived_engine_key(gkey));
+        if own.is_none() {
+            if self.spec().policy_engines.contains_key(&ekey) {
+                self.diags.push(
+                    Diagnostic::new(
+                        format!("policy engine `{ekey}` is the one agentform derives for gateway `{gkey}`"),
+                        self.key_span(&ptr(&["policy_engines", &ekey])),
+                    )
+                    .label("this key is taken")
+                    .help(format!("rename it, or attach it to the gateway with `policy_engine: {ekey}` (the runtimes' policies then go into it)")),
+                );
+            }
+            self.name_rule(
+                &names::POLICY_ENGINE,
+                &ptr(&["gateways", gkey]),
+                Some("`<project>_<gateway>_tools`, the engine of its runtimes' tool access"),
+                |p| names::policy_engine(p, &ekey),
+            );
+        }
+        for r in &runtimes {
+            let pkey = crate::plan::desired::derived_policy_key(r);
+            let taken = self
+                .spec()
+                .policy_engines
+                .get(&ekey)
+                .is_some_and(|e| e.policies.contains_key(&pkey));
+            if taken {
+                self.diags.push(
+                    Diagnostic::new(
+                        format!("policy `{pkey}` of engine `{ekey}` is the one agentform derives for runtime `{r}`"),
+                        self.key_span(&ptr(&["policy_engines", &ekey, "policies", &pkey])),
+                    )
+                    .label("this key is taken")
+                    .help("rename it"),
+                );
+            }
+            let at = if self.spec().runtimes[r.as_str()].tools.is_empty() {
+                ptr(&["runtimes", r])
+            } else {
+                ptr(&["runtimes", r, "tools"])
+            };
+            self.name_rule(
+                &names::POLICY,
+                &at,
+                Some("`<engine>_tools_<runtime>`, the policy of its tool access"),
+                |p| names::policy(&names::policy_engine(p, &ekey), &pkey),
+            );
+        }
+    }
+
     /// A gateway's `policy_engine`: an engine of the spec.
     pub(super) fn gateway_engine(&mut self, gkey: &str) {
         let Some(e) = self
@@ -346,6 +411,34 @@ impl Checker<'_> {
         // An entry that names what exists may still ask what the gateway
         // cannot do.
         let refusal = per_tool_refusal(rkey, gkey, &g.authorizer);
+        if matches!(g.authorizer, AuthorizerSpec::CognitoM2m { .. }) {
+            if !spec.runtimes[rkey]
+                .invoke_gateways
+                .iter()
+                .any(|x| x == gkey)
+            {
+                return Some((
+                    format!(
+                        "runtime `{rkey}` lists tools of gateway `{gkey}` but does not call it"
+                    ),
+                    "not in its `invoke_gateways`".into(),
+                    format!(
+                        "add `{gkey}` to `runtimes.{rkey}.invoke_gateways`, which gives the runtime its client of the gateway"
+                    ),
+                ));
+            }
+            if tool.is_none() && self.l.tool_names(t).is_none() {
+                return Some((
+                    format!(
+                        "the tools of target `{tkey}` are known only to the service, so `{entry}` cannot become a Cedar policy"
+                    ),
+                    "Cedar has no wildcard actions".into(),
+                    format!(
+                        "list the tools this runtime may call one by one, as `{gkey}.{tkey}___TOOL`"
+                    ),
+                ));
+            }
+        }
         let Some(tool) = tool else {
             return refusal;
         };
@@ -395,13 +488,8 @@ fn per_tool_refusal(
             "per-tool access cannot be derived here".into(),
             "write Cedar policies that name your clients under `policy_engines:` and attach the engine with `policy_engine:`".into(),
         )),
-        AuthorizerSpec::CognitoM2m { .. } => Some((
-            format!(
-                "runtime `{rkey}` lists tools of gateway `{gkey}`: agentform does not derive per-tool Cedar policies for cognito_m2m gateways yet"
-            ),
-            "per-tool access is not derived yet".into(),
-            "each runtime has its own app client (the `sub` of its tokens); until agentform derives the policies, write Cedar policies that permit `principal is AgentCore::OAuthUser` when `principal.id` is the client's id under `policy_engines:`, or split the tools between gateways".into(),
-        )),
+        // agentform derives the Cedar policies (`plan::desired::tool_access`).
+        AuthorizerSpec::CognitoM2m { .. } => None,
     }
 }
 

@@ -256,6 +256,7 @@ impl Checker<'_> {
             }
             self.interceptors(key, g, &functions);
             self.gateway_engine(key);
+            self.derived_access(key);
         }
     }
 
