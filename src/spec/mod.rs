@@ -882,6 +882,17 @@ impl LoadedSpec {
     /// The tools a target offers, when the spec says (inline tools, a
     /// tools file, an OpenAPI document's operations); `None` when only the
     /// service knows (an MCP server, an API Gateway stage, S3, Smithy).
+    /// Whether the spec says which tools `t` has (a Lambda target's list,
+    /// an OpenAPI document in the project or inline), whether or not its
+    /// documents were read this run.
+    pub fn tools_in_spec(t: &TargetSpec) -> bool {
+        t.tools.is_some()
+            || matches!(
+                t.openapi,
+                Some(ApiSchemaSpec::File(_) | ApiSchemaSpec::Inline(_))
+            )
+    }
+
     pub fn tool_names(&self, t: &TargetSpec) -> Option<Vec<String>> {
         let doc = |f: &str| self.documents.get(f).map(|d| d.value.clone());
         if let Some(tools) = &t.tools {

@@ -190,7 +190,11 @@ async fn provider(
 
 /// The gateway's JWT authorizer: (discovery URL, allowed clients, scopes).
 async fn jwt(sdk: &Sdk) -> (String, BTreeSet<String>, Vec<String>) {
-    let ids = sdk.gateways_named("tm2m-main").await;
+    jwt_of(sdk, "tm2m-main").await
+}
+
+async fn jwt_of(sdk: &Sdk, gateway: &str) -> (String, BTreeSet<String>, Vec<String>) {
+    let ids = sdk.gateways_named(gateway).await;
     assert_eq!(ids.len(), 1, "{ids:?}");
     let g = sdk
         .agentcore
@@ -568,6 +572,155 @@ runtimes:
         "agentform.yaml:6:7",
         "`cognito_m2m` is for gateways",
         "agentform.yaml:11:7",
+    ] {
+        assert!(out.stderr.contains(needle), "missing {needle:?}:\n{out}");
+    }
+}
+
+/// `examples/multi-agent` as written: two runtimes share one `cognito_m2m`
+/// gateway with a Lambda target, an OpenAPI target behind an API key and
+/// an MCP server behind OAuth, each allowed a different subset of tools.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_multi_agent_example_gives_each_agent_its_own_tools() {
+    let t = Test::new().example("multi-agent");
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/multi-agent");
+    t.write(
+        "weather.yaml",
+        &std::fs::read_to_string(example.join("weather.yaml")).unwrap(),
+    );
+    let sdk = sdk().await;
+    let account = sdk.account_id().await;
+    let (key, secret) = ("wx-key-multi-agent-0001", "gh-secret-multi-agent-0001");
+    let env = [("WEATHER_API_KEY", key), ("GITHUB_CLIENT_SECRET", secret)];
+    let support =
+        format!("--var=support_image={account}.dkr.ecr.us-east-1.amazonaws.com/agents/support:v1");
+    let research = format!(
+        "--var=research_image={account}.dkr.ecr.us-east-1.amazonaws.com/agents/research:v1"
+    );
+    let mut outputs = Vec::new();
+    let mut run = |args: &[&str], code: i32| {
+        let mut all: Vec<&str> = args.to_vec();
+        if args[0] != "validate" || args.len() == 1 {
+            all.extend([support.as_str(), research.as_str()]);
+        }
+        let out = t.run_env(&all, &env).expect_code(code);
+        outputs.push(out.to_string());
+        out
+    };
+
+    run(&["validate"], 0);
+    run(&["apply", "--auto-approve"], 0);
+
+    let p = pool(&sdk, "multi-agent-demo-shared")
+        .await
+        .expect("the user pool");
+    let names: Vec<&str> = p.clients.keys().map(String::as_str).collect();
+    assert_eq!(names, ["research", "support"]);
+    for (name, (id, client_secret, scopes, _)) in &p.clients {
+        assert_eq!(scopes, &["multi-agent-demo-shared/invoke"], "{name}");
+        let (pid, _, psecret, _) = provider(&sdk, &format!("multi-agent-demo-shared-{name}"))
+            .await
+            .expect("the client's credential provider");
+        assert_eq!((&pid, &psecret), (id, client_secret), "{name}");
+    }
+    let gid = sdk.gateways_named("multi-agent-demo-shared").await[0].clone();
+    let (engine_id, engine_arn) = engine(&sdk, "multi_agent_demo_shared_tools")
+        .await
+        .expect("the derived engine");
+    assert_eq!(
+        attached(&sdk, &gid).await,
+        Some((engine_arn, "ENFORCE".to_string()))
+    );
+    let (_, clients, _) = jwt_of(&sdk, "multi-agent-demo-shared").await;
+    assert_eq!(
+        clients,
+        p.clients
+            .values()
+            .map(|c| c.0.clone())
+            .collect::<BTreeSet<_>>()
+    );
+    let cedar = policies(&sdk, &engine_id).await;
+    let actions = |statement: &str| -> BTreeSet<String> {
+        statement
+            .split("AgentCore::Action::\"")
+            .skip(1)
+            .filter_map(|s| s.split('"').next().map(str::to_string))
+            .collect()
+    };
+    let support_policy = &cedar["multi_agent_demo_shared_tools_tools_support"];
+    assert!(support_policy.contains(&format!("principal.id == \"{}\"", p.clients["support"].0)));
+    assert_eq!(
+        actions(support_policy),
+        BTreeSet::from(
+            ["calc___greet", "weather___alerts", "weather___forecast"].map(String::from)
+        )
+    );
+    let research_policy = &cedar["multi_agent_demo_shared_tools_tools_research"];
+    assert!(research_policy.contains(&format!("principal.id == \"{}\"", p.clients["research"].0)));
+    assert_eq!(
+        actions(research_policy),
+        BTreeSet::from(["calc___add_numbers", "docs___search"].map(String::from))
+    );
+    // The targets use the spec's credential providers.
+    let targets: BTreeSet<(String, String)> = sdk.targets_of(&gid).await.into_iter().collect();
+    assert_eq!(targets.len(), 3, "{targets:?}");
+
+    run(&["plan", "--detailed-exitcode"], 0);
+    run(&["destroy", "--auto-approve"], 0);
+    let left = sdk.leftovers("multi-agent-demo").await;
+    assert!(left.is_empty(), "left behind: {left:?}");
+    assert_eq!(violations().await, serde_json::json!([]));
+    let client_secrets: Vec<&String> = p.clients.values().map(|c| &c.1).collect();
+    for (i, out) in outputs.iter().enumerate() {
+        assert!(
+            !out.contains(key) && !out.contains(secret),
+            "output {i}:\n{out}"
+        );
+        for s in &client_secrets {
+            assert!(
+                !out.contains(s.as_str()),
+                "output {i} shows a client secret:\n{out}"
+            );
+        }
+    }
+}
+
+#[test]
+fn validate_locates_derived_tool_access_mistakes() {
+    let t = Test::new();
+    t.write(
+        "agentform.yaml",
+        r#"version: 1
+project: tm2mt
+policy_engines:
+  main-tools:
+    policies:
+      p: { cedar: { inline: 'permit(principal, action, resource is AgentCore::Gateway);' } }
+gateways:
+  main:
+    authorizer:
+      cognito_m2m: {}
+    targets:
+      docs:
+        mcp_server: https://mcp.example.com/mcp
+runtimes:
+  agent:
+    artifact: { image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/a:latest }
+    invoke_gateways: [main]
+    tools: [main.docs___search, main.docs]
+  other:
+    artifact: { image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/a:latest }
+    tools: [main.docs___search]
+"#,
+    );
+    let out = t.run(&["validate"]).expect_code(1);
+    for needle in [
+        "the tools of target `docs` are known only to the service, so `main.docs` cannot become a Cedar policy",
+        "agentform.yaml:18:33",
+        "runtime `other` lists tools of gateway `main` but does not call it",
+        "agentform.yaml:21:13",
+        "policy engine `main-tools` is the one agentform derives for gateway `main`",
+        "agentform.yaml:4:3",
     ] {
         assert!(out.stderr.contains(needle), "missing {needle:?}:\n{out}");
     }

@@ -427,7 +427,7 @@ impl Checker<'_> {
                     ),
                 ));
             }
-            if tool.is_none() && self.l.tool_names(t).is_none() {
+            if tool.is_none() && !crate::spec::LoadedSpec::tools_in_spec(t) {
                 return Some((
                     format!(
                         "the tools of target `{tkey}` are known only to the service, so `{entry}` cannot become a Cedar policy"
