@@ -214,6 +214,10 @@ re!(
     LAMBDA_ARN_RE,
     r"^arn:(aws[a-zA-Z-]*)?:lambda:[a-z]{2}(-gov)?-[a-z]+-\d:\d{12}:function:[a-zA-Z0-9_.-]+(:(\$LATEST|[a-zA-Z0-9_-]+))?$"
 );
+re!(
+    ROLE_ARN_RE,
+    r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/([A-Za-z0-9_+=,.@-]+/)*[A-Za-z0-9_+=,.@-]{1,64}$"
+);
 re!(TARGET_RE, r"^([0-9a-zA-Z][-]?){1,100}$");
 re!(RUNTIME_RE, r"^[a-zA-Z][a-zA-Z0-9_]{0,47}$");
 re!(ENDPOINT_RE, r"^[a-zA-Z][a-zA-Z0-9_]{0,47}$");
@@ -425,6 +429,10 @@ pub fn valid_image(s: &str) -> bool {
 /// A Lambda function ARN as CreateGatewayTarget takes it (170 at most).
 pub fn valid_lambda_arn(s: &str) -> bool {
     s.len() <= 170 && LAMBDA_ARN_RE.is_match(s)
+}
+/// An IAM role's ARN (path included), for a role the spec brings.
+pub fn valid_role_arn(s: &str) -> bool {
+    s.len() <= 2048 && ROLE_ARN_RE.is_match(s)
 }
 pub fn valid_discovery_url(s: &str) -> bool {
     DISCOVERY_RE.is_match(s)

@@ -271,6 +271,7 @@ pub async fn plan(aws: &Aws, l: &LoadedSpec, destroy: bool) -> Result<Planned> {
     let undeletable = preflight(aws, l, &artifacts, &mut p, destroy).await?;
     if !destroy {
         pinned_notes(l, &mut p);
+        role_notes(l, &account, &artifacts, &mut p);
     }
     plan::sensitive::mark(&mut p, &crate::redact::values());
     Ok(Planned {
@@ -279,6 +280,74 @@ pub async fn plan(aws: &Aws, l: &LoadedSpec, destroy: bool) -> Result<Planned> {
         observed,
         undeletable,
     })
+}
+
+/// For each role the spec brings whose user this plan creates or changes:
+/// what the role must allow, since agentform neither creates nor edits it.
+fn role_notes(
+    l: &LoadedSpec,
+    account: &crate::model::Account,
+    artifacts: &Artifacts,
+    p: &mut Plan,
+) {
+    use crate::plan::Action;
+    for r in desired::role_requirements(l, account, artifacts, &p.known) {
+        let changes = p
+            .get(&r.user)
+            .is_some_and(|c| matches!(c.action, Action::Create | Action::Update | Action::Replace));
+        if changes {
+            p.notes.push(role_note(&r));
+        }
+    }
+}
+
+/// `<user> uses role <arn>, ...: it must trust ... and allow ...`.
+fn role_note(r: &desired::RoleRequirement) -> String {
+    use serde_json::Value;
+    let list = |v: &Value| -> Vec<String> {
+        match v {
+            Value::Array(a) => a
+                .iter()
+                .map(|x| match x {
+                    Value::String(s) => s.clone(),
+                    Value::Null => "(known after apply)".into(),
+                    other => other.to_string(),
+                })
+                .collect(),
+            Value::String(s) => vec![s.clone()],
+            Value::Null => vec!["(known after apply)".into()],
+            other => vec![other.to_string()],
+        }
+    };
+    let trusted: Vec<String> = r.trust["Statement"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|s| list(&s["Principal"]["Service"]))
+        .collect();
+    let mut text = format!(
+        "{} uses its own role {}: agentform neither creates nor edits it. It must trust {}",
+        r.user,
+        r.arn,
+        trusted.join(", ")
+    );
+    let Some(policy) = &r.policy else {
+        text.push_str(" (it needs no permissions from agentform's derivation).");
+        return text;
+    };
+    text.push_str(" and allow:");
+    let (doc, _) = policy.json_with_unknown_mask();
+    for s in doc["Statement"].as_array().into_iter().flatten() {
+        text.push_str(&format!(
+            "\n  {} on {}",
+            list(&s["Action"]).join(", "),
+            list(&s["Resource"]).join(", ")
+        ));
+        if let Some(c) = s.get("Condition") {
+            text.push_str(&format!(" when {c}"));
+        }
+    }
+    text
 }
 
 /// For each runtime the plan gives a new version: the endpoints pinned to

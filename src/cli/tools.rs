@@ -56,7 +56,7 @@ pub(super) async fn exec(ctx: &Ctx, action: Action, opts: Options) -> Result<i32
     let observed = aws.observe(&account, &l.spec.project, &[]).await?;
     let known = crate::plan::known_ids(&observed);
     let url = gateway_url(&known, &gateway)?;
-    let who = signer(&known, runtime.as_deref())?;
+    let who = signer(&l.spec, &known, runtime.as_deref())?;
     let credentials = aws.credentials_for(&who).await?;
     let session = match aws.gateway_session(&url, credentials).await {
         Ok(s) => s,
@@ -264,10 +264,21 @@ fn gateway_url(known: &Known, gateway: &str) -> Result<String> {
         })
 }
 
-fn signer(known: &Known, runtime: Option<&str>) -> Result<RuntimeCredentials> {
+fn signer(
+    spec: &crate::spec::Spec,
+    known: &Known,
+    runtime: Option<&str>,
+) -> Result<RuntimeCredentials> {
     let Some(r) = runtime else {
         return Ok(RuntimeCredentials::Caller);
     };
+    // A role the spec brings is the runtime's, as given.
+    if let Some(arn) = crate::plan::desired::own_role(spec, RoleOwner::Runtime, r) {
+        return Ok(RuntimeCredentials::Role {
+            runtime: r.to_string(),
+            arn: arn.to_string(),
+        });
+    }
     let arn = known
         .get(&Address::Role(RoleOwner::Runtime, r.to_string()))
         .and_then(|ids| ids.arn.clone())
@@ -407,7 +418,7 @@ async fn verify_one(
         );
     }
     let url = gateway_url(known, gateway)?;
-    let who = signer(known, Some(runtime))?;
+    let who = signer(&l.spec, known, Some(runtime))?;
     let want = spec_tools_of(l, &l.spec.gateways[gateway]);
     let trusted = !l.spec.verify_principals.is_empty();
     // The spec grants the access: a denial in the first seconds after an

@@ -546,7 +546,20 @@ fn lifecycle_value(v: Option<i64>, default: i32) -> i32 {
     v.and_then(|v| i32::try_from(v).ok()).unwrap_or(default)
 }
 
+/// The role the spec brings for the function, gateway or runtime `key`
+/// (`role:`), which agentform then neither creates nor edits.
+pub fn own_role<'a>(spec: &'a Spec, owner: RoleOwner, key: &str) -> Option<&'a str> {
+    match owner {
+        RoleOwner::Function => spec.functions.get(key).and_then(|f| f.role.as_deref()),
+        RoleOwner::Gateway => spec.gateways.get(key).and_then(|g| g.role.as_deref()),
+        RoleOwner::Runtime => spec.runtimes.get(key).and_then(|r| r.role.as_deref()),
+    }
+}
+
 fn role_arn(spec: &Spec, a: &Account, owner: RoleOwner, key: &str) -> String {
+    if let Some(arn) = own_role(spec, owner, key) {
+        return arn.to_string();
+    }
     a.role_arn(
         &names::role_path(&spec.project),
         &names::role(&spec.project, &a.region, owner, key),
@@ -596,8 +609,73 @@ fn dedup(mut v: Vec<Address>) -> Vec<Address> {
     v
 }
 
-/// Every resource the spec wants, in a stable order.
+/// The roles agentform would derive (a role's address and its desired
+/// config, with its inline policy's) that the spec brings instead.
+fn brought(spec: &Spec, addr: &Address) -> bool {
+    match addr {
+        Address::Role(o, k) | Address::RolePolicy(o, k) => own_role(spec, *o, k).is_some(),
+        _ => false,
+    }
+}
+
+/// Every resource the spec wants, in a stable order. Roles the spec brings
+/// (`role:`) are not among them, and nothing waits for them.
 pub fn build(l: &LoadedSpec, a: &Account, artifacts: &Artifacts, known: &Known) -> Vec<Desired> {
+    let spec = &l.spec;
+    build_all(l, a, artifacts, known)
+        .into_iter()
+        .filter(|d| !brought(spec, &d.addr))
+        .map(|mut d| {
+            d.deps.retain(|dep| !brought(spec, dep));
+            d
+        })
+        .collect()
+}
+
+/// What a role the spec brings must allow: the one agentform would derive.
+pub struct RoleRequirement {
+    /// `function.tools`, `gateway.main`, `runtime.agent`.
+    pub user: Address,
+    pub arn: String,
+    /// The trust policy agentform would give it.
+    pub trust: Value,
+    /// The inline policy agentform would give it (may hold unknowns).
+    pub policy: Option<Val>,
+}
+
+pub fn role_requirements(
+    l: &LoadedSpec,
+    a: &Account,
+    artifacts: &Artifacts,
+    known: &Known,
+) -> Vec<RoleRequirement> {
+    let spec = &l.spec;
+    let all = build_all(l, a, artifacts, known);
+    let mut out = Vec::new();
+    for d in &all {
+        let (Address::Role(o, k), Config::Role(r)) = (&d.addr, &d.config) else {
+            continue;
+        };
+        let Some(arn) = own_role(spec, *o, k) else {
+            continue;
+        };
+        let policy = all.iter().find_map(|p| match (&p.addr, &p.config) {
+            (Address::RolePolicy(po, pk), Config::RolePolicy(c)) if po == o && pk == k => {
+                Some(c.document.clone())
+            }
+            _ => None,
+        });
+        out.push(RoleRequirement {
+            user: o.user(k),
+            arn: arn.to_string(),
+            trust: r.trust_policy.clone(),
+            policy,
+        });
+    }
+    out
+}
+
+fn build_all(l: &LoadedSpec, a: &Account, artifacts: &Artifacts, known: &Known) -> Vec<Desired> {
     let packages = &artifacts.packages;
     let spec = &l.spec;
     let p = &spec.project;

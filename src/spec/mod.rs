@@ -85,6 +85,9 @@ pub struct VariableSpec {
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct FunctionSpec {
+    /// An existing execution role (ARN) instead of the one agentform derives.
+    #[serde(default)]
+    pub role: Option<String>,
     pub source: String,
     /// Allows `source` to resolve outside the spec file's directory.
     #[serde(default)]
@@ -116,6 +119,9 @@ impl FunctionSpec {
 pub struct GatewaySpec {
     #[serde(default)]
     pub description: Option<String>,
+    /// An existing service role (ARN) instead of the one agentform derives.
+    #[serde(default)]
+    pub role: Option<String>,
     pub authorizer: AuthorizerSpec,
     #[serde(default)]
     pub search: Option<String>,
@@ -557,6 +563,9 @@ impl RepositorySpec {
 pub struct RuntimeSpec {
     #[serde(default)]
     pub description: Option<String>,
+    /// An existing execution role (ARN) instead of the one agentform derives.
+    #[serde(default)]
+    pub role: Option<String>,
     pub artifact: ArtifactSpec,
     #[serde(default)]
     pub network: Option<NetworkSpec>,

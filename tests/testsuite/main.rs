@@ -18,6 +18,7 @@ mod import;
 mod lifecycle;
 mod m2m;
 mod memories;
+mod own_roles;
 mod package;
 mod policies;
 mod runtimes;

@@ -444,7 +444,9 @@ pub fn plan_with(p: &Plan, style: Style) -> String {
     }
     out.push_str(&legend(p));
     if r.summarised {
-        out.push_str("IAM policies and tool lists are summarised; `--full` shows them whole.\n");
+        out.push_str(
+            "IAM policies, Cedar policies and tool lists are summarised; `--full` shows them whole.\n",
+        );
     }
     out.push_str("\nagentform will perform the following actions:\n\n");
     out.push_str(&body);

@@ -52,6 +52,7 @@ pub fn check(l: &LoadedSpec, json: &serde_json::Value, paths: super::Paths) -> V
     c.rates();
     c.verify_principals();
     c.functions();
+    c.own_roles();
     c.gateways();
     c.repositories();
     c.runtimes();

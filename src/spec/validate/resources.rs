@@ -13,6 +13,34 @@ use crate::package::{self, Problem, human_size};
 use crate::spec::{ArtifactSpec, AuthorizerSpec};
 
 impl Checker<'_> {
+    /// The roles the spec brings (`role:` of functions, gateways and
+    /// runtimes): IAM role ARNs.
+    pub(super) fn own_roles(&mut self) {
+        let spec = self.spec();
+        let mut roles: Vec<(String, String)> = Vec::new();
+        for (k, f) in &spec.functions {
+            roles.extend(f.role.clone().map(|r| (ptr(&["functions", k, "role"]), r)));
+        }
+        for (k, g) in &spec.gateways {
+            roles.extend(g.role.clone().map(|r| (ptr(&["gateways", k, "role"]), r)));
+        }
+        for (k, r) in &spec.runtimes {
+            roles.extend(r.role.clone().map(|x| (ptr(&["runtimes", k, "role"]), x)));
+        }
+        for (at, arn) in roles {
+            if !names::valid_role_arn(&arn) {
+                self.diags.push(
+                    Diagnostic::new(
+                        format!("`{}` is not an IAM role ARN", crate::diag::shorten(&arn)),
+                        self.value_span(&at),
+                    )
+                    .label("expected arn:aws:iam::ACCOUNT:role/NAME")
+                    .help("give the ARN of an existing role (with its path, if any), e.g. arn:aws:iam::123456789012:role/teams/agent-runtime"),
+                );
+            }
+        }
+    }
+
     pub(super) fn functions(&mut self) {
         let region = self.role_region();
         let functions = self.spec().functions.clone();
