@@ -74,61 +74,48 @@ impl super::Aws {
 
     /// A pool's resource servers: identifier -> sorted scope names.
     async fn resource_servers(&self, pool_id: &str) -> Result<BTreeMap<String, Vec<String>>> {
-        let mut out = BTreeMap::new();
-        let mut next: Option<String> = None;
-        loop {
-            let page = self
-                .cognito
-                .list_resource_servers()
-                .user_pool_id(pool_id)
-                .max_results(50)
-                .set_next_token(next.take())
-                .send()
-                .await
-                .ctx(|| format!("listing the resource servers of Cognito user pool {pool_id}"))?;
-            for r in page.resource_servers() {
-                let scopes: Vec<String> = r
-                    .scopes()
-                    .iter()
-                    .map(|s| s.scope_name().to_string())
-                    .collect();
-                out.insert(
+        let servers: Vec<aws_sdk_cognitoidentityprovider::types::ResourceServerType> = self
+            .cognito
+            .list_resource_servers()
+            .user_pool_id(pool_id)
+            .max_results(50)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .ctx(|| format!("listing the resource servers of Cognito user pool {pool_id}"))?;
+        Ok(servers
+            .iter()
+            .map(|r| {
+                let scopes = r.scopes().iter().map(|s| s.scope_name().to_string());
+                (
                     r.identifier().unwrap_or_default().to_string(),
-                    sorted(scopes),
-                );
-            }
-            match page.next_token() {
-                Some(t) if !t.is_empty() => next = Some(t.to_string()),
-                _ => return Ok(out),
-            }
-        }
+                    sorted(scopes.collect()),
+                )
+            })
+            .collect())
     }
 
     pub(in crate::aws) async fn observe_user_pools(&self, s: &Scope<'_>) -> Result<Vec<Observed>> {
         let looked_up = &s.names(Kind::UserPool);
         let prefix = crate::names::prefix(Kind::UserPool, s.project).unwrap_or_default();
         let region = self.region().await?;
-        let mut listed = Vec::new();
-        let mut next: Option<String> = None;
-        loop {
-            let page = self
-                .cognito
-                .list_user_pools()
-                .max_results(60)
-                .set_next_token(next.take())
-                .send()
-                .await
-                .ctx(|| "listing Cognito user pools".into())?;
-            listed.extend(page.user_pools().iter().filter_map(|p| {
-                let (id, name) = (p.id()?, p.name()?);
-                (looked_up.contains(name) || name.starts_with(&prefix))
-                    .then(|| (id.to_string(), name.to_string()))
-            }));
-            match page.next_token() {
-                Some(t) if !t.is_empty() => next = Some(t.to_string()),
-                _ => break,
-            }
-        }
+        let pools: Vec<aws_sdk_cognitoidentityprovider::types::UserPoolDescriptionType> = self
+            .cognito
+            .list_user_pools()
+            .max_results(60)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .ctx(|| "listing Cognito user pools".into())?;
+        let listed = pools.iter().filter_map(|p| {
+            let (id, name) = (p.id()?, p.name()?);
+            (looked_up.contains(name) || name.starts_with(&prefix))
+                .then(|| (id.to_string(), name.to_string()))
+        });
         let mut out = Vec::new();
         for (id, name) in listed {
             let Some(p) = self.describe_user_pool(&id).await? else {
@@ -373,28 +360,21 @@ impl super::Aws {
 
     /// A pool's app clients (id, name).
     async fn list_clients(&self, pool_id: &str) -> Result<Vec<(String, String)>> {
-        let mut out = Vec::new();
-        let mut next: Option<String> = None;
-        loop {
-            let page = self
-                .cognito
-                .list_user_pool_clients()
-                .user_pool_id(pool_id)
-                .max_results(60)
-                .set_next_token(next.take())
-                .send()
-                .await
-                .ctx(|| format!("listing the app clients of Cognito user pool {pool_id}"))?;
-            out.extend(
-                page.user_pool_clients().iter().filter_map(|c| {
-                    Some((c.client_id()?.to_string(), c.client_name()?.to_string()))
-                }),
-            );
-            match page.next_token() {
-                Some(t) if !t.is_empty() => next = Some(t.to_string()),
-                _ => return Ok(out),
-            }
-        }
+        let clients: Vec<aws_sdk_cognitoidentityprovider::types::UserPoolClientDescription> = self
+            .cognito
+            .list_user_pool_clients()
+            .user_pool_id(pool_id)
+            .max_results(60)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .ctx(|| format!("listing the app clients of Cognito user pool {pool_id}"))?;
+        Ok(clients
+            .iter()
+            .filter_map(|c| Some((c.client_id()?.to_string(), c.client_name()?.to_string())))
+            .collect())
     }
 
     pub(in crate::aws) async fn observe_m2m_clients(

@@ -15,7 +15,7 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use crate::harness::{Sdk, Test, allowing, as_list, moto, sdk};
+use crate::harness::{Sdk, Test, allowing, as_list, identity_violations, sdk};
 
 const SPEC: &str = r#"version: 1
 project: tm2m
@@ -215,25 +215,6 @@ async fn jwt_of(sdk: &Sdk, gateway: &str) -> (String, BTreeSet<String>, Vec<Stri
     )
 }
 
-async fn engine(sdk: &Sdk, name: &str) -> Option<(String, String)> {
-    let listed = sdk
-        .agentcore
-        .list_policy_engines()
-        .send()
-        .await
-        .expect("ListPolicyEngines");
-    listed
-        .policy_engines()
-        .iter()
-        .find(|e| e.name() == name)
-        .map(|e| {
-            (
-                e.policy_engine_id().to_string(),
-                e.policy_engine_arn().to_string(),
-            )
-        })
-}
-
 /// Policy name -> Cedar statement.
 async fn policies(sdk: &Sdk, engine_id: &str) -> std::collections::BTreeMap<String, String> {
     let listed = sdk
@@ -258,18 +239,6 @@ async fn policies(sdk: &Sdk, engine_id: &str) -> std::collections::BTreeMap<Stri
         .collect()
 }
 
-async fn attached(sdk: &Sdk, gateway_id: &str) -> Option<(String, String)> {
-    let g = sdk
-        .agentcore
-        .get_gateway()
-        .gateway_identifier(gateway_id)
-        .send()
-        .await
-        .expect("GetGateway");
-    g.policy_engine_configuration()
-        .map(|c| (c.arn().to_string(), c.mode().as_str().to_string()))
-}
-
 async fn runtime_env(sdk: &Sdk, name: &str) -> std::collections::HashMap<String, String> {
     let ids = sdk.runtimes_named(name).await;
     assert_eq!(ids.len(), 1, "{ids:?}");
@@ -281,12 +250,6 @@ async fn runtime_env(sdk: &Sdk, name: &str) -> std::collections::HashMap<String,
         .await
         .expect("GetAgentRuntime");
     r.environment_variables().cloned().unwrap_or_default()
-}
-
-async fn violations() -> Value {
-    let url = format!("{}/agentform-test/identity/violations", moto().endpoint);
-    let text = reqwest::get(url).await.unwrap().text().await.unwrap();
-    serde_json::from_str(&text).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -392,9 +355,12 @@ async fn cognito_m2m_gateways_get_a_pool_and_a_client_per_runtime() {
     // policy per runtime that names its client.
     let gid = sdk.gateways_named("tm2m-main").await[0].clone();
     let garn = format!("arn:aws:bedrock-agentcore:us-east-1:{account}:gateway/{gid}");
-    let (engine_id, engine_arn) = engine(&sdk, "tm2m_main_tools").await.expect("the engine");
+    let (engine_id, engine_arn) = sdk
+        .policy_engine_named("tm2m_main_tools")
+        .await
+        .expect("the engine");
     assert_eq!(
-        attached(&sdk, &gid).await,
+        sdk.gateway_policy_engine(&gid).await,
         Some((engine_arn.clone(), "ENFORCE".to_string()))
     );
     let cedar = policies(&sdk, &engine_id).await;
@@ -534,7 +500,7 @@ async fn cognito_m2m_gateways_get_a_pool_and_a_client_per_runtime() {
     let left = sdk.leftovers("tm2m").await;
     assert!(left.is_empty(), "left behind: {left:?}");
     assert!(provider(&sdk, "tm2m-main-alpha").await.is_none());
-    assert_eq!(violations().await, serde_json::json!([]));
+    assert_eq!(identity_violations().await, serde_json::json!([]));
 
     for (i, out) in outputs.iter().enumerate() {
         for s in &secrets {
@@ -624,11 +590,12 @@ async fn the_multi_agent_example_gives_each_agent_its_own_tools() {
         assert_eq!((&pid, &psecret), (id, client_secret), "{name}");
     }
     let gid = sdk.gateways_named("multi-agent-demo-shared").await[0].clone();
-    let (engine_id, engine_arn) = engine(&sdk, "multi_agent_demo_shared_tools")
+    let (engine_id, engine_arn) = sdk
+        .policy_engine_named("multi_agent_demo_shared_tools")
         .await
         .expect("the derived engine");
     assert_eq!(
-        attached(&sdk, &gid).await,
+        sdk.gateway_policy_engine(&gid).await,
         Some((engine_arn, "ENFORCE".to_string()))
     );
     let (_, clients, _) = jwt_of(&sdk, "multi-agent-demo-shared").await;
@@ -669,7 +636,7 @@ async fn the_multi_agent_example_gives_each_agent_its_own_tools() {
     run(&["destroy", "--auto-approve"], 0);
     let left = sdk.leftovers("multi-agent-demo").await;
     assert!(left.is_empty(), "left behind: {left:?}");
-    assert_eq!(violations().await, serde_json::json!([]));
+    assert_eq!(identity_violations().await, serde_json::json!([]));
     let client_secrets: Vec<&String> = p.clients.values().map(|c| &c.1).collect();
     for (i, out) in outputs.iter().enumerate() {
         assert!(

@@ -11,7 +11,7 @@
 
 use serde_json::Value;
 
-use crate::harness::{Sdk, Test, allowing, as_list, moto, sdk};
+use crate::harness::{Sdk, Test, allowing, as_list, identity_violations, sdk};
 
 const SPEC: &str = r#"version: 1
 project: tpol
@@ -39,25 +39,6 @@ gateways:
 "#;
 
 const CALC: &str = "// Anyone may add numbers through the main gateway.\npermit(\n  principal,\n  action == AgentCore::Action::\"calc___add_numbers\",\n  resource == AgentCore::Gateway::\"${gateways.main.arn}\"\n);\n";
-
-async fn engine(sdk: &Sdk, name: &str) -> Option<(String, String)> {
-    let listed = sdk
-        .agentcore
-        .list_policy_engines()
-        .send()
-        .await
-        .expect("ListPolicyEngines");
-    listed
-        .policy_engines()
-        .iter()
-        .find(|e| e.name() == name)
-        .map(|e| {
-            (
-                e.policy_engine_id().to_string(),
-                e.policy_engine_arn().to_string(),
-            )
-        })
-}
 
 /// name -> (statement, enforcement mode, status)
 async fn policies(
@@ -97,21 +78,7 @@ async fn policies(
 async fn attached(sdk: &Sdk) -> Option<(String, String)> {
     let ids = sdk.gateways_named("tpol-main").await;
     assert_eq!(ids.len(), 1, "{ids:?}");
-    let g = sdk
-        .agentcore
-        .get_gateway()
-        .gateway_identifier(&ids[0])
-        .send()
-        .await
-        .expect("GetGateway");
-    g.policy_engine_configuration()
-        .map(|c| (c.arn().to_string(), c.mode().as_str().to_string()))
-}
-
-async fn violations() -> Value {
-    let url = format!("{}/agentform-test/identity/violations", moto().endpoint);
-    let text = reqwest::get(url).await.unwrap().text().await.unwrap();
-    serde_json::from_str(&text).unwrap()
+    sdk.gateway_policy_engine(&ids[0]).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -137,7 +104,10 @@ async fn policy_engines_and_cedar_policies_converge() {
     t.run(&["apply", "--auto-approve"]).expect_ok();
 
     // The engine, tagged; the gateway uses it; its policies name the gateway.
-    let (eid, earn) = engine(&sdk, "tpol_guard").await.expect("the engine");
+    let (eid, earn) = sdk
+        .policy_engine_named("tpol_guard")
+        .await
+        .expect("the engine");
     let tags = sdk.agentcore_tags(&earn).await;
     assert_eq!(
         tags.get("agentform:resource").map(String::as_str),
@@ -252,16 +222,16 @@ async fn policy_engines_and_cedar_policies_converge() {
     );
     t.run(&["apply", "--auto-approve"]).expect_ok();
     assert_eq!(attached(&sdk).await, None);
-    assert_eq!(engine(&sdk, "tpol_guard").await, None);
+    assert_eq!(sdk.policy_engine_named("tpol_guard").await, None);
     t.run(&["plan", "--detailed-exitcode"]).expect_ok();
 
     // Back, then destroyed: nothing is left.
     t.write("agentform.yaml", SPEC);
     t.run(&["apply", "--auto-approve"]).expect_ok();
-    assert!(engine(&sdk, "tpol_guard").await.is_some());
+    assert!(sdk.policy_engine_named("tpol_guard").await.is_some());
     t.run(&["destroy", "--auto-approve"]).expect_ok();
     assert_eq!(sdk.leftovers("tpol").await, Vec::<String>::new());
-    assert_eq!(violations().await, serde_json::json!([]));
+    assert_eq!(identity_violations().await, serde_json::json!([]));
 }
 
 #[test]

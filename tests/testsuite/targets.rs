@@ -9,7 +9,7 @@
 
 use serde_json::Value;
 
-use crate::harness::{Sdk, Test, allowing, as_list, moto, sdk};
+use crate::harness::{Sdk, Test, allowing, as_list, identity_violations, sdk};
 
 const SPEC: &str = r#"version: 1
 project: tkinds
@@ -114,12 +114,6 @@ async fn secret_of(sdk: &Sdk, arn: &str, key: &str) -> String {
         .expect("GetSecretValue");
     let v: Value = serde_json::from_str(s.secret_string().unwrap()).unwrap();
     v[key].as_str().unwrap().to_string()
-}
-
-async fn violations() -> Value {
-    let url = format!("{}/agentform-test/identity/violations", moto().endpoint);
-    let text = reqwest::get(url).await.unwrap().text().await.unwrap();
-    serde_json::from_str(&text).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -426,7 +420,7 @@ async fn every_target_kind_and_credential_provider_converges() {
     run(&t, &["destroy", "--auto-approve"], ROTATED).expect_ok();
     assert_eq!(sdk.leftovers("tkinds").await, Vec::<String>::new());
     assert_eq!(
-        violations().await,
+        identity_violations().await,
         Value::Array(vec![]),
         "requests that do not validate against the service model"
     );

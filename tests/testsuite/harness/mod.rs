@@ -512,6 +512,14 @@ pub async fn sdk() -> Sdk {
     }
 }
 
+/// The requests the test launcher's AgentCore Identity and Policy
+/// backends refused as violations of the service model (empty: none).
+pub async fn identity_violations() -> Value {
+    let url = format!("{}/agentform-test/identity/violations", moto().endpoint);
+    let text = reqwest::get(url).await.unwrap().text().await.unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
 /// An IAM policy document as IAM returns it (URL-encoded JSON) -> JSON.
 pub fn policy_json(doc: &str) -> Value {
     serde_json::from_str(doc)
@@ -910,6 +918,39 @@ impl Sdk {
             }
         }
         left
+    }
+
+    /// The policy engine named `name`: (id, ARN).
+    pub async fn policy_engine_named(&self, name: &str) -> Option<(String, String)> {
+        let listed = self
+            .agentcore
+            .list_policy_engines()
+            .send()
+            .await
+            .expect("ListPolicyEngines");
+        listed
+            .policy_engines()
+            .iter()
+            .find(|e| e.name() == name)
+            .map(|e| {
+                (
+                    e.policy_engine_id().to_string(),
+                    e.policy_engine_arn().to_string(),
+                )
+            })
+    }
+
+    /// A gateway's policy engine configuration: (engine ARN, mode).
+    pub async fn gateway_policy_engine(&self, gateway_id: &str) -> Option<(String, String)> {
+        let g = self
+            .agentcore
+            .get_gateway()
+            .gateway_identifier(gateway_id)
+            .send()
+            .await
+            .expect("GetGateway");
+        g.policy_engine_configuration()
+            .map(|c| (c.arn().to_string(), c.mode().as_str().to_string()))
     }
 
     pub async fn agentcore_tags(&self, arn: &str) -> BTreeMap<String, String> {
