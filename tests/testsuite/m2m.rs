@@ -217,25 +217,10 @@ async fn jwt_of(sdk: &Sdk, gateway: &str) -> (String, BTreeSet<String>, Vec<Stri
 
 /// Policy name -> Cedar statement.
 async fn policies(sdk: &Sdk, engine_id: &str) -> std::collections::BTreeMap<String, String> {
-    let listed = sdk
-        .agentcore
-        .list_policies()
-        .policy_engine_id(engine_id)
-        .send()
+    sdk.cedar_policies(engine_id)
         .await
-        .expect("ListPolicies");
-    listed
-        .policies()
-        .iter()
-        .map(|p| {
-            let statement = match p.definition() {
-                Some(aws_sdk_bedrockagentcorecontrol::types::PolicyDefinition::Cedar(c)) => {
-                    c.statement().to_string()
-                }
-                other => panic!("{}: not Cedar: {other:?}", p.name()),
-            };
-            (p.name().to_string(), statement)
-        })
+        .into_iter()
+        .map(|(name, (statement, _))| (name, statement))
         .collect()
 }
 

@@ -9,8 +9,6 @@
 //! delete an engine that still has policies or a gateway, and checks each
 //! policy's tools against the gateway's targets as AgentCore does.
 
-use serde_json::Value;
-
 use crate::harness::{Sdk, Test, allowing, as_list, identity_violations, sdk};
 
 const SPEC: &str = r#"version: 1
@@ -45,31 +43,12 @@ async fn policies(
     sdk: &Sdk,
     engine_id: &str,
 ) -> std::collections::BTreeMap<String, (String, String, String)> {
-    let listed = sdk
-        .agentcore
-        .list_policies()
-        .policy_engine_id(engine_id)
-        .send()
+    sdk.cedar_policies(engine_id)
         .await
-        .expect("ListPolicies");
-    listed
-        .policies()
-        .iter()
-        .map(|p| {
-            let statement = match p.definition() {
-                Some(aws_sdk_bedrockagentcorecontrol::types::PolicyDefinition::Cedar(c)) => {
-                    c.statement().to_string()
-                }
-                other => panic!("{}: not Cedar: {other:?}", p.name()),
-            };
-            (
-                p.name().to_string(),
-                (
-                    statement,
-                    p.enforcement_mode().as_str().to_string(),
-                    p.status().as_str().to_string(),
-                ),
-            )
+        .into_iter()
+        .map(|(name, (statement, p))| {
+            let (mode, status) = (p.enforcement_mode().as_str(), p.status().as_str());
+            (name, (statement, mode.to_string(), status.to_string()))
         })
         .collect()
 }

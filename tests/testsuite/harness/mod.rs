@@ -940,6 +940,33 @@ impl Sdk {
             })
     }
 
+    /// An engine's policies by name: (Cedar statement, the policy).
+    pub async fn cedar_policies(
+        &self,
+        engine_id: &str,
+    ) -> BTreeMap<String, (String, aws_sdk_bedrockagentcorecontrol::types::Policy)> {
+        let listed = self
+            .agentcore
+            .list_policies()
+            .policy_engine_id(engine_id)
+            .send()
+            .await
+            .expect("ListPolicies");
+        listed
+            .policies()
+            .iter()
+            .map(|p| {
+                let statement = match p.definition() {
+                    Some(aws_sdk_bedrockagentcorecontrol::types::PolicyDefinition::Cedar(c)) => {
+                        c.statement().to_string()
+                    }
+                    other => panic!("{}: not Cedar: {other:?}", p.name()),
+                };
+                (p.name().to_string(), (statement, p.clone()))
+            })
+            .collect()
+    }
+
     /// A gateway's policy engine configuration: (engine ARN, mode).
     pub async fn gateway_policy_engine(&self, gateway_id: &str) -> Option<(String, String)> {
         let g = self
