@@ -175,6 +175,8 @@ fn target(g: &str, t: &str) -> Address {
 fn gateway_config(name: &str, description: Resolved) -> Config {
     let _ = &description;
     Config::Gateway(GatewayConfig {
+        waf_failure_mode: String::new(),
+        transform_lambda: String::new(),
         name: name.into(),
         description: description.known().unwrap_or_default().into(),
         role_arn: "arn:aws:iam::1:role/r".into(),

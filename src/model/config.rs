@@ -306,7 +306,22 @@ pub struct GatewayConfig {
     /// The Cedar policy engine that authorizes tool calls, if any.
     #[serde(default)]
     pub policy_engine: Option<GatewayPolicyEngine>,
+    /// `FAIL_OPEN` or `FAIL_CLOSE` when AWS WAF cannot be evaluated (empty:
+    /// no WAF configuration). Update-only in the API.
+    #[serde(default)]
+    pub waf_failure_mode: String,
+    /// The Lambda function of the custom transform (empty: none).
+    /// Update-only in the API.
+    #[serde(default)]
+    pub transform_lambda: String,
     pub tags: Tags,
+}
+
+impl GatewayConfig {
+    /// Whether it has settings the API takes only on UpdateGateway.
+    pub fn has_update_only(&self) -> bool {
+        !self.waf_failure_mode.is_empty() || !self.transform_lambda.is_empty()
+    }
 }
 
 /// A gateway's policy engine: its ARN (unknown until the engine exists)
@@ -784,6 +799,9 @@ impl Config {
                     .map(|i| serde_json::json!({"lambda_arn": i.lambda_arn, "interception_points": i.points, "pass_request_headers": i.pass_request_headers}))
                     .collect();
                 a.insert("interceptors", Value::Array(interceptors).into());
+                let or_null = |s: &String| if s.is_empty() { Val::Null } else { s.into() };
+                a.insert("waf_failure_mode", or_null(&c.waf_failure_mode));
+                a.insert("custom_transform_lambda", or_null(&c.transform_lambda));
                 match &c.policy_engine {
                     Some(p) => {
                         a.insert("policy_engine", (&p.arn).into());

@@ -763,6 +763,14 @@ fn build_all(l: &LoadedSpec, a: &Account, artifacts: &Artifacts, known: &Known) 
             v
         };
         fn_arns.extend(interceptors.iter().map(|i| i.lambda_arn.clone()));
+        let transform_lambda = g
+            .transform
+            .as_ref()
+            .map(|f| a.function_arn(&names::function(p, f)))
+            .unwrap_or_default();
+        if !transform_lambda.is_empty() {
+            fn_arns.push(transform_lambda.clone());
+        }
         fn_arns.sort();
         fn_arns.dedup();
         let (mut api_keys, mut oauth) = (Vec::new(), Vec::new());
@@ -911,6 +919,12 @@ fn build_all(l: &LoadedSpec, a: &Account, artifacts: &Artifacts, known: &Known) 
                 semantic_search: g.semantic_search(),
                 interceptors,
                 policy_engine: engine.as_ref().map(|(_, e)| e.clone()),
+                waf_failure_mode: g
+                    .waf
+                    .as_deref()
+                    .map(str::to_ascii_uppercase)
+                    .unwrap_or_default(),
+                transform_lambda,
                 tags: tags(spec, &addr),
             }),
             addr: addr.clone(),
@@ -924,10 +938,11 @@ fn build_all(l: &LoadedSpec, a: &Account, artifacts: &Artifacts, known: &Known) 
                 )
                 .chain(engine.iter().map(|(addr, _)| addr.clone()))
                 .chain(
-                    (!g.interceptors.is_empty() || engine.is_some())
+                    (!g.interceptors.is_empty() || engine.is_some() || g.transform.is_some())
                         .then(|| policy_addr(RoleOwner::Gateway, key)),
                 )
                 .chain(m2m_deps)
+                .chain(g.transform.iter().map(|f| Address::Function(f.clone())))
                 .collect(),
         });
         for (tkey, t) in &g.targets {

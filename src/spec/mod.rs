@@ -135,6 +135,14 @@ pub struct GatewaySpec {
     /// tool call, enforcing its decisions or only logging them.
     #[serde(default)]
     pub policy_engine: Option<GatewayEngineSpec>,
+    /// What the gateway does when AWS WAF cannot be evaluated: `fail_open`
+    /// or `fail_close` (UpdateGateway only: set right after create).
+    #[serde(default)]
+    pub waf: Option<String>,
+    /// A function of this spec that transforms requests and responses
+    /// (UpdateGateway only: set right after create).
+    #[serde(default)]
+    pub transform: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]

@@ -29,6 +29,8 @@ What is configured on top of a plain ``moto_server``:
   as on real AWS (moto would delete the targets with it).
 * UpdateGateway replaces the whole gateway: interceptors, a policy engine
   or a description it leaves out are removed, as on AWS (moto keeps them).
+* UpdateGateway keeps ``wafConfiguration`` and ``customTransformConfiguration``
+  (whole-object) and GetGateway returns them, as on AWS (moto drops both).
 * UpdateAgentRuntime replaces the whole configuration: what it leaves out
   (description, authorizer, request headers, protocol, lifecycle,
   environment) is reset, as on AWS (moto keeps the old values).
@@ -161,6 +163,9 @@ def configure_agentcore(delay: float) -> None:
     patch_runtime_endpoints(models)
     patch_runtime_full_replace(models)
     patch_gateway_full_replace(models)
+    from moto.bedrockagentcorecontrol import responses as control_responses
+
+    patch_gateway_update_only_settings(models, control_responses)
     patch_assume_role_trust()
 
 
@@ -300,6 +305,41 @@ def patch_gateway_full_replace(models) -> None:
             "policy_engine_configuration": ("policy_engine_configuration", None),
         },
     )
+
+
+def patch_gateway_update_only_settings(models, responses) -> None:
+    """UpdateGateway takes ``wafConfiguration`` and
+    ``customTransformConfiguration`` (CreateGateway does not: the service
+    model), keeps them whole-object (left out: removed) and GetGateway
+    returns them; moto ignores both."""
+    cls = models.Gateway
+    if getattr(cls, "_agentform_update_only_patched", False):
+        return
+    cls._agentform_update_only_patched = True
+    original_update = responses.BedrockAgentCoreControlResponse.update_gateway
+
+    def update_gateway(self, __orig=original_update):
+        params = self._get_params()
+        result = __orig(self)
+        gateway = self.backend._get_gateway(self._get_param("gatewayIdentifier"))
+        gateway.waf_configuration = params.get("wafConfiguration")
+        gateway.custom_transform_configuration = params.get("customTransformConfiguration")
+        return result
+
+    responses.BedrockAgentCoreControlResponse.update_gateway = update_gateway
+    original_to_dict = cls.to_dict
+
+    def to_dict(self, __orig=original_to_dict):
+        result = __orig(self)
+        for key, attr in (
+            ("wafConfiguration", "waf_configuration"),
+            ("customTransformConfiguration", "custom_transform_configuration"),
+        ):
+            if getattr(self, attr, None):
+                result[key] = getattr(self, attr)
+        return result
+
+    cls.to_dict = to_dict
 
 
 def patch_runtime_endpoints(models) -> None:

@@ -28,4 +28,5 @@ mod schema;
 mod secrets;
 mod sigv4;
 mod targets;
+mod update_only;
 mod validate;

@@ -9,6 +9,9 @@ use aws_sdk_bedrockagentcorecontrol::types::{
     GatewaySummary, InterceptorConfiguration, InterceptorInputConfiguration,
     LambdaInterceptorConfiguration, McpGatewayConfiguration, SearchType,
 };
+use aws_sdk_bedrockagentcorecontrol::types::{
+    CustomTransformConfiguration, LambdaTransformConfiguration, WafConfiguration, WafFailureMode,
+};
 use futures::{StreamExt, TryStreamExt};
 
 use super::{joined, jwt_authorizer, jwt_configuration, tags_map};
@@ -86,8 +89,40 @@ fn gateway_config(g: &GetGatewayOutput, tags: Tags) -> GatewayConfig {
                 arn: crate::model::Resolved::Known(p.arn().to_string()),
                 mode: p.mode().as_str().to_string(),
             }),
+        waf_failure_mode: g
+            .waf_configuration()
+            .and_then(|w| w.failure_mode())
+            .map(|m| m.as_str().to_string())
+            .unwrap_or_default(),
+        transform_lambda: g
+            .custom_transform_configuration()
+            .and_then(|t| t.lambda())
+            .and_then(|l| l.arn())
+            .unwrap_or_default()
+            .to_string(),
         tags,
     }
+}
+
+/// The update-only settings the spec wants (`None`: none).
+fn waf_configuration(c: &GatewayConfig) -> Option<WafConfiguration> {
+    (!c.waf_failure_mode.is_empty()).then(|| {
+        WafConfiguration::builder()
+            .failure_mode(WafFailureMode::from(c.waf_failure_mode.as_str()))
+            .build()
+    })
+}
+
+fn custom_transform_configuration(c: &GatewayConfig) -> Option<CustomTransformConfiguration> {
+    (!c.transform_lambda.is_empty()).then(|| {
+        CustomTransformConfiguration::builder()
+            .lambda(
+                LambdaTransformConfiguration::builder()
+                    .arn(&c.transform_lambda)
+                    .build(),
+            )
+            .build()
+    })
 }
 
 /// The policy engine configuration the API takes (`None`: no engine).
@@ -303,6 +338,12 @@ impl crate::aws::Aws {
         })
         .await?;
         let g = self.wait_gateway(addr, &id, &c.name, progress).await?;
+        // WAF and custom transforms are set by UpdateGateway only: right
+        // after create (an interrupted run leaves a gateway whose plan shows
+        // them still to set).
+        if c.has_update_only() {
+            return self.update_gateway_by_id(addr, &id, c, progress).await;
+        }
         Ok(gateway_ids(&g))
     }
 
@@ -348,6 +389,18 @@ impl crate::aws::Aws {
             .id
             .as_deref()
             .ok_or_else(|| anyhow!("{addr}: gateway {} has no known id", c.name))?;
+        self.update_gateway_by_id(addr, id, c, progress).await
+    }
+
+    /// UpdateGateway with the whole object: the spec's settings and what
+    /// agentform does not manage as it is now.
+    async fn update_gateway_by_id(
+        &self,
+        addr: &Address,
+        id: &str,
+        c: &GatewayConfig,
+        progress: &dyn Progress,
+    ) -> Result<Ids> {
         // An interrupted apply may have left it CREATING/UPDATING: let that
         // finish first, or the update is refused.
         let now = self
@@ -373,8 +426,9 @@ impl crate::aws::Aws {
             // The policy engine is the spec's (none: detached).
             .set_policy_engine_configuration(policy_engine_configuration(c)?)
             .set_exception_level(now.exception_level().cloned())
-            .set_custom_transform_configuration(now.custom_transform_configuration().cloned())
-            .set_waf_configuration(now.waf_configuration().cloned());
+            // Update-only settings: the spec's (none: removed).
+            .set_custom_transform_configuration(custom_transform_configuration(c))
+            .set_waf_configuration(waf_configuration(c));
         // The interceptors are the spec's (none: none).
         if !c.interceptors.is_empty() {
             req = req.set_interceptor_configurations(Some(interceptor_configurations(c)?));

@@ -231,6 +231,20 @@ impl Checker<'_> {
                 .help("one function may intercept both requests and responses: `on: [request, response]`"),
             );
         }
+        if let Some(f) = &g.transform
+            && !functions.contains(f)
+        {
+            let mut d = Diagnostic::new(
+                format!("unknown function `{f}`"),
+                self.value_span(&ptr(&["gateways", gkey, "transform"])),
+            )
+            .label("not declared under `functions`");
+            d = match did_you_mean(f, functions.iter().map(String::as_str)) {
+                Some(s) => d.help(format!("did you mean `{s}`?")),
+                None => d.help("a custom transform is a function declared under `functions:`"),
+            };
+            self.diags.push(d);
+        }
         for (i, x) in g.interceptors.iter().enumerate() {
             if !functions.contains(&x.function) {
                 let mut d = Diagnostic::new(
