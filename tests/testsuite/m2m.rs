@@ -677,3 +677,24 @@ runtimes:
         assert!(out.stderr.contains(needle), "missing {needle:?}:\n{out}");
     }
 }
+
+/// The two variables agentform adds per `cognito_m2m` gateway count toward
+/// a runtime's 50.
+#[test]
+fn the_variables_agentform_adds_count_toward_the_runtime_limit() {
+    let env: String = (0..49).map(|i| format!("      V{i}: x\n")).collect();
+    let t = Test::new();
+    t.write(
+        "agentform.yaml",
+        &format!(
+            "version: 1\nproject: tm2me\ngateways:\n  main:\n    authorizer:\n      cognito_m2m: {{}}\nruntimes:\n  agent:\n    artifact: {{ image: 123456789012.dkr.ecr.us-east-1.amazonaws.com/a:latest }}\n    invoke_gateways: [main]\n    environment:\n{env}"
+        ),
+    );
+    let out = t.run(&["validate"]).expect_code(1);
+    for needle in [
+        "a runtime takes at most 50 environment variables",
+        "agentform adds 2 for the credential providers of its cognito_m2m gateways",
+    ] {
+        assert!(out.stderr.contains(needle), "missing {needle:?}:\n{out}");
+    }
+}

@@ -196,13 +196,42 @@ impl Checker<'_> {
                 );
             }
         }
-        if env.len() > 50 && !lambda {
+        // A runtime also gets the variables that name the credential
+        // providers of its `cognito_m2m` gateways.
+        let added = match base {
+            ["runtimes", key] if !lambda => self.spec().runtimes.get(*key).map_or(0, |r| {
+                r.invoke_gateways
+                    .iter()
+                    .filter(|g| {
+                        self.spec().gateways.get(*g).is_some_and(|gs| {
+                            matches!(
+                                gs.authorizer,
+                                crate::spec::AuthorizerSpec::CognitoM2m { .. }
+                            )
+                        })
+                    })
+                    .flat_map(|g| {
+                        let (a, b) = crate::plan::desired::m2m_env_names(g);
+                        [a, b]
+                    })
+                    .filter(|k| !env.contains_key(k))
+                    .count()
+            }),
+            _ => 0,
+        };
+        if env.len() + added > 50 && !lambda {
             let mut parts = base.to_vec();
             parts.push("environment");
-            self.diags.push(Diagnostic::new(
+            let mut d = Diagnostic::new(
                 "a runtime takes at most 50 environment variables",
                 self.key_span(&ptr(&parts)),
-            ));
+            );
+            if added > 0 {
+                d = d.help(format!(
+                    "agentform adds {added} for the credential providers of its cognito_m2m gateways (AGENTFORM_GATEWAY_<KEY>_OAUTH_PROVIDER and _SCOPES)"
+                ));
+            }
+            self.diags.push(d);
         }
     }
 
