@@ -22,7 +22,9 @@ use aws_sdk_cognitoidentityprovider::types::{
 
 use super::agentcore::M2mProvider;
 use super::{Scope, SdkResultExt, found};
-use crate::model::{Address, Config, Ids, Kind, M2mClientConfig, Observed, Tags, UserPoolConfig};
+use crate::model::{
+    Address, Config, Ids, Kind, M2mClientConfig, Observed, Owner, Tags, UserPoolConfig,
+};
 
 /// The OpenID discovery URL of a pool (what the gateway's JWT authorizer
 /// and the runtimes' credential providers read).
@@ -423,6 +425,36 @@ impl super::Aws {
                 }),
             });
         }
+        // A provider whose client is gone (deleted behind agentform's
+        // back) is still the project's: observed with no client, so a plan
+        // makes the client again or deletes the provider.
+        if let Owner::Ours(Address::UserPool(gateway)) = &pool.owner {
+            let prefix = crate::names::m2m_provider(pool.name(), "");
+            for (provider, arn, tags) in self.m2m_providers_of(gateway, &prefix).await? {
+                let name = provider[prefix.len()..].to_string();
+                if out.iter().any(|o| o.name() == name) {
+                    continue;
+                }
+                out.push(Observed {
+                    ids: Ids {
+                        arn: Some(arn),
+                        ..Ids::default()
+                    },
+                    parent_ids: pool.ids.clone(),
+                    status: None,
+                    status_reasons: vec![],
+                    owner: pool.child_owner(Kind::M2mClient, &name),
+                    config: Config::M2mClient(M2mClientConfig {
+                        pool: pool.name().to_string(),
+                        scopes: vec![],
+                        name,
+                        provider,
+                        provider_current: false,
+                        tags,
+                    }),
+                });
+            }
+        }
         Ok(out)
     }
 
@@ -556,10 +588,17 @@ impl super::Aws {
         c: &M2mClientConfig,
         current: &Observed,
     ) -> Result<Ids> {
-        let (Some(pool_id), Some(client_id)) =
-            (current.parent_ids.id.as_deref(), current.ids.id.as_deref())
-        else {
-            bail!("{addr}: app client {} has no known id", c.name);
+        let Some(pool_id) = current.parent_ids.id.as_deref() else {
+            bail!(
+                "{addr}: the id of Cognito user pool {} is not known",
+                c.pool
+            );
+        };
+        // Only its provider is left: make the client again.
+        let Some(client_id) = current.ids.id.as_deref() else {
+            return self
+                .create_m2m_client(addr, c, Some(&current.parent_ids))
+                .await;
         };
         let Config::M2mClient(have) = &current.config else {
             bail!("internal error: {addr} is not an app client");
@@ -573,12 +612,14 @@ impl super::Aws {
 
     /// Deletes the credential provider, then the app client.
     pub(in crate::aws) async fn delete_m2m_client(&self, o: &Observed) -> Result<()> {
-        let (Config::M2mClient(c), Some(pool_id), Some(client_id)) =
-            (&o.config, o.parent_ids.id.as_deref(), o.ids.id.as_deref())
-        else {
-            bail!("internal error: app client {} has no known id", o.name());
+        let (Config::M2mClient(c), Some(pool_id)) = (&o.config, o.parent_ids.id.as_deref()) else {
+            bail!("internal error: app client {} has no known pool", o.name());
         };
         self.delete_oauth_provider_named(&c.provider).await?;
+        // Only its provider was left.
+        let Some(client_id) = o.ids.id.as_deref() else {
+            return Ok(());
+        };
         found(
             self.cognito
                 .delete_user_pool_client()

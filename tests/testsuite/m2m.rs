@@ -436,6 +436,42 @@ async fn cognito_m2m_gateways_get_a_pool_and_a_client_per_runtime() {
             .to_string(),
     );
 
+    // beta's client deleted behind agentform's back: its provider is still
+    // the project's, the client is made again and everything that names it
+    // (the gateway, beta's Cedar policy) follows.
+    let pool_id = pool(&sdk, "tm2m-main").await.unwrap().id;
+    let old_beta = p.clients["beta"].0.clone();
+    sdk.cognito
+        .delete_user_pool_client()
+        .user_pool_id(&pool_id)
+        .client_id(&old_beta)
+        .send()
+        .await
+        .expect("DeleteUserPoolClient");
+    let gone = t.run(&["plan", "--detailed-exitcode"]).expect_code(2);
+    let headers: BTreeSet<String> = gone.plan_headers().into_iter().collect();
+    for h in [
+        "cognito_m2m_client.main/beta will be updated in place",
+        "gateway.main will be updated in place",
+        "policy.main-tools/tools-beta will be updated in place",
+    ] {
+        assert!(headers.contains(h), "missing {h:?}: {headers:?}\n{gone}");
+    }
+    outputs.push(gone.to_string());
+    outputs.push(t.run(&["apply", "--auto-approve"]).expect_ok().to_string());
+    let again = pool(&sdk, "tm2m-main").await.unwrap();
+    let (new_beta, new_secret, ..) = again.clients["beta"].clone();
+    assert_ne!(new_beta, old_beta);
+    let (pid, _, psecret, _) = provider(&sdk, "tm2m-main-beta").await.unwrap();
+    assert_eq!((pid, psecret.clone()), (new_beta.clone(), new_secret));
+    secrets.push(psecret);
+    assert!(jwt(&sdk).await.1.contains(&new_beta));
+    outputs.push(
+        t.run(&["plan", "--detailed-exitcode"])
+            .expect_ok()
+            .to_string(),
+    );
+
     // beta stops calling the gateway: its client and provider go, and the
     // gateway stops accepting it; a second scope is added for everyone.
     t.edit_spec(

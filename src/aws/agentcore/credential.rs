@@ -492,6 +492,48 @@ impl crate::aws::Aws {
         Ok(Some((arn, tags, current)))
     }
 
+    /// The providers made for app clients of the pool of gateway `gateway`
+    /// (tagged with a `cognito_m2m_client.<gateway>/...` address), named
+    /// with `prefix`: (name, ARN, tags).
+    pub(in crate::aws) async fn m2m_providers_of(
+        &self,
+        gateway: &str,
+        prefix: &str,
+    ) -> Result<Vec<(String, String, Tags)>> {
+        let listed: Vec<aws_sdk_bedrockagentcorecontrol::types::Oauth2CredentialProviderItem> =
+            self.agentcore
+                .list_oauth2_credential_providers()
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect()
+                .await
+                .ctx(|| "listing OAuth2 credential providers".into())?;
+        let mut out = Vec::new();
+        for i in listed.iter().filter(|i| i.name().starts_with(prefix)) {
+            let Some(tags) = self
+                .provider_tags(i.name(), i.credential_provider_arn())
+                .await?
+            else {
+                continue;
+            };
+            let made_here = tags
+                .get(crate::names::TAG_RESOURCE)
+                .and_then(|r| Address::parse(r))
+                .is_some_and(
+                    |a| matches!(&a, Address::M2mClient { gateway: g, .. } if g == gateway),
+                );
+            if made_here {
+                out.push((
+                    i.name().to_string(),
+                    i.credential_provider_arn().to_string(),
+                    tags,
+                ));
+            }
+        }
+        Ok(out)
+    }
+
     /// Creates or updates (whole) the provider of a runtime's Cognito app
     /// client; returns its ARN.
     pub(in crate::aws) async fn put_m2m_provider(
