@@ -430,11 +430,16 @@ impl super::Aws {
         // makes the client again or deletes the provider.
         if let Owner::Ours(Address::UserPool(gateway)) = &pool.owner {
             let prefix = crate::names::m2m_provider(pool.name(), "");
-            for (provider, arn, tags) in self.m2m_providers_of(gateway, &prefix).await? {
+            let seen: Vec<String> = out
+                .iter()
+                .filter_map(|o| match &o.config {
+                    Config::M2mClient(c) => Some(c.provider.clone()),
+                    _ => None,
+                })
+                .collect();
+            let seen: Vec<&str> = seen.iter().map(String::as_str).collect();
+            for (provider, arn, tags) in self.m2m_providers_of(gateway, &prefix, &seen).await? {
                 let name = provider[prefix.len()..].to_string();
-                if out.iter().any(|o| o.name() == name) {
-                    continue;
-                }
                 out.push(Observed {
                     ids: Ids {
                         arn: Some(arn),

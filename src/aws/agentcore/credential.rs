@@ -265,10 +265,8 @@ impl crate::aws::Aws {
         Ok(out)
     }
 
-    pub(in crate::aws) async fn observe_oauth_providers(
-        &self,
-        s: &Scope<'_>,
-    ) -> Result<Vec<Observed>> {
+    /// Every OAuth2 credential provider of the account and region: (name, ARN).
+    async fn list_oauth_providers(&self) -> Result<Vec<(String, String)>> {
         let listed: Vec<aws_sdk_bedrockagentcorecontrol::types::Oauth2CredentialProviderItem> =
             self.agentcore
                 .list_oauth2_credential_providers()
@@ -278,12 +276,22 @@ impl crate::aws::Aws {
                 .try_collect()
                 .await
                 .ctx(|| "listing OAuth2 credential providers".into())?;
-        let listed = listed.iter().map(|i| {
-            (
-                i.name().to_string(),
-                i.credential_provider_arn().to_string(),
-            )
-        });
+        Ok(listed
+            .iter()
+            .map(|i| {
+                (
+                    i.name().to_string(),
+                    i.credential_provider_arn().to_string(),
+                )
+            })
+            .collect())
+    }
+
+    pub(in crate::aws) async fn observe_oauth_providers(
+        &self,
+        s: &Scope<'_>,
+    ) -> Result<Vec<Observed>> {
+        let listed = self.list_oauth_providers().await?.into_iter();
         let mut out = Vec::new();
         for (name, tags) in self.ours(s, Kind::OAuthProvider, listed).await? {
             let name = name.as_str();
@@ -494,27 +502,20 @@ impl crate::aws::Aws {
 
     /// The providers made for app clients of the pool of gateway `gateway`
     /// (tagged with a `cognito_m2m_client.<gateway>/...` address), named
-    /// with `prefix`: (name, ARN, tags).
+    /// with `prefix`, other than those in `seen` (already read with their
+    /// clients): (name, ARN, tags).
     pub(in crate::aws) async fn m2m_providers_of(
         &self,
         gateway: &str,
         prefix: &str,
+        seen: &[&str],
     ) -> Result<Vec<(String, String, Tags)>> {
-        let listed: Vec<aws_sdk_bedrockagentcorecontrol::types::Oauth2CredentialProviderItem> =
-            self.agentcore
-                .list_oauth2_credential_providers()
-                .into_paginator()
-                .items()
-                .send()
-                .try_collect()
-                .await
-                .ctx(|| "listing OAuth2 credential providers".into())?;
         let mut out = Vec::new();
-        for i in listed.iter().filter(|i| i.name().starts_with(prefix)) {
-            let Some(tags) = self
-                .provider_tags(i.name(), i.credential_provider_arn())
-                .await?
-            else {
+        for (name, arn) in self.list_oauth_providers().await? {
+            if !name.starts_with(prefix) || seen.contains(&name.as_str()) {
+                continue;
+            }
+            let Some(tags) = self.provider_tags(&name, &arn).await? else {
                 continue;
             };
             let made_here = tags
@@ -524,11 +525,7 @@ impl crate::aws::Aws {
                     |a| matches!(&a, Address::M2mClient { gateway: g, .. } if g == gateway),
                 );
             if made_here {
-                out.push((
-                    i.name().to_string(),
-                    i.credential_provider_arn().to_string(),
-                    tags,
-                ));
+                out.push((name, arn, tags));
             }
         }
         Ok(out)
